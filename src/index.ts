@@ -1,0 +1,2 @@
+// Public API of tsbpf.
+export * from "./sys/index.js";

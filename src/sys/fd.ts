@@ -1,0 +1,80 @@
+// FD: the owner of one file descriptor. Ownership is explicit (close() or
+// `using`); a FinalizationRegistry closes forgotten descriptors as a leak
+// safety net only — it is never the intended way to release one.
+import { closeRaw, rawSyscall, SYS } from "./syscall.js";
+import { ClosedError, errorFromErrno } from "./errors.js";
+
+const F_DUPFD_CLOEXEC = 1030;
+const fcntlNumbers: Record<string, number> = { x64: 72, arm64: 25, riscv64: 25, s390x: 55, ppc64: 55 };
+
+const leakGuard = new FinalizationRegistry<number>((raw) => {
+  closeRaw(raw);
+});
+
+let openCount = 0;
+
+/** An owned file descriptor. */
+export class FD {
+  #raw: number;
+  readonly #kind: string;
+
+  /** Takes ownership of `raw`; `kind` names the object in error messages ("map fd"). */
+  constructor(raw: number, kind = "fd") {
+    if (!Number.isInteger(raw) || raw < 0) throw new RangeError(`invalid file descriptor ${raw}`);
+    this.#raw = raw;
+    this.#kind = kind;
+    leakGuard.register(this, raw, this);
+    openCount++;
+  }
+
+  /** The descriptor number; throws ClosedError after close(). */
+  get raw(): number {
+    if (this.#raw < 0) throw new ClosedError(this.#kind);
+    return this.#raw;
+  }
+
+  get closed(): boolean {
+    return this.#raw < 0;
+  }
+
+  /** Closes the descriptor; calling it again does nothing. */
+  close(): void {
+    if (this.#raw < 0) return;
+    const raw = this.#raw;
+    this.#raw = -1;
+    leakGuard.unregister(this);
+    openCount--;
+    closeRaw(raw);
+  }
+
+  /** A new descriptor (O_CLOEXEC) for the same object, owned by the caller. */
+  dup(): FD {
+    const r = rawSyscall(fcntlNumbers[process.arch] ?? 72, this.raw, F_DUPFD_CLOEXEC, 3);
+    if (r < 0) throw errorFromErrno(-r, "fcntl(F_DUPFD_CLOEXEC)", this.#kind);
+    return new FD(r, this.#kind);
+  }
+
+  /** Gives up ownership and returns the raw descriptor (the caller must close it). */
+  release(): number {
+    const raw = this.raw;
+    this.#raw = -1;
+    leakGuard.unregister(this);
+    openCount--;
+    return raw;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return this.#raw < 0 ? `${this.#kind}(closed)` : `${this.#kind}(${this.#raw})`;
+  }
+
+  /** Number of FD objects currently open in this process (for leak tests). */
+  static get openCount(): number {
+    return openCount;
+  }
+}
+
+export { SYS };

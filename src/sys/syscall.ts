@@ -1,0 +1,48 @@
+// Raw syscalls: numbers per architecture and thin typed wrappers.
+import { native, type SyscallArg } from "./native.js";
+import { errorFromErrno } from "./errors.js";
+
+interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; }
+
+const numbersByArch: Record<string, SyscallNumbers> = {
+  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292 },
+  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24 },
+  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24 },
+  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326 },
+  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316 },
+};
+
+const nr = numbersByArch[process.arch];
+if (!nr) throw new Error(`tsbpf: unsupported architecture ${process.arch}`);
+/** Syscall numbers of the running architecture. */
+export const SYS: SyscallNumbers = nr;
+
+/** Performs a syscall; returns the result or -errno (never throws for kernel errors). */
+export function rawSyscall(number: number, ...args: SyscallArg[]): number {
+  return native.syscall(number, ...args);
+}
+
+/**
+ * bpf(2) with an attr passed by address (a number: the hot path) or buffer.
+ * Returns the result or -errno.
+ */
+export function bpfRaw(cmd: number, attr: number | ArrayBufferView, size: number): number {
+  return native.syscall(SYS.bpf, cmd, attr, size);
+}
+
+/** bpf(2) that throws a typed error on failure. */
+export function bpfCall(cmd: number, attr: number | ArrayBufferView, size: number, operation: string, context = ""): number {
+  const r = native.syscall(SYS.bpf, cmd, attr, size);
+  if (r < 0) throw errorFromErrno(-r, operation, context);
+  return r;
+}
+
+/** ioctl(2); returns the result or -errno. */
+export function ioctlRaw(fd: number, request: number, arg: SyscallArg): number {
+  return native.syscall(SYS.ioctl, fd, request, arg);
+}
+
+/** close(2) of a raw fd; returns 0 or -errno. */
+export function closeRaw(fd: number): number {
+  return native.syscall(SYS.close, fd);
+}
