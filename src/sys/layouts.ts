@@ -134,7 +134,7 @@ export const LinkCreateAttr = defineLayout("link_create", 64, {
   perf_event_bpf_cookie: u64(16),
   kprobe_multi_flags: u32(16), kprobe_multi_cnt: u32(20), kprobe_multi_syms: u64(24),
   kprobe_multi_addrs: u64(32), kprobe_multi_cookies: u64(40),
-  tracing_cookie: u64(16),
+  tracing_target_btf_id: u32(16), tracing_cookie: u64(24),
   tcx_relative_fd: u32(16), tcx_relative_id: u32(16), tcx_expected_revision: u64(24),
   uprobe_multi_path: u64(16), uprobe_multi_offsets: u64(24), uprobe_multi_ref_ctr_offsets: u64(32),
   uprobe_multi_cookies: u64(40), uprobe_multi_cnt: u32(48), uprobe_multi_flags: u32(52), uprobe_multi_pid: u32(56),
