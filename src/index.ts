@@ -1,2 +1,10 @@
 // Public API of tsbpf.
 export * from "./sys/index.js";
+export * from "./map.js";
+export * from "./elf/index.js";
+export * from "./btf/index.js";
+export * from "./program.js";
+// The instruction set, as a namespace (asm.encode, asm.disassemble …) plus the builder at top level.
+export * as asm from "./asm/index.js";
+export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
+export { InvalidInstructionError, LabelError } from "./asm/index.js";

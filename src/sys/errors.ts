@@ -18,7 +18,10 @@ export type ErrorCode =
   | "INCOMPATIBLE"
   | "NO_SPACE"
   | "TOO_BIG"
-  | "BAD_FD";
+  | "BAD_FD"
+  | "INVALID_ELF"
+  | "INVALID_BTF"
+  | "BTF_LOAD";
 
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */

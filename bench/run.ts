@@ -1,0 +1,70 @@
+// `npm run bench`: runs every registered benchmark (bench/groups.ts) against
+// its C reference in the same process run and prints the ratios.
+//
+//   node dist/bench/run.js [--json] [--smoke] [--filter TEXT] [--reps N] [--ops N]
+//
+// Exit status: 0 when every comparison meets its target, 1 otherwise.
+import { parseArgs } from "node:util";
+import { collectBenchmarks, runBenchmark, type BenchMode, type BenchResult } from "./runner.js";
+import { formatJson, formatTable, machineInfo } from "./report.js";
+import type { BenchParams } from "./harness.js";
+
+const usage = `usage: node dist/bench/run.js [options]
+  --json          print results as JSON
+  --smoke         tiny op counts (checks the code runs; figures are meaningless)
+  --filter TEXT   only benchmarks whose name contains TEXT (e.g. map.hash, batch)
+  --reps N        timed repetitions per side (default 5)
+  --ops N         operations (or map entries) per repetition
+  --list          list benchmark names and exit`;
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer, got '${text}'`);
+  return n;
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
+      filter: { type: "string" },
+      reps: { type: "string" },
+      ops: { type: "string" },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const mode: BenchMode = values.smoke ? "smoke" : "full";
+  const overrides: { -readonly [K in keyof BenchParams]?: number } = {};
+  const reps = positiveInt("reps", values.reps);
+  const ops = positiveInt("ops", values.ops);
+  if (reps !== undefined) overrides.reps = reps;
+  if (ops !== undefined) overrides.ops = ops;
+
+  const { benchmarks, skipped } = collectBenchmarks(values.filter);
+  if (values.list) {
+    for (const b of benchmarks) console.log(`${b.name}\t${b.unit}\ttarget ${b.target ?? "-"}`);
+    return 0;
+  }
+  const results: BenchResult[] = [];
+  for (const b of benchmarks) {
+    if (!values.json) process.stderr.write(`running ${b.name} …\n`);
+    results.push(runBenchmark(b, mode, overrides));
+  }
+  const machine = machineInfo();
+  console.log(values.json ? formatJson(results, skipped, machine) : formatTable(results, skipped, machine));
+  return results.every((r) => r.verdict === "PASS" || r.verdict === "INFO") ? 0 : 1;
+}
+
+try {
+  process.exitCode = main();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 2;
+}

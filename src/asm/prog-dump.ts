@@ -1,0 +1,46 @@
+// `bpftool prog dump xlated` for a loaded program: gathers what the dump
+// needs from the kernel (xlated code, func/line info, BTF, JIT symbols) and
+// renders it with the xlated dumper.
+import type { FD } from "../sys/fd.js";
+import { readBtfById, readProgramDumpInfo } from "../sys/prog-info.js";
+import { BtfLite } from "./btf-lite.js";
+import { Kallsyms, xlatedCallSymbolizer } from "./kallsyms.js";
+import { dumpXlated, dumpXlatedJson, type XlatedDumpOptions, type XlatedJsonInsn } from "./xlated-dump.js";
+
+/** Options of {@link dumpLoadedProgram}. */
+export interface LoadedDumpOptions extends Pick<XlatedDumpOptions, "opcodes" | "linum" | "dialect"> {
+  /** Symbol source; a fresh /proc/kallsyms read by default (new JIT symbols appear as programs load). */
+  kallsyms?: Kallsyms;
+}
+
+function prepare(fd: FD, options: LoadedDumpOptions): { xlated: Uint8Array; opts: XlatedDumpOptions } {
+  const info = readProgramDumpInfo(fd);
+  const btf = info.btfId ? new BtfLite(readBtfById(info.btfId)) : undefined;
+  const kallsyms = options.kallsyms ?? new Kallsyms();
+  return {
+    xlated: info.xlated,
+    opts: {
+      ...options,
+      btf,
+      funcInfo: info.funcInfo,
+      lineInfo: info.lineInfo,
+      symbolizer: xlatedCallSymbolizer({ kallsyms, jitedKsyms: info.jitedKsyms }),
+    },
+  };
+}
+
+/**
+ * The xlated dump of a loaded program, as `bpftool prog dump xlated` prints
+ * it. Needs CAP_SYS_ADMIN (or CAP_BPF + CAP_PERFMON) to see instructions and
+ * kernel addresses; Linux 4.15+ for func/line info and JIT symbols.
+ */
+export function dumpLoadedProgram(fd: FD, options: LoadedDumpOptions = {}): string {
+  const { xlated, opts } = prepare(fd, options);
+  return dumpXlated(xlated, opts);
+}
+
+/** The `bpftool -j prog dump xlated` form of {@link dumpLoadedProgram}. */
+export function dumpLoadedProgramJson(fd: FD, options: LoadedDumpOptions = {}): XlatedJsonInsn[] {
+  const { xlated, opts } = prepare(fd, options);
+  return dumpXlatedJson(xlated, opts);
+}

@@ -1,0 +1,277 @@
+// The Btf class: a lazily decoded BTF type graph. Opening BTF validates the
+// header and indexes where each type record starts (one pass over a
+// Uint32Array, no objects); a type is decoded only when asked for, and the
+// name index is built on the first lookup by name. Pure parsing, no syscalls.
+import { BtfError } from "./errors.js";
+import { BtfKindId, fixedWords, kindNames, MAX_KIND, wordsPerEntry, type BtfKind } from "./kinds.js";
+import { StringTable } from "./strings.js";
+import { decodeType, type DecodeContext } from "./decode.js";
+import { alignOf, resolveId, sizeOf } from "./layout.js";
+import type { BtfType, BtfTypeOf } from "./types.js";
+
+/** BTF magic (0xeB9F), which also tells the byte order. */
+export const BTF_MAGIC = 0xeb9f;
+const HEADER_SIZE = 24;
+const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Options for parsing BTF. */
+export interface BtfParseOptions {
+  /** Base BTF for split BTF (module BTF sits on vmlinux): ids and string offsets continue from it. */
+  base?: Btf;
+}
+
+/** The parsed BTF header. */
+export interface BtfHeader {
+  readonly version: number;
+  readonly flags: number;
+  readonly hdrLen: number;
+  readonly typeOff: number;
+  readonly typeLen: number;
+  readonly strOff: number;
+  readonly strLen: number;
+}
+
+const VOID: BtfType = Object.freeze({ id: 0, kind: "VOID", name: "", kindFlag: false });
+
+/** A BTF blob (raw `/sys/kernel/btf/*`, or the `.BTF` section of an object), decoded on demand. */
+export class Btf implements DecodeContext, Iterable<BtfType> {
+  /** The bytes this BTF was parsed from. */
+  readonly bytes: Uint8Array;
+  readonly header: BtfHeader;
+  /** Byte order of the input; encoding keeps it by default. */
+  readonly littleEndian: boolean;
+  /** The base BTF of split BTF, else undefined. */
+  readonly base: Btf | undefined;
+  /** Id of this BTF's first own type: 1, or the base's last id + 1 for split BTF. */
+  readonly firstId: number;
+  /** Number of own types (void and base types excluded). */
+  readonly count: number;
+  /** The type section as host-order u32 words. */
+  readonly words: Uint32Array;
+  readonly strings: StringTable;
+  /** Word index of each own type's record, by `id - firstId`. */
+  readonly #starts: Uint32Array;
+  #decoded: (BtfType | undefined)[] | undefined;
+  #byNameOffset: Map<number, number | number[]> | undefined;
+  readonly #byName = new Map<string, readonly number[]>();
+  #pointerSize: number | undefined;
+
+  /** Parses raw BTF bytes (header, types, strings). Throws BtfError on malformed input. */
+  constructor(bytes: Uint8Array, options: BtfParseOptions = {}) {
+    this.bytes = bytes;
+    this.base = options.base;
+    if (bytes.byteLength < HEADER_SIZE) throw new BtfError(`BTF is ${bytes.byteLength} bytes, shorter than its ${HEADER_SIZE}-byte header`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const magicLe = view.getUint16(0, true);
+    if (magicLe === BTF_MAGIC) this.littleEndian = true;
+    else if (view.getUint16(0, false) === BTF_MAGIC) this.littleEndian = false;
+    else throw new BtfError(`bad BTF magic 0x${magicLe.toString(16)} (expected 0xeb9f)`);
+    const le = this.littleEndian;
+    const h: BtfHeader = {
+      version: view.getUint8(2), flags: view.getUint8(3), hdrLen: view.getUint32(4, le),
+      typeOff: view.getUint32(8, le), typeLen: view.getUint32(12, le), strOff: view.getUint32(16, le), strLen: view.getUint32(20, le),
+    };
+    this.header = h;
+    if (h.version !== 1) throw new BtfError(`unsupported BTF version ${h.version}`);
+    if (h.hdrLen < HEADER_SIZE || h.hdrLen > bytes.byteLength) throw new BtfError(`bad BTF header length ${h.hdrLen}`);
+    const dataLen = bytes.byteLength - h.hdrLen;
+    if (h.typeOff + h.typeLen > dataLen) throw new BtfError(`type section [${h.typeOff}, +${h.typeLen}) runs past the end of the data (${dataLen} bytes)`);
+    if (h.strOff + h.strLen > dataLen) throw new BtfError(`string section [${h.strOff}, +${h.strLen}) runs past the end of the data (${dataLen} bytes)`);
+    if (h.typeOff % 4 !== 0 || h.typeLen % 4 !== 0) throw new BtfError("type section is not 4-byte aligned");
+    const strBytes = bytes.subarray(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen);
+    if (!this.base && (strBytes.byteLength === 0 || strBytes[0] !== 0)) throw new BtfError("string section must start with an empty string");
+    if (strBytes.byteLength > 0 && strBytes[strBytes.byteLength - 1] !== 0) throw new BtfError("string section is not NUL-terminated");
+    this.strings = new StringTable(strBytes, this.base?.strings);
+    this.words = typeWords(bytes, h.hdrLen + h.typeOff, h.typeLen, le);
+    this.firstId = this.base ? this.base.lastId + 1 : 1;
+    this.#starts = indexTypes(this.words);
+    this.count = this.#starts.length;
+  }
+
+  /** Highest valid type id (including base types). */
+  get lastId(): number {
+    return this.firstId + this.count - 1;
+  }
+
+  /** The type with this id (0 is void); ids below `firstId` come from the base. Throws BtfError for unknown ids. */
+  typeById(id: number): BtfType {
+    if (id < this.firstId) {
+      if (id === 0) return VOID;
+      if (this.base && id > 0) return this.base.typeById(id);
+      throw new BtfError(`type id ${id} is invalid`);
+    }
+    const local = id - this.firstId;
+    if (!(local < this.count) || !Number.isInteger(local)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
+    const cache = (this.#decoded ??= new Array<BtfType | undefined>(this.count));
+    let t = cache[local];
+    if (t === undefined) {
+      t = decodeType(this, id, this.#starts[local] as number);
+      cache[local] = t;
+    }
+    return t;
+  }
+
+  /** The type with this id, checked to be of `kind`. */
+  typeOfKind<K extends BtfKind>(id: number, kind: K): BtfTypeOf<K> {
+    const t = this.typeById(id);
+    if (t.kind !== kind) throw new BtfError(`type [${id}] is ${t.kind}, expected ${kind}`);
+    return t as BtfTypeOf<K>;
+  }
+
+  /** The kind of a type without decoding it (fast for whole-graph walks). */
+  kindOf(id: number): BtfKind {
+    if (id === 0) return "VOID";
+    if (id < this.firstId) return this.base ? this.base.kindOf(id) : this.typeById(id).kind;
+    const local = id - this.firstId;
+    if (!(local < this.count)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
+    return kindNames[((this.words[(this.#starts[local] as number) + 1] as number) >>> 24) & 0x1f] as BtfKind;
+  }
+
+  /** The name of a type without decoding it ("" when anonymous). */
+  nameOf(id: number): string {
+    if (id === 0) return "";
+    if (id < this.firstId) return this.base ? this.base.nameOf(id) : this.typeById(id).name;
+    const local = id - this.firstId;
+    if (!(local < this.count)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
+    return this.strings.get(this.words[this.#starts[local] as number] as number);
+  }
+
+  /**
+   * Every type named `name` (optionally only of `kind`), base types first, in
+   * id order. The name index is built on the first call.
+   */
+  typesByName<K extends BtfKind>(name: string, kind?: K): BtfTypeOf<K>[] {
+    const out: BtfTypeOf<K>[] = [];
+    for (const id of this.idsByName(name)) {
+      const t = this.typeById(id);
+      if (kind === undefined || t.kind === kind) out.push(t as BtfTypeOf<K>);
+    }
+    return out;
+  }
+
+  /** The single type named `name` of `kind`; undefined when none, BtfError when ambiguous. */
+  typeByName<K extends BtfKind>(name: string, kind: K): BtfTypeOf<K> | undefined {
+    const found = this.typesByName(name, kind);
+    if (found.length > 1) throw new BtfError(`${found.length} ${kind} types are named '${name}'`);
+    return found[0];
+  }
+
+  /** Ids of every type named `name` (base first). */
+  idsByName(name: string): readonly number[] {
+    if (name === "") return [];
+    const cached = this.#byName.get(name);
+    if (cached) return cached;
+    const ids: number[] = this.base ? [...this.base.idsByName(name)] : [];
+    const index = this.#nameOffsetIndex();
+    for (const off of this.strings.offsetsOf(name)) {
+      const hit = index.get(off);
+      if (hit === undefined) continue;
+      if (typeof hit === "number") ids.push(hit);
+      else ids.push(...hit);
+    }
+    ids.sort((a, b) => a - b);
+    this.#byName.set(name, ids);
+    return ids;
+  }
+
+  #nameOffsetIndex(): Map<number, number | number[]> {
+    if (this.#byNameOffset) return this.#byNameOffset;
+    const index = new Map<number, number | number[]>();
+    const w = this.words;
+    for (let i = 0; i < this.count; i++) {
+      const off = w[this.#starts[i] as number] as number;
+      if (off === 0) continue;
+      const id = this.firstId + i;
+      const prev = index.get(off);
+      if (prev === undefined) index.set(off, id);
+      else if (typeof prev === "number") index.set(off, [prev, id]);
+      else prev.push(id);
+    }
+    this.#byNameOffset = index;
+    return index;
+  }
+
+  /** Own types in id order (not void, not base types). */
+  *[Symbol.iterator](): IterableIterator<BtfType> {
+    for (let id = this.firstId; id <= this.lastId; id++) yield this.typeById(id);
+  }
+
+  /** Own types of one kind, in id order. */
+  *types<K extends BtfKind>(kind?: K): IterableIterator<BtfTypeOf<K>> {
+    for (let id = this.firstId; id <= this.lastId; id++) {
+      if (kind === undefined || this.kindOf(id) === kind) yield this.typeById(id) as BtfTypeOf<K>;
+    }
+  }
+
+  /** The string at a string-section offset (combined offset space for split BTF). */
+  stringAt(offset: number): string {
+    return this.strings.get(offset);
+  }
+
+  /**
+   * Follows typedefs, qualifiers, type tags and VARs to the underlying type
+   * (libbpf's btf__resolve_type, except that ending at void or a FWD returns
+   * that type instead of failing). BtfError on a reference cycle.
+   */
+  resolve(id: number): BtfType {
+    return this.typeById(resolveId(this, id));
+  }
+
+  /** Size in bytes as libbpf's btf__resolve_size computes it; BtfError for sizeless types (void, func, fwd). */
+  sizeOf(id: number): number {
+    return sizeOf(this, id);
+  }
+
+  /** Alignment in bytes as libbpf's btf__align_of computes it (1 for packed structs). */
+  alignOf(id: number): number {
+    return alignOf(this, id);
+  }
+
+  /** Pointer size of the target: the size of `long` if the BTF has it, else 8. */
+  get pointerSize(): number {
+    if (this.#pointerSize === undefined) {
+      this.#pointerSize = 8;
+      for (const name of ["long", "long int", "long unsigned int", "unsigned long"]) {
+        const t = this.typesByName(name, "INT")[0];
+        if (t && (t.size === 4 || t.size === 8)) {
+          this.#pointerSize = t.size;
+          break;
+        }
+      }
+    }
+    return this.#pointerSize;
+  }
+}
+
+/** The type section as host-order words: a view when possible, else an aligned (byte-swapped) copy. */
+function typeWords(bytes: Uint8Array, start: number, length: number, littleEndian: boolean): Uint32Array {
+  const abs = bytes.byteOffset + start;
+  if (littleEndian === hostLittleEndian && abs % 4 === 0) return new Uint32Array(bytes.buffer, abs, length / 4);
+  const out = new Uint32Array(length / 4);
+  const view = new DataView(bytes.buffer, abs, length);
+  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, littleEndian);
+  return out;
+}
+
+/** One pass over the type records: where each starts. Unknown kinds and truncated records are BtfError. */
+function indexTypes(w: Uint32Array): Uint32Array {
+  const n = w.length;
+  // Every record is at least 3 words, so this bounds the count by the input length.
+  const starts = new Uint32Array(Math.floor(n / 3));
+  let count = 0;
+  let pos = 0;
+  while (pos < n) {
+    if (pos + 3 > n) throw new BtfError(`type ${count + 1} is truncated (type section ends inside its header)`);
+    const info = w[pos + 1] as number;
+    const kind = (info >>> 24) & 0x1f;
+    if (kind === 0 || kind > MAX_KIND) {
+      throw new BtfError(`type #${count + 1} has unknown kind ${kind} (this library knows kinds 1..${MAX_KIND}, up to BTF_KIND_ENUM64)`);
+    }
+    starts[count++] = pos;
+    pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);
+  }
+  if (pos !== n) throw new BtfError(`type #${count} runs past the end of the type section`);
+  return starts.subarray(0, count);
+}
+
+export { BtfKindId };

@@ -1,0 +1,102 @@
+// Finding kernel BTF: /sys/kernel/btf/vmlinux, module BTF beside it (split on
+// vmlinux), the vmlinux image locations other loaders search on kernels
+// without sysfs BTF, and explicit files (raw BTF or ELF with .BTF, as
+// btfhub ships them). Reads files only; no bpf(2).
+import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync } from "node:fs";
+import { release } from "node:os";
+import { readElfSections } from "../elf/file.js";
+import { Btf } from "./btf.js";
+import { BtfError } from "./errors.js";
+import { NotFoundError } from "../sys/errors.js";
+
+/** Where sysfs exposes the running kernel's BTF (Linux 5.4+, CONFIG_DEBUG_INFO_BTF). */
+export const SYSFS_BTF_DIR = "/sys/kernel/btf";
+
+/** vmlinux image locations searched when sysfs BTF is missing (the same list libbpf uses). */
+export function vmlinuxSearchPaths(kernelRelease = release()): string[] {
+  const r = kernelRelease;
+  return [
+    `/boot/vmlinux-${r}`,
+    `/lib/modules/${r}/vmlinux-${r}`,
+    `/lib/modules/${r}/build/vmlinux`,
+    `/usr/lib/modules/${r}/kernel/vmlinux`,
+    `/usr/lib/debug/boot/vmlinux-${r}`,
+    `/usr/lib/debug/boot/vmlinux-${r}.debug`,
+    `/usr/lib/debug/lib/modules/${r}/vmlinux`,
+  ];
+}
+
+/** Options for loading BTF from a file. */
+export interface BtfFileOptions {
+  /** Base BTF when the file holds split BTF (a module's). */
+  base?: Btf;
+}
+
+/**
+ * Loads BTF from a file: raw BTF (starts with the 0xeB9F magic) or an ELF
+ * file whose .BTF section is read (vmlinux images, btfhub files, objects).
+ */
+export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
+  if (!existsSync(path)) throw new NotFoundError(`BTF file ${path} does not exist`);
+  const magic = readPrefix(path, 4);
+  if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) {
+    const { data } = readElfSections(path, [".BTF"]);
+    const btf = data.get(".BTF");
+    if (!btf) throw new BtfError(`${path} is an ELF file without a .BTF section`);
+    return new Btf(btf, options);
+  }
+  return new Btf(readFileSync(path), options);
+}
+
+function readPrefix(path: string, n: number): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const b = new Uint8Array(n);
+    readSync(fd, b, 0, n, 0);
+    return b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let cachedKernelBtf: Btf | undefined;
+
+/**
+ * The running kernel's BTF: /sys/kernel/btf/vmlinux, else the first vmlinux
+ * image found in vmlinuxSearchPaths(). Parsed once and cached.
+ */
+export function kernelBtf(): Btf {
+  cachedKernelBtf ??= findKernelBtf();
+  return cachedKernelBtf;
+}
+
+/** Forgets the cached kernel BTF (e.g. after tests swapped files). */
+export function flushKernelBtfCache(): void {
+  cachedKernelBtf = undefined;
+}
+
+function findKernelBtf(): Btf {
+  const sysfs = `${SYSFS_BTF_DIR}/vmlinux`;
+  if (existsSync(sysfs)) return new Btf(readFileSync(sysfs));
+  for (const path of vmlinuxSearchPaths()) {
+    if (existsSync(path)) return loadBtfFile(path);
+  }
+  throw new NotFoundError(
+    `no kernel BTF: ${sysfs} is missing (kernel built without CONFIG_DEBUG_INFO_BTF?) and no vmlinux image was found in ` +
+      vmlinuxSearchPaths().join(", ") + "; pass an explicit BTF file (e.g. from btfhub) instead",
+  );
+}
+
+/** Names of the kernel modules that expose BTF in sysfs (Linux 5.11+). */
+export function moduleBtfNames(): string[] {
+  if (!existsSync(SYSFS_BTF_DIR)) return [];
+  return readdirSync(SYSFS_BTF_DIR).filter((n) => n !== "vmlinux").sort();
+}
+
+/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux. */
+export function moduleBtf(name: string, base: Btf = kernelBtf()): Btf {
+  if (name.includes("/") || name === "vmlinux" || name === "" || name.startsWith(".")) throw new BtfError(`'${name}' is not a module name`);
+  const path = `${SYSFS_BTF_DIR}/${name}`;
+  if (!existsSync(path)) throw new NotFoundError(`module ${name} has no BTF (${path} is missing; is the module loaded?)`);
+  return new Btf(readFileSync(path), { base });
+}

@@ -1,0 +1,109 @@
+// A flat, allocation-free view of a BTF type section for whole-graph walks
+// (the C and raw dumpers touch every type of vmlinux; decoding ~130k model
+// objects would cost more than the whole dump). Split BTF is flattened
+// together with its base so that every id and string offset indexes the
+// same arrays.
+import { Buffer } from "node:buffer";
+import type { Btf } from "../btf.js";
+import { fixedWords, wordsPerEntry } from "../kinds.js";
+
+/** Numeric BTF kinds used by the dumpers. */
+export const enum Kind {
+  Int = 1, Ptr = 2, Array = 3, Struct = 4, Union = 5, Enum = 6, Fwd = 7, Typedef = 8, Volatile = 9,
+  Const = 10, Restrict = 11, Func = 12, FuncProto = 13, Var = 14, Datasec = 15, Float = 16, DeclTag = 17,
+  TypeTag = 18, Enum64 = 19,
+}
+
+/** Word-level access to every type (base types included) of one BTF. */
+export class RawView {
+  /** Host-order type words (base words first for split BTF). */
+  readonly words: Uint32Array;
+  /** Word index of each type's record by id (index 0, void, is unused). */
+  readonly starts: Uint32Array;
+  /** The combined string section; offsets index it directly. */
+  readonly strings: Uint8Array;
+  readonly lastId: number;
+  /** Id of the first type that is not from a base BTF. */
+  readonly firstOwnId: number;
+  readonly #buf: Buffer;
+
+  private constructor(words: Uint32Array, strings: Uint8Array, lastId: number, firstOwnId: number) {
+    this.words = words;
+    this.strings = strings;
+    this.lastId = lastId;
+    this.firstOwnId = firstOwnId;
+    this.#buf = Buffer.from(strings.buffer, strings.byteOffset, strings.byteLength);
+    this.starts = new Uint32Array(lastId + 1);
+    let pos = 0;
+    for (let id = 1; id <= lastId; id++) {
+      this.starts[id] = pos;
+      const info = words[pos + 1] as number;
+      const kind = (info >>> 24) & 0x1f;
+      pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);
+    }
+  }
+
+  /** The view of `btf` (Btf validated the records, so no checks are repeated here). */
+  static of(btf: Btf): RawView {
+    let v = cache.get(btf);
+    if (!v) {
+      v = btf.base ? RawView.#flatten(btf, btf.base) : new RawView(btf.words, btf.strings.bytes, btf.lastId, 1);
+      cache.set(btf, v);
+    }
+    return v;
+  }
+
+  static #flatten(btf: Btf, base: Btf): RawView {
+    const b = RawView.of(base);
+    const words = new Uint32Array(b.words.length + btf.words.length);
+    words.set(b.words);
+    words.set(btf.words, b.words.length);
+    const strings = new Uint8Array(b.strings.length + btf.strings.bytes.length);
+    strings.set(b.strings);
+    strings.set(btf.strings.bytes, b.strings.length);
+    return new RawView(words, strings, btf.lastId, btf.firstId);
+  }
+
+  kind(id: number): number {
+    return id === 0 ? 0 : ((this.words[(this.starts[id] as number) + 1] as number) >>> 24) & 0x1f;
+  }
+
+  vlen(id: number): number {
+    return (this.words[(this.starts[id] as number) + 1] as number) & 0xffff;
+  }
+
+  kflag(id: number): boolean {
+    return (this.words[(this.starts[id] as number) + 1] as number) >>> 31 === 1;
+  }
+
+  nameOff(id: number): number {
+    return id === 0 ? 0 : (this.words[this.starts[id] as number] as number);
+  }
+
+  /** The size-or-type word: a size for INT/STRUCT/…, a type id for PTR/TYPEDEF/FUNC/… */
+  sizeOrType(id: number): number {
+    return this.words[(this.starts[id] as number) + 2] as number;
+  }
+
+  /** Word index of the first word after the 12-byte common header. */
+  body(id: number): number {
+    return (this.starts[id] as number) + 3;
+  }
+
+  /** The string at `off` decoded as Latin-1: one char per byte, so equal strings ⇔ equal bytes (a cheap map key). */
+  key(off: number): string {
+    return this.#buf.toString("latin1", off, this.#end(off));
+  }
+
+  /** The string at `off` as UTF-8 text. */
+  text(off: number): string {
+    return this.#buf.toString("utf8", off, this.#end(off));
+  }
+
+  #end(off: number): number {
+    const end = this.#buf.indexOf(0, off);
+    return end < 0 ? this.#buf.length : end;
+  }
+}
+
+const cache = new WeakMap<Btf, RawView>();

@@ -1,0 +1,18 @@
+// BTF: the type model, parser, encoder, .BTF.ext, kernel BTF discovery and loading.
+export { Btf, BTF_MAGIC, type BtfParseOptions, type BtfHeader } from "./btf.js";
+export { BtfError, BtfLoadError } from "./errors.js";
+export { BtfKindId, kindNames, MAX_KIND, type BtfKind } from "./kinds.js";
+export type * from "./types.js";
+export { StringTable } from "./strings.js";
+export { MAX_RESOLVE_DEPTH } from "./layout.js";
+export { parseBtfExt, CoreReloKind, type BtfExt, type FuncInfo, type LineInfo, type CoreRelo, type CoreReloKindName } from "./ext.js";
+export { btfFromElf, type ElfBtf } from "./elf.js";
+export { encodeBtf, type BtfEncodeOptions } from "./encode.js";
+export {
+  kernelBtf, flushKernelBtfCache, loadBtfFile, moduleBtf, moduleBtfNames, vmlinuxSearchPaths, SYSFS_BTF_DIR,
+  type BtfFileOptions,
+} from "./discovery.js";
+export {
+  loadBtf, btfInfo, readBtfFd, readKernelBtfById, kernelBtfIds,
+  type BtfLoadOptions, type KernelBtfInfo, type ReadBtfOptions,
+} from "./kernel.js";

@@ -1,0 +1,57 @@
+// `tsbpf feature …`: what the running kernel supports.
+import { UsageError } from "./args.js";
+import type { ObjectCommands } from "./command.js";
+import { featureProbeText, featureSummaryText } from "./feature-text.js";
+import { HELPER_COUNT, MAP_TYPE_NAMES, PROGRAM_TYPE_NAMES, helperCName, probeAll } from "../features/index.js";
+
+/** The `feature` object of the CLI. */
+export const featureCommands: ObjectCommands = {
+  name: "feature",
+  summary: "probe what the running kernel supports",
+  grammar: `COMPONENT := { kernel }
+GROUP     := { prog_types | map_types | helpers }
+OPTIONS   := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
+
+'probe' scans system configuration, program types, map types, helpers per
+program type and miscellaneous features. 'full' also probes helpers that make
+the kernel log a warning (bpf_trace_printk, bpf_probe_write_user, …).
+'--summary' prints a short overview without the helper scan.`,
+  commands: [
+    {
+      name: "probe",
+      synopsis: "probe [COMPONENT] [full] [--summary]",
+      examples: ["tsbpf feature probe --summary", "tsbpf -j feature probe | jq .map_types", "tsbpf feature probe kernel full"],
+      run(args, ctx) {
+        let full = false;
+        let summary = false;
+        while (args.remaining) {
+          if (args.acceptExact("--summary")) summary = true;
+          else if (args.accept("kernel")) continue;
+          else if (args.accept("full")) full = true;
+          else if (args.peek() === "dev") throw new UsageError("probing offload devices ('dev NAME') is not supported", args.topic);
+          else args.end();
+        }
+        const report = probeAll({ full, helpers: !summary });
+        if (summary && !ctx.out.json) ctx.out.line(featureSummaryText(report));
+        else if (ctx.out.json) ctx.out.jsonValue(report);
+        else ctx.out.line(featureProbeText(report));
+      },
+    },
+    {
+      name: "list_builtins",
+      synopsis: "list_builtins GROUP",
+      examples: ["tsbpf feature list_builtins map_types"],
+      run(args, ctx) {
+        const group = args.next("GROUP (prog_types, map_types or helpers)");
+        args.end();
+        let names: string[];
+        if (group === "prog_types") names = PROGRAM_TYPE_NAMES.slice();
+        else if (group === "map_types") names = MAP_TYPE_NAMES.slice();
+        else if (group === "helpers") names = Array.from({ length: HELPER_COUNT }, (_, i) => helperCName(i)).slice(1);
+        else throw new UsageError(`unknown GROUP '${group}' (expected prog_types, map_types or helpers)`, args.topic);
+        if (ctx.out.json) ctx.out.jsonValue(names);
+        else for (const n of names) ctx.out.line(n);
+      },
+    },
+  ],
+};

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// The `tsbpf` command: `tsbpf [OPTIONS] OBJECT { COMMAND | help }`, with
+// bpftool's grammar. Objects are loaded on demand so that one object's
+// dependencies cannot break another (and start-up stays quick).
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { BpfError } from "../sys/errors.js";
+import { UsageError, isPrefix, parseGlobalOptions, type GlobalOptions } from "./args.js";
+import { dispatchObject, type ObjectCommands } from "./command.js";
+import { Output } from "./output.js";
+
+interface ObjectEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<ObjectCommands>;
+}
+
+// In bpftool's matching order for the objects tsbpf has.
+const OBJECTS: readonly ObjectEntry[] = [
+  { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
+  { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
+  { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
+];
+
+const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-h|--help} | {-V|--version} }";
+
+function mainHelp(): string {
+  return [
+    "Usage: tsbpf [OPTIONS] OBJECT { COMMAND | help }",
+    "       tsbpf version",
+    "",
+    `       OBJECT := { ${OBJECTS.map((o) => o.name).join(" | ")} }`,
+    `       ${OPTIONS_HELP}`,
+    "",
+    ...OBJECTS.map((o) => `  ${o.name.padEnd(8)} ${o.summary}`),
+    "",
+    "Examples:",
+    "  tsbpf feature probe --summary",
+    "  tsbpf map show",
+    "  tsbpf -j prog show id 42",
+    "",
+    "Keywords may be abbreviated: 'tsbpf m s' is 'tsbpf map show'. 'tsbpf OBJECT help' explains each object.",
+  ].join("\n");
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+async function run(argv: readonly string[], options: GlobalOptions, out: Output): Promise<number> {
+  const [objectWord, ...rest] = argv;
+  if (options.version || (objectWord !== undefined && isPrefix(objectWord, "version") && objectWord.length > 1)) {
+    if (out.json) out.jsonValue({ version: version() });
+    else out.line(`tsbpf v${version()}`);
+    return 0;
+  }
+  if (objectWord === undefined || isPrefix(objectWord, "help")) {
+    if (objectWord === undefined && !options.help) throw new UsageError("missing OBJECT");
+    out.line(mainHelp());
+    return 0;
+  }
+  const entry = OBJECTS.find((o) => isPrefix(objectWord, o.name));
+  if (!entry) throw new UsageError(`unknown object '${objectWord}' (expected one of: ${OBJECTS.map((o) => o.name).join(", ")})`);
+  return dispatchObject(await entry.load(), rest, { out, options });
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let debug = argv.includes("-d") || argv.includes("--debug");
+  try {
+    const { options, words } = parseGlobalOptions(argv);
+    debug = options.debug;
+    return await run(words, options, new Output(options));
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+/** Prints one clear error paragraph to stderr; stack traces only with --debug. */
+function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof UsageError) {
+    const topic = e.topic ? `tsbpf ${e.topic} help` : "tsbpf help";
+    process.stderr.write(`Error: ${e.message}\nRun '${topic}' for usage.\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 2;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e instanceof BpfError ? ` [${e.code}]` : "";
+  process.stderr.write(`Error: ${message}${code}\n`);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+function invokedAsScript(): boolean {
+  try {
+    // argv[1] may be a symlink (node_modules/.bin/tsbpf).
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedAsScript()) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,84 @@
+// An opened map as the element verbs see it: the library's Map (public API)
+// plus the extra facts `map show` prints (memlock, frozen, … from fdinfo).
+import { Map, type MapValue } from "../map.js";
+import { isKeylessType } from "../map/types.js";
+import type { FD } from "../sys/fd.js";
+import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
+
+/** One map opened for the CLI; `close()` releases it. */
+export class MapAccess {
+  readonly map: Map;
+  readonly info: MapShowInfo;
+
+  private constructor(fd: FD) {
+    this.info = mapShowInfo(fd);
+    this.map = Map.fromFd(fd);
+  }
+
+  /** Takes ownership of `fd`; closes it when it is not a usable map. */
+  static adopt(fd: FD): MapAccess {
+    try {
+      return new MapAccess(fd);
+    } catch (e) {
+      fd.close();
+      throw e;
+    }
+  }
+
+  /** Bytes the kernel copies per value: per-CPU maps hold one 8-byte-aligned slot per possible CPU. */
+  get valueBufferSize(): number {
+    return this.map.valueBufferSize;
+  }
+
+  get perCpu(): boolean {
+    return this.map.isPerCpu;
+  }
+
+  get keyless(): boolean {
+    return isKeylessType(this.info.type);
+  }
+
+  /** The value under `key` (the head for queues/stacks when `key` is null), or undefined. */
+  lookup(key: Uint8Array | null): Uint8Array | undefined {
+    return key === null ? this.map.peek() : this.map.tryLookup(key);
+  }
+
+  /** Stores `value` under `key` (pushes it when `key` is null) with update `flags`. */
+  update(key: Uint8Array | null, value: MapValue, flags: number): void {
+    if (key === null) {
+      if (!ArrayBuffer.isView(value)) throw new TypeError("a key-less map takes a byte value");
+      this.map.push(value, flags);
+    } else {
+      this.map.update(key, value, flags);
+    }
+  }
+
+  /** Deletes `key`; KeyNotFoundError when absent. */
+  delete(key: Uint8Array): void {
+    this.map.delete(key);
+  }
+
+  /** The key after `key` (the first when null), or undefined at the end. */
+  nextKey(key: Uint8Array | null): Uint8Array | undefined {
+    return this.map.nextKey(key);
+  }
+
+  /** Removes and returns the head of a queue/stack, or undefined when empty. */
+  pop(): Uint8Array | undefined {
+    return this.map.pop();
+  }
+
+  /** Makes the map read-only for user space (Linux 5.2). */
+  freeze(): void {
+    this.map.freeze();
+  }
+
+  /** Every key, tolerating concurrent deletes (see Map.keys). */
+  keys(): Iterable<Uint8Array> {
+    return this.map.keys();
+  }
+
+  close(): void {
+    this.map.close();
+  }
+}

@@ -1,0 +1,81 @@
+// bpftool's renderings of maps: `map show` (plain and JSON) and the
+// key/value entries of `map dump|lookup|peek|pop` (plain and JSON,
+// including per-CPU values).
+import { mapTypeName } from "../map/types.js";
+import { possibleCpuCount } from "../sys/cpus.js";
+import { formatHex, jsonHex } from "./output.js";
+import type { MapShowInfo } from "./kernel-info.js";
+import { programTypeName } from "../features/names.js";
+
+/** `map show` as a JSON object, fields in bpftool's order. */
+export function mapShowJson(m: MapShowInfo): Record<string, unknown> {
+  const o: Record<string, unknown> = { id: m.id, type: mapTypeName(m.type) };
+  if (m.name) o.name = m.name;
+  o.flags = m.flags;
+  if (m.ifindex) o.ifindex = m.ifindex;
+  o.bytes_key = m.keySize;
+  o.bytes_value = m.valueSize;
+  o.max_entries = m.maxEntries;
+  if (m.memlock !== undefined) o.bytes_memlock = m.memlock;
+  if (m.ownerProgType !== undefined) o.owner_prog_type = programTypeName(m.ownerProgType);
+  if (m.ownerJited !== undefined) o.owner_jited = m.ownerJited !== 0;
+  if (m.frozen !== undefined) o.frozen = m.frozen;
+  if (m.btfId) o.btf_id = m.btfId;
+  return o;
+}
+
+/** `map show` as bpftool's two or three lines of plain text. */
+export function mapShowPlain(m: MapShowInfo): string {
+  let s = `${m.id}: ${mapTypeName(m.type)}  `;
+  if (m.name) s += `name ${m.name}  `;
+  s += `flags 0x${m.flags.toString(16)}`;
+  if (m.ifindex) s += `  ifindex ${m.ifindex}`;
+  s += `\n\tkey ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}`;
+  if (m.memlock !== undefined) s += `  memlock ${m.memlock}B`;
+  if (m.ownerProgType !== undefined) {
+    s += `\n\towner_prog_type ${programTypeName(m.ownerProgType)}  owner${m.ownerJited ? "" : " not"} jited`;
+  }
+  if (m.btfId || m.frozen) {
+    s += "\n\t";
+    if (m.btfId) s += `btf_id ${m.btfId}`;
+    if (m.frozen) s += `${m.btfId ? "  " : ""}frozen`;
+  }
+  return s;
+}
+
+/** Splits a kernel per-CPU value buffer into one value per possible CPU. */
+export function perCpuValues(buffer: Uint8Array, valueSize: number): Uint8Array[] {
+  const step = Math.ceil(valueSize / 8) * 8;
+  return Array.from({ length: possibleCpuCount() }, (_, cpu) => buffer.subarray(cpu * step, cpu * step + valueSize));
+}
+
+/** One entry as bpftool's JSON: {"key":[…],"value":[…]} or {"key":[…],"values":[{"cpu":0,"value":[…]},…]}. */
+export function entryJson(key: Uint8Array, value: Uint8Array, m: MapShowInfo, perCpu: boolean): Record<string, unknown> {
+  if (perCpu) {
+    return { key: jsonHex(key), values: perCpuValues(value, m.valueSize).map((v, cpu) => ({ cpu, value: jsonHex(v) })) };
+  }
+  return { key: jsonHex(key), value: jsonHex(value.subarray(0, m.valueSize)) };
+}
+
+/** One entry as bpftool's plain text (no trailing newline). */
+export function entryPlain(key: Uint8Array, value: Uint8Array, m: MapShowInfo, perCpu: boolean): string {
+  if (perCpu) {
+    const lines = ["key:", formatHex(key)];
+    perCpuValues(value, m.valueSize).forEach((v, cpu) => {
+      lines.push(`value (CPU ${String(cpu).padStart(2, "0")}):${m.valueSize > 16 ? "\n" : " "}${formatHex(v)}`);
+    });
+    return lines.join("\n");
+  }
+  // Same line-breaking rules as bpftool: long keys/values go on their own lines.
+  const breakNames = m.keySize > 16 || m.valueSize > 16;
+  const singleLine = m.keySize + m.valueSize <= 24 && !breakNames;
+  let s = "";
+  if (m.keySize) s += `key:${breakNames ? "\n" : " "}${formatHex(key)}${singleLine ? "  " : "\n"}`;
+  if (m.valueSize) s += `value:${breakNames ? "\n" : " "}${formatHex(value.subarray(0, m.valueSize))}`;
+  return s.replace(/\n$/, "");
+}
+
+/** bpftool's dump trailer. */
+export function foundTrailer(n: number): string {
+  return `Found ${n} element${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,54 @@
+// Printing for the CLI: JSON (compact like bpftool's -j, or indented with
+// -p) and plain text, plus bpftool's hex byte formats.
+import type { GlobalOptions } from "./args.js";
+
+/** Where and how a command prints its results. */
+export class Output {
+  readonly json: boolean;
+  readonly pretty: boolean;
+  readonly #write: (s: string) => void;
+
+  constructor(options: Pick<GlobalOptions, "json" | "pretty">, write: (s: string) => void = (s) => void process.stdout.write(s)) {
+    this.json = options.json || options.pretty;
+    this.pretty = options.pretty;
+    this.#write = write;
+  }
+
+  /** Prints a line of plain text. */
+  line(text = ""): void {
+    this.#write(`${text}\n`);
+  }
+
+  /** Prints raw text (no newline added). */
+  text(text: string): void {
+    this.#write(text);
+  }
+
+  /** Prints one JSON document followed by a newline. */
+  jsonValue(value: unknown): void {
+    this.#write(`${JSON.stringify(value, null, this.pretty ? 4 : undefined)}\n`);
+  }
+}
+
+/** Two lower-case hex digits. */
+export function hex2(b: number): string {
+  return b.toString(16).padStart(2, "0");
+}
+
+/**
+ * bpftool's fprint_hex: bytes separated by `sep`, two spaces between groups
+ * of 8, and a newline after every 16.
+ */
+export function formatHex(bytes: Uint8Array, sep = " "): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    if (i > 0) s += i % 16 === 0 ? "\n" : i % 8 === 0 ? "  " : sep;
+    s += hex2(bytes[i] ?? 0);
+  }
+  return s;
+}
+
+/** bytes as bpftool's JSON arrays: ["0x01","0x00",…]. */
+export function jsonHex(bytes: Uint8Array): string[] {
+  return Array.from(bytes, (b) => `0x${hex2(b)}`);
+}

@@ -1,0 +1,173 @@
+// `tsbpf prog …`: bpftool's program verbs.
+import { readFileSync, writeFileSync } from "node:fs";
+import { Args, UsageError } from "./args.js";
+import type { Context, ObjectCommands } from "./command.js";
+import { openOneRef, openRefs, parseRef } from "./refs.js";
+import { progShowInfo } from "./kernel-info.js";
+import { progShowJson, progShowPlain } from "./prog-format.js";
+import { dumpXlatedJson, dumpXlatedPlain, type DumpOptions } from "./prog-dump.js";
+import { formatHex, jsonHex } from "./output.js";
+import { allIds, fdById, pinFd } from "../sys/objects.js";
+import { NotFoundError } from "../sys/errors.js";
+import type { FD } from "../sys/fd.js";
+import { Program } from "../program/index.js";
+
+const GRAMMAR = `PROG     := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
+FILE     := a path; for run, '-' is stdin (data_in/ctx_in) or stdout (data_out/ctx_out)
+OPTIONS  := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
+
+'dump xlated' prints the instructions as the verifier left them; 'opcodes'
+adds each instruction's bytes, 'linum' the source file, line and column.
+Set TSBPF_DISASM=legacy to print newer instructions the way bpftool <= 7.2 does.`;
+
+function withFds<T>(fds: FD[], body: (fds: FD[]) => T): T {
+  try {
+    return body(fds);
+  } finally {
+    for (const fd of fds) fd.close();
+  }
+}
+
+function show(args: Args, ctx: Context): void {
+  if (!args.remaining) {
+    const all: Record<string, unknown>[] = [];
+    for (const id of allIds("prog")) {
+      let fd: FD;
+      try {
+        fd = fdById("prog", id);
+      } catch (e) {
+        if (e instanceof NotFoundError) continue; // unloaded while listing
+        throw e;
+      }
+      withFds([fd], () => {
+        const info = progShowInfo(fd);
+        if (ctx.out.json) all.push(progShowJson(info));
+        else ctx.out.line(progShowPlain(info));
+      });
+    }
+    if (ctx.out.json) ctx.out.jsonValue(all);
+    return;
+  }
+  const ref = parseRef(args, "prog");
+  args.end();
+  withFds(openRefs("prog", ref), (fds) => {
+    const infos = fds.map((fd) => progShowInfo(fd));
+    if (ctx.out.json) ctx.out.jsonValue(infos.length === 1 ? progShowJson(infos[0]!) : infos.map(progShowJson));
+    else for (const i of infos) ctx.out.line(progShowPlain(i));
+  });
+}
+
+function dump(args: Args, ctx: Context): void {
+  const what = args.next("'xlated'");
+  if (what === "jited" || (what.length > 0 && "jited".startsWith(what))) {
+    throw new UsageError("'dump jited' is not supported yet; use 'dump xlated'", args.topic);
+  }
+  if (!"xlated".startsWith(what)) throw new UsageError(`expected 'xlated', got '${what}'`, args.topic);
+  const ref = parseRef(args, "prog");
+  let opcodes = false;
+  let linum = false;
+  while (args.remaining) {
+    if (args.accept("opcodes")) opcodes = true;
+    else if (args.accept("linum")) linum = true;
+    else if (args.peek() === "file" || args.peek() === "visual") throw new UsageError(`'${args.peek()}' is not supported by tsbpf`, args.topic);
+    else args.end();
+  }
+  const dialect = process.env.TSBPF_DISASM === "legacy" ? "legacy" : "modern";
+  const options: DumpOptions = { opcodes, linum, dialect };
+  withFds(openRefs("prog", ref), (fds) => {
+    const json: Record<string, unknown>[][] = [];
+    for (const fd of fds) {
+      if (ctx.out.json) json.push(dumpXlatedJson(fd, options));
+      else ctx.out.text(dumpXlatedPlain(fd, options));
+    }
+    if (ctx.out.json) ctx.out.jsonValue(json.length === 1 ? json[0] : json);
+  });
+}
+
+function readInput(path: string): Uint8Array {
+  return path === "-" ? readFileSync(0) : readFileSync(path);
+}
+
+function run(args: Args, ctx: Context): void {
+  const ref = parseRef(args, "prog");
+  let dataIn: string | undefined;
+  let dataOut: string | undefined;
+  let ctxIn: string | undefined;
+  let ctxOut: string | undefined;
+  let dataSizeOut: number | undefined;
+  let ctxSizeOut: number | undefined;
+  let repeat = 1;
+  while (args.remaining) {
+    const w = args.next("keyword");
+    if (w === "data_in") dataIn = args.next("data_in FILE");
+    else if (w === "data_out") dataOut = args.next("data_out FILE");
+    else if (w === "data_size_out") dataSizeOut = args.uint("data_size_out");
+    else if (w === "ctx_in") ctxIn = args.next("ctx_in FILE");
+    else if (w === "ctx_out") ctxOut = args.next("ctx_out FILE");
+    else if (w === "ctx_size_out") ctxSizeOut = args.uint("ctx_size_out");
+    else if (w === "repeat") repeat = args.uint("repeat count");
+    else throw new UsageError(`unknown keyword '${w}'`, args.topic);
+  }
+  if (dataIn === undefined && ctxIn === undefined) throw new UsageError("missing 'data_in FILE' (or 'ctx_in FILE')", args.topic);
+  if (dataIn === "-" && ctxIn === "-") throw new UsageError("data_in and ctx_in cannot both read stdin", args.topic);
+  const data = dataIn === undefined ? undefined : readInput(dataIn);
+  const ctxBytes = ctxIn === undefined ? undefined : readInput(ctxIn);
+  const program = Program.fromFd(openOneRef("prog", ref));
+  try {
+    const result = program.testRun({
+      data,
+      ctx: ctxBytes,
+      repeat,
+      dataOutSize: dataOut === undefined ? 0 : dataSizeOut ?? (data?.length ?? 0) + 4096,
+      ctxOutSize: ctxOut === undefined ? 0 : ctxSizeOut ?? ctxBytes?.length ?? 0,
+    });
+    const stdoutParts: Record<string, unknown> = {};
+    const emit = (path: string | undefined, bytes: Uint8Array | undefined, key: string): void => {
+      if (path === undefined || bytes === undefined) return;
+      if (path !== "-") writeFileSync(path, bytes);
+      else if (ctx.out.json) stdoutParts[key] = jsonHex(bytes);
+      else ctx.out.line(`${key}:\n${formatHex(bytes)}\n`);
+    };
+    emit(dataOut, result.dataOut, "data_out");
+    emit(ctxOut, result.ctxOut, "context_out");
+    if (ctx.out.json) ctx.out.jsonValue({ ...stdoutParts, retval: result.retval, duration: result.duration });
+    else ctx.out.line(`Return value: ${result.retval}, duration${repeat > 1 ? " (average)" : ""}: ${result.duration}ns`);
+  } finally {
+    program.close();
+  }
+}
+
+/** The `prog` object of the CLI. */
+export const progCommands: ObjectCommands = {
+  name: "prog",
+  summary: "inspect, pin, dump and test-run programs",
+  grammar: GRAMMAR,
+  commands: [
+    { name: "show", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog show", "tsbpf -j prog show name handle_exec"], run: show },
+    { name: "list", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog list tag c0bfcbf4e52d5b57"], run: show },
+    {
+      name: "dump",
+      synopsis: "dump xlated PROG [{ opcodes | linum }]",
+      examples: ["tsbpf prog dump xlated id 42", "tsbpf prog dump xlated pinned /sys/fs/bpf/prog linum"],
+      run: dump,
+    },
+    {
+      name: "pin",
+      synopsis: "pin PROG FILE",
+      examples: ["tsbpf prog pin id 42 /sys/fs/bpf/my_prog"],
+      run(args, ctx) {
+        const ref = parseRef(args, "prog");
+        const path = args.next("FILE (a path in bpffs)");
+        args.end();
+        withFds([openOneRef("prog", ref)], ([fd]) => pinFd(fd!, path));
+        if (ctx.out.json) ctx.out.jsonValue(null);
+      },
+    },
+    {
+      name: "run",
+      synopsis: "run PROG data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N]",
+      examples: ["tsbpf prog run pinned /sys/fs/bpf/xdp_prog data_in packet.bin data_out - repeat 1000"],
+      run,
+    },
+  ],
+};

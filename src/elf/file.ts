@@ -1,0 +1,54 @@
+// Reads chosen sections of an ELF file from disk without loading the whole
+// file (a vmlinux with debug info can be hundreds of megabytes).
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { ElfError } from "./errors.js";
+import { nameSections, parseElfHeader, parseSectionTable, type ElfHeader, type ElfSection } from "./reader.js";
+import { SHT } from "./constants.js";
+import { ByteReader } from "./bytes.js";
+
+/** Header, section headers and the bytes of the requested sections of an ELF file. */
+export interface ElfFileSections {
+  readonly header: ElfHeader;
+  readonly sections: readonly ElfSection[];
+  /** Data of each requested section that exists, by name. */
+  readonly data: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Reads the section table and the named sections of the ELF file at `path`. Throws ElfError for malformed files. */
+export function readElfSections(path: string, names: readonly string[]): ElfFileSections {
+  const fd = openSync(path, "r");
+  try {
+    const length = fstatSync(fd).size;
+    const read = (offset: number, size: number, what: string): Uint8Array => {
+      if (offset + size > length) throw new ElfError(`${what} runs past the end of the file (${length} bytes)`, offset);
+      const buf = new Uint8Array(size);
+      let done = 0;
+      while (done < size) {
+        const n = readSync(fd, buf, done, size - done, offset + done);
+        if (n <= 0) throw new ElfError(`${what}: unexpected end of file`, offset + done);
+        done += n;
+      }
+      return buf;
+    };
+    const header = parseElfHeader(read(0, Math.min(64, length), "ELF header"));
+    if (header.shoff === 0) return { header, sections: [], data: new Map() };
+    if (header.shentsize < 64) throw new ElfError(`e_shentsize ${header.shentsize} is smaller than 64`, 58);
+    // Section 0 first: it holds the real count when e_shnum overflows.
+    const first = read(header.shoff, header.shentsize, "section header 0");
+    const count = header.shnum === 0 ? new ByteReader(first, header.littleEndian, header.shoff).size64(32, "section count") : header.shnum;
+    const tableSize = count * header.shentsize;
+    const table = read(header.shoff, tableSize, "section header table");
+    const parsed = parseSectionTable(table, header, length);
+    const strtab = parsed.sections[parsed.header.shstrndx];
+    const names_ = strtab && strtab.type !== SHT.NOBITS ? read(strtab.offset, strtab.size, "section name table") : new Uint8Array(0);
+    const sections = nameSections(parsed.sections, names_, header.littleEndian);
+    const data = new Map<string, Uint8Array>();
+    for (const name of names) {
+      const s = sections.find((x) => x.name === name);
+      if (s) data.set(name, s.type === SHT.NOBITS ? new Uint8Array(0) : read(s.offset, s.size, `section ${name}`));
+    }
+    return { header: parsed.header, sections, data };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,15 @@
+// Kernel feature probes: what the running kernel supports, each answer
+// probed once per process and cached.
+export { probeProgramType, haveProgramType } from "./program-types.js";
+export { probeMapType, haveMapType } from "./map-types.js";
+export { probeHelper, haveHelper, availableHelpers, helperCName, HELPER_COUNT } from "./helpers.js";
+export { probeMisc, probeBpfSyscall, MISC_FEATURES, type MiscFeature } from "./misc.js";
+export {
+  readBpfSysctls, readKernelConfig, readPrivileges, haveKernelBtf, BPF_KCONFIG_OPTIONS,
+  type BpfSysctls, type Privileges,
+} from "./system.js";
+export { probeAll, NOISY_HELPERS, type FeatureReport, type ProbeAllOptions, type HelperListNote } from "./probe-all.js";
+export {
+  PROGRAM_TYPE_NAMES, MAP_TYPE_NAMES, programTypeName, mapTypeName, programTypeByName, mapTypeByName,
+} from "./names.js";
+export { type ProbeResult } from "./result.js";

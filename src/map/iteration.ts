@@ -1,0 +1,55 @@
+// Key iteration with BPF_MAP_GET_NEXT_KEY that survives concurrent deletes.
+//
+// The kernel walks a hash map (or LPM trie) from a key; when that key has
+// been deleted it silently restarts from the first key. So the walk:
+//   * fetches the successor of a key *before* handing the key out, so a
+//     caller that deletes the key it was given never triggers a restart;
+//   * remembers the keys it has surfaced (hash-like maps only) and skips them
+//     when a restart happens anyway (another process deleted the key we were
+//     about to continue from), so no key is surfaced twice in one pass;
+//   * gives up with a BusyError after a bounded number of steps, so a map
+//     that is churned faster than it can be walked cannot loop forever.
+// Keys added during the walk may or may not be seen. Arrays have fixed keys:
+// no restart can happen and no set is kept.
+import * as E from "../sys/errno.js";
+import { BusyError } from "../sys/errors.js";
+import type { ElemOps } from "./elem.js";
+import { describeMap, elemError, type MapIdentity } from "./errors.js";
+import { isArrayLikeType } from "./types.js";
+
+function keyString(k: Uint8Array): string {
+  return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString("latin1");
+}
+
+/** Every key of the map, each a fresh Uint8Array. */
+export function* iterateKeys(ops: ElemOps, m: MapIdentity): Generator<Uint8Array, void, undefined> {
+  const seen = isArrayLikeType(m.type) ? undefined : new Set<string>();
+  // Each element costs one step; restarts re-walk at most the whole map.
+  const limit = Math.max(1024, 4 * m.maxEntries + 64);
+  let steps = 0;
+  let r = ops.nextKey(true);
+  if (r < 0) {
+    if (-r === E.ENOENT) return;
+    throw elemError(-r, "BPF_MAP_GET_NEXT_KEY", m);
+  }
+  let pending: Uint8Array | undefined = ops.next.slice();
+  while (pending) {
+    const current: Uint8Array = pending;
+    // The scratch buffers are shared with every other op on this map (the
+    // caller may use the map between yields), so refill them each step.
+    ops.key.set(current);
+    r = ops.nextKey(false);
+    if (r === 0) pending = ops.next.slice();
+    else if (-r === E.ENOENT) pending = undefined;
+    else throw elemError(-r, "BPF_MAP_GET_NEXT_KEY", m);
+    if (++steps > limit) {
+      throw new BusyError(`iterating ${describeMap(m)}: gave up after ${limit} steps, the map changes faster than it can be walked; use batch lookups`);
+    }
+    if (seen) {
+      const s = keyString(current);
+      if (seen.has(s)) continue;
+      seen.add(s);
+    }
+    yield current;
+  }
+}

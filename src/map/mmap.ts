@@ -1,0 +1,89 @@
+// mmap() of map memory: the values of BPF_F_MMAPABLE arrays (5.5+) and the
+// pages of arenas (6.9+), shared with BPF programs without syscalls.
+import { readFileSync } from "node:fs";
+import { native } from "../sys/native.js";
+import { errorFromErrno } from "../sys/errors.js";
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const AT_PAGESZ = 6n;
+
+let pageSizeCache: number | undefined;
+
+/** The system page size, from the process's auxiliary vector (AT_PAGESZ). */
+export function pageSize(): number {
+  if (pageSizeCache === undefined) {
+    pageSizeCache = 4096;
+    try {
+      const auxv = readFileSync("/proc/self/auxv");
+      for (let off = 0; off + 16 <= auxv.length; off += 16) {
+        if (auxv.readBigUInt64LE(off) === AT_PAGESZ) {
+          pageSizeCache = Number(auxv.readBigUInt64LE(off + 8));
+          break;
+        }
+      }
+    } catch {
+      // Keep 4096: /proc may be hidden; every architecture's default.
+    }
+  }
+  return pageSizeCache;
+}
+
+/** A mapping of map memory; `bytes`/`view` alias the kernel's pages until `close()`. */
+export class MapMemory implements Disposable {
+  #buffer: ArrayBuffer | undefined;
+  readonly #onClose: (m: MapMemory) => void;
+  /** Whether the mapping is writable. */
+  readonly writable: boolean;
+  /** Bytes mapped (a multiple of the page size). */
+  readonly length: number;
+
+  /** @internal use Map.mmap(). */
+  constructor(buffer: ArrayBuffer, writable: boolean, onClose: (m: MapMemory) => void) {
+    this.#buffer = buffer;
+    this.writable = writable;
+    this.length = buffer.byteLength;
+    this.#onClose = onClose;
+  }
+
+  /** The shared memory; throws after close(). */
+  get buffer(): ArrayBuffer {
+    if (!this.#buffer) throw new Error("map memory is unmapped");
+    return this.#buffer;
+  }
+
+  /** A byte view of the whole mapping. */
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.buffer);
+  }
+
+  /** A DataView of the whole mapping. */
+  get view(): DataView {
+    return new DataView(this.buffer);
+  }
+
+  get closed(): boolean {
+    return this.#buffer === undefined;
+  }
+
+  /** Unmaps; views created earlier become detached (zero length). Idempotent. */
+  close(): void {
+    const b = this.#buffer;
+    if (!b) return;
+    this.#buffer = undefined;
+    native.munmap(b);
+    this.#onClose(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** mmap(2)s `length` bytes of a map fd at offset 0. */
+export function mmapMapFd(rawFd: number, length: number, writable: boolean, what: string): ArrayBuffer {
+  const r = native.mmap(rawFd, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, 0);
+  if (typeof r === "number") throw errorFromErrno(-r, "mmap", what);
+  return r;
+}

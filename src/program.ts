@@ -1,0 +1,2 @@
+// Public entry point of programs; the implementation lives in ./program/.
+export * from "./program/index.js";

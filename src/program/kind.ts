@@ -1,0 +1,21 @@
+// Is this fd a BPF program? The kernel names the anonymous inode of every
+// program fd "bpf-prog", which tells programs apart from maps, links and BTF
+// without a syscall that would misread another object's info.
+import { readlinkSync } from "node:fs";
+import type { FD } from "../sys/fd.js";
+import { BadFdError } from "../sys/errors.js";
+import { EBADF } from "../sys/errno.js";
+
+/** Throws BadFdError unless `fd` refers to a BPF program. */
+export function assertProgramFd(fd: FD, what = "fd"): void {
+  const raw = fd.raw;
+  let target: string;
+  try {
+    target = readlinkSync(`/proc/self/fd/${raw}`);
+  } catch {
+    throw new BadFdError(`${what} ${raw} is not an open file descriptor`, { errno: EBADF });
+  }
+  if (target !== "anon_inode:bpf-prog") {
+    throw new BadFdError(`${what} ${raw} is not a BPF program (it is ${target})`, { errno: EBADF });
+  }
+}

@@ -1,0 +1,159 @@
+// BPF_PROG_LOAD with the verifier log policy: load without a log first (the
+// fast path: no buffer, no formatting work in the kernel); only when that
+// fails, load again with a log and grow the buffer until the whole log fits.
+import { Attr, stableBytes } from "../sys/attr.js";
+import { Cmd, ProgLoadAttr } from "../sys/layouts.js";
+import { bpfRaw } from "../sys/syscall.js";
+import { FD } from "../sys/fd.js";
+import { EAGAIN, EINVAL, ENOSPC } from "../sys/errno.js";
+import { BpfError, errorFromErrno, InvalidArgumentError } from "../sys/errors.js";
+import { MAX_PROGRAM_NAME, validateProgramSpec, type LoadOptions, type ProgramSpec } from "./spec.js";
+import { VerifierError } from "./verifier-error.js";
+import { programTypeName, LogLevel } from "./types.js";
+
+/** Default first size of the verifier log buffer. */
+export const DEFAULT_LOG_SIZE = 64 * 1024;
+/** The kernel rejects log buffers larger than UINT_MAX >> 2 (Linux 5.2+). */
+export const MAX_LOG_SIZE = 0x3fff_ffff;
+// The verifier returns EAGAIN when a signal interrupts a long verification.
+const MAX_EAGAIN_RETRIES = 5;
+
+/** A loaded program's fd, its name as the kernel stores it, and its verifier log when one was asked for. */
+export interface LoadedProgram {
+  fd: FD;
+  name: string;
+  log: string | undefined;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// Loads are synchronous and never nest: one attr buffer per thread serves them all.
+const sharedAttr = new Attr(ProgLoadAttr);
+
+// Programs use a handful of distinct licenses; keep their C strings.
+const licenses = new Map<string, Uint8Array>();
+function licenseBytes(license: string): Uint8Array {
+  let bytes = licenses.get(license);
+  if (!bytes) {
+    const text = encoder.encode(license);
+    bytes = stableBytes(text.length + 1);
+    bytes.set(text);
+    if (licenses.size < 64) licenses.set(license, bytes);
+  }
+  return bytes;
+}
+
+/** The program name as the kernel accepts it: cut to 15 bytes. */
+function kernelName(name: string | undefined): string {
+  if (!name) return "";
+  const bytes = encoder.encode(name);
+  return bytes.length <= MAX_PROGRAM_NAME ? name : decoder.decode(bytes.subarray(0, MAX_PROGRAM_NAME));
+}
+
+function logText(buf: Uint8Array): string {
+  const nul = buf.indexOf(0);
+  return decoder.decode(nul < 0 ? buf : buf.subarray(0, nul));
+}
+
+/**
+ * Loads `spec` and returns the program fd. A rejected program throws
+ * VerifierError with the complete log; other failures throw the typed error
+ * of their errno. Uses `log_true_size` (Linux 6.4) to size the log in one
+ * retry; older kernels grow the buffer fourfold per attempt.
+ */
+export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): LoadedProgram {
+  validateProgramSpec(spec);
+  const requestedLevel = options.logLevel ?? 0;
+  if (!Number.isInteger(requestedLevel) || requestedLevel < 0 || requestedLevel > 0xff) {
+    throw new InvalidArgumentError(`logLevel ${requestedLevel} is not a valid log level`, "logLevel");
+  }
+  const firstLogSize = Math.min(Math.max(options.logSize ?? DEFAULT_LOG_SIZE, 1024), MAX_LOG_SIZE);
+  const name = kernelName(spec.name);
+  const label = name ? `${programTypeName(spec.type)} program '${name}'` : `${programTypeName(spec.type)} program`;
+
+  // Every buffer the attr points to stays referenced by a local until the last syscall.
+  const attr = sharedAttr.zero();
+  const license = licenseBytes(spec.license);
+  const insns = spec.instructions;
+  attr
+    .set("prog_type", spec.type)
+    .set("insn_cnt", insns.byteLength / 8)
+    .setPointer("insns", insns)
+    .setPointer("license", license)
+    .set("kern_version", spec.kernelVersion ?? 0)
+    .set("prog_flags", spec.flags ?? 0)
+    .setString("prog_name", name)
+    .set("prog_ifindex", spec.ifindex ?? 0)
+    .set("expected_attach_type", spec.expectedAttachType ?? 0)
+    .set("attach_btf_id", spec.attachBtfId ?? 0);
+  // .raw throws ClosedError for closed fds, before anything reaches the kernel.
+  if (spec.attachProgFd) attr.set("attach_prog_fd", spec.attachProgFd.raw);
+  if (spec.attachBtfObjFd) attr.set("attach_btf_obj_fd", spec.attachBtfObjFd.raw);
+  if (spec.btfFd) attr.set("prog_btf_fd", spec.btfFd.raw);
+  const funcInfo = spec.funcInfo;
+  if (funcInfo?.byteLength) {
+    const rec = spec.funcInfoRecordSize ?? 8;
+    attr.set("func_info_rec_size", rec).setPointer("func_info", funcInfo).set("func_info_cnt", Math.floor(funcInfo.byteLength / rec));
+  }
+  const lineInfo = spec.lineInfo;
+  if (lineInfo?.byteLength) {
+    const rec = spec.lineInfoRecordSize ?? 16;
+    attr.set("line_info_rec_size", rec).setPointer("line_info", lineInfo).set("line_info_cnt", Math.floor(lineInfo.byteLength / rec));
+  }
+  let fdArray: Int32Array | undefined;
+  if (spec.fdArray?.length) {
+    fdArray = new Int32Array(spec.fdArray.length);
+    spec.fdArray.forEach((fd, i) => (fdArray![i] = fd.raw));
+    attr.setPointer("fd_array", fdArray);
+  }
+
+  let level = requestedLevel;
+  let logSize = firstLogSize;
+  let logBuf: Uint8Array | undefined;
+  let eagainRetries = 0;
+  for (;;) {
+    if (level) {
+      if (!logBuf || logBuf.byteLength !== logSize) logBuf = stableBytes(logSize);
+      else logBuf[0] = 0;
+      attr.set("log_level", level).set("log_size", logSize).setPointer("log_buf", logBuf);
+    } else {
+      attr.set("log_level", 0).set("log_size", 0).set("log_buf", 0);
+    }
+    attr.set("log_true_size", 0);
+    const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
+    if (r >= 0) {
+      return { fd: new FD(r, "prog fd"), name, log: requestedLevel && logBuf ? logText(logBuf) : undefined };
+    }
+    const errno = -r;
+    if (errno === EAGAIN && eagainRetries++ < MAX_EAGAIN_RETRIES) continue;
+    if (level === 0) {
+      // The fast path failed: ask again, this time with a log that says why.
+      level = LogLevel.INSTRUCTIONS;
+      continue;
+    }
+    if (errno === ENOSPC && logSize < MAX_LOG_SIZE) {
+      // The log did not fit. Linux 6.4+ reports the exact size needed (including the NUL).
+      const trueSize = attr.get("log_true_size");
+      logSize = Math.min(trueSize > logSize ? trueSize : logSize * 4, MAX_LOG_SIZE);
+      continue;
+    }
+    const log = logBuf ? logText(logBuf) : "";
+    if (log.trim() !== "") throw new VerifierError(label, errno, log);
+    throw explainLoadError(errno, label, spec);
+  }
+}
+
+/** Failures the kernel reports before the verifier runs (so without a log). */
+function explainLoadError(errno: number, label: string, spec: ProgramSpec): BpfError {
+  if (errno === EINVAL) {
+    return new InvalidArgumentError(
+      `BPF_PROG_LOAD (${label}): EINVAL: the kernel rejected the load attributes: program type ${spec.type} ` +
+        `may be unknown to the running kernel, or the expected attach type, flags (0x${(spec.flags ?? 0).toString(16)}), ` +
+        "attach target or license are invalid for it",
+      "type",
+      { operation: "BPF_PROG_LOAD", errno },
+    );
+  }
+  return errorFromErrno(errno, "BPF_PROG_LOAD", label);
+}
