@@ -6,7 +6,8 @@
 // values of an untimed dump at the end.
 import { runCHarness, cToolchainProblem } from "./c-harness.js";
 import { timeRepetitions, type Benchmark, type BenchGroup, type BenchParams, type Measurement } from "./harness.js";
-import { createRawMap, MAP_TYPE_HASH, RawBatchOps } from "./sys-baseline.js";
+import { createRawMap, RawBatchOps } from "./sys-baseline.js";
+import { Map as BpfMap, MapType } from "../src/map.js";
 
 type BatchMode = "batch-dump" | "batch-fill";
 
@@ -77,9 +78,38 @@ function measureBatch(mode: BatchMode, params: BenchParams, open: BatchOpener): 
   }
 }
 
+/** The tsbpf side: Map.updateBatch and Map.lookupBatch with a cursor, through reused buffers. */
+const openMapSession: BatchOpener = (entries, batch) => {
+  const map = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: entries, name: "bench" });
+  const keysOut = new Uint32Array(batch);
+  const valuesOut = new Uint32Array(batch * 2);
+  const cursor = map.batchCursor();
+  return {
+    fill: (keys, values) => {
+      for (let done = 0; done < keys.length; ) {
+        const end = Math.min(done + batch, keys.length);
+        done += map.updateBatch(keys.subarray(done, end), values.subarray(done, end));
+      }
+    },
+    dump: (sumValues) => {
+      let found = 0;
+      let sum = 0;
+      cursor.reset();
+      while (!cursor.done) {
+        const count = map.lookupBatch(cursor, keysOut, valuesOut);
+        found += count;
+        // Values are u64 below 2^32: the low word (little-endian) is the value.
+        if (sumValues) for (let i = 0; i < count; i++) sum += valuesOut[2 * i];
+      }
+      return { entries: found, sum };
+    },
+    close: () => map.close(),
+  };
+};
+
 /** The low-level baseline: raw BPF_MAP_*_BATCH calls on src/sys. */
 const openRawSession: BatchOpener = (entries, batch) => {
-  const fd = createRawMap(MAP_TYPE_HASH, entries);
+  const fd = createRawMap(MapType.Hash, entries);
   const ops = new RawBatchOps(fd, batch);
   return {
     fill: (keys, values) => ops.fillAll(keys, values),
@@ -110,7 +140,7 @@ function batchBenchmark(mode: BatchMode): Benchmark {
       smoke: { ops: 4_096, warmup: 0, reps: 1 },
     },
     reference: (p) => runCHarness("map_bench", [mode, p.ops, batchSizeFor(p.ops), p.warmup, p.reps]),
-    tsbpf: (p) => measureBatch(mode, p, openRawSession),
+    tsbpf: (p) => measureBatch(mode, p, openMapSession),
     baseline: (p) => measureBatch(mode, p, openRawSession),
   };
 }

@@ -4,7 +4,8 @@
 // bpf_map_lookup_elem / bpf_map_update_elem.
 import { runCHarness, cToolchainProblem } from "./c-harness.js";
 import { timeRepetitions, type Benchmark, type BenchGroup, type BenchParams, type Measurement } from "./harness.js";
-import { createRawMap, MAP_TYPE_ARRAY, MAP_TYPE_HASH, RawElemOps } from "./sys-baseline.js";
+import { createRawMap, RawElemOps } from "./sys-baseline.js";
+import { Map as BpfMap, MapType } from "../src/map.js";
 
 /** Keys per map (a power of two, so the key is `i & (KEY_SPACE - 1)` on both sides). */
 export const KEY_SPACE = 1024;
@@ -12,7 +13,7 @@ export const KEY_SPACE = 1024;
 type MapKind = "array" | "hash";
 type ElemOp = "lookup" | "update";
 
-const mapTypeOf: Record<MapKind, number> = { array: MAP_TYPE_ARRAY, hash: MAP_TYPE_HASH };
+const mapTypeOf: Record<MapKind, MapType> = { array: MapType.Array, hash: MapType.Hash };
 
 /**
  * The loop shared by every tsbpf-side implementation: prefill key → key + 1,
@@ -48,6 +49,34 @@ function measureElemOps(
   return { ops: params.ops, samplesNs, check };
 }
 
+/** The tsbpf side: the public Map API with reused key/value buffers (lookupInto, update). */
+function tsbpfElemOps(kind: MapKind, op: ElemOp, params: BenchParams): Measurement {
+  const map = BpfMap.create({ type: mapTypeOf[kind], keySize: 4, valueSize: 8, maxEntries: KEY_SPACE, name: "bench" });
+  try {
+    // One buffer per role, with u32 views to write keys and read values without DataView calls.
+    const key = new Uint8Array(4);
+    const keyWord = new Uint32Array(key.buffer);
+    const value = new Uint8Array(8);
+    const valueWords = new Uint32Array(value.buffer);
+    return measureElemOps(
+      params,
+      op,
+      (k) => {
+        keyWord[0] = k;
+        if (!map.lookupInto(key, value)) throw new Error(`key ${k} is missing`);
+        return valueWords[0];
+      },
+      (k, v) => {
+        keyWord[0] = k;
+        valueWords[0] = v;
+        map.update(key, value);
+      },
+    );
+  } finally {
+    map.close();
+  }
+}
+
 function baselineElemOps(kind: MapKind, op: ElemOp, params: BenchParams): Measurement {
   const fd = createRawMap(mapTypeOf[kind], KEY_SPACE);
   try {
@@ -69,7 +98,7 @@ function elemOpBenchmark(kind: MapKind, op: ElemOp): Benchmark {
       smoke: { ops: 2_000, warmup: 1, reps: 2 },
     },
     reference: (p) => runCHarness("map_bench", ["single", kind, op, p.ops, p.warmup, p.reps, KEY_SPACE]),
-    tsbpf: (p) => baselineElemOps(kind, op, p),
+    tsbpf: (p) => tsbpfElemOps(kind, op, p),
     baseline: (p) => baselineElemOps(kind, op, p),
   };
 }

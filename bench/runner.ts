@@ -1,7 +1,7 @@
 // Runs benchmarks and turns their measurements into comparable results.
 // Shared by the CLI (run.ts) and the smoke test.
 import { benchmarkGroups } from "./groups.js";
-import { summarize, type Benchmark, type BenchParams, type Stats } from "./harness.js";
+import { median, summarize, type Benchmark, type BenchParams, type Measurement, type Stats } from "./harness.js";
 
 /** "full" for real figures, "smoke" for a tiny run that only proves the code works. */
 export type BenchMode = "full" | "smoke";
@@ -24,10 +24,10 @@ export interface BenchResult {
   readonly reference: SideResult;
   /** The raw src/sys baseline, when the benchmark has one. */
   readonly baseline: SideResult | undefined;
-  /** tsbpf ops/s divided by reference ops/s. */
+  /** Median over the paired rounds of tsbpf ops/s divided by reference ops/s. */
   readonly ratio: number;
   readonly target: number | undefined;
-  /** MISMATCH when the two sides' checksums differ: they did not do the same work. */
+  /** MISMATCH when the checksums differ (between sides or rounds): the sides did not do the same work. */
   readonly verdict: Verdict;
 }
 
@@ -52,18 +52,49 @@ export function collectBenchmarks(filter?: string): { benchmarks: Benchmark[]; s
   return { benchmarks, skipped };
 }
 
-/** Runs the reference, then tsbpf, then the baseline of one benchmark. */
+/**
+ * Runs one benchmark as `reps` paired rounds. Each round runs every side for
+ * one timed repetition (after its warm-up), alternating which side goes
+ * first, so load from other processes on a shared machine hits both sides
+ * alike. The ratio is the median of the per-round ratios.
+ */
 export function runBenchmark(b: Benchmark, mode: BenchMode, overrides: Partial<BenchParams> = {}): BenchResult {
   const params: BenchParams = { ...b.params[mode], ...overrides };
-  const reference = side(b.reference(params));
-  const tsbpf = side(b.tsbpf(params));
-  const baseline = b.baseline ? side(b.baseline(params)) : undefined;
-  const ratio = tsbpf.opsPerSec / reference.opsPerSec;
+  const round: BenchParams = { ...params, reps: 1 };
+  const sides = [
+    { run: (p: BenchParams) => b.reference(p), rounds: [] as Measurement[] },
+    { run: (p: BenchParams) => b.tsbpf(p), rounds: [] as Measurement[] },
+  ];
+  const baselineRounds: Measurement[] = [];
+  if (b.baseline) {
+    const baseline = b.baseline.bind(b);
+    sides.push({ run: (p) => baseline(p), rounds: baselineRounds });
+  }
+  for (let r = 0; r < params.reps; r++) {
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    for (const s of order) s.rounds.push(s.run(round));
+  }
+  const [referenceRounds, tsbpfRounds] = [sides[0].rounds, sides[1].rounds];
+  const reference = merge(referenceRounds);
+  const tsbpf = merge(tsbpfRounds);
+  const baseline = b.baseline ? merge(baselineRounds) : undefined;
+  const ratio = median(tsbpfRounds.map((m, i) => rate(m) / rate(referenceRounds[i])));
   let verdict: Verdict;
-  if (tsbpf.check !== reference.check || (baseline && baseline.check !== reference.check)) verdict = "MISMATCH";
+  if (Number.isNaN(tsbpf.check) || tsbpf.check !== reference.check || (baseline && baseline.check !== reference.check)) verdict = "MISMATCH";
   else if (b.target === undefined) verdict = "INFO";
   else verdict = ratio >= b.target ? "PASS" : "FAIL";
   return { name: b.name, unit: b.unit, referenceName: b.referenceName, params, tsbpf, reference, baseline, ratio, target: b.target, verdict };
+}
+
+/** Throughput of a one-sample measurement. */
+function rate(m: Measurement): number {
+  return summarize(m).opsPerSec;
+}
+
+/** Joins the rounds of one side; the check is NaN unless every round agreed. */
+function merge(rounds: readonly Measurement[]): SideResult {
+  const check = rounds.every((m) => m.check === rounds[0].check) ? rounds[0].check : NaN;
+  return side({ ops: rounds[0].ops, samplesNs: rounds.flatMap((m) => m.samplesNs), check });
 }
 
 function side(m: { ops: number; samplesNs: readonly number[]; check: number }): SideResult {

@@ -10,11 +10,7 @@ import { FD } from "../src/sys/fd.js";
 import { errorFromErrno } from "../src/sys/errors.js";
 import { ENOENT } from "../src/sys/errno.js";
 
-/** BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_ARRAY. */
-export const MAP_TYPE_HASH = 1;
-export const MAP_TYPE_ARRAY = 2;
-
-/** Creates a map with 4-byte keys and 8-byte values, as the C harness does. */
+/** Creates a map of `mapType` (uapi number) with 4-byte keys and 8-byte values, as the C harness does. */
 export function createRawMap(mapType: number, maxEntries: number): FD {
   const attr = new Attr(MapCreateAttr);
   attr.set("map_type", mapType).set("key_size", 4).set("value_size", 8).set("max_entries", maxEntries);

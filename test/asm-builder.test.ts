@@ -5,7 +5,7 @@ import {
 } from "../src/asm/index.js";
 import { InvalidArgumentError } from "../src/sys/errors.js";
 import { Attr, stableBytes } from "../src/sys/attr.js";
-import { Cmd, ProgLoadAttr, ProgTestRunAttr } from "../src/sys/layouts.js";
+import { Cmd, MapCreateAttr, MapElemAttr, ProgLoadAttr, ProgTestRunAttr } from "../src/sys/layouts.js";
 import { bpfRaw } from "../src/sys/syscall.js";
 import { FD } from "../src/sys/fd.js";
 
@@ -185,4 +185,47 @@ test("kernel: jmp32 compares only the low 32 bits", () => {
     .jeqImm(R1, 5, "bad").exit()
     .label("bad").mov64Imm(R0, 2).exit();
   assert.equal(loadAndRun(b), 1);
+});
+
+test("ld_imm64 rejects unsafe JS numbers; map fds can be FD owners", () => {
+  assert.throws(() => new ProgramBuilder().ldImm64(R1, 2 ** 60), InvalidInstructionError);
+  assert.throws(() => new ProgramBuilder().ldImm64(R1, 1.5), InvalidInstructionError);
+  const [a, b] = new ProgramBuilder().ldMapFd(R1, { raw: 9 }).ldMapValue(R2, { raw: 9 }, 16).instructions();
+  assert.equal(a!.imm64, 9n);
+  assert.equal(b!.imm64, (16n << 32n) | 9n);
+});
+
+function createArrayMap(value: bigint): FD {
+  const attr = new Attr(MapCreateAttr);
+  attr.set("map_type", 2 /* BPF_MAP_TYPE_ARRAY */).set("key_size", 4).set("value_size", 8).set("max_entries", 1);
+  const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
+  if (r < 0) throw new Error(`BPF_MAP_CREATE failed (errno ${-r})`);
+  const map = new FD(r, "map fd");
+  const key = stableBytes(4);
+  const val = stableBytes(8);
+  new DataView(val.buffer).setBigUint64(0, value, true);
+  const elem = new Attr(MapElemAttr);
+  elem.set("map_fd", map.raw).setPointer("key", key).setPointer("value", val);
+  const u = bpfRaw(Cmd.MAP_UPDATE_ELEM, elem.address, elem.size);
+  if (u < 0) {
+    map.close();
+    throw new Error(`BPF_MAP_UPDATE_ELEM failed (errno ${-u})`);
+  }
+  return map;
+}
+
+test("kernel: map access through ldMapFd + helper call and through ldMapValue", () => {
+  const map = createArrayMap(1234n);
+  try {
+    const viaHelper = new ProgramBuilder()
+      .ldMapFd(R1, map).stW(R10, -4, 0).mov64Reg(R2, R10).add64Imm(R2, -4)
+      .call("bpf_map_lookup_elem")
+      .jeqImm(R0, 0, "out").ldxDW(R0, R0, 0)
+      .label("out").exit();
+    assert.equal(loadAndRun(viaHelper), 1234);
+    const direct = new ProgramBuilder().ldMapValue(R1, map, 0).ldxDW(R0, R1, 0).add64Imm(R0, 1).exit();
+    assert.equal(loadAndRun(direct), 1235);
+  } finally {
+    map.close();
+  }
 });

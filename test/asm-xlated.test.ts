@@ -4,13 +4,19 @@
 // `bpftool prog dump xlated` byte for byte — plain, `opcodes` and `linum`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { dumpXlated, BtfLite, Kallsyms, xlatedCallSymbolizer, type DisasmDialect } from "../src/asm/index.js";
-import { openPinnedFd } from "../src/sys/objects.js";
-import { readBtfById, readProgramDumpInfo } from "../src/sys/prog-info.js";
+import {
+  dumpLoadedProgram, dumpLoadedProgramJson, Kallsyms, ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, type DisasmDialect,
+} from "../src/asm/index.js";
+import { openPinnedFd, pinFd } from "../src/sys/objects.js";
+import { Attr, stableBytes } from "../src/sys/attr.js";
+import { Cmd, MapCreateAttr, ProgLoadAttr } from "../src/sys/layouts.js";
+import { bpfRaw } from "../src/sys/syscall.js";
+import { FD } from "../src/sys/fd.js";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { haveLibbpfTool, writeToolObject } from "./util/libbpf-tools.js";
 
@@ -21,15 +27,18 @@ import { haveLibbpfTool, writeToolObject } from "./util/libbpf-tools.js";
  * swaps and the largest programs; TSBPF_XLATED_ALL_TOOLS=1 adds the rest.
  */
 const DEFAULT_TOOLS = [
-  "opensnoop", "execsnoop", "statsnoop", "syscount", "runqlat", "runqslower", "mountsnoop", "biolatency",
-  "tcpconnect", "hardirqs", "filetop", "tcptracer", "ksnoop", "bashreadline",
+  "opensnoop", "execsnoop", "syscount", "runqlat", "mountsnoop", "biolatency", "tcpconnect", "filetop",
+  "tcptracer", "ksnoop", "bashreadline",
 ];
 const MORE_TOOLS = [
-  "exitsnoop", "filelife", "sigsnoop", "oomkill", "tcplife", "drsnoop", "softirqs", "gethostlatency",
-  "tcpstates", "funclatency", "bitesize", "biopattern", "javagc", "slabratetop", "llcstat",
+  "statsnoop", "runqslower", "hardirqs", "exitsnoop", "filelife", "sigsnoop", "oomkill", "tcplife", "drsnoop",
+  "softirqs", "gethostlatency", "tcpstates", "funclatency", "bitesize", "biopattern", "javagc", "slabratetop",
+  "llcstat",
 ];
 const TOOLS = process.env.TSBPF_XLATED_ALL_TOOLS ? [...DEFAULT_TOOLS, ...MORE_TOOLS] : DEFAULT_TOOLS;
-const VARIANTS = [[], ["opcodes"], ["linum"]] as const;
+const TEXT_VARIANTS = [[], ["opcodes"], ["linum"]] as const;
+/** `-j` output (checked on each tool's first program, to bound run time): between them every field bpftool emits. */
+const JSON_VARIANTS = [["opcodes"], ["linum"]] as const;
 
 /** bpftool before 7.3 (Linux 6.6 tools) carries the pre-cpu-v4 disassembler. */
 function bpftoolDialect(): DisasmDialect {
@@ -38,6 +47,21 @@ function bpftoolDialect(): DisasmDialect {
   if (!m) return "modern";
   const [major, minor] = [Number(m[1]), Number(m[2])];
   return major < 7 || (major === 7 && minor < 3) ? "legacy" : "modern";
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs bpftool; most of each run is the kernel generating /proc/kallsyms, so runs overlap well. */
+async function bpftool(args: string[]): Promise<string> {
+  return (await execFileAsync("bpftool", args, { encoding: "utf8", maxBuffer: 1 << 26 })).stdout;
+}
+
+/**
+ * bpftool's json_writer escapes a backslash as "\\n" (so a C source line
+ * `'\\0'` comes back as a newline and "0"); apply the same to our strings.
+ */
+function asBpftoolJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\\", "\n") : v));
 }
 
 function firstDifference(want: string, got: string): string {
@@ -58,10 +82,11 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-xlated-"));
   let programs = 0;
   let dumps = 0;
+  let jsonDumps = 0;
   const notLoaded: string[] = [];
   try {
     for (const tool of available) {
-      await t.test(tool, (st) => {
+      await t.test(tool, async (st) => {
         const obj = writeToolObject(tool, objDir);
         if (!obj) return st.skip(`${tool} has no embedded BPF object`);
         const pins = bpffsTempDir(`tsbpf-xlated-${tool}-`);
@@ -75,31 +100,35 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
           }
           // bpftool rereads kallsyms on every run; read it after loading, when these programs' JIT symbols exist.
           const kallsyms = new Kallsyms();
-          for (const pin of readdirSync(pins.path)) {
+          const checks: Promise<void>[] = [];
+          for (const [n, pin] of readdirSync(pins.path).entries()) {
             const pinPath = path.join(pins.path, pin);
             const fd = openPinnedFd(pinPath, "rw", "program");
-            let info;
             try {
-              info = readProgramDumpInfo(fd);
+              for (const variant of TEXT_VARIANTS) {
+                const got = dumpLoadedProgram(fd, {
+                  kallsyms, dialect, opcodes: variant[0] === "opcodes", linum: variant[0] === "linum",
+                });
+                checks.push(bpftool(["prog", "dump", "xlated", "pinned", pinPath, ...variant]).then((want) => {
+                  assert.ok(got === want, `${tool}/${pin} ${variant.join(" ") || "plain"} differs at ${firstDifference(want, got)}`);
+                  dumps++;
+                }));
+              }
+              for (const variant of n === 0 ? JSON_VARIANTS : []) {
+                const got = dumpLoadedProgramJson(fd, {
+                  kallsyms, dialect, opcodes: variant[0] === "opcodes", linum: variant[0] === "linum",
+                });
+                checks.push(bpftool(["-j", "prog", "dump", "xlated", "pinned", pinPath, ...variant]).then((want) => {
+                  assert.deepStrictEqual(asBpftoolJson(got), JSON.parse(want), `${tool}/${pin} -j ${variant.join(" ")}`);
+                  jsonDumps++;
+                }));
+              }
             } finally {
               fd.close();
             }
-            const btf = info.btfId ? new BtfLite(readBtfById(info.btfId)) : undefined;
-            const symbolizer = xlatedCallSymbolizer({ kallsyms, jitedKsyms: info.jitedKsyms });
-            for (const variant of VARIANTS) {
-              const want = execFileSync("bpftool", ["prog", "dump", "xlated", "pinned", pinPath, ...variant], {
-                encoding: "utf8",
-                maxBuffer: 1 << 26,
-              });
-              const got = dumpXlated(info.xlated, {
-                btf, funcInfo: info.funcInfo, lineInfo: info.lineInfo, symbolizer, dialect,
-                opcodes: variant[0] === "opcodes", linum: variant[0] === "linum",
-              });
-              assert.ok(got === want, `${tool}/${pin} ${variant.join(" ") || "plain"} differs at ${firstDifference(want, got)}`);
-              dumps++;
-            }
             programs++;
           }
+          await Promise.all(checks);
         } finally {
           pins.cleanup();
         }
@@ -108,7 +137,68 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
   } finally {
     rmSync(objDir, { recursive: true, force: true });
   }
-  t.diagnostic(`${programs} programs from ${available.length - notLoaded.length} tools: ${dumps} dumps equal to bpftool's (${dialect} dialect)`);
+  t.diagnostic(`${programs} programs from ${available.length - notLoaded.length} tools: ${dumps} text and ${jsonDumps} JSON dumps equal to bpftool's (${dialect} dialect)`);
   if (notLoaded.length) t.diagnostic(`not loadable here: ${notLoaded.join(", ")}`);
   assert.ok(programs >= 10, `only ${programs} programs could be compared`);
+});
+
+function createArrayMap(): FD {
+  const attr = new Attr(MapCreateAttr);
+  attr.set("map_type", 2 /* BPF_MAP_TYPE_ARRAY */).set("key_size", 4).set("value_size", 16).set("max_entries", 1);
+  const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
+  if (r < 0) throw new Error(`BPF_MAP_CREATE failed (errno ${-r})`);
+  return new FD(r, "map fd");
+}
+
+function loadSocketFilter(bytes: Uint8Array): FD {
+  const insns = stableBytes(bytes.length);
+  insns.set(bytes);
+  const license = stableBytes(4);
+  license.set([0x47, 0x50, 0x4c, 0]);
+  const log = stableBytes(1 << 16);
+  const attr = new Attr(ProgLoadAttr);
+  attr.set("prog_type", 1).set("insn_cnt", bytes.length / 8).setPointer("insns", insns).setPointer("license", license)
+    .set("log_level", 1).set("log_size", log.length).setPointer("log_buf", log);
+  const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
+  if (r < 0) throw new Error(`BPF_PROG_LOAD failed (errno ${-r}): ${new TextDecoder().decode(log.subarray(0, log.indexOf(0)))}`);
+  return new FD(r, "prog fd");
+}
+
+test("xlated dump of a ProgramBuilder program equals bpftool's (maps, helpers, atomics, subprograms)", async (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root to load programs");
+  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  const dialect = bpftoolDialect();
+  const pins = bpffsTempDir("tsbpf-xlated-builder-");
+  const map = createArrayMap();
+  try {
+    const prog = new ProgramBuilder()
+      .mov64Reg(R6, R1)
+      .ldMapFd(R1, map).stW(R10, -4, 0).mov64Reg(R2, R10).add64Imm(R2, -4)
+      .call("bpf_map_lookup_elem")
+      .jeqImm(R0, 0, "out")
+      .mov64Imm(R1, 1).atomicAdd64(R0, R1, 0).atomicAdd64(R0, R1, 8, { fetch: true })
+      .ldMapValue(R3, map, 8).ldxDW(R4, R3, 0)
+      .jgt32Imm(R4, 7, "out")
+      .call("bpf_get_prandom_u32").mov64Reg(R1, R0)
+      .callSubprog("double")
+      .label("out").mov64Imm(R0, 0).exit()
+      .label("double").mov64Reg(R0, R1).lsh64Imm(R0, 1).exit();
+    const fd = loadSocketFilter(prog.build());
+    try {
+      const pinPath = path.join(pins.path, "built");
+      pinFd(fd, pinPath);
+      const kallsyms = new Kallsyms();
+      for (const variant of TEXT_VARIANTS) {
+        const want = await bpftool(["prog", "dump", "xlated", "pinned", pinPath, ...variant]);
+        const got = dumpLoadedProgram(fd, { kallsyms, dialect, opcodes: variant[0] === "opcodes", linum: variant[0] === "linum" });
+        assert.ok(got === want, `${variant.join(" ") || "plain"} differs at ${firstDifference(want, got)}`);
+      }
+      assert.match(dumpLoadedProgram(fd, { kallsyms, dialect }), /map\[id:\d+\]\[0\]\+8/);
+    } finally {
+      fd.close();
+    }
+  } finally {
+    map.close();
+    pins.cleanup();
+  }
 });

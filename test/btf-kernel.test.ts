@@ -113,6 +113,7 @@ test("kernel BTF discovery: sysfs, fallback paths, explicit files", () => {
     const raw = loadBtfFile("/sys/kernel/btf/vmlinux");
     assert.equal(raw.count, kernelBtf().count);
     assert.equal(kernelBtf(), kernelBtf(), "cached");
+    assert.equal(Buffer.compare(Buffer.from(kernelBtf().bytes), readFileSync("/sys/kernel/btf/vmlinux")), 0);
   }
   assert.throws(() => loadBtfFile("/nonexistent/vmlinux"), { code: "NOT_FOUND" });
   assert.throws(() => loadBtfFile("/etc/hostname"), { code: "INVALID_BTF" });

@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { Btf, BtfError, btfFromElf, type BtfType } from "../src/index.js";
+import { Btf, BtfError, btfFromElf, parseKernelBtf, EM_BPF, type BtfType } from "../src/index.js";
 import { haveBpftool } from "./util/kernel.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -218,4 +220,67 @@ test("BTF header errors and unknown kinds are BtfError", () => {
   const badLen = Buffer.from(bytes);
   badLen.writeUInt32LE(0xffff_fff0, 12);
   assert.throws(() => new Btf(badLen), BtfError);
+});
+
+/** BPF objects embedded in Debian's libbpf-tools executables (compiled by someone else's clang). */
+function embeddedObjects(): { tool: string; bytes: Uint8Array }[] {
+  if (!existsSync("/usr/sbin")) return [];
+  const out: { tool: string; bytes: Uint8Array }[] = [];
+  for (const tool of readdirSync("/usr/sbin")) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join("/usr/sbin", tool));
+    } catch {
+      continue;
+    }
+    if (bytes.length > 64 << 20 || bytes.readUInt32BE(0) !== 0x7f454c46) continue;
+    for (let p = bytes.indexOf("\x7fELF", 1); p > 0; p = bytes.indexOf("\x7fELF", p + 1)) {
+      if (p + 64 > bytes.length || bytes[p + 4] !== 2 || bytes.readUInt16LE(p + 18) !== EM_BPF) continue;
+      const end = Number(bytes.readBigUInt64LE(p + 40)) + bytes.readUInt16LE(p + 60) * bytes.readUInt16LE(p + 58);
+      if (p + end <= bytes.length) out.push({ tool, bytes: bytes.subarray(p, p + end) });
+    }
+  }
+  return out;
+}
+
+test("libbpf-tools objects: BTF equals bpftool's raw dump, .BTF.ext parses", (t) => {
+  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  const objects = embeddedObjects();
+  if (objects.length === 0) return t.skip("libbpf-tools is not installed");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-btf-"));
+  try {
+    let relos = 0;
+    for (const { tool, bytes } of objects) {
+      const { btf, ext } = btfFromElf(bytes);
+      assert.ok(btf && ext, tool);
+      const file = join(dir, `${tool}.bpf.o`);
+      writeFileSync(file, bytes);
+      compareAll(btf, bpftoolRaw(file));
+      for (const [, list] of ext.coreRelos) relos += list.length;
+      // Line 0 is legitimate (compiler-generated code), but most records name a real line.
+      const lines = [...ext.lineInfos.values()].flat();
+      assert.ok(lines.filter((li) => li.line > 0 && li.fileName.length > 0).length > lines.length / 2, tool);
+    }
+    assert.ok(relos > 100, "the corpus carries CO-RE relocations");
+    t.diagnostic(`${objects.length} objects, ${relos} CO-RE relocations`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("opening kernel BTF is lazy: indexing only, types decoded on demand and cached", (t) => {
+  if (!existsSync(VMLINUX)) return t.skip("kernel has no BTF in sysfs");
+  parseKernelBtf();
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    parseKernelBtf();
+    best = Math.min(best, performance.now() - started);
+  }
+  t.diagnostic(`open vmlinux BTF: ${best.toFixed(2)} ms (best of 5)`);
+  // Generous: decoding every type eagerly takes hundreds of milliseconds.
+  assert.ok(best < 100, `opening took ${best} ms`);
+  const btf = parseKernelBtf();
+  const id = btf.typesByName("task_struct", "STRUCT")[0]?.id ?? 0;
+  assert.equal(btf.typeById(id), btf.typeById(id), "decoded once, then cached");
 });

@@ -91,7 +91,7 @@ test("hash map iteration with someone else deleting ahead of the cursor has no d
     }
   }
   assert.equal(new Set(seen).size, seen.length, "no key surfaced twice");
-  const remaining = [...m.keys()].map(readU32);
+  const remaining = [...m.keys()].map((k) => readU32(k));
   for (const r of remaining) assert.ok(seen.includes(r), `surviving key ${r} was missed`);
 });
 
@@ -169,8 +169,8 @@ test("per-CPU maps hold one value per possible CPU", () => {
     assert.deepEqual(m.lookupPerCpu(u32(3)).map((v) => readU32(v)), Array.from({ length: cpus }, (_, c) => 5 + c));
     assert.throws(() => m.update(u32(3), Array.from({ length: cpus + 1 }, () => u32(1))), InvalidArgumentError);
     // Batch values are per-CPU too.
-    const vals = new Uint8Array(2 * 8 * cpus);
-    const keys = new Uint8Array(2 * 4);
+    const vals = new Uint8Array(9 * 8 * cpus);
+    const keys = new Uint8Array(9 * 4);
     const cur = m.batchCursor();
     let n = 0;
     while (!cur.done) n += m.lookupBatch(cur, keys.subarray(n * 4), vals.subarray(n * 8 * cpus));
@@ -181,7 +181,7 @@ test("per-CPU maps hold one value per possible CPU", () => {
 test("LRU hash evicts the least recently used element when full", () => {
   using m = Map.create({ type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 64, flags: MapFlags.NO_COMMON_LRU });
   for (let i = 0; i < 1000; i++) m.update(u32(i), u32(i));
-  const keys = [...m.keys()].map(readU32);
+  const keys = [...m.keys()].map((k) => readU32(k));
   assert.ok(keys.length <= 64, `LRU kept ${keys.length} > max_entries elements`);
   assert.ok(keys.length > 0);
   assert.notEqual(m.tryLookup(u32(999)), undefined, "the newest element is present");

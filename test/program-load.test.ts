@@ -88,6 +88,7 @@ test("a GPL-only helper in a non-GPL program is a VerifierError", () => {
     assert.ok(e instanceof VerifierError);
     assert.equal(e.code, "VERIFIER");
     assert.match(e.reason, /GPL/);
+    assert.match(e.hint ?? "", /GPL-compatible license/);
     assert.match(e.log, /cannot call GPL-restricted function from non-GPL compatible program/);
     assert.equal(e.instruction, 5);
     assert.match(e.message, /nongpl/);
@@ -106,6 +107,7 @@ test("the verifier error names the failing instruction", () => {
     assert.equal(e.errno, 13);
     assert.equal(e.instruction, 1);
     assert.match(e.reason, /invalid bpf_context access/);
+    assert.match(e.message, /hint: this program type may not read or write that context field/);
     assert.match(e.summary, /at 1: \(79\) r0 = \*\(u64 \*\)\(r6 \+400\)/);
     assert.match(e.log, /processed \d+ insns/);
     return true;

@@ -8,7 +8,8 @@ import { ProgramBuilder, R0, R1 } from "../src/asm/index.js";
 import { Program, ProgramType } from "../src/program.js";
 import { NotFoundError, PermissionError, InvalidArgumentError, BadFdError, pinFd } from "../src/sys/index.js";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
-import { createArrayMap, mapId } from "./program-util.js";
+import { Map as BpfMap, MapType } from "../src/map.js";
+import { createArrayMap, mapId, updateArray } from "./program-util.js";
 
 interface BpftoolProg {
   id: number; type: string; name: string; tag: string; gpl_compatible: boolean;
@@ -139,10 +140,23 @@ test("opening what is not there, or pinning outside bpffs, gives typed errors", 
 });
 
 test("bindMap adds a map to the program's map ids", () => {
-  using map = createArrayMap(16, 1, "bound_meta");
+  using map = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 16, maxEntries: 1, name: "bound_meta" });
   using prog = Program.load({ type: ProgramType.SocketFilter, instructions: new ProgramBuilder().mov64Imm(R0, 0).exit().build(), license: "GPL" });
   assert.deepEqual(prog.info().mapIds, []);
   prog.bindMap(map);
-  prog.bindMap({ fd: map });
-  assert.deepEqual(prog.info().mapIds, [mapId(map)]);
+  prog.bindMap(map.fd);
+  assert.deepEqual(prog.info().mapIds, [mapId(map.fd)]);
+});
+
+test("fdArray lets instructions name maps by index (Linux 5.14)", () => {
+  using first = createArrayMap(8, 1, "idx_first");
+  using second = createArrayMap(8, 1, "idx_second");
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setBigUint64(0, 31337n, true);
+  updateArray(second, 0, value);
+  // r0 = *(u64 *)&second[0], with "second" named as fd_array[1].
+  const insns = new ProgramBuilder().ldMapIdxValue(R1, 1, 0).ldxDW(R0, R1, 0).exit().build();
+  using prog = Program.load({ type: ProgramType.SocketFilter, instructions: insns, license: "GPL", fdArray: [first, second] });
+  assert.equal(prog.testRun({ data: new Uint8Array(14) }).retval, 31337);
+  assert.deepEqual(prog.info().mapIds, [mapId(second)]);
 });

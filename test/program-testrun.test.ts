@@ -6,7 +6,8 @@ import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7 } from "../src/asm/index
 import { Program, ProgramType, enableStats } from "../src/program.js";
 import { NoSpaceError, InvalidArgumentError } from "../src/sys/index.js";
 import { onlineCpus } from "../src/sys/cpus.js";
-import { createArrayMap, frame, lookupArray, mapId, returnConstant } from "./program-util.js";
+import { Map as BpfMap, MapType } from "../src/map.js";
+import { frame, mapId, returnConstant } from "./program-util.js";
 
 const XDP_TX = 3;
 
@@ -105,16 +106,16 @@ test("the cpu field runs a raw tracepoint program on the chosen CPU", (t) => {
 });
 
 test("atomic fetch-add from concurrent test runs adds up exactly", async () => {
-  using map = createArrayMap(8, 1, "atomic_ctr");
+  using map = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, name: "atomic_ctr" });
   // *(u64 *)&value[0] += 1 (atomic, fetching the old value into r2); return 1.
   const insns = new ProgramBuilder()
-    .ldMapValue(R1, map.raw, 0)
+    .ldMapValue(R1, map.fd.raw, 0)
     .mov64Imm(R2, 1)
     .atomicAdd64(R1, R2, 0, { fetch: true })
     .mov64Imm(R0, 1)
     .exit().build();
   using prog = Program.load({ type: ProgramType.SocketFilter, instructions: insns, license: "GPL", name: "atomic_add" });
-  assert.deepEqual(prog.info().mapIds, [mapId(map)]);
+  assert.deepEqual(prog.info().mapIds, [mapId(map.fd)]);
 
   const workers = 4, runs = 50, repeat = 2000;
   const data = frame(64);
@@ -132,7 +133,8 @@ test("atomic fetch-add from concurrent test runs adds up exactly", async () => {
   // Plus some runs from the main thread while nothing else runs.
   prog.testRun({ data, repeat: 7 });
   assert.deepEqual(results, Array(workers).fill(runs));
-  const total = new DataView(lookupArray(map, 0, 8).buffer).getBigUint64(0, true);
+  const value = map.lookup(new Uint32Array([0]));
+  const total = new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
   assert.equal(total, BigInt(workers * runs * repeat + 7));
 });
 

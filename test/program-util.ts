@@ -1,5 +1,5 @@
-// Helpers for the program tests: a raw array map (so these tests do not
-// depend on src/map.ts) and small programs built with the asm builder.
+// Helpers for the program tests: raw array maps and BTF made with plain attrs
+// (independent of src/map.ts and src/btf/), and small programs.
 import { Attr, stableBytes } from "../src/sys/attr.js";
 import { BtfLoadAttr, Cmd, MapCreateAttr, MapElemAttr, MapInfo } from "../src/sys/layouts.js";
 import { bpfCall } from "../src/sys/syscall.js";
@@ -14,17 +14,6 @@ export function createArrayMap(valueSize: number, maxEntries: number, name = "ts
   const attr = new Attr(MapCreateAttr);
   attr.set("map_type", BPF_MAP_TYPE_ARRAY).set("key_size", 4).set("value_size", valueSize).set("max_entries", maxEntries).setString("map_name", name);
   return new FD(bpfCall(Cmd.MAP_CREATE, attr.address, attr.size, "BPF_MAP_CREATE"), "map fd");
-}
-
-/** Reads element `index` of an array map. */
-export function lookupArray(map: FD, index: number, valueSize: number): Uint8Array {
-  const key = stableBytes(4);
-  new DataView(key.buffer).setUint32(0, index, true);
-  const value = stableBytes(valueSize);
-  const attr = new Attr(MapElemAttr);
-  attr.set("map_fd", map.raw).setPointer("key", key).setPointer("value", value);
-  bpfCall(Cmd.MAP_LOOKUP_ELEM, attr.address, attr.size, "BPF_MAP_LOOKUP_ELEM");
-  return value;
 }
 
 /** The kernel id of a map. */
@@ -48,10 +37,6 @@ export function frame(length: number, etherType = 0x0800): Uint8Array {
   return f;
 }
 
-/** Unique program/pin names per test run. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${process.pid % 100000}`.slice(0, 15);
-}
 
 /** Strings and ids of the tiny BTF made by {@link loadTinyBtf}. */
 export interface TinyBtf {
@@ -111,4 +96,15 @@ export function lineInfoBytes(records: readonly [insn: number, fileOff: number, 
     v.setUint32(i * 16 + 8, text, true); v.setUint32(i * 16 + 12, (line << 10) | col, true);
   });
   return out;
+}
+
+/** Writes element `index` of an array map. */
+export function updateArray(map: FD, index: number, value: Uint8Array): void {
+  const key = stableBytes(4);
+  new DataView(key.buffer).setUint32(0, index, true);
+  const val = stableBytes(value.byteLength);
+  val.set(value);
+  const attr = new Attr(MapElemAttr);
+  attr.set("map_fd", map.raw).setPointer("key", key).setPointer("value", val);
+  bpfCall(Cmd.MAP_UPDATE_ELEM, attr.address, attr.size, "BPF_MAP_UPDATE_ELEM");
 }

@@ -28,6 +28,7 @@ test("a rejected program's log is complete even beyond 1 MiB", () => {
       assert.match(lines.at(-1)!, /^processed \d+ insns \(limit \d+\) max_states_per_insn \d+ total_states \d+ peak_states \d+ mark_read \d+$/);
       assert.equal(lines.at(-2), "R2 !read_ok");
       assert.equal(e.reason, "R2 !read_ok");
+      assert.match(e.hint ?? "", /read before anything was written/);
       assert.equal(e.instruction, additions + 1);
       return true;
     },

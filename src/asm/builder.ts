@@ -15,6 +15,14 @@ import { helperId, type HelperRef } from "./helpers.js";
 import { slotCount, type Instruction } from "./instruction.js";
 import { AluOp, AtomicOp, Class, Endian, JmpOp, LD_IMM64, Mode, PseudoCall, PseudoLd, Size, Source } from "./opcodes.js";
 import type { Register } from "./registers.js";
+import type { FD } from "../sys/fd.js";
+
+/** A map given by raw descriptor number or by its FD owner. */
+export type MapFdRef = number | Pick<FD, "raw">;
+
+function rawFd(fd: MapFdRef): number {
+  return typeof fd === "number" ? fd : fd.raw;
+}
 
 /** Where a jump goes: a label name, or a raw offset in slots relative to the next instruction. */
 export type JumpTarget = string | number;
@@ -185,11 +193,16 @@ export class ProgramBuilder {
 
   // ---- 64-bit immediates (ld_imm64) -------------------------------------------
   /** dst = a 64-bit constant. */
-  ldImm64(dst: Register, value: bigint | number): this { return this.#ldImm64(dst, PseudoLd.NONE, BigInt.asUintN(64, BigInt(value))); }
+  ldImm64(dst: Register, value: bigint | number): this {
+    if (typeof value === "number" && !Number.isSafeInteger(value)) {
+      throw new InvalidInstructionError(`ld_imm64 value ${value} is not a safe integer (pass a bigint)`, this.#insns.length);
+    }
+    return this.#ldImm64(dst, PseudoLd.NONE, BigInt.asUintN(64, BigInt(value)));
+  }
   /** dst = the map behind `mapFd` (the kernel substitutes the map pointer). */
-  ldMapFd(dst: Register, mapFd: number): this { return this.#ldImm64(dst, PseudoLd.MAP_FD, BigInt(mapFd >>> 0)); }
+  ldMapFd(dst: Register, mapFd: MapFdRef): this { return this.#ldImm64(dst, PseudoLd.MAP_FD, BigInt(rawFd(mapFd) >>> 0)); }
   /** dst = &value_of(map behind `mapFd`) + off (array maps, global data; Linux 5.2). */
-  ldMapValue(dst: Register, mapFd: number, off = 0): this { return this.#ldImm64(dst, PseudoLd.MAP_VALUE, pair(mapFd, off)); }
+  ldMapValue(dst: Register, mapFd: MapFdRef, off = 0): this { return this.#ldImm64(dst, PseudoLd.MAP_VALUE, pair(rawFd(mapFd), off)); }
   /** dst = the map at `fd_array[index]` (Linux 5.14). */
   ldMapIdx(dst: Register, index: number): this { return this.#ldImm64(dst, PseudoLd.MAP_IDX, BigInt(index >>> 0)); }
   /** dst = &value_of(map at `fd_array[index]`) + off (Linux 5.14). */

@@ -256,8 +256,9 @@ function typeWords(bytes: Uint8Array, start: number, length: number, littleEndia
 /** One pass over the type records: where each starts. Unknown kinds and truncated records are BtfError. */
 function indexTypes(w: Uint32Array): Uint32Array {
   const n = w.length;
-  // Every record is at least 3 words, so this bounds the count by the input length.
-  const starts = new Uint32Array(Math.floor(n / 3));
+  // Kernel BTF averages ~6 words a record; start there and grow (every record
+  // is at least 3 words, so the count stays bounded by the input length).
+  let starts = new Uint32Array(Math.max(16, Math.floor(n / 5)));
   let count = 0;
   let pos = 0;
   while (pos < n) {
@@ -266,6 +267,11 @@ function indexTypes(w: Uint32Array): Uint32Array {
     const kind = (info >>> 24) & 0x1f;
     if (kind === 0 || kind > MAX_KIND) {
       throw new BtfError(`type #${count + 1} has unknown kind ${kind} (this library knows kinds 1..${MAX_KIND}, up to BTF_KIND_ENUM64)`);
+    }
+    if (count === starts.length) {
+      const grown = new Uint32Array(Math.min(Math.ceil(n / 3), starts.length * 2));
+      grown.set(starts);
+      starts = grown;
     }
     starts[count++] = pos;
     pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);

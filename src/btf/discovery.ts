@@ -2,12 +2,13 @@
 // vmlinux), the vmlinux image locations other loaders search on kernels
 // without sysfs BTF, and explicit files (raw BTF or ELF with .BTF, as
 // btfhub ships them). Reads files only; no bpf(2).
-import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync } from "node:fs";
+import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync, fstatSync } from "node:fs";
 import { release } from "node:os";
 import { readElfSections } from "../elf/file.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { NotFoundError } from "../sys/errors.js";
+import { native } from "../sys/native.js";
 
 /** Where sysfs exposes the running kernel's BTF (Linux 5.4+, CONFIG_DEBUG_INFO_BTF). */
 export const SYSFS_BTF_DIR = "/sys/kernel/btf";
@@ -59,11 +60,35 @@ function readPrefix(path: string, n: number): Uint8Array {
   }
 }
 
+const PROT_READ = 1;
+const MAP_PRIVATE = 2;
+
+/**
+ * The bytes of a sysfs BTF file. Recent kernels (Linux 6.16+) let
+ * /sys/kernel/btf/vmlinux be mapped read-only, which skips copying ~5 MB
+ * through thousands of read(2) calls; elsewhere this falls back to reading.
+ * A mapping is read-only: writing to the returned bytes would crash.
+ */
+function readSysfsBtf(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size > 0) {
+      const mapped = native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
+      if (typeof mapped !== "number") return new Uint8Array(mapped);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(path);
+}
+
 let cachedKernelBtf: Btf | undefined;
 
 /**
  * The running kernel's BTF: /sys/kernel/btf/vmlinux, else the first vmlinux
- * image found in vmlinuxSearchPaths(). Parsed once and cached.
+ * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`
+ * may be a read-only mapping of the sysfs file: never write to them.
  */
 export function kernelBtf(): Btf {
   cachedKernelBtf ??= findKernelBtf();
@@ -75,9 +100,14 @@ export function flushKernelBtfCache(): void {
   cachedKernelBtf = undefined;
 }
 
+/** Parses the running kernel's BTF afresh (no cache): what a benchmark of "open vmlinux BTF" should time. */
+export function parseKernelBtf(): Btf {
+  return findKernelBtf();
+}
+
 function findKernelBtf(): Btf {
   const sysfs = `${SYSFS_BTF_DIR}/vmlinux`;
-  if (existsSync(sysfs)) return new Btf(readFileSync(sysfs));
+  if (existsSync(sysfs)) return new Btf(readSysfsBtf(sysfs));
   for (const path of vmlinuxSearchPaths()) {
     if (existsSync(path)) return loadBtfFile(path);
   }
@@ -93,10 +123,10 @@ export function moduleBtfNames(): string[] {
   return readdirSync(SYSFS_BTF_DIR).filter((n) => n !== "vmlinux").sort();
 }
 
-/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux. */
+/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux (never write to its `bytes`). */
 export function moduleBtf(name: string, base: Btf = kernelBtf()): Btf {
   if (name.includes("/") || name === "vmlinux" || name === "" || name.startsWith(".")) throw new BtfError(`'${name}' is not a module name`);
   const path = `${SYSFS_BTF_DIR}/${name}`;
   if (!existsSync(path)) throw new NotFoundError(`module ${name} has no BTF (${path} is missing; is the module loaded?)`);
-  return new Btf(readFileSync(path), { base });
+  return new Btf(readSysfsBtf(path), { base });
 }

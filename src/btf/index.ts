@@ -9,7 +9,7 @@ export { parseBtfExt, CoreReloKind, type BtfExt, type FuncInfo, type LineInfo, t
 export { btfFromElf, type ElfBtf } from "./elf.js";
 export { encodeBtf, type BtfEncodeOptions } from "./encode.js";
 export {
-  kernelBtf, flushKernelBtfCache, loadBtfFile, moduleBtf, moduleBtfNames, vmlinuxSearchPaths, SYSFS_BTF_DIR,
+  kernelBtf, parseKernelBtf, flushKernelBtfCache, loadBtfFile, moduleBtf, moduleBtfNames, vmlinuxSearchPaths, SYSFS_BTF_DIR,
   type BtfFileOptions,
 } from "./discovery.js";
 export {

@@ -13,6 +13,8 @@ export class StringTable {
   readonly start: number;
   /** The same bytes as a Buffer, for its native UTF-8 decoding and substring search. */
   readonly #buf: Buffer;
+  /** Decoded strings by offset: member names repeat a lot across a kernel's types. */
+  readonly #cache = new Map<number, string>();
 
   constructor(bytes: Uint8Array, base?: StringTable) {
     this.bytes = bytes;
@@ -32,13 +34,17 @@ export class StringTable {
       if (this.base) return this.base.get(offset);
       throw new BtfError(`string offset ${offset} is negative`);
     }
+    const cached = this.#cache.get(offset);
+    if (cached !== undefined) return cached;
     const at = offset - this.start;
     if (at >= this.bytes.byteLength) {
       throw new BtfError(`string offset ${offset} is past the end of the string section (${this.end} bytes)`);
     }
     const end = this.bytes.indexOf(0, at);
     if (end < 0) throw new BtfError(`string at offset ${offset} is not NUL-terminated`);
-    return this.#buf.toString("utf8", at, end);
+    const s = this.#buf.toString("utf8", at, end);
+    this.#cache.set(offset, s);
+    return s;
   }
 
   /**

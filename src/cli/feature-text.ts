@@ -3,7 +3,7 @@
 import { release, arch } from "node:os";
 import { possibleCpuCount } from "../sys/cpus.js";
 import {
-  MAP_TYPE_NAMES, PROGRAM_TYPE_NAMES, BPF_KCONFIG_OPTIONS, haveKernelBtf, probeMapType, probeProgramType,
+  MAP_TYPE_NAMES, PROGRAM_TYPE_NAMES, BPF_KCONFIG_OPTIONS, haveKernelBtf, probeMapType, probeMisc, probeProgramType,
   type FeatureReport, type MiscFeature,
 } from "../features/index.js";
 
@@ -41,6 +41,7 @@ const MISC_TEXT: Record<MiscFeature, string> = {
   have_batch_ops: "Batch map operation support",
   have_log_true_size: "Verifier log_true_size reporting",
   have_mmapable_maps: "Memory-mappable map support",
+  have_fentry: "fentry/fexit trampoline support",
 };
 
 const avail = (ok: boolean): string => (ok ? "is available" : "is NOT available");
@@ -124,7 +125,8 @@ export function featureSummaryText(r: FeatureReport): string {
     `  map types          ${mapCount - mapMissing.length}/${mapCount} available${mapMissing.length ? `; missing: ${mapMissing.join(", ")}` : ""}`,
     `  instruction set    ${isa}; bounded loops ${yes(m.have_bounded_loops)}; large programs ${yes(m.have_large_insn_limit)}`,
     `  ring buffer ${yes(m.have_ringbuf)}, batch map ops ${yes(m.have_batch_ops)}, BPF cookie ${yes(m.have_bpf_cookie)}, mmapable maps ${yes(m.have_mmapable_maps)}, log_true_size ${yes(m.have_log_true_size)}`,
-    `  kprobes            ${sys.CONFIG_KPROBE_EVENTS ? "yes" : "no (CONFIG_KPROBE_EVENTS is not set)"}; uprobes ${sys.CONFIG_UPROBE_EVENTS ? "yes" : "no"}`,
+    `  attach             kprobes ${sys.CONFIG_KPROBE_EVENTS ? "yes" : "no (CONFIG_KPROBE_EVENTS is not set)"}; uprobes ${sys.CONFIG_UPROBE_EVENTS ? "yes" : "no"}; ` +
+      `fentry/fexit ${m.have_fentry ? "yes" : `no (${probeMisc("have_fentry").reason.split(":")[0]})`}`,
     "",
     "Run 'tsbpf feature probe' for the full report (helpers per program type), or add -j for JSON.",
   ];

@@ -20,6 +20,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
   { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
+  { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
 ];
 
 const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-h|--help} | {-V|--version} }";

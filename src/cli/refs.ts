@@ -38,7 +38,8 @@ export function parseRef(args: Args, kind: "map" | "prog"): ObjectRef {
         return { by: "tag", tag };
       }
   }
-  throw new UsageError(`expected 'id', 'pinned', 'name'${kind === "prog" ? " or 'tag'" : ""} to select a ${kind}, got '${how}'`, args.topic);
+  const choices = kind === "prog" ? "'id', 'pinned', 'tag' or 'name'" : "'id', 'pinned' or 'name'";
+  throw new UsageError(`expected ${choices} to select a ${kind}, got '${how}'`, args.topic);
 }
 
 function describeRef(ref: ObjectRef): string {

@@ -19,6 +19,7 @@ export class ByteReader {
     this.base = base;
   }
 
+  /** Number of bytes readable. */
   get length(): number {
     return this.bytes.byteLength;
   }
@@ -30,26 +31,31 @@ export class ByteReader {
     }
   }
 
+  /** Reads an unsigned byte. */
   u8(offset: number, what = "u8"): number {
     this.check(offset, 1, what);
     return this.#view.getUint8(offset);
   }
 
+  /** Reads an unsigned 16-bit value in the file's byte order. */
   u16(offset: number, what = "u16"): number {
     this.check(offset, 2, what);
     return this.#view.getUint16(offset, this.littleEndian);
   }
 
+  /** Reads an unsigned 32-bit value in the file's byte order. */
   u32(offset: number, what = "u32"): number {
     this.check(offset, 4, what);
     return this.#view.getUint32(offset, this.littleEndian);
   }
 
+  /** Reads an unsigned 64-bit value. */
   u64(offset: number, what = "u64"): bigint {
     this.check(offset, 8, what);
     return this.#view.getBigUint64(offset, this.littleEndian);
   }
 
+  /** Reads a signed 64-bit value. */
   i64(offset: number, what = "i64"): bigint {
     this.check(offset, 8, what);
     return this.#view.getBigInt64(offset, this.littleEndian);

@@ -221,7 +221,7 @@ export class ElfFile {
     const strings = new ByteReader(this.data(this.sectionAt(symtab.link)), this.header.littleEndian);
     const shndx = this.sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.link === symtab.index);
     const xindex = shndx ? new ByteReader(this.data(shndx), this.header.littleEndian, shndx.offset) : undefined;
-    const count = Math.floor(symtab.size / SYM_SIZE);
+    const count = Math.floor(data.length / SYM_SIZE);
     const out: ElfSymbol[] = [];
     for (let i = 0; i < count; i++) {
       const o = i * SYM_SIZE;
@@ -253,7 +253,7 @@ export class ElfFile {
     if (!rela && section.type !== SHT.REL) throw new ElfError(`section ${section.name} is not a REL/RELA section`);
     const entry = rela ? 24 : 16;
     const r = new ByteReader(this.data(section), this.header.littleEndian, section.offset);
-    const count = Math.floor(section.size / entry);
+    const count = Math.floor(r.length / entry);
     const out: ElfRelocation[] = [];
     for (let i = 0; i < count; i++) {
       const o = i * entry;

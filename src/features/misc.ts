@@ -11,6 +11,7 @@ import { haveMapType } from "./map-types.js";
 import { haveHelper } from "./helpers.js";
 import { haveProgramType } from "./program-types.js";
 import { SUPPORTED, unsupported, type ProbeResult } from "./result.js";
+import { vmlinuxFuncId } from "./vmlinux-func.js";
 
 const SOCKET_FILTER = 1;
 const SCHED_CLS = 3;
@@ -18,6 +19,8 @@ const KPROBE = 2;
 const TRACEPOINT = 5;
 const BPF_MAXINSNS = 4096;
 const HELPER_GET_ATTACH_COOKIE = 174;
+const TRACING = 26;
+const TRACE_FENTRY = 24;
 
 function loads(type: number, insns: readonly RawInsn[]): ProbeResult {
   const r = probeLoad({ type, insns: encodeProbe(insns) });
@@ -35,7 +38,8 @@ export type MiscFeature =
   | "have_ringbuf"
   | "have_batch_ops"
   | "have_log_true_size"
-  | "have_mmapable_maps";
+  | "have_mmapable_maps"
+  | "have_fentry";
 
 const probes: Record<MiscFeature, () => ProbeResult> = {
   // More than 4096 instructions: Linux 5.2 raised the limit for privileged users.
@@ -101,6 +105,15 @@ const probes: Record<MiscFeature, () => ProbeResult> = {
     if (fd < 0) return unsupported(-fd);
     closeRaw(fd);
     return SUPPORTED;
+  },
+  // fentry/fexit trampolines (Linux 5.5): load an fentry program on a real
+  // kernel function. Kernels can know the tracing type (tp_btf) and still
+  // refuse trampolines, e.g. without CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS.
+  have_fentry: () => {
+    const target = vmlinuxFuncId("bpf_fentry_test1") ?? vmlinuxFuncId("do_unlinkat");
+    if (target === undefined) return unsupported(0, "no kernel BTF, or no function to attach to");
+    const r = probeLoad({ type: TRACING, insns: encodeProbe(RETURN_ZERO), expectedAttachType: TRACE_FENTRY, attachBtfId: target });
+    return r.loaded ? SUPPORTED : unsupported(r.errno, r.errno === 1 ? "the kernel refused to load an fentry program" : "");
   },
 };
 

@@ -1,9 +1,13 @@
 // Program type probes: load `r0 = 0; exit` as each type. Types that need an
-// attach target (fentry/fexit, LSM, freplace, struct_ops) cannot load
-// without a real BTF id, so — like libbpf — they are loaded against BTF id
-// 1 (never a function or struct) and count as supported when the verifier
+// attach target (tracing, LSM, freplace, struct_ops) cannot load without a
+// real BTF id, so — like libbpf — they are loaded against BTF id 1 (never a
+// function, typedef or struct) and count as supported when the verifier
 // rejects *that id* with its specific message: a kernel that does not know
 // the type fails earlier with a plain EINVAL and no such message.
+// Tracing is probed as tp_btf (BPF_TRACE_RAW_TP) rather than fentry: both
+// are the tracing type, and tp_btf needs no trampoline, so kernels that
+// forbid trampolines (fentry/fexit, see misc have_fentry) still report the
+// type they do support.
 import { ENOTSUPP, EINVAL } from "../sys/errno.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import { encodeProbe, RETURN_ZERO } from "./probe-insns.js";
@@ -18,7 +22,7 @@ export const P = {
 } as const;
 
 /** Attach types (enum bpf_attach_type) some types must declare at load. */
-const A = { CGROUP_INET4_CONNECT: 10, LIRC_MODE2: 16, CGROUP_GETSOCKOPT: 21, TRACE_FENTRY: 24, LSM_MAC: 27, SK_LOOKUP: 36, NETFILTER: 45 };
+const A = { CGROUP_INET4_CONNECT: 10, LIRC_MODE2: 16, CGROUP_GETSOCKOPT: 21, TRACE_RAW_TP: 23, LSM_MAC: 27, SK_LOOKUP: 36, NETFILTER: 45 };
 const BPF_F_SLEEPABLE = 1 << 4;
 
 /** How to load a probe of one program type, and how to read a refusal. */
@@ -40,7 +44,7 @@ export function programProbeSpec(type: number): ProgramProbeSpec {
     case P.NETFILTER: return { expectedAttachType: A.NETFILTER };
     case P.SYSCALL: return { progFlags: BPF_F_SLEEPABLE };
     case P.TRACING:
-      return { expectedAttachType: A.TRACE_FENTRY, attachBtfId: 1, expect: { errno: EINVAL, message: "attach_btf_id 1 is not a function" } };
+      return { expectedAttachType: A.TRACE_RAW_TP, attachBtfId: 1, expect: { errno: EINVAL, message: "attach_btf_id 1 is not a typedef" } };
     case P.LSM:
       return { expectedAttachType: A.LSM_MAC, attachBtfId: 1, expect: { errno: EINVAL, message: "attach_btf_id 1 is not a function" } };
     case P.EXT:

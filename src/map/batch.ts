@@ -133,7 +133,10 @@ export class BatchOps {
     const keys = asBytes(keysOut);
     const values = asBytes(valuesOut);
     const cmd = andDelete ? Cmd.MAP_LOOKUP_AND_DELETE_BATCH : Cmd.MAP_LOOKUP_BATCH;
-    const { done, errno } = this.#run(cmd, cursor, keys, values, this.#count(keys, values, opts), opts);
+    const count = this.#count(keys, values, opts);
+    // The kernel answers a zero count with success and no progress: a caller looping until done would spin.
+    if (count === 0) throw new InvalidArgumentError(`${describeMap(this.#geo)}: batch lookup needs room for at least one element`, "count");
+    const { done, errno } = this.#run(cmd, cursor, keys, values, count, opts);
     if (errno === 0) {
       cursor.advance(false);
       return done;

@@ -24,8 +24,10 @@ function keyString(k: Uint8Array): string {
 /** Every key of the map, each a fresh Uint8Array. */
 export function* iterateKeys(ops: ElemOps, m: MapIdentity): Generator<Uint8Array, void, undefined> {
   const seen = isArrayLikeType(m.type) ? undefined : new Set<string>();
-  // Each element costs one step; restarts re-walk at most the whole map.
-  const limit = Math.max(1024, 4 * m.maxEntries + 64);
+  // Each element costs one step and each restart re-walks at most the whole
+  // map, so this allows ~32 restarts of a full map (or many more of a
+  // sparse one) before concluding that the map is being churned.
+  const limit = 32 * (m.maxEntries + 32);
   let steps = 0;
   let r = ops.nextKey(true);
   if (r < 0) {

@@ -1,7 +1,7 @@
 // Programs: types, specs, loading, test runs, info.
 export * from "./types.js";
 export * from "./spec.js";
-export { VerifierError, summarizeVerifierLog, type VerifierLogSummary } from "./verifier-error.js";
+export { VerifierError, summarizeVerifierLog, verifierHint, type VerifierLogSummary } from "./verifier-error.js";
 export { loadProgram, DEFAULT_LOG_SIZE, MAX_LOG_SIZE, type LoadedProgram } from "./load.js";
 export { TestRunner, DEFAULT_DATA_OUT_SLACK, type TestRunOptions, type TestRunResult } from "./test-run.js";
 export {

@@ -19,7 +19,8 @@ export class CDeclarations {
    * The declarator chain being printed: ids from the outermost type inwards.
    * Nested declarators (function parameters) stack their frames on top.
    */
-  readonly #stack: number[] = [];
+  #stack = new Int32Array(256);
+  #top = 0;
 
   constructor(raw: RawView, names: TypeNames, layout: LayoutCache, out: ByteSink) {
     this.#raw = raw;
@@ -180,7 +181,7 @@ export class CDeclarations {
       out.tabs(lvl + 1);
       out.name(nameOff);
       // Enumerators share the identifier namespace with typedefs.
-      const dups = idents.claim(raw.key(nameOff));
+      const dups = idents.claim(nameOff);
       if (dups > 1) {
         out.text("___");
         out.uint(dups);
@@ -216,10 +217,9 @@ export class CDeclarations {
   typeDecl(id: number, nameRef: number, source: NameSource, lvl: number): void {
     const raw = this.#raw;
     const w = raw.words;
-    const stack = this.#stack;
-    const start = stack.length;
+    const start = this.#top;
     for (;;) {
-      stack.push(id);
+      this.#push(id);
       if (id === 0) break;
       const kind = raw.kind(id);
       if (kind === Kind.Ptr || kind === Kind.Volatile || kind === Kind.Const || kind === Kind.Restrict || kind === Kind.TypeTag || kind === Kind.FuncProto) {
@@ -230,8 +230,17 @@ export class CDeclarations {
         break;
       }
     }
-    this.#chain({ start, cnt: stack.length - start }, nameRef, source, lvl);
-    stack.length = start;
+    this.#chain({ start, cnt: this.#top - start }, nameRef, source, lvl);
+    this.#top = start;
+  }
+
+  #push(id: number): void {
+    if (this.#top === this.#stack.length) {
+      const bigger = new Int32Array(this.#stack.length * 2);
+      bigger.set(this.#stack);
+      this.#stack = bigger;
+    }
+    this.#stack[this.#top++] = id;
   }
 
   #topKind(f: Frame): number {

@@ -10,6 +10,8 @@
 import { BtfError } from "../errors.js";
 import { Kind, type RawView } from "./raw-view.js";
 
+const EMPTY: readonly number[] = [];
+
 const enum Order {
   None = 0,
   Ordering = 1,
@@ -22,7 +24,7 @@ export class DefinitionOrder {
   readonly #state: Uint8Array;
   /** Types used by some other type: anonymous enums that nobody uses are printed on their own. */
   readonly #referenced: Uint8Array;
-  readonly #queue: number[] = [];
+  #queue: number[] = [];
 
   constructor(raw: RawView) {
     this.#raw = raw;
@@ -33,7 +35,9 @@ export class DefinitionOrder {
 
   /** Named definitions to print (in order) so that `id` is defined; empty when all are done. Reused between calls. */
   queueFor(id: number): readonly number[] {
-    this.#queue.length = 0;
+    // Most roots queue nothing (already ordered): share one empty result.
+    if (this.#state[id] === Order.Ordered) return EMPTY;
+    this.#queue = [];
     this.#order(id, false);
     return this.#queue;
   }
