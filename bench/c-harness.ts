@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Measurement } from "./harness.js";
+import { benchClock, type Measurement } from "./harness.js";
 
 // dist/bench/c-harness.js (compiled) → the repository root is two levels up.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -66,7 +66,9 @@ export function cHarness(name: string): string {
 export function runCHarness(name: string, args: readonly (string | number)[]): Measurement {
   let out: string;
   try {
-    out = execFileSync(cHarness(name), args.map(String), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    // The harness reads the clock choice from BENCH_CLOCK so both sides time the same way.
+    const env = { ...process.env, BENCH_CLOCK: benchClock() };
+    out = execFileSync(cHarness(name), args.map(String), { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     throw new Error(`C harness ${name} ${args.join(" ")} failed: ${failureDetail(e)}`, { cause: e });
   }

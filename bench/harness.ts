@@ -65,6 +65,33 @@ export interface Stats {
   readonly opsPerSec: number;
 }
 
+/**
+ * What a duration means. "wall": elapsed monotonic time (the usual figure).
+ * "cpu": CPU time of the whole process (user + system), which stays
+ * meaningful on a machine shared with other busy processes, where wall time
+ * mostly measures the scheduler's share. Both sides always use the same clock.
+ */
+export type BenchClock = "wall" | "cpu";
+
+let clock: BenchClock = "wall";
+
+/** Selects the clock for every following measurement (tsbpf and C harnesses alike). */
+export function setBenchClock(c: BenchClock): void {
+  clock = c;
+}
+
+/** The clock currently in use. */
+export function benchClock(): BenchClock {
+  return clock;
+}
+
+/** Current reading of the selected clock, in nanoseconds. */
+function nowNs(): number {
+  if (clock === "wall") return Number(process.hrtime.bigint());
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+}
+
 /** Untimed per-repetition setup and teardown (e.g. a fresh map for each fill). */
 export interface RepetitionHooks {
   before?(rep: number): void;
@@ -80,11 +107,11 @@ export function timeRepetitions(params: BenchParams, work: (rep: number) => void
   const samples: number[] = [];
   for (let rep = -params.warmup; rep < params.reps; rep++) {
     hooks.before?.(rep);
-    const t0 = process.hrtime.bigint();
+    const t0 = nowNs();
     work(rep);
-    const t1 = process.hrtime.bigint();
+    const t1 = nowNs();
     hooks.after?.(rep);
-    if (rep >= 0) samples.push(Number(t1 - t0));
+    if (rep >= 0) samples.push(t1 - t0);
   }
   return samples;
 }

@@ -2,6 +2,7 @@
 import os from "node:os";
 import { readFileSync } from "node:fs";
 import type { BenchResult, SkippedGroup } from "./runner.js";
+import type { BenchClock } from "./harness.js";
 
 /** Where the figures were measured; printed with every report. */
 export interface MachineInfo {
@@ -40,7 +41,7 @@ export function formatRate(opsPerSec: number): string {
 }
 
 /** The results as an aligned text table followed by skipped groups. */
-export function formatTable(results: readonly BenchResult[], skipped: readonly SkippedGroup[], machine: MachineInfo): string {
+export function formatTable(results: readonly BenchResult[], skipped: readonly SkippedGroup[], machine: MachineInfo, clock: BenchClock): string {
   const header = ["benchmark", "unit", "tsbpf/s", "raw sys/s", "C (libbpf)/s", "ratio", "target", "result"];
   const rows = results.map((r) => [
     r.name,
@@ -58,6 +59,7 @@ export function formatTable(results: readonly BenchResult[], skipped: readonly S
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const out = [
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), Linux ${machine.kernel}, Node.js ${machine.node}, libbpf ${machine.libbpf}`,
+    `clock: ${clock === "cpu" ? "process CPU time" : "wall time"}; rates at the median round, ratio = median of paired per-round ratios`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),
@@ -68,6 +70,6 @@ export function formatTable(results: readonly BenchResult[], skipped: readonly S
 }
 
 /** The results as a JSON document (stable field names, rates in units per second). */
-export function formatJson(results: readonly BenchResult[], skipped: readonly SkippedGroup[], machine: MachineInfo): string {
-  return JSON.stringify({ machine, results, skipped }, null, 2);
+export function formatJson(results: readonly BenchResult[], skipped: readonly SkippedGroup[], machine: MachineInfo, clock: BenchClock): string {
+  return JSON.stringify({ machine, clock, results, skipped }, null, 2);
 }

@@ -1,17 +1,19 @@
 // `npm run bench`: runs every registered benchmark (bench/groups.ts) against
 // its C reference in the same process run and prints the ratios.
 //
-//   node dist/bench/run.js [--json] [--smoke] [--filter TEXT] [--reps N] [--ops N]
+//   node dist/bench/run.js [--json] [--smoke] [--clock wall|cpu] [--filter TEXT] [--reps N] [--ops N]
 //
 // Exit status: 0 when every comparison meets its target, 1 otherwise.
 import { parseArgs } from "node:util";
 import { collectBenchmarks, runBenchmark, type BenchMode, type BenchResult } from "./runner.js";
 import { formatJson, formatTable, machineInfo } from "./report.js";
-import type { BenchParams } from "./harness.js";
+import { setBenchClock, type BenchParams } from "./harness.js";
 
 const usage = `usage: node dist/bench/run.js [options]
   --json          print results as JSON
   --smoke         tiny op counts (checks the code runs; figures are meaningless)
+  --clock CLOCK   wall (default): elapsed time; cpu: process CPU time, steadier
+                  when other processes compete for the CPUs
   --filter TEXT   only benchmarks whose name contains TEXT (e.g. map.hash, batch)
   --reps N        timed repetitions per side (default 5)
   --ops N         operations (or map entries) per repetition
@@ -30,6 +32,7 @@ function main(): number {
       json: { type: "boolean", default: false },
       smoke: { type: "boolean", default: false },
       filter: { type: "string" },
+      clock: { type: "string", default: "wall" },
       reps: { type: "string" },
       ops: { type: "string" },
       list: { type: "boolean", default: false },
@@ -41,6 +44,8 @@ function main(): number {
     return 0;
   }
   const mode: BenchMode = values.smoke ? "smoke" : "full";
+  if (values.clock !== "wall" && values.clock !== "cpu") throw new Error(`--clock must be wall or cpu, got '${values.clock}'`);
+  setBenchClock(values.clock);
   const overrides: { -readonly [K in keyof BenchParams]?: number } = {};
   const reps = positiveInt("reps", values.reps);
   const ops = positiveInt("ops", values.ops);
@@ -58,7 +63,8 @@ function main(): number {
     results.push(runBenchmark(b, mode, overrides));
   }
   const machine = machineInfo();
-  console.log(values.json ? formatJson(results, skipped, machine) : formatTable(results, skipped, machine));
+  const format = values.json ? formatJson : formatTable;
+  console.log(format(results, skipped, machine, values.clock));
   return results.every((r) => r.verdict === "PASS" || r.verdict === "INFO") ? 0 : 1;
 }
 

@@ -10,7 +10,7 @@ export {
   probeMisc, probeBpfSyscall, MISC_FEATURES, readBpfSysctls, readKernelConfig, readPrivileges, haveKernelBtf,
   type FeatureReport, type ProbeAllOptions, type ProbeResult, type MiscFeature, type BpfSysctls, type Privileges,
 } from "./features/index.js";
-// The instruction set, as a namespace (asm.encode, asm.disassemble …) plus the builder at top level.
+// The instruction set, as a namespace (asm.encode, asm.dumpXlated …) plus the builder at top level.
 export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
 export { InvalidInstructionError, LabelError } from "./asm/index.js";

@@ -23,17 +23,19 @@ import {
 } from "./sys/errors.js";
 import { asBytes, roundUp8, type BytesLike } from "./map/bytes.js";
 import { ElemOps } from "./map/elem.js";
+import { kernelOlderThan } from "./map/kernel-version.js";
 import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
 import { iterateKeys } from "./map/iteration.js";
 import { packPerCpu, splitPerCpu } from "./map/percpu.js";
 import { MapMemory, mmapMapFd, pageSize } from "./map/mmap.js";
 import { checkCompatible, unpinSync } from "./map/pin.js";
-import { mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
+import { accessModeOf, mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
 import { describeSpec, fillCreateAttr, validateSpec, type MapSpec } from "./map/spec.js";
 import {
   isKnownMapType,
   isKeylessType,
+  mapTypeSince,
   isPerCpuType,
   MapFlags,
   MapType,
@@ -41,7 +43,20 @@ import {
   UpdateFlags,
 } from "./map/types.js";
 
-export { MapType, MapFlags, UpdateFlags, mapTypeName, mapTypeFromName, isPerCpuType } from "./map/types.js";
+export {
+  MapType,
+  MapFlags,
+  UpdateFlags,
+  mapTypeName,
+  mapTypeFromName,
+  mapTypeSince,
+  isKnownMapType,
+  isPerCpuType,
+  isKeylessType,
+  isMapInMapType,
+  isFdValuedType,
+} from "./map/types.js";
+export { validateSpec, MAP_NAME_MAX } from "./map/spec.js";
 export type { MapSpec, MapPinning } from "./map/spec.js";
 export type { MapInfoData } from "./map/info.js";
 export type { BytesLike } from "./map/bytes.js";
@@ -137,6 +152,8 @@ export class Map implements Disposable {
   static create(spec: MapSpec, options: CreateOptions = {}): Map {
     validateSpec(spec);
     if (spec.pinning === "by-name" && options.pinDir !== undefined) return Map.#createPinnedByName(spec, options.pinDir);
+    // As libbpf: a perf event array of 0 entries gets one slot per possible CPU.
+    if (spec.type === MapType.PerfEventArray && spec.maxEntries === 0) spec = { ...spec, maxEntries: possibleCpuCount() };
     let inner: Map | undefined;
     try {
       if (spec.innerMap) inner = Map.create({ ...spec.innerMap, pinning: "none" });
@@ -149,7 +166,7 @@ export class Map implements Disposable {
         type: spec.type,
         keySize: spec.keySize,
         valueSize: spec.valueSize,
-        maxEntries: spec.type === MapType.PerfEventArray && spec.maxEntries === 0 ? possibleCpuCount() : spec.maxEntries,
+        maxEntries: spec.maxEntries,
         flags: (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0),
         name: spec.name ?? "",
       }, "rw");
@@ -179,9 +196,10 @@ export class Map implements Disposable {
   /**
    * Wraps an fd of an existing map, taking ownership (a number is wrapped in
    * a new FD). Reads the map's properties from the kernel; a non-map fd is a
-   * BadFdError (and is not closed).
+   * BadFdError (and is not closed). The access mode is read from fdinfo
+   * unless given.
    */
-  static fromFd(fd: FD | number, mode: AccessMode = "rw"): Map {
+  static fromFd(fd: FD | number, mode?: AccessMode): Map {
     const owned = typeof fd === "number" ? new FD(fd, "map fd") : fd;
     let target = "";
     try {
@@ -194,7 +212,7 @@ export class Map implements Disposable {
       if (typeof fd === "number") owned.release();
       throw new BadFdError(`fd ${owned.closed ? fd : owned.raw} is not a BPF map (it is ${target})`);
     }
-    return new Map(owned, mapInfoByFd(owned), mode);
+    return new Map(owned, mapInfoByFd(owned), mode ?? accessModeOf(owned.raw));
   }
 
   /** Opens a map by its kernel id (BPF_MAP_GET_FD_BY_ID, needs CAP_SYS_ADMIN); NotFoundError when no such map. */
@@ -258,7 +276,7 @@ export class Map implements Disposable {
 
   /** True for percpu_hash, percpu_array, lru_percpu_hash, percpu_cgroup_storage. */
   get isPerCpu(): boolean {
-    return this.cpus > 1 || isPerCpuType(this.type);
+    return isPerCpuType(this.type);
   }
 
   /** The path this map was pinned at or opened from, if any. */
@@ -303,12 +321,12 @@ export class Map implements Disposable {
   }
 
   #fail(errno: number, operation: string): BpfError {
-    if (errno === E.EPERM && operation !== "BPF_MAP_LOOKUP_ELEM") {
-      return new PermissionError(
-        `${operation} (${describeMap(this)}): not permitted: ` +
-          (this.mode === "read-only" ? "the map was opened read-only" : "the map is frozen, read-only for user space (BPF_F_RDONLY), or privileges are missing"),
-        { operation, errno },
-      );
+    if (errno === E.EPERM) {
+      const reading = operation === "BPF_MAP_LOOKUP_ELEM" || operation === "BPF_MAP_GET_NEXT_KEY";
+      let why: string;
+      if (reading) why = this.mode === "write-only" ? "the map was opened write-only" : "the map is write-only for user space (BPF_F_WRONLY)";
+      else why = this.mode === "read-only" ? "the map was opened read-only" : "the map is frozen or read-only for user space (BPF_F_RDONLY)";
+      return new PermissionError(`${operation} (${describeMap(this)}): not permitted: ${why}`, { operation, errno });
     }
     return elemError(errno, operation, this);
   }
@@ -605,6 +623,10 @@ function createError(errno: number, spec: MapSpec): BpfError {
   const d = { operation: "BPF_MAP_CREATE", errno };
   if (errno === E.EINVAL && !isKnownMapType(spec.type)) {
     return new NotSupportedError(`map type ${spec.type} (unknown to tsbpf, and rejected by the running kernel)`, undefined, d);
+  }
+  const since = mapTypeSince(spec.type);
+  if (errno === E.EINVAL && since !== undefined && kernelOlderThan(since)) {
+    return new NotSupportedError(`${mapTypeName(spec.type)} maps`, since, d);
   }
   if (errno === E.EINVAL) {
     const shape = `type ${mapTypeName(spec.type)}, key ${spec.keySize}, value ${spec.valueSize}, entries ${spec.maxEntries}, flags 0x${(spec.flags ?? 0).toString(16)}`;

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import {
   ProgramBuilder, LabelError, InvalidInstructionError, decode, R0, R1, R2, R3, R6, R10, type Instruction,
@@ -109,6 +109,13 @@ function run(fd: FD): number {
   return attr.get("retval");
 }
 
+/** Kernel tests need CAP_BPF/CAP_SYS_ADMIN; report why they do not run. */
+function lacksPrivilege(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return false;
+  t.skip("needs root (CAP_BPF) to load programs");
+  return true;
+}
+
 function loadAndRun(b: ProgramBuilder): number {
   const fd = load(b.build());
   try {
@@ -118,7 +125,8 @@ function loadAndRun(b: ProgramBuilder): number {
   }
 }
 
-test("kernel: a bounded loop with a backward label sums 1..10", () => {
+test("kernel: a bounded loop with a backward label sums 1..10", (t) => {
+  if (lacksPrivilege(t)) return;
   const b = new ProgramBuilder()
     .mov64Imm(R0, 0).mov64Imm(R1, 1)
     .label("loop").add64Reg(R0, R1).add64Imm(R1, 1).jleImm(R1, 10, "loop")
@@ -126,14 +134,16 @@ test("kernel: a bounded loop with a backward label sums 1..10", () => {
   assert.equal(loadAndRun(b), 55);
 });
 
-test("kernel: bpf-to-bpf call through a label", () => {
+test("kernel: bpf-to-bpf call through a label", (t) => {
+  if (lacksPrivilege(t)) return;
   const b = new ProgramBuilder()
     .mov64Imm(R1, 21).callSubprog("double").exit()
     .label("double").mov64Reg(R0, R1).lsh64Imm(R0, 1).exit();
   assert.equal(loadAndRun(b), 42);
 });
 
-test("kernel: stack stores, loads and atomics (fetch, xchg, cmpxchg)", () => {
+test("kernel: stack stores, loads and atomics (fetch, xchg, cmpxchg)", (t) => {
+  if (lacksPrivilege(t)) return;
   const b = new ProgramBuilder()
     .stDW(R10, -8, 5) // *(u64 *)(fp-8) = 5
     .mov64Imm(R1, 3).atomicAdd64(R10, R1, -8, { fetch: true }) // r1 = 5, mem = 8
@@ -149,6 +159,7 @@ test("kernel: stack stores, loads and atomics (fetch, xchg, cmpxchg)", () => {
 });
 
 test("kernel: cpu v4 instructions (sdiv, smod, movsx, bswap, ldsx, gotol)", (t) => {
+  if (lacksPrivilege(t)) return;
   const b = new ProgramBuilder()
     .mov64Imm(R1, -7).sdiv64Imm(R1, 2) // -3
     .mov64Imm(R2, -7).smod64Imm(R2, 4) // -3
@@ -176,7 +187,8 @@ test("kernel: cpu v4 instructions (sdiv, smod, movsx, bswap, ldsx, gotol)", (t) 
   }
 });
 
-test("kernel: jmp32 compares only the low 32 bits", () => {
+test("kernel: jmp32 compares only the low 32 bits", (t) => {
+  if (lacksPrivilege(t)) return;
   const b = new ProgramBuilder()
     .ldImm64(R1, 0x1_0000_0005n)
     .mov64Imm(R0, 1)
@@ -214,7 +226,8 @@ function createArrayMap(value: bigint): FD {
   return map;
 }
 
-test("kernel: map access through ldMapFd + helper call and through ldMapValue", () => {
+test("kernel: map access through ldMapFd + helper call and through ldMapValue", (t) => {
+  if (lacksPrivilege(t)) return;
   const map = createArrayMap(1234n);
   try {
     const viaHelper = new ProgramBuilder()

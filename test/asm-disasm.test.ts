@@ -283,6 +283,7 @@ function kernelListing(bytes: Uint8Array): Map<number, string> | undefined {
 }
 
 test("modern dialect matches the running kernel's disassembler, instruction by instruction", (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root (CAP_BPF) to load programs");
   const b = new ProgramBuilder().mov64Reg(R9, R1);
   for (const op of ["mov", "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "xor", "lsh", "rsh", "arsh"] as const) {
     b[`${op}64Imm`](R1, op.endsWith("sh") ? 3 : -7)[`${op}64Reg`](R1, R2)[`${op}32Imm`](R3, op.endsWith("sh") ? 5 : 0x7fffffff)[`${op}32Reg`](R3, R4);

@@ -141,6 +141,22 @@ function exerciseElf(bytes: Uint8Array, rng: Rng): void {
   });
 }
 
+/** Up to `max` BPF objects embedded in libbpf-tools executables (real CO-RE objects), if installed. */
+function realWorldObjects(max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const tool of ["/usr/sbin/opensnoop", "/usr/sbin/bindsnoop"]) {
+    if (out.length >= max || !existsSync(tool)) continue;
+    const bytes = readFileSync(tool);
+    for (let p = bytes.indexOf("\x7fELF", 1); p > 0; p = bytes.indexOf("\x7fELF", p + 1)) {
+      if (p + 64 > bytes.length || bytes[p + 4] !== 2 || bytes.readUInt16LE(p + 18) !== 247) continue;
+      const end = Number(bytes.readBigUInt64LE(p + 40)) + bytes.readUInt16LE(p + 60) * bytes.readUInt16LE(p + 58);
+      if (p + end <= bytes.length) out.push(Uint8Array.from(bytes.subarray(p, p + end)));
+      break;
+    }
+  }
+  return out;
+}
+
 /** BTF whose reference graph is cyclic in every way the model allows. */
 function cyclicBtfs(): Uint8Array[] {
   const int: BtfTypeInput = { kind: "INT", name: "int", kindFlag: false, size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 };
@@ -181,7 +197,8 @@ test("fuzz: mutated objects, BTF sections and the vmlinux BTF give only ElfError
   const seed = Number(process.env.TSBPF_FUZZ_SEED ?? Date.now() % 1_000_000);
   t.diagnostic(`seed ${seed} (set TSBPF_FUZZ_SEED to reproduce)`);
   const rng = new Rng(seed);
-  const objects = ["kinds.bpf.o", "kinds.bpfeb.o", "core.bpf.o"].map((n) => readFileSync(fixtures + n));
+  const objects = ["kinds.bpf.o", "kinds.bpfeb.o", "core.bpf.o"].map((n): Uint8Array => readFileSync(fixtures + n));
+  objects.push(...realWorldObjects(1));
   const sections: { btf: Uint8Array; ext: Uint8Array | undefined }[] = objects.map((o) => {
     const elf = new ElfFile(o);
     const s = elf.section(".BTF");

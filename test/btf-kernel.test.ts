@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   Btf, BtfLoadError, ElfFile, FD, btfFromElf, btfInfo, encodeBtf, kernelBtfIds, loadBtf, readKernelBtfById,
   kernelBtf, loadBtfFile, vmlinuxSearchPaths, type BtfType,
@@ -117,4 +119,53 @@ test("kernel BTF discovery: sysfs, fallback paths, explicit files", () => {
   }
   assert.throws(() => loadBtfFile("/nonexistent/vmlinux"), { code: "NOT_FOUND" });
   assert.throws(() => loadBtfFile("/etc/hostname"), { code: "INVALID_BTF" });
+  assert.throws(() => loadBtfFile("/etc"), { code: "INVALID_BTF" }, "a directory");
+});
+
+/** A minimal ELF64 (x86-64, EXEC) holding one .BTF section: the shape of a vmlinux image or a btfhub file. */
+function elfWithBtf(btf: Uint8Array): Uint8Array {
+  const names = Buffer.from("\0.shstrtab\0.BTF\0");
+  const btfAt = 64;
+  const namesAt = btfAt + btf.length;
+  const shoff = Math.ceil((namesAt + names.length) / 8) * 8;
+  const out = Buffer.alloc(shoff + 3 * 64);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  out.writeUInt16LE(2, 16);
+  out.writeUInt16LE(62, 18);
+  out.writeUInt32LE(1, 20);
+  out.writeBigUInt64LE(BigInt(shoff), 40);
+  out.writeUInt16LE(64, 52);
+  out.writeUInt16LE(64, 58);
+  out.writeUInt16LE(3, 60);
+  out.writeUInt16LE(1, 62);
+  out.set(btf, btfAt);
+  out.set(names, namesAt);
+  const section = (i: number, name: number, type: number, offset: number, size: number): void => {
+    const o = shoff + i * 64;
+    out.writeUInt32LE(name, o);
+    out.writeUInt32LE(type, o + 4);
+    out.writeBigUInt64LE(BigInt(offset), o + 24);
+    out.writeBigUInt64LE(BigInt(size), o + 32);
+    out.writeBigUInt64LE(1n, o + 48);
+  };
+  section(1, 1, 3, namesAt, names.length);
+  section(2, 11, 1, btfAt, btf.length);
+  return out;
+}
+
+test("BTF from an ELF vmlinux image (the fallback locations, btfhub files)", (t) => {
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("kernel has no BTF in sysfs");
+  const raw = readFileSync("/sys/kernel/btf/vmlinux");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-vmlinux-"));
+  try {
+    const path = join(dir, "vmlinux-test");
+    writeFileSync(path, elfWithBtf(raw));
+    const btf = loadBtfFile(path);
+    assert.equal(btf.count, kernelBtf().count);
+    assert.equal(Buffer.compare(Buffer.from(btf.bytes), raw), 0);
+    writeFileSync(join(dir, "no-btf"), elfWithBtf(new Uint8Array(0)));
+    assert.throws(() => loadBtfFile(join(dir, "no-btf")), { code: "INVALID_BTF" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

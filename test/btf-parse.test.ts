@@ -283,4 +283,9 @@ test("opening kernel BTF is lazy: indexing only, types decoded on demand and cac
   const btf = parseKernelBtf();
   const id = btf.typesByName("task_struct", "STRUCT")[0]?.id ?? 0;
   assert.equal(btf.typeById(id), btf.typeById(id), "decoded once, then cached");
+  // Raw record access agrees with the decoded model.
+  const at = btf.recordStart(id);
+  assert.equal(btf.stringAt(btf.words[at] ?? 0), "task_struct");
+  assert.equal(btf.words[at + 2], btf.sizeOf(id));
+  assert.throws(() => btf.recordStart(0), BtfError);
 });

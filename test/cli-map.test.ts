@@ -137,11 +137,15 @@ test("per-CPU, queue, frozen and map-in-map maps print like bpftool", (t) => {
     assert.equal(frozen.status, 1);
     assert.match(frozen.stderr, /frozen/);
 
-    const big = `${dir.path}/big`;
-    ok("map", "create", big, "type", "hash", "key", "20", "value", "20", "entries", "2", "name", "big");
-    const bytes = Array.from({ length: 20 }, (_, i) => String(i));
-    ok("map", "update", "pinned", big, "key", ...bytes, "value", ...bytes);
-    assert.equal(ok("map", "dump", "pinned", big), bpftool("map", "dump", "pinned", big));
+    // bpftool's line-breaking rules depend on key and value sizes.
+    for (const [k, v] of [[20, 20], [16, 16], [8, 16], [4, 20]] as const) {
+      const m = `${dir.path}/m${k}_${v}`;
+      ok("map", "create", m, "type", "hash", "key", String(k), "value", String(v), "entries", "2", "name", `m${k}_${v}`);
+      const count = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
+      ok("map", "update", "pinned", m, "key", ...count(k), "value", ...count(v));
+      assert.equal(ok("map", "dump", "pinned", m), bpftool("map", "dump", "pinned", m), `key ${k} value ${v}`);
+      assert.equal(ok("map", "lookup", "pinned", m, "key", ...count(k)), bpftool("map", "lookup", "pinned", m, "key", ...count(k)));
+    }
   } finally {
     dir.cleanup();
   }

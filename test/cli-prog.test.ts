@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
-import { Program, ProgramType } from "../src/program.js";
+import { Program, ProgramType, enableStats } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2 } from "../src/asm/index.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -29,10 +29,12 @@ function bpftool(...args: string[]): string {
   return execFileSync("bpftool", args, { encoding: "utf8", maxBuffer: 64 << 20 });
 }
 
-const CANDIDATE_TOOLS = ["execsnoop", "syscount", "statsnoop", "runqlat"];
+// Tracepoint, raw tracepoint and BTF tracepoint (tracing type) programs.
+const CANDIDATE_TOOLS = ["execsnoop", "syscount", "runqlat"];
 
-/** Loads the first libbpf-tools object that loads here with `bpftool prog loadall`; returns its pins. */
-function loadToolPrograms(pinDir: string, objDir: string): { tool: string; pins: string[] } | undefined {
+/** Loads every candidate libbpf-tools object that loads here with `bpftool prog loadall`; returns their pins. */
+function loadToolPrograms(pinDir: string, objDir: string): { tool: string; pins: string[] }[] {
+  const loaded: { tool: string; pins: string[] }[] = [];
   for (const tool of CANDIDATE_TOOLS) {
     const obj = writeToolObject(tool, objDir);
     if (!obj) continue;
@@ -40,10 +42,10 @@ function loadToolPrograms(pinDir: string, objDir: string): { tool: string; pins:
     mkdirSync(dir);
     const r = spawnSync("bpftool", ["prog", "loadall", obj, dir], { encoding: "utf8" });
     const pins = readdirSync(dir).map((p) => path.join(dir, p));
-    if (r.status === 0 && pins.length > 0) return { tool, pins };
-    rmSync(dir, { recursive: true, force: true });
+    if (r.status === 0 && pins.length > 0) loaded.push({ tool, pins });
+    else rmSync(dir, { recursive: true, force: true });
   }
-  return undefined;
+  return loaded;
 }
 
 /** loaded_at is whole seconds from two clocks read at slightly different moments: ±1 is the same instant. */
@@ -73,7 +75,8 @@ test("prog show and prog dump xlated match bpftool on a libbpf-tools object", (t
   const pinDir = bpffsTempDir("tsbpf-cli-prog-");
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-cli-prog-"));
   try {
-    const loaded = loadToolPrograms(pinDir.path, objDir);
+    const all = loadToolPrograms(pinDir.path, objDir);
+    const loaded = all[0];
     if (!loaded) {
       t.skip(`none of ${CANDIDATE_TOOLS.join(", ")} is installed or loads on this kernel`);
       return;
@@ -101,7 +104,20 @@ test("prog show and prog dump xlated match bpftool on a libbpf-tools object", (t
       const list = Array.isArray(byTag) ? (byTag as { id: number }[]) : [byTag as { id: number }];
       assert.ok(list.some((p) => p.id === ourShow.id), `${what}: tag lookup`);
     }
-    t.diagnostic(`${loaded.tool}: ${loaded.pins.length} programs, ${dumps} dumps equal to bpftool's`);
+    t.diagnostic(`${loaded.tool}: ${loaded.pins.length} programs, ${dumps} dumps (plain and JSON) equal to bpftool's`);
+
+    // The other tools' programs (tracepoints, raw and BTF tracepoints): show and plain dumps.
+    for (const other of all.slice(1)) {
+      for (const pin of other.pins) {
+        const what = `${other.tool}: ${path.basename(pin)}`;
+        assertShowEqual(JSON.parse(ok("-j", "prog", "show", "pinned", pin)) as Record<string, unknown>,
+          JSON.parse(bpftool("-j", "prog", "show", "pinned", pin)) as Record<string, unknown>, what);
+        for (const variant of [[], ["linum"]]) {
+          assert.equal(ok("prog", "dump", "xlated", "pinned", pin, ...variant), bpftool("prog", "dump", "xlated", "pinned", pin, ...variant), `${what} ${variant.join(" ")}`);
+        }
+      }
+      t.diagnostic(`${other.tool}: ${other.pins.length} programs equal to bpftool's`);
+    }
 
     // prog pin: a second pin of the same program, seen by bpftool.
     const first = loaded.pins[0]!;
@@ -151,6 +167,18 @@ test("prog run feeds data_in to BPF_PROG_TEST_RUN and reports retval like bpftoo
     assert.equal(j.retval, 2);
     assert.equal(j.data_out.length, 64);
     assert.equal(j.data_out[0], "0x01");
+
+    // With run-time stats on (BPF_ENABLE_STATS, Linux 5.8), show prints run_time_ns/run_cnt like bpftool.
+    const stats = enableStats();
+    try {
+      ok("prog", "run", "pinned", pin, "data_in", input, "repeat", "5");
+      const ourShow = JSON.parse(ok("-j", "prog", "show", "pinned", pin)) as Record<string, unknown>;
+      assert.ok(Number(ourShow.run_cnt) >= 5, `run_cnt ${String(ourShow.run_cnt)}`);
+      assertShowEqual(ourShow, JSON.parse(bpftool("-j", "prog", "show", "pinned", pin)) as Record<string, unknown>, "stats");
+      assert.equal(withoutLoadedAt(ok("prog", "show", "pinned", pin)), withoutLoadedAt(bpftool("prog", "show", "pinned", pin)));
+    } finally {
+      stats.close();
+    }
     const missing = tsbpf("prog", "run", "pinned", pin);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /data_in/);

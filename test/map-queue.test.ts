@@ -1,7 +1,7 @@
 // Key-less maps: queue (FIFO), stack (LIFO), bloom filter.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Map, MapType, UpdateFlags, NoSpaceError, InvalidArgumentError } from "../src/index.js";
+import { Map, MapType, UpdateFlags, NoSpaceError, InvalidArgumentError, NotSupportedError } from "../src/index.js";
 import { readU32, u32 } from "./map-helpers.js";
 
 test("queue is FIFO, peek does not remove, full queue needs EXIST to overwrite", () => {
@@ -16,6 +16,8 @@ test("queue is FIFO, peek does not remove, full queue needs EXIST to overwrite",
   for (let v = q.pop(); v !== undefined; v = q.pop()) out.push(readU32(v));
   assert.deepEqual(out, [2, 3, 4]);
   assert.throws(() => q.push(new Uint8Array(3)), InvalidArgumentError);
+  // Queues have no batch operations.
+  assert.throws(() => q.lookupBatch(q.batchCursor(), new Uint8Array(0), new Uint8Array(4)), NotSupportedError);
 });
 
 test("stack is LIFO", () => {
@@ -35,5 +37,5 @@ test("bloom filter: pushed values are reported present, absent ones mostly absen
   assert.ok(falsePositives < 20, `${falsePositives}% false positives`);
   assert.equal(b.info().mapExtra, 3n);
   // Bloom filters cannot delete or pop.
-  assert.throws(() => b.pop());
+  assert.throws(() => b.pop(), NotSupportedError);
 });

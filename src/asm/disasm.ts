@@ -164,8 +164,8 @@ export function formatInstruction(insn: Instruction, options: DisasmOptions = {}
   // JMP and JMP32.
   const r = cls === Class.JMP32 ? "w" : "r";
   if (op === JmpOp.CALL) {
-    if (src === PseudoCall.CALL) return `${c} call pc${callName(insn, cbs, modern)}`;
-    return `${c} call ${callName(insn, cbs, modern)}#${imm}`;
+    if (src === PseudoCall.CALL) return `${c} call pc${callName(insn, cbs)}`;
+    return `${c} call ${callName(insn, cbs)}#${imm}`;
   }
   if (code === (Class.JMP | JmpOp.JA)) return `${c} goto pc${signed(off)}`;
   if (modern && code === (Class.JMP | JmpOp.JCOND) && src === BPF_MAY_GOTO) return `${c} may_goto pc${signed(off)}`;
@@ -176,10 +176,8 @@ export function formatInstruction(insn: Instruction, options: DisasmOptions = {}
 }
 
 /** __func_get_name: the helper table first, then the symbolizer, then a default. */
-function callName(insn: Instruction, cbs: DisasmSymbolizer | undefined, modern: boolean): string {
-  // Before Linux 5.13's kfunc support the table was consulted for any non-bpf-to-bpf call.
-  const tableApplies = modern ? insn.src === PseudoCall.HELPER : insn.src !== PseudoCall.CALL;
-  if (tableApplies && insn.imm >= 0) {
+function callName(insn: Instruction, cbs: DisasmSymbolizer | undefined): string {
+  if (insn.src === PseudoCall.HELPER && insn.imm >= 0) {
     const name = helperName(insn.imm);
     if (name !== undefined) return `bpf_${name}`;
   }

@@ -2,6 +2,7 @@
 // needs from the kernel (xlated code, func/line info, BTF, JIT symbols) and
 // renders it with the xlated dumper.
 import type { FD } from "../sys/fd.js";
+import { PermissionError } from "../sys/errors.js";
 import { readBtfById, readProgramDumpInfo } from "../sys/prog-info.js";
 import { BtfLite } from "./btf-lite.js";
 import { Kallsyms, xlatedCallSymbolizer } from "./kallsyms.js";
@@ -15,7 +16,17 @@ export interface LoadedDumpOptions extends Pick<XlatedDumpOptions, "opcodes" | "
 
 function prepare(fd: FD, options: LoadedDumpOptions): { xlated: Uint8Array; opts: XlatedDumpOptions } {
   const info = readProgramDumpInfo(fd);
-  const btf = info.btfId ? new BtfLite(readBtfById(info.btfId)) : undefined;
+  if (info.xlated.byteLength === 0) {
+    throw new PermissionError(
+      `program ${info.id} shows no translated instructions: the kernel hides them without CAP_SYS_ADMIN (or CAP_BPF + CAP_PERFMON)`,
+    );
+  }
+  let btf: BtfLite | undefined;
+  try {
+    btf = info.btfId ? new BtfLite(readBtfById(info.btfId)) : undefined;
+  } catch {
+    btf = undefined; // BTF unreadable: dump without signatures and source lines, as bpftool does
+  }
   const kallsyms = options.kallsyms ?? new Kallsyms();
   return {
     xlated: info.xlated,
@@ -32,7 +43,8 @@ function prepare(fd: FD, options: LoadedDumpOptions): { xlated: Uint8Array; opts
 /**
  * The xlated dump of a loaded program, as `bpftool prog dump xlated` prints
  * it. Needs CAP_SYS_ADMIN (or CAP_BPF + CAP_PERFMON) to see instructions and
- * kernel addresses; Linux 4.15+ for func/line info and JIT symbols.
+ * kernel addresses (PermissionError otherwise); Linux 4.18+ for func/line
+ * info and JIT symbols.
  */
 export function dumpLoadedProgram(fd: FD, options: LoadedDumpOptions = {}): string {
   const { xlated, opts } = prepare(fd, options);

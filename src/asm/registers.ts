@@ -8,14 +8,21 @@ export type Register = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 export const R0: Register = 0;
 /** First argument; the context pointer on entry. */
 export const R1: Register = 1;
+/** Second argument. */
 export const R2: Register = 2;
+/** Third argument. */
 export const R3: Register = 3;
+/** Fourth argument. */
 export const R4: Register = 4;
+/** Fifth argument. */
 export const R5: Register = 5;
-/** R6–R9 survive helper calls. */
+/** Callee-saved: R6–R9 survive helper and subprogram calls. */
 export const R6: Register = 6;
+/** Callee-saved. */
 export const R7: Register = 7;
+/** Callee-saved. */
 export const R8: Register = 8;
+/** Callee-saved. */
 export const R9: Register = 9;
 /** Read-only frame pointer (top of the 512-byte stack). */
 export const R10: Register = 10;

@@ -118,6 +118,16 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     return t as BtfTypeOf<K>;
   }
 
+  /**
+   * Word index in `words` where an own type's record starts (for allocation-free
+   * whole-graph walks over the raw records; ids below `firstId` belong to `base`).
+   */
+  recordStart(id: number): number {
+    const local = id - this.firstId;
+    if (!(local >= 0 && local < this.count)) throw new BtfError(`type id ${id} is not an own type of this BTF (${this.firstId}..${this.lastId})`);
+    return this.#starts[local] as number;
+  }
+
   /** The kind of a type without decoding it (fast for whole-graph walks). */
   kindOf(id: number): BtfKind {
     if (id === 0) return "VOID";

@@ -4,7 +4,7 @@
 // btfhub ships them). Reads files only; no bpf(2).
 import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync, fstatSync } from "node:fs";
 import { release } from "node:os";
-import { readElfSections } from "../elf/file.js";
+import { fileError, readElfSections } from "../elf/file.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { NotFoundError } from "../sys/errors.js";
@@ -38,15 +38,25 @@ export interface BtfFileOptions {
  * file whose .BTF section is read (vmlinux images, btfhub files, objects).
  */
 export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
-  if (!existsSync(path)) throw new NotFoundError(`BTF file ${path} does not exist`);
-  const magic = readPrefix(path, 4);
+  let magic: Uint8Array;
+  try {
+    magic = readPrefix(path, 4);
+  } catch (e) {
+    throw fileError(e, path, (m) => new BtfError(m));
+  }
   if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) {
     const { data } = readElfSections(path, [".BTF"]);
     const btf = data.get(".BTF");
     if (!btf) throw new BtfError(`${path} is an ELF file without a .BTF section`);
     return new Btf(btf, options);
   }
-  return new Btf(readFileSync(path), options);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw fileError(e, path, (m) => new BtfError(m));
+  }
+  return new Btf(bytes, options);
 }
 
 function readPrefix(path: string, n: number): Uint8Array {

@@ -94,6 +94,7 @@ export type FuncLinkage = "static" | "global" | "extern";
 /** A function; `type` is its FUNC_PROTO. */
 export interface BtfFunc extends Common<"FUNC"> {
   readonly type: number;
+  /** Linkage; values newer than this library read as "extern" — `linkageValue` keeps the number. */
   readonly linkage: FuncLinkage;
   /** The raw vlen (linkage as a number, kept for values newer than this library). */
   readonly linkageValue: number;
@@ -115,7 +116,9 @@ export type VarLinkage = "static" | "global" | "extern";
 /** A global or static variable. */
 export interface BtfVar extends Common<"VAR"> {
   readonly type: number;
+  /** "global" is BTF_VAR_GLOBAL_ALLOCATED; unknown values read as "extern" (see `linkageValue`). */
   readonly linkage: VarLinkage;
+  /** The raw linkage number. */
   readonly linkageValue: number;
 }
 

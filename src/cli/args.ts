@@ -94,6 +94,7 @@ export class Args {
     return this.#words.length - this.#pos;
   }
 
+  /** The next word without consuming it. */
   peek(): string | undefined {
     return this.#words[this.#pos];
   }

@@ -73,12 +73,17 @@ async function run(argv: readonly string[], options: GlobalOptions, out: Output)
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   let debug = argv.includes("-d") || argv.includes("--debug");
+  let out: Output | undefined;
   try {
     const { options, words } = parseGlobalOptions(argv);
     debug = options.debug;
-    return await run(words, options, new Output(options));
+    out = new Output(options);
+    return await run(words, options, out);
   } catch (e) {
     return reportError(e, debug);
+  } finally {
+    // What a command printed before failing still goes out (e.g. dump entries before an error).
+    out?.flush();
   }
 }
 

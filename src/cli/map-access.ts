@@ -7,7 +7,9 @@ import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 
 /** One map opened for the CLI; `close()` releases it. */
 export class MapAccess {
+  /** The library's handle on the map; owns the fd. */
   readonly map: Map;
+  /** What `map show` prints about it, read when it was opened. */
   readonly info: MapShowInfo;
 
   private constructor(fd: FD) {
@@ -30,10 +32,12 @@ export class MapAccess {
     return this.map.valueBufferSize;
   }
 
+  /** Values hold one slot per possible CPU. */
   get perCpu(): boolean {
     return this.map.isPerCpu;
   }
 
+  /** Queue, stack and bloom filter maps have no keys. */
   get keyless(): boolean {
     return isKeylessType(this.info.type);
   }
@@ -78,6 +82,7 @@ export class MapAccess {
     return this.map.keys();
   }
 
+  /** Closes the map's fd. */
   close(): void {
     this.map.close();
   }

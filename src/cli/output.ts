@@ -2,16 +2,43 @@
 // -p) and plain text, plus bpftool's hex byte formats.
 import type { GlobalOptions } from "./args.js";
 
-/** Where and how a command prints its results. */
+/** Flush once this much text is buffered. */
+const FLUSH_AT = 1 << 20;
+
+/**
+ * Where and how a command prints its results. Text is buffered and written
+ * in large chunks (a 10k-entry dump would otherwise cost 10k writes);
+ * call flush() before exiting.
+ */
 export class Output {
+  /** Print JSON (-j, or -p which implies it). */
   readonly json: boolean;
+  /** Indent the JSON (-p). */
   readonly pretty: boolean;
   readonly #write: (s: string) => void;
+  #chunks: string[] = [];
+  #buffered = 0;
 
   constructor(options: Pick<GlobalOptions, "json" | "pretty">, write: (s: string) => void = (s) => void process.stdout.write(s)) {
     this.json = options.json || options.pretty;
     this.pretty = options.pretty;
-    this.#write = write;
+    this.#write = (s) => {
+      this.#chunks.push(s);
+      this.#buffered += s.length;
+      if (this.#buffered >= FLUSH_AT) this.flush();
+    };
+    this.#sink = write;
+  }
+
+  readonly #sink: (s: string) => void;
+
+  /** Writes out everything buffered so far. */
+  flush(): void {
+    if (this.#chunks.length === 0) return;
+    const text = this.#chunks.join("");
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#sink(text);
   }
 
   /** Prints a line of plain text. */

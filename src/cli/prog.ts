@@ -5,7 +5,7 @@ import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, openRefs, parseRef } from "./refs.js";
 import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
-import { dumpXlatedJson, dumpXlatedPlain, type DumpOptions } from "./prog-dump.js";
+import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../asm/prog-dump.js";
 import { formatHex, jsonHex } from "./output.js";
 import { allIds, fdById, pinFd } from "../sys/objects.js";
 import { NotFoundError } from "../sys/errors.js";
@@ -72,13 +72,14 @@ function dump(args: Args, ctx: Context): void {
     else if (args.peek() === "file" || args.peek() === "visual") throw new UsageError(`'${args.peek()}' is not supported by tsbpf`, args.topic);
     else args.end();
   }
+  // Newer instructions print differently in bpftool <= 7.2; TSBPF_DISASM=legacy imitates that.
   const dialect = process.env.TSBPF_DISASM === "legacy" ? "legacy" : "modern";
-  const options: DumpOptions = { opcodes, linum, dialect };
+  const options: LoadedDumpOptions = { opcodes, linum, dialect };
   withFds(openRefs("prog", ref), (fds) => {
-    const json: Record<string, unknown>[][] = [];
+    const json: unknown[] = [];
     for (const fd of fds) {
-      if (ctx.out.json) json.push(dumpXlatedJson(fd, options));
-      else ctx.out.text(dumpXlatedPlain(fd, options));
+      if (ctx.out.json) json.push(dumpLoadedProgramJson(fd, options));
+      else ctx.out.text(dumpLoadedProgram(fd, options));
     }
     if (ctx.out.json) ctx.out.jsonValue(json.length === 1 ? json[0] : json);
   });

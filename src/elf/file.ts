@@ -5,6 +5,17 @@ import { ElfError } from "./errors.js";
 import { nameSections, parseElfHeader, parseSectionTable, type ElfHeader, type ElfSection } from "./reader.js";
 import { SHT } from "./constants.js";
 import { ByteReader } from "./bytes.js";
+import { BpfError, NotFoundError, PermissionError } from "../sys/errors.js";
+
+/** Turns a Node fs error into a typed error naming the file (ENOENT → NotFoundError, EACCES → PermissionError). */
+export function fileError(e: unknown, path: string, invalid: (message: string) => BpfError): BpfError {
+  if (e instanceof BpfError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const errno = -((e as NodeJS.ErrnoException)?.errno ?? 0) || undefined;
+  if (code === "ENOENT") return new NotFoundError(`${path} does not exist`, { errno, cause: e });
+  if (code === "EACCES" || code === "EPERM") return new PermissionError(`cannot read ${path}: ${code}`, { errno, cause: e });
+  return invalid(`cannot read ${path}: ${(e as Error)?.message ?? String(e)}`);
+}
 
 /** Header, section headers and the bytes of the requested sections of an ELF file. */
 export interface ElfFileSections {
@@ -16,6 +27,14 @@ export interface ElfFileSections {
 
 /** Reads the section table and the named sections of the ELF file at `path`. Throws ElfError for malformed files. */
 export function readElfSections(path: string, names: readonly string[]): ElfFileSections {
+  try {
+    return readSections(path, names);
+  } catch (e) {
+    throw fileError(e, path, (m) => new ElfError(m));
+  }
+}
+
+function readSections(path: string, names: readonly string[]): ElfFileSections {
   const fd = openSync(path, "r");
   try {
     const length = fstatSync(fd).size;

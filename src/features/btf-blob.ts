@@ -13,8 +13,9 @@ const KIND_STRUCT = 4;
 const INT_SIGNED = 1;
 const STRINGS = "\0bpf_spin_lock\0val\0cnt\0l\0";
 
-/** Type ids inside the probe BTF. */
+/** Type id of `int` inside the probe BTF (the map key type). */
 export const PROBE_BTF_INT = 1;
+/** Type id of `struct val` inside the probe BTF (the map value type). */
 export const PROBE_BTF_VALUE_STRUCT = 3;
 
 function buildBlob(): Uint8Array {

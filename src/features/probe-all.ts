@@ -32,7 +32,9 @@ export interface FeatureReport {
   program_types: Record<string, boolean>;
   map_types: Record<string, boolean>;
   helpers?: Record<string, string[]>;
+  /** bpftool's misc section plus tsbpf's extra interface probes. */
   misc: Record<MiscFeature, boolean>;
+  /** tsbpf only: who is asking (uid and BPF-related capabilities). */
   privileges: Privileges;
   /** Program types whose helper list is empty for a reason other than "none"; keyed like `helpers`. */
   helper_notes?: Record<string, HelperListNote>;

@@ -22,6 +22,7 @@ export interface ProbeProgram {
 
 /** Outcome of one probe load; the program itself is closed at once. */
 export interface ProbeLoadResult {
+  /** The kernel accepted the program. */
   readonly loaded: boolean;
   /** 0 on success, else the positive errno. */
   readonly errno: number;

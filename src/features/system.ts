@@ -88,6 +88,7 @@ const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 3
 
 /** The process's effective privileges as far as bpf(2) cares. */
 export interface Privileges {
+  /** Effective user id (0 is root). */
   readonly euid: number;
   readonly CAP_BPF: boolean;
   readonly CAP_PERFMON: boolean;

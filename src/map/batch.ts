@@ -8,6 +8,7 @@ import * as E from "../sys/errno.js";
 import { type BpfError, InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
 import { describeMap, elemError, type MapIdentity } from "./errors.js";
 import { asBytes, roundUp8, type BytesLike } from "./bytes.js";
+import { kernelOlderThan } from "./kernel-version.js";
 
 /**
  * The position of a batch lookup. The kernel's cursor is opaque (a bucket
@@ -88,7 +89,7 @@ export class BatchOps {
       if (g.keySize > 0 && keys.byteLength % g.keySize !== 0) {
         throw new InvalidArgumentError(`${describeMap(g)}: keys buffer length ${keys.byteLength} is not a multiple of the key size ${g.keySize}`, "keys");
       }
-      max = Math.min(max, g.keySize > 0 ? keys.byteLength / g.keySize : 0);
+      if (g.keySize > 0) max = Math.min(max, keys.byteLength / g.keySize);
     }
     if (values) {
       if (values.byteLength % g.valueStride !== 0) {
@@ -119,7 +120,8 @@ export class BatchOps {
 
   #error(errno: number, cmd: Cmd, processed: number): BpfError {
     const op = cmdName[cmd] ?? "BPF_MAP_*_BATCH";
-    if (errno === E.ENOTSUPP || errno === E.EOPNOTSUPP) {
+    // Before 5.6 the batch commands do not exist and bpf(2) says EINVAL.
+    if (errno === E.ENOTSUPP || errno === E.EOPNOTSUPP || (errno === E.EINVAL && kernelOlderThan("5.6"))) {
       return new NotSupportedError(`${op} on a ${describeMap(this.#geo)}`, "5.6", { operation: op, errno });
     }
     const err = elemError(errno, op, this.#geo);

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Attr } from "../sys/attr.js";
 import { MapInfo } from "../sys/layouts.js";
-import { infoByFd, fdById } from "../sys/objects.js";
+import { infoByFd, fdById, type AccessMode } from "../sys/objects.js";
 import type { FD } from "../sys/fd.js";
 import { mapTypeName, type MapType } from "./types.js";
 
@@ -51,6 +51,18 @@ export function readFrozen(rawFd: number): boolean | undefined {
     return m ? m[1] !== "0" : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** How a BPF object fd was opened, from the access mode in /proc/self/fdinfo ("rw" when unknown). */
+export function accessModeOf(rawFd: number): AccessMode {
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${rawFd}`, "utf8"));
+    if (!m) return "rw";
+    const acc = Number.parseInt(m[1] ?? "2", 8) & 3; // O_ACCMODE
+    return acc === 0 ? "read-only" : acc === 1 ? "write-only" : "rw";
+  } catch {
+    return "rw";
   }
 }
 

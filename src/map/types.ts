@@ -69,6 +69,18 @@ export function mapTypeFromName(name: string): MapType | undefined {
   return i > 0 ? (i as MapType) : undefined;
 }
 
+/** The first Linux version with each map type (uapi order), for error messages. */
+const MAP_TYPE_SINCE: readonly string[] = [
+  "", "3.19", "3.19", "4.2", "4.3", "4.6", "4.6", "4.6", "4.8", "4.10", "4.10", "4.11", "4.12", "4.12", "4.14",
+  "4.14", "4.15", "4.18", "4.18", "4.19", "4.19", "4.20", "4.20", "4.20", "5.2", "5.4", "5.6", "5.8", "5.10",
+  "5.11", "5.16", "6.1", "6.2", "6.9", "6.19",
+];
+
+/** The Linux version that introduced a map type ("5.8"), or undefined for unknown types. */
+export function mapTypeSince(type: number): string | undefined {
+  return MAP_TYPE_SINCE[type] || undefined;
+}
+
 /** Whether tsbpf knows this map type number (the kernel may know newer ones). */
 export function isKnownMapType(type: number): boolean {
   return Number.isInteger(type) && type > 0 && type < MAP_TYPE_NAMES.length;

@@ -36,7 +36,31 @@ export class ByteSink {
   #handOver(): void {
     // The receiver gets a copy: the buffer is reused for what follows.
     this.#onChunk?.(this.#buf.slice(0, this.#pos));
+    this.#handedOver += this.#pos;
     this.#pos = 0;
+  }
+
+  #handedOver = 0;
+
+  /** The current output position (for {@link copySince}). */
+  mark(): number {
+    return this.#handedOver + this.#pos;
+  }
+
+  /** A copy of what was written since `mark`, or undefined if it was already handed over. */
+  copySince(mark: number): Uint8Array | undefined {
+    const at = mark - this.#handedOver;
+    return at < 0 ? undefined : this.#buf.slice(at, this.#pos);
+  }
+
+  /** Writes bytes verbatim. */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    const buf = this.#room(n);
+    let p = this.#pos;
+    // Declarator prefixes are short: a loop beats TypedArray.set's call overhead.
+    for (let i = 0; i < n; i++) buf[p++] = b[i] as number;
+    this.#pos = p;
   }
 
   /** Writes text; ASCII goes byte by byte, anything else through UTF-8 encoding. */

@@ -20,6 +20,9 @@ export class CDeclarations {
    * Nested declarators (function parameters) stack their frames on top.
    */
   #stack = new Int32Array(256);
+  /** Per type id: whether its declarator prefix is cached (see typeDecl). */
+  readonly #simple: Uint8Array;
+  readonly #prefix: (Uint8Array | undefined)[];
   #top = 0;
 
   constructor(raw: RawView, names: TypeNames, layout: LayoutCache, out: ByteSink) {
@@ -27,6 +30,8 @@ export class CDeclarations {
     this.#names = names;
     this.#layout = layout;
     this.#out = out;
+    this.#simple = new Uint8Array(raw.lastId + 1);
+    this.#prefix = new Array<Uint8Array | undefined>(raw.lastId + 1);
   }
 
   /** The de-duplicated tag name (struct/union/enum/fwd); nothing for anonymous types. */
@@ -73,7 +78,7 @@ export class CDeclarations {
     const raw = this.#raw;
     const target = raw.sizeOrType(id);
     // Old GCC emits __gnuc_va_list as a typedef of void; make it valid C.
-    if (target === 0 && raw.key(raw.nameOff(id)) === "__gnuc_va_list") {
+    if (target === 0 && raw.equals(raw.nameOff(id), "__gnuc_va_list")) {
       this.#out.text("typedef __builtin_va_list __gnuc_va_list");
       return;
     }
@@ -216,6 +221,30 @@ export class CDeclarations {
    */
   typeDecl(id: number, nameRef: number, source: NameSource, lvl: number): void {
     const raw = this.#raw;
+    // Most declarations are `<qualified base type> <pointers> name`: their text
+    // before the name never changes once names are resolved, so it is cached.
+    const simple = this.#simple[id];
+    if (simple === Simple.Cached) {
+      this.#out.bytes(this.#prefix[id] as Uint8Array);
+      this.#name(nameRef, source, raw.kind(id) === Kind.Ptr);
+      return;
+    }
+    if (simple === Simple.Unknown) {
+      if (this.#isSimple(id)) {
+        const mark = this.#out.mark();
+        // Printed once the ordinary way (marked Complex meanwhile), then remembered.
+        this.#simple[id] = Simple.Complex;
+        this.typeDecl(id, 0, NameSource.None, lvl);
+        const prefix = this.#out.copySince(mark);
+        if (prefix) {
+          this.#prefix[id] = prefix;
+          this.#simple[id] = Simple.Cached;
+        }
+        this.#name(nameRef, source, raw.kind(id) === Kind.Ptr);
+        return;
+      }
+      this.#simple[id] = Simple.Complex;
+    }
     const w = raw.words;
     const start = this.#top;
     for (;;) {
@@ -232,6 +261,26 @@ export class CDeclarations {
     }
     this.#chain({ start, cnt: this.#top - start }, nameRef, source, lvl);
     this.#top = start;
+  }
+
+  /** Pointers and qualifiers over a named (or plain) type: no arrays, function prototypes, type tags or inline definitions. */
+  #isSimple(id: number): boolean {
+    const raw = this.#raw;
+    for (;;) {
+      if (id === 0) return true;
+      const kind = raw.kind(id);
+      switch (kind) {
+        case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict:
+          id = raw.sizeOrType(id);
+          continue;
+        case Kind.Int: case Kind.Float: case Kind.Typedef: case Kind.Fwd:
+          return true;
+        case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64:
+          return raw.nameOff(id) !== 0;
+        default:
+          return false;
+      }
+    }
   }
 
   #push(id: number): void {
@@ -415,6 +464,12 @@ export const enum NameSource {
   Member = 1,
   /** `nameRef` is a typedef's id: its de-duplicated identifier. */
   Typedef = 2,
+}
+
+const enum Simple {
+  Unknown = 0,
+  Cached = 1,
+  Complex = 2,
 }
 
 /** One function's view of the shared declarator stack. */

@@ -51,7 +51,7 @@ export class CDefinitionEmitter {
   /** `__builtin_va_list` is the compiler's own; redefining it breaks compilation. */
   #isBuiltin(id: number): boolean {
     const off = this.#raw.nameOff(id);
-    return off !== 0 && this.#raw.key(off) === "__builtin_va_list";
+    return off !== 0 && this.#raw.equals(off, "__builtin_va_list");
   }
 
   #end(): void {

@@ -19,9 +19,9 @@ export class NameSpace {
 
   constructor(strings: Uint8Array) {
     this.#strings = strings;
-    this.#keys = new Int32Array(1 << 14).fill(-1);
-    this.#counts = new Int32Array(1 << 14);
-    this.#mask = (1 << 14) - 1;
+    this.#keys = new Int32Array(1 << 16).fill(-1);
+    this.#counts = new Int32Array(1 << 16);
+    this.#mask = (1 << 16) - 1;
   }
 
   /** Claims the name at string offset `off` once more; returns how many times it is now claimed (1 for the first). */

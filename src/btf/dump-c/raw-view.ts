@@ -95,6 +95,14 @@ export class RawView {
     return this.#buf.toString("latin1", off, this.#end(off));
   }
 
+  /** True when the string at `off` is exactly the ASCII text `s` (no JS string is created). */
+  equals(off: number, s: string): boolean {
+    const b = this.strings;
+    const n = s.length;
+    for (let i = 0; i < n; i++) if (b[off + i] !== s.charCodeAt(i)) return false;
+    return b[off + n] === 0;
+  }
+
   /** The string at `off` as UTF-8 text. */
   text(off: number): string {
     return this.#buf.toString("utf8", off, this.#end(off));

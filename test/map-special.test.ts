@@ -1,0 +1,126 @@
+// Map types without ordinary elements: ring buffers, stack traces,
+// struct_ops, arena; and mmap()ed arrays.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import {
+  Map,
+  MapType,
+  MapFlags,
+  BusyError,
+  NotSupportedError,
+  KeyNotFoundError,
+  BpfError,
+  isPerCpuType,
+} from "../src/index.js";
+import { mmapMapFd, pageSize } from "../src/map/mmap.js";
+import { native } from "../src/sys/native.js";
+import { haveBpftool } from "./util/kernel.js";
+import { loadTestBtf } from "./util/btf-blob.js";
+import { readU32, readU64, u32 } from "./map-helpers.js";
+
+test("ringbuf and user_ringbuf: created with a page-multiple size; positions start at zero; no element ops", () => {
+  const page = pageSize();
+  for (const type of [MapType.Ringbuf, MapType.UserRingbuf]) {
+    using m = Map.create({ type, keySize: 0, valueSize: 0, maxEntries: 4 * page, name: "rb" });
+    const info = m.info();
+    assert.equal(info.type, type);
+    assert.equal(info.maxEntries, 4 * page);
+    assert.throws(() => m.lookup(new Uint8Array(0)), NotSupportedError);
+    // The first page holds the consumer position (writable by user space for
+    // ringbuf; read-only for user_ringbuf, which user space produces into).
+    const consumer = mmapMapFd(m.fd.raw, page, type === MapType.Ringbuf, "ringbuf consumer page");
+    try {
+      assert.equal(new DataView(consumer).getBigUint64(0, true), 0n);
+    } finally {
+      native.munmap(consumer);
+    }
+    assert.ok(!isPerCpuType(type));
+  }
+  assert.throws(() => Map.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 3 * page }), BpfError);
+});
+
+test("stack_trace: created empty; only programs can add stacks", () => {
+  using m = Map.create({ type: MapType.StackTrace, keySize: 4, valueSize: 8 * 127, maxEntries: 128 });
+  assert.deepEqual([...m.keys()], []);
+  assert.throws(() => m.lookup(u32(0)), KeyNotFoundError);
+  // User space cannot insert stacks.
+  assert.throws(() => m.update(u32(0), new Uint8Array(8 * 127)), BpfError);
+});
+
+test("mmapable array: syscall updates and the shared mapping see each other", () => {
+  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1000, flags: MapFlags.MMAPABLE });
+  const mem = m.mmap();
+  assert.equal(mem.writable, true);
+  assert.equal(mem.length % pageSize(), 0);
+  assert.ok(mem.length >= 8 * 1000, "values are 8-byte strided");
+  m.update(u32(10), u32(0xabcd));
+  assert.equal(mem.view.getUint32(10 * 8, true), 0xabcd);
+  mem.view.setUint32(999 * 8, 31337, true);
+  assert.equal(readU32(m.lookup(u32(999))), 31337);
+  // A writable mapping keeps the map from being frozen.
+  assert.throws(() => m.freeze(), BusyError);
+  mem.close();
+  assert.equal(mem.closed, true);
+  m.freeze();
+  const ro = m.mmap();
+  assert.equal(ro.writable, false);
+  assert.equal(ro.view.getUint32(10 * 8, true), 0xabcd);
+  m.close(); // unmaps `ro` too
+  assert.equal(ro.closed, true);
+});
+
+test("mmap of a map without BPF_F_MMAPABLE is NotSupportedError", () => {
+  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
+  assert.throws(() => m.mmap(), NotSupportedError);
+});
+
+test("arena: pages are allocated on first touch from user space", (t) => {
+  let m: Map;
+  try {
+    m = Map.create({ type: MapType.Arena, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapFlags.MMAPABLE });
+  } catch (e) {
+    if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) return t.skip(`arena maps need Linux 6.9+: ${e.message}`);
+    throw e;
+  }
+  try {
+    const mem = m.mmap();
+    assert.equal(mem.length, 4 * pageSize());
+    mem.view.setUint32(0, 0x11223344, true);
+    mem.view.setUint32(3 * pageSize() + 8, 99, true);
+    assert.equal(mem.view.getUint32(0, true), 0x11223344);
+    assert.equal(mem.view.getUint32(3 * pageSize() + 8, true), 99);
+    assert.equal(m.info().typeName, "arena");
+  } finally {
+    m.close();
+  }
+});
+
+test("struct_ops: a map of a kernel struct (tcp_congestion_ops) by vmlinux BTF id", (t) => {
+  if (!haveBpftool()) return t.skip("bpftool is not installed (used to find the vmlinux type id)");
+  const raw = execFileSync("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const hit = /^\[(\d+)\] STRUCT 'bpf_struct_ops_tcp_congestion_ops' size=(\d+)/m.exec(raw);
+  if (!hit) return t.skip("this kernel has no bpf_struct_ops_tcp_congestion_ops");
+  const id = Number(hit[1]);
+  using btf = loadTestBtf(); // struct_ops maps need *some* BTF fd (the program's), even though the value is a kernel type
+  using m = Map.create({ type: MapType.StructOps, keySize: 4, valueSize: Number(hit[2]), maxEntries: 1, vmlinuxValueTypeId: id, btfFd: btf, name: "tsbpf_cc" });
+  const info = m.info();
+  assert.equal(info.btfVmlinuxValueTypeId, id);
+  assert.equal(info.typeName, "struct_ops");
+  // Reading the (not yet registered) value back gives zeroes with state INIT.
+  const v = m.lookup(u32(0));
+  assert.equal(v.byteLength, Number(hit[2]));
+  assert.equal(readU64(v, 0) & 0xffffffffn, 0n);
+});
+
+test("insn_array maps (Linux 6.19+)", (t) => {
+  try {
+    using m = Map.create({ type: MapType.InsnArray, keySize: 4, valueSize: 16, maxEntries: 4 });
+    assert.equal(m.info().typeName, "insn_array");
+  } catch (e) {
+    if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) {
+      return t.skip(`the running kernel has no insn_array maps (added in 6.19): ${e.message}`);
+    }
+    throw e;
+  }
+});
