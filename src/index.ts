@@ -3,6 +3,10 @@ export * from "./sys/index.js";
 export * from "./map.js";
 export * from "./elf/index.js";
 export * from "./btf/index.js";
+// BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
+export { dumpC, dumpCText, type DumpCOptions } from "./btf/dump-c.js";
+export { dumpRaw, type DumpRawOptions } from "./btf/dump-raw.js";
+export { formatValueJson, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
 export * from "./program.js";
 // Kernel feature probes, each answer cached per process.
 export {

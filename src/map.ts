@@ -297,8 +297,12 @@ export class Map implements Disposable {
 
   #putKey(key: BytesLike): void {
     const k = key instanceof Uint8Array ? key : asBytes(key);
-    if (k.byteLength !== this.keySize) throw this.#sizeError("key", k.byteLength, this.keySize);
-    this.#ops.key.set(k);
+    const n = this.keySize;
+    if (k.byteLength !== n) throw this.#sizeError("key", n, this.keySize);
+    const dst = this.#ops.key;
+    // A byte loop beats TypedArray.prototype.set for the usual tiny keys.
+    if (n <= 16) for (let i = 0; i < n; i++) dst[i] = k[i] as number;
+    else dst.set(k);
   }
 
   #putValue(value: MapValue): void {

@@ -44,6 +44,7 @@ function minimalSpec(type: MapType, btfFd: number): MapSpec | undefined {
 test("every map type is created; name, sizes and id match bpftool map show", (t) => {
   using btf = loadTestBtf();
   const unsupported: string[] = [];
+  const newerThanBpftool: string[] = [];
   for (let type = 1; mapTypeName(type) !== `type ${type}`; type++) {
     assert.equal(mapTypeFromName(mapTypeName(type)), type);
     const spec = minimalSpec(type as MapType, btf.raw);
@@ -65,10 +66,12 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
       assert.equal(info.name, spec.name);
       if (haveBpftool()) {
         const show = JSON.parse(execFileSync("bpftool", ["-j", "map", "show", "id", String(info.id)], { encoding: "utf8" })) as {
-          id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number;
+          id: number; type: string | number; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number;
         };
+        // A bpftool older than the map type prints its number instead of a name.
+        if (typeof show.type === "number") newerThanBpftool.push(info.typeName);
         assert.deepEqual(
-          [show.type, show.name, show.bytes_key, show.bytes_value, show.max_entries, show.flags],
+          [typeof show.type === "number" ? mapTypeName(show.type) : show.type, show.name, show.bytes_key, show.bytes_value, show.max_entries, show.flags],
           [info.typeName, info.name, info.keySize, info.valueSize, info.maxEntries, info.flags],
           `bpftool's view of ${info.typeName}`,
         );
@@ -77,6 +80,7 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
       m.close();
     }
   }
+  if (newerThanBpftool.length) t.diagnostic(`bpftool prints numbers for: ${newerThanBpftool.join(", ")}`);
   if (unsupported.length) t.diagnostic(`not supported by this kernel: ${unsupported.join("; ")}`);
   assert.ok(unsupported.length <= 1, "only insn_array may be missing on this kernel");
 });

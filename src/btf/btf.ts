@@ -3,7 +3,7 @@
 // Uint32Array, no objects); a type is decoded only when asked for, and the
 // name index is built on the first lookup by name. Pure parsing, no syscalls.
 import { BtfError } from "./errors.js";
-import { BtfKindId, fixedWords, kindNames, MAX_KIND, wordsPerEntry, type BtfKind } from "./kinds.js";
+import { fixedWords, kindNames, MAX_KIND, wordsPerEntry, type BtfKind } from "./kinds.js";
 import { StringTable } from "./strings.js";
 import { decodeType, type DecodeContext } from "./decode.js";
 import { alignOf, resolveId, sizeOf } from "./layout.js";
@@ -290,4 +290,3 @@ function indexTypes(w: Uint32Array): Uint32Array {
   return starts.subarray(0, count);
 }
 
-export { BtfKindId };

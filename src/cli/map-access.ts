@@ -3,6 +3,8 @@
 import { Map, type MapValue } from "../map.js";
 import { isKeylessType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
+import { BpfError } from "../sys/errors.js";
+import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 
 /** One map opened for the CLI; `close()` releases it. */
@@ -45,6 +47,20 @@ export class MapAccess {
   /** The value under `key` (the head for queues/stacks when `key` is null), or undefined. */
   lookup(key: Uint8Array | null): Uint8Array | undefined {
     return key === null ? this.map.peek() : this.map.tryLookup(key);
+  }
+
+  /**
+   * Looks `key` up for a dump: the value, or the errno when the kernel
+   * refuses (perf event arrays, prog arrays … cannot be read from user space).
+   */
+  lookupForDump(key: Uint8Array): { value: Uint8Array } | { errno: number } {
+    try {
+      const value = this.map.tryLookup(key);
+      return value ? { value } : { errno: ENOENT };
+    } catch (e) {
+      if (e instanceof BpfError && e.errno !== undefined) return { errno: e.errno };
+      throw e;
+    }
   }
 
   /** Stores `value` under `key` (pushes it when `key` is null) with update `flags`. */

@@ -75,6 +75,21 @@ export function entryPlain(key: Uint8Array, value: Uint8Array, m: MapShowInfo, p
   return s.replace(/\n$/, "");
 }
 
+/**
+ * An entry whose value could not be read, as bpftool prints it in plain
+ * mode: the key, then the error text in place of the value.
+ */
+export function entryErrorPlain(key: Uint8Array, m: MapShowInfo, message: string): string {
+  const breakNames = m.keySize > 16 || message.length > 16;
+  const singleLine = m.keySize + message.length <= 24 && !breakNames;
+  return `key:${breakNames ? "\n" : " "}${formatHex(key)}${singleLine ? "  " : "\n"}value:${breakNames ? "\n" : " "}${message}`;
+}
+
+/** The JSON form of an unreadable entry: {"key":[…],"value":{"error":"…"}}. */
+export function entryErrorJson(key: Uint8Array, message: string): Record<string, unknown> {
+  return { key: jsonHex(key), value: { error: message } };
+}
+
 /** bpftool's dump trailer. */
 export function foundTrailer(n: number): string {
   return `Found ${n} element${n === 1 ? "" : "s"}`;

@@ -2,15 +2,16 @@
 import { Args, UsageError, parseBytes } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { MapAccess } from "./map-access.js";
-import { entryJson, entryPlain, foundTrailer, mapShowJson, mapShowPlain } from "./map-format.js";
+import { entryErrorJson, entryErrorPlain, entryJson, entryPlain, foundTrailer, mapShowJson, mapShowPlain } from "./map-format.js";
 import { openOneRef, openRefs, parseRef, startsRef } from "./refs.js";
 import { createMapForCli } from "./map-create.js";
-import { formatHex, jsonHex } from "./output.js";
+import { formatHex, jsonHex, strerror } from "./output.js";
+import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo } from "./kernel-info.js";
 import { allIds, fdById, pinFd } from "../sys/objects.js";
 import { KeyNotFoundError, NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { isFdValuedType, isKeylessType } from "../map/types.js";
+import { MapType, isFdValuedType, isKeylessType, isMapInMapType } from "../map/types.js";
 import type { MapValue } from "../map.js";
 
 const GRAMMAR = `MAP      := { id MAP_ID | pinned FILE | name MAP_NAME }
@@ -130,11 +131,18 @@ function dump(args: Args, ctx: Context): void {
       if (!isKeylessType(m.info.type)) {
         try {
           for (const key of m.keys()) {
-            const value = m.lookup(key);
-            if (!value) continue; // deleted since GET_NEXT_KEY returned it
-            n++;
-            if (ctx.out.json) entries.push(entryJson(key, value, m.info, m.perCpu));
-            else ctx.out.line(entryPlain(key, value, m.info, m.perCpu));
+            const r = m.lookupForDump(key);
+            if ("value" in r) {
+              n++;
+              if (ctx.out.json) entries.push(entryJson(key, r.value, m.info, m.perCpu));
+              else ctx.out.line(entryPlain(key, r.value, m.info, m.perCpu));
+              continue;
+            }
+            // As bpftool: map-in-map and prog array slots that fail to read are
+            // skipped silently; other failures are shown in place of the value.
+            if (isMapInMapType(m.info.type) || m.info.type === MapType.ProgArray) continue;
+            if (ctx.out.json) entries.push(entryErrorJson(key, strerror(r.errno)));
+            else ctx.out.line(entryErrorPlain(key, m.info, r.errno === ENOENT ? "<no entry>" : strerror(r.errno)));
           }
         } finally {
           m.close();

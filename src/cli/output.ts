@@ -1,6 +1,7 @@
 // Printing for the CLI: JSON (compact like bpftool's -j, or indented with
 // -p) and plain text, plus bpftool's hex byte formats.
 import type { GlobalOptions } from "./args.js";
+import { bpftoolJson } from "./json-writer.js";
 
 /** Flush once this much text is buffered. */
 const FLUSH_AT = 1 << 20;
@@ -51,9 +52,9 @@ export class Output {
     this.#write(text);
   }
 
-  /** Prints one JSON document followed by a newline. */
+  /** Prints one JSON document followed by a newline, laid out as bpftool does. */
   jsonValue(value: unknown): void {
-    this.#write(`${JSON.stringify(value, null, this.pretty ? 4 : undefined)}\n`);
+    this.#write(`${bpftoolJson(value, this.pretty)}\n`);
   }
 }
 
@@ -78,4 +79,19 @@ export function formatHex(bytes: Uint8Array, sep = " "): string {
 /** bytes as bpftool's JSON arrays: ["0x01","0x00",…]. */
 export function jsonHex(bytes: Uint8Array): string[] {
   return Array.from(bytes, (b) => `0x${hex2(b)}`);
+}
+
+/** glibc's strerror() text for the errnos bpf(2) returns, as bpftool prints them. */
+const STRERROR: Readonly<Record<number, string>> = {
+  1: "Operation not permitted", 2: "No such file or directory", 3: "No such process", 4: "Interrupted system call",
+  7: "Argument list too long", 9: "Bad file descriptor", 11: "Resource temporarily unavailable",
+  12: "Cannot allocate memory", 13: "Permission denied", 14: "Bad address", 16: "Device or resource busy",
+  17: "File exists", 19: "No such device", 22: "Invalid argument", 24: "Too many open files",
+  28: "No space left on device", 34: "Numerical result out of range", 38: "Function not implemented",
+  95: "Operation not supported",
+};
+
+/** strerror(errno) as glibc words it ("Unknown error 524" for kernel-internal codes). */
+export function strerror(errno: number): string {
+  return STRERROR[errno] ?? `Unknown error ${errno}`;
 }

@@ -62,7 +62,7 @@ export class CDeclarations {
 
   /** `struct name` / `union name`. */
   structFwd(id: number): void {
-    this.#out.text(this.#raw.kind(id) === Kind.Struct ? "struct" : "union");
+    this.#out.text(this.#(raw.kinds[id] as number) === Kind.Struct ? "struct" : "union");
     if (this.#raw.nameOff(id) !== 0) this.#out.byte(32);
     this.#tagName(id);
   }
@@ -94,7 +94,7 @@ export class CDeclarations {
     const layout = this.#layout;
     const out = this.#out;
     const w = raw.words;
-    const isStruct = raw.kind(id) === Kind.Struct;
+    const isStruct = (raw.kinds[id] as number) === Kind.Struct;
     const size = raw.sizeOrType(id);
     const at = raw.body(id);
     const n = raw.vlen(id);
@@ -175,7 +175,7 @@ export class CDeclarations {
     const n = raw.vlen(id);
     if (n === 0) return;
     out.text(" {");
-    const is64 = raw.kind(id) === Kind.Enum64;
+    const is64 = (raw.kinds[id] as number) === Kind.Enum64;
     const signed = raw.kflag(id);
     const at = raw.body(id);
     const idents = this.#names.idents;
@@ -226,7 +226,7 @@ export class CDeclarations {
     const simple = this.#simple[id];
     if (simple === Simple.Cached) {
       this.#out.bytes(this.#prefix[id] as Uint8Array);
-      this.#name(nameRef, source, raw.kind(id) === Kind.Ptr);
+      this.#name(nameRef, source, (raw.kinds[id] as number) === Kind.Ptr);
       return;
     }
     if (simple === Simple.Unknown) {
@@ -240,7 +240,7 @@ export class CDeclarations {
           this.#prefix[id] = prefix;
           this.#simple[id] = Simple.Cached;
         }
-        this.#name(nameRef, source, raw.kind(id) === Kind.Ptr);
+        this.#name(nameRef, source, (raw.kinds[id] as number) === Kind.Ptr);
         return;
       }
       this.#simple[id] = Simple.Complex;
@@ -250,7 +250,7 @@ export class CDeclarations {
     for (;;) {
       this.#push(id);
       if (id === 0) break;
-      const kind = raw.kind(id);
+      const kind = raw.kinds[id] as number;
       if (kind === Kind.Ptr || kind === Kind.Volatile || kind === Kind.Const || kind === Kind.Restrict || kind === Kind.TypeTag || kind === Kind.FuncProto) {
         id = raw.sizeOrType(id);
       } else if (kind === Kind.Array) {
@@ -268,7 +268,7 @@ export class CDeclarations {
     const raw = this.#raw;
     for (;;) {
       if (id === 0) return true;
-      const kind = raw.kind(id);
+      const kind = raw.kinds[id] as number;
       switch (kind) {
         case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict:
           id = raw.sizeOrType(id);
@@ -293,7 +293,7 @@ export class CDeclarations {
   }
 
   #topKind(f: Frame): number {
-    return this.#raw.kind(this.#stack[f.start + f.cnt - 1] as number);
+    return this.#raw.kinds[this.#stack[f.start + f.cnt - 1] as number] as number;
   }
 
   /** Prints leading qualifiers (`const volatile `) that sit right above a base type. */
@@ -349,7 +349,7 @@ export class CDeclarations {
         lastWasPtr = false;
         continue;
       }
-      const kind = raw.kind(id);
+      const kind = raw.kinds[id] as number;
       switch (kind) {
         case Kind.Int:
         case Kind.Float:

@@ -63,7 +63,7 @@ export class CDefinitionEmitter {
     const state = this.#state;
     if (state[id] === Emit.Emitted) return;
     const raw = this.#raw;
-    const kind = raw.kind(id);
+    const kind = raw.kinds[id] as number;
     const decl = this.#decl;
     if (state[id] === Emit.Emitting) {
       // A cycle: we are inside this type's own definition.

@@ -36,7 +36,7 @@ export class LayoutCache {
 
   #computeAlign(id: number): number {
     const raw = this.#raw;
-    switch (raw.kind(id)) {
+    switch (raw.kinds[id] as number) {
       case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
         return Math.min(this.pointerSize, raw.sizeOrType(id));
       case Kind.Ptr:
@@ -78,7 +78,7 @@ export class LayoutCache {
   #computeSize(id: number, depth: number): number {
     if (depth > 32) return 0;
     const raw = this.#raw;
-    switch (raw.kind(id)) {
+    switch (raw.kinds[id] as number) {
       case Kind.Int: case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64: case Kind.Datasec: case Kind.Float:
         return raw.sizeOrType(id);
       case Kind.Ptr:
@@ -97,7 +97,7 @@ export class LayoutCache {
 
 function findPointerSize(raw: RawView): number {
   for (let id = 1; id <= raw.lastId; id++) {
-    if (raw.kind(id) !== Kind.Int) continue;
+    if ((raw.kinds[id] as number) !== Kind.Int) continue;
     const size = raw.sizeOrType(id);
     if ((size === 4 || size === 8) && LONG_NAMES.has(raw.key(raw.nameOff(id)))) return size;
   }

@@ -102,7 +102,7 @@ export class TypeNames {
     const known = this.#dups[id] as number;
     if (known !== 0) return known;
     const raw = this.#raw;
-    const kind = raw.kind(id);
+    const kind = raw.kinds[id] as number;
     // Forward declarations and empty enums may be repeated in C: they never clash.
     const repeatable = kind === Kind.Fwd || ((kind === Kind.Enum || kind === Kind.Enum64) && raw.vlen(id) === 0);
     const dups = repeatable ? 1 : space.claim(raw.nameOff(id));

@@ -50,7 +50,7 @@ export class DefinitionOrder {
     const state = this.#state;
     if (state[id] === Order.Ordered) return true;
     const raw = this.#raw;
-    const kind = raw.kind(id);
+    const kind = raw.kinds[id] as number;
     const named = raw.nameOff(id) !== 0;
     if (state[id] === Order.Ordering) {
       if ((kind === Kind.Struct || kind === Kind.Union) && throughPtr && named) return false;
@@ -126,7 +126,7 @@ function markReferenced(raw: RawView): Uint8Array {
   for (let id = 1; id <= raw.lastId; id++) {
     const at = raw.body(id);
     const n = raw.vlen(id);
-    switch (raw.kind(id)) {
+    switch (raw.kinds[id] as number) {
       case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
       case Kind.Func: case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
         referenced[raw.sizeOrType(id)] = 1;

@@ -23,6 +23,11 @@ export class RawView {
   /** The combined string section; offsets index it directly. */
   readonly strings: Uint8Array;
   readonly lastId: number;
+  /**
+   * Kind of each type by id (0 for void). Hot loops index this directly:
+   * most of a one-shot dump runs in V8's baseline tier, where calls cost.
+   */
+  readonly kinds: Uint8Array;
   /** Id of the first type that is not from a base BTF. */
   readonly firstOwnId: number;
   readonly #buf: Buffer;
@@ -34,11 +39,13 @@ export class RawView {
     this.firstOwnId = firstOwnId;
     this.#buf = Buffer.from(strings.buffer, strings.byteOffset, strings.byteLength);
     this.starts = new Uint32Array(lastId + 1);
+    this.kinds = new Uint8Array(lastId + 1);
     let pos = 0;
     for (let id = 1; id <= lastId; id++) {
       this.starts[id] = pos;
       const info = words[pos + 1] as number;
       const kind = (info >>> 24) & 0x1f;
+      this.kinds[id] = kind;
       pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);
     }
   }
@@ -65,7 +72,7 @@ export class RawView {
   }
 
   kind(id: number): number {
-    return id === 0 ? 0 : ((this.words[(this.starts[id] as number) + 1] as number) >>> 24) & 0x1f;
+    return this.kinds[id] as number;
   }
 
   vlen(id: number): number {
