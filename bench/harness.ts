@@ -134,3 +134,13 @@ export function summarize(m: Measurement): Stats {
     opsPerSec: medianNs > 0 ? (m.ops * 1e9) / medianNs : Infinity,
   };
 }
+
+/**
+ * A 32-bit FNV-1a hash of some bytes, for `Measurement.check` when the work
+ * produces output (e.g. a BTF dump): equal outputs give equal checks.
+ */
+export function checksumBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  return h;
+}

@@ -23,7 +23,6 @@ import {
 } from "./sys/errors.js";
 import { asBytes, roundUp8, type BytesLike } from "./map/bytes.js";
 import { ElemOps } from "./map/elem.js";
-import { kernelOlderThan } from "./map/kernel-version.js";
 import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
 import { iterateKeys } from "./map/iteration.js";
@@ -32,10 +31,8 @@ import { MapMemory, mmapMapFd, pageSize } from "./map/mmap.js";
 import { checkCompatible, unpinSync } from "./map/pin.js";
 import { accessModeOf, mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
 import { describeSpec, fillCreateAttr, validateSpec, type MapSpec } from "./map/spec.js";
+import { createError } from "./map/create-error.js";
 import {
-  isKnownMapType,
-  isKeylessType,
-  mapTypeSince,
   isPerCpuType,
   MapFlags,
   MapType,
@@ -108,9 +105,11 @@ export class Map implements Disposable {
   readonly fd: FD;
   /** Map type number. */
   readonly type: MapType | number;
+  /** Key size in bytes (0 for key-less maps). */
   readonly keySize: number;
   /** Size of one value (for per-CPU maps: of one CPU's value). */
   readonly valueSize: number;
+  /** Capacity (bytes for ring buffers, pages for arenas). */
   readonly maxEntries: number;
   /** map_flags at creation. */
   readonly flags: number;
@@ -162,14 +161,14 @@ export class Map implements Disposable {
       const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
       if (r < 0) throw createError(-r, spec);
       const fd = new FD(r, "map fd");
-      return new Map(fd, {
-        type: spec.type,
-        keySize: spec.keySize,
-        valueSize: spec.valueSize,
-        maxEntries: spec.maxEntries,
-        flags: (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0),
-        name: spec.name ?? "",
-      }, "rw");
+      try {
+        const flags = (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0);
+        const { type, keySize, valueSize, maxEntries } = spec;
+        return new Map(fd, { type, keySize, valueSize, maxEntries, flags, name: spec.name ?? "" }, "rw");
+      } catch (e) {
+        fd.close();
+        throw e;
+      }
     } finally {
       inner?.close();
     }
@@ -298,7 +297,7 @@ export class Map implements Disposable {
   #putKey(key: BytesLike): void {
     const k = key instanceof Uint8Array ? key : asBytes(key);
     const n = this.keySize;
-    if (k.byteLength !== n) throw this.#sizeError("key", n, this.keySize);
+    if (k.byteLength !== n) throw this.#sizeError("key", k.byteLength, n);
     const dst = this.#ops.key;
     // A byte loop beats TypedArray.prototype.set for the usual tiny keys.
     if (n <= 16) for (let i = 0; i < n; i++) dst[i] = k[i] as number;
@@ -309,8 +308,10 @@ export class Map implements Disposable {
     const scratch = this.#ops.value;
     if (ArrayBuffer.isView(value)) {
       const v = value instanceof Uint8Array ? value : asBytes(value);
-      if (v.byteLength !== this.valueBufferSize) throw this.#sizeError("value", v.byteLength, this.valueBufferSize);
-      scratch.set(v);
+      const n = this.valueBufferSize;
+      if (v.byteLength !== n) throw this.#sizeError("value", v.byteLength, n);
+      if (n <= 16) for (let i = 0; i < n; i++) scratch[i] = v[i] as number;
+      else scratch.set(v);
     } else if (Array.isArray(value)) {
       if (!this.isPerCpu) throw new InvalidArgumentError(`${describeMap(this)}: an array of values is only valid for per-CPU maps`, "value");
       packPerCpu(scratch, value, this.valueSize, roundUp8(this.valueSize), describeMap(this));
@@ -364,7 +365,10 @@ export class Map implements Disposable {
     const r = this.#ops.lookup(flags);
     if (r === -E.ENOENT) return false;
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_ELEM");
-    o.set(this.#ops.value);
+    const src = this.#ops.value;
+    const n = this.valueBufferSize;
+    if (n <= 16) for (let i = 0; i < n; i++) o[i] = src[i] as number;
+    else o.set(src);
     return true;
   }
 
@@ -619,31 +623,6 @@ export class Map implements Disposable {
   toString(): string {
     return `${describeMap(this)} (${this.fd})`;
   }
-}
-
-/** The typed error for a failed BPF_MAP_CREATE. */
-function createError(errno: number, spec: MapSpec): BpfError {
-  const what = describeSpec(spec);
-  const d = { operation: "BPF_MAP_CREATE", errno };
-  if (errno === E.EINVAL && !isKnownMapType(spec.type)) {
-    return new NotSupportedError(`map type ${spec.type} (unknown to tsbpf, and rejected by the running kernel)`, undefined, d);
-  }
-  const since = mapTypeSince(spec.type);
-  if (errno === E.EINVAL && since !== undefined && kernelOlderThan(since)) {
-    return new NotSupportedError(`${mapTypeName(spec.type)} maps`, since, d);
-  }
-  if (errno === E.EINVAL) {
-    const shape = `type ${mapTypeName(spec.type)}, key ${spec.keySize}, value ${spec.valueSize}, entries ${spec.maxEntries}, flags 0x${(spec.flags ?? 0).toString(16)}`;
-    const keyless = isKeylessType(spec.type) && spec.keySize !== 0 ? " (this type needs keySize 0)" : "";
-    return new InvalidArgumentError(
-      `BPF_MAP_CREATE (${what}): the kernel rejected ${shape}${keyless}; ` +
-        "check sizes, flags and BTF ids for this map type, or the kernel may not support this map type",
-      undefined,
-      d,
-    );
-  }
-  if (errno === E.ENOTSUPP || errno === E.EOPNOTSUPP) return new NotSupportedError(`${what}`, undefined, d);
-  return errorFromErrno(errno, "BPF_MAP_CREATE", what);
 }
 
 /** Alias of Map for code that must not shadow the global Map. */

@@ -8,6 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { collectBenchmarks, runBenchmark } from "../bench/runner.js";
 import { benchmarkGroups } from "../bench/groups.js";
+import { checksumBytes, median, setBenchClock, summarize } from "../bench/harness.js";
+import { timeCommand } from "../bench/external.js";
 import { FD } from "../src/sys/fd.js";
 import { openFdCount } from "./util/kernel.js";
 
@@ -78,4 +80,28 @@ test("npm run bench --json prints a machine-readable report", (t) => {
   assert.match(report.machine.kernel, /\d+\.\d+/);
   assert.deepEqual(report.results.map((r) => r.name), benchmarks.filter((b) => b.name.includes(first)).map((b) => b.name));
   assert.ok(report.results.every((r) => r.ratio > 0));
+});
+
+test("harness statistics: median, rate and output checksum", () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  const stats = summarize({ ops: 1000, samplesNs: [2e6, 1e6, 3e6], check: 0 });
+  assert.equal(stats.medianNs, 2e6);
+  assert.equal(stats.opsPerSec, 500_000);
+  assert.equal(checksumBytes(new TextEncoder().encode("a")), 0xe40c292c); // FNV-1a test vector
+});
+
+test("external commands are timed with both clocks, their stdout hashed", () => {
+  const expected = checksumBytes(new TextEncoder().encode("hello\n"));
+  try {
+    for (const clock of ["wall", "cpu"] as const) {
+      setBenchClock(clock);
+      const m = timeCommand("/bin/echo", ["hello"], { ops: 1, warmup: 1, reps: 2 });
+      assert.equal(m.samplesNs.length, 2);
+      assert.ok(m.samplesNs.every((ns) => ns >= 0));
+      assert.equal(m.check, expected);
+    }
+  } finally {
+    setBenchClock("wall");
+  }
 });

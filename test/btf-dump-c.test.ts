@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Btf } from "../src/btf/btf.js";
+import { BtfError } from "../src/btf/errors.js";
 import { loadBtfFile } from "../src/btf/discovery.js";
 import { dumpC, dumpCText } from "../src/btf/dump-c.js";
 import { encodeBtf } from "../src/btf/encode.js";
@@ -138,4 +139,23 @@ test("rootIds limits the dump to what the roots need", () => {
   assert.ok(text.includes("struct holder {"));
   assert.ok(text.includes("struct node;\n"), "the pointee only needs a forward declaration");
   assert.ok(!text.includes("packed_one"));
+});
+
+test("a struct containing itself by value is a BtfError, not a hang", () => {
+  const btf = new Btf(encodeBtf([
+    { kind: "INT", name: "int", kindFlag: false, size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+    { kind: "STRUCT", name: "loop", kindFlag: false, size: 4, members: [{ name: "self", type: 2, bitOffset: 0, bitfieldSize: 0 }] },
+  ]));
+  assert.throws(() => dumpC(btf), BtfError);
+});
+
+test("types reached only through pointers get forward declarations, not definitions", () => {
+  const btf = new Btf(encodeBtf([
+    { kind: "STRUCT", name: "a", kindFlag: false, size: 8, members: [{ name: "b", type: 2, bitOffset: 0, bitfieldSize: 0 }] },
+    { kind: "PTR", name: "", kindFlag: false, type: 3 },
+    { kind: "STRUCT", name: "b", kindFlag: false, size: 8, members: [{ name: "a", type: 4, bitOffset: 0, bitfieldSize: 0 }] },
+    { kind: "PTR", name: "", kindFlag: false, type: 1 },
+  ]));
+  const text = dumpCText(btf);
+  assert.ok(text.includes("struct b;\n\nstruct a {\n\tstruct b *b;\n};\n\nstruct b {\n\tstruct a *a;\n};\n"), text);
 });

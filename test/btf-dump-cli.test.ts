@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -64,4 +64,45 @@ test("btf show lists the same objects as bpftool (ids, names, sizes, users)", (t
   }
   const line = tsbpf("btf", "show", "id", "1").toString();
   assert.equal(line, `1: name [vmlinux]  size ${vmlinux.size}B\n`);
+});
+
+test("bad command lines fail with a usage error and no output", () => {
+  for (const args of [["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "xml"], ["btf", "dump", "nothing", "x"]]) {
+    assert.throws(() => execFileSync(process.execPath, [CLI, ...args], { stdio: "pipe" }), (e: { status?: number; stdout?: Buffer; stderr?: Buffer }) => {
+      assert.equal(e.status, 2);
+      assert.equal(e.stdout?.length, 0);
+      assert.match(String(e.stderr), /^Error: /);
+      return true;
+    });
+  }
+  assert.throws(() => execFileSync(process.execPath, [CLI, "btf", "dump", "file", "/nonexistent.o"], { stdio: "pipe" }), (e: { status?: number; stderr?: Buffer }) => {
+    assert.equal(e.status, 1);
+    assert.match(String(e.stderr), /does not exist/);
+    return true;
+  });
+});
+
+test("btf dump of a loaded map's and program's BTF equals bpftool's", (t) => {
+  if (!bpftool) return t.skip("bpftool is not installed");
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-btf-cli-obj-"));
+  const pins = bpffsTempDir("tsbpf-btf-cli-");
+  try {
+    const obj = writeToolObject("opensnoop", dir);
+    if (!obj) return t.skip("libbpf-tools' opensnoop is not installed");
+    // libbpf (through bpftool) loads the object: its BTF gets the kernel's fixups (DATASEC sizes, offsets).
+    execFileSync("bpftool", ["prog", "loadall", obj, `${pins.path}/p`, "pinmaps", `${pins.path}/m`], { stdio: "pipe" });
+    const map = `${pins.path}/m/start`;
+    const prog = `${pins.path}/p/tracepoint__syscalls__sys_enter_open`;
+    for (const args of [
+      ["btf", "dump", "map", "pinned", map],
+      ["btf", "dump", "map", "pinned", map, "value"],
+      ["btf", "dump", "map", "pinned", map, "all", "format", "c"],
+      ["btf", "dump", "prog", "pinned", prog, "format", "c"],
+    ]) {
+      assert.ok(tsbpf(...args).equals(bpftoolOut(...args)), `'${args.join(" ")}' differs from bpftool's`);
+    }
+  } finally {
+    pins.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,9 +9,12 @@ import { Btf, BtfError, ElfError, ElfFile, SHT, btfFromElf, encodeBtf, parseBtfE
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;
 const CASES = 100_000;
-const BUDGET_MS = 45_000;
-/** Below this many cases in the budget something is pathologically slow (a near-hang), not just a busy machine. */
-const MIN_CASES_IN_BUDGET = 20_000;
+const BUDGET_MS = 100_000;
+/**
+ * CI runs alone on the machine and must reach the full count; on a shared
+ * developer machine fewer cases in the budget only means a busy machine.
+ */
+const MIN_CASES_IN_BUDGET = process.env.CI ? CASES : 20_000;
 const VMLINUX_CASES = 150;
 
 /** xorshift32: a small deterministic generator so failures reproduce from the seed. */
@@ -193,7 +196,7 @@ test("cyclic type graphs terminate with BtfError", () => {
   assert.throws(() => selfStruct.alignOf(1), BtfError);
 });
 
-test("fuzz: mutated objects, BTF sections and the vmlinux BTF give only ElfError/BtfError", { timeout: 120_000 }, (t) => {
+test("fuzz: mutated objects, BTF sections and the vmlinux BTF give only ElfError/BtfError", { timeout: 180_000 }, (t) => {
   const seed = Number(process.env.TSBPF_FUZZ_SEED ?? Date.now() % 1_000_000);
   t.diagnostic(`seed ${seed} (set TSBPF_FUZZ_SEED to reproduce)`);
   const rng = new Rng(seed);

@@ -62,6 +62,7 @@ test("hex output follows bpftool's fprint_hex grouping", () => {
 test("entries break lines the way bpftool decides", () => {
   const info = (keySize: number, valueSize: number): MapShowInfo => ({
     id: 1, type: 1, name: "", flags: 0, keySize, valueSize, maxEntries: 1, btfId: 0, ifindex: 0, mapExtra: 0n,
+    btfKeyTypeId: 0, btfValueTypeId: 0, btfVmlinuxValueTypeId: 0,
     memlock: undefined, frozen: undefined, ownerProgType: undefined, ownerJited: undefined,
   });
   const k = (n: number): Uint8Array => new Uint8Array(n);

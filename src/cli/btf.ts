@@ -4,17 +4,22 @@
 import { Buffer } from "node:buffer";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
-import { openOneRef, parseRef } from "./refs.js";
 import type { Btf } from "../btf/btf.js";
 import { loadBtfFile } from "../btf/discovery.js";
 import { dumpC } from "../btf/dump-c.js";
 import { dumpRaw } from "../btf/dump-raw.js";
-import { btfInfo, readKernelBtfById, type KernelBtfInfo } from "../btf/kernel.js";
-import { Attr } from "../sys/attr.js";
+import type { KernelBtfInfo } from "../btf/kernel.js";
 import { NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { MapInfo, ProgInfo } from "../sys/layouts.js";
-import { allIds, fdById, infoByFd } from "../sys/objects.js";
+
+// The bpf(2) side (kernel BTF by id, maps, programs) is imported on demand:
+// `btf dump file` is the common case and should not pay for loading it.
+const kernelModules = async () => {
+  const [refs, kernel, attr, layouts, objects] = await Promise.all([
+    import("./refs.js"), import("../btf/kernel.js"), import("../sys/attr.js"), import("../sys/layouts.js"), import("../sys/objects.js"),
+  ]);
+  return { ...refs, ...kernel, ...attr, ...layouts, ...objects };
+};
 
 /** Where `btf dump` takes its BTF from, and which types it prints. */
 interface DumpSource {
@@ -26,11 +31,14 @@ interface DumpSource {
 const MAP_PARTS = ["key", "value", "kv", "all"] as const;
 
 /** Parses BTF_SRC (see the grammar) and loads the BTF it names. */
-function loadSource(args: Args): DumpSource {
+async function loadSource(args: Args): Promise<DumpSource> {
   const kind = args.next("BTF_SRC (id BTF_ID | prog PROG | map MAP [key|value|kv|all] | file FILE)");
+  if (kind === "file") return { btf: loadBtfFile(args.next("FILE")), rootIds: undefined };
+  if (kind !== "id" && kind !== "map" && kind !== "prog") {
+    throw new UsageError(`unknown BTF source '${kind}' (expected id, prog, map or file)`, args.topic);
+  }
+  const { readKernelBtfById, openOneRef, parseRef, Attr, MapInfo, ProgInfo, infoByFd } = await kernelModules();
   switch (kind) {
-    case "file":
-      return { btf: loadBtfFile(args.next("FILE")), rootIds: undefined };
     case "id":
       return { btf: readKernelBtfById(args.uint("BTF id")).btf, rootIds: undefined };
     case "map": {
@@ -62,8 +70,6 @@ function loadSource(args: Args): DumpSource {
       if (btfId === 0) throw new NotFoundError("the program has no BTF");
       return { btf: readKernelBtfById(btfId).btf, rootIds: undefined };
     }
-    default:
-      throw new UsageError(`unknown BTF source '${kind}' (expected id, prog, map or file)`, args.topic);
   }
 }
 
@@ -72,8 +78,8 @@ function writeBytes(ctx: Context, bytes: Uint8Array): void {
   ctx.out.text(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
 }
 
-function dump(args: Args, ctx: Context): void {
-  const { btf, rootIds } = loadSource(args);
+async function dump(args: Args, ctx: Context): Promise<void> {
+  const { btf, rootIds } = await loadSource(args);
   let format: "raw" | "c" = "raw";
   let rootId: number | undefined;
   while (args.remaining) {
@@ -88,6 +94,7 @@ function dump(args: Args, ctx: Context): void {
       args.end();
     }
   }
+  if (format === "c" && ctx.out.json) throw new UsageError("JSON output for C-syntax dump is not supported", args.topic);
   const roots = rootId !== undefined ? [rootId] : rootIds;
   const onChunk = (chunk: Uint8Array): void => writeBytes(ctx, chunk);
   if (format === "c") {
@@ -103,7 +110,8 @@ function dump(args: Args, ctx: Context): void {
 }
 
 /** Maps every BTF id to the programs and maps that use it (bpftool's prog_ids/map_ids). */
-function btfUsers(): { progs: Map<number, number[]>; maps: Map<number, number[]> } {
+function btfUsers(k: Awaited<ReturnType<typeof kernelModules>>): { progs: Map<number, number[]>; maps: Map<number, number[]> } {
+  const { allIds, fdById, infoByFd, Attr, ProgInfo, MapInfo } = k;
   const collect = (kind: "prog" | "map", info: { readonly bytes: Uint8Array; get(field: "btf_id"): number }): Map<number, number[]> => {
     const users = new Map<number, number[]>();
     for (const id of allIds(kind)) {
@@ -150,11 +158,13 @@ export function btfShowJson(info: KernelBtfInfo, progIds: readonly number[], map
   return o;
 }
 
-function show(args: Args, ctx: Context): void {
+async function show(args: Args, ctx: Context): Promise<void> {
   let only: number | undefined;
   if (args.accept("id")) only = args.uint("BTF id");
   args.end();
-  const users = btfUsers();
+  const k = await kernelModules();
+  const { allIds, fdById, btfInfo } = k;
+  const users = btfUsers(k);
   const rows: { info: KernelBtfInfo; progs: number[]; maps: number[] }[] = [];
   const ids = only !== undefined ? [only] : allIds("btf");
   for (const id of ids) {
@@ -194,7 +204,7 @@ FILE is raw BTF (/sys/kernel/btf/vmlinux) or an ELF file with a .BTF section.`,
   commands: [
     {
       name: "show",
-      synopsis: "{ show | list } [id BTF_ID]",
+      synopsis: "show [id BTF_ID]",
       examples: ["tsbpf btf show", "tsbpf -j btf show id 1"],
       run: show,
     },

@@ -4,6 +4,14 @@
 // and before each closing bracket of a non-empty container). `-p` output
 // and BTF-formatted map dumps then match bpftool byte for byte.
 
+/** A value that writes itself (e.g. BTF-formatted data) when it is reached in a document. */
+export class JsonEmitter {
+  readonly emit: (w: JsonWriter) => void;
+  constructor(emit: (w: JsonWriter) => void) {
+    this.emit = emit;
+  }
+}
+
 /** Streaming writer; call the methods in document order, then read `text`. */
 export class JsonWriter {
   readonly #pretty: boolean;
@@ -18,6 +26,13 @@ export class JsonWriter {
   /** Everything written so far. */
   get text(): string {
     return this.#out.join("");
+  }
+
+  /** Returns what was written since the last take() and forgets it (the writer's state is kept). */
+  take(): string {
+    const s = this.#out.join("");
+    this.#out.length = 0;
+    return s;
   }
 
   #eol(): void {
@@ -81,7 +96,8 @@ export class JsonWriter {
 
   /** Writes a plain JS value (objects keep their key order). */
   value(v: unknown): void {
-    if (v === null || v === undefined) this.raw("null");
+    if (v instanceof JsonEmitter) v.emit(this);
+    else if (v === null || v === undefined) this.raw("null");
     else if (typeof v === "string") this.string(v);
     else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") this.raw(String(v));
     else if (Array.isArray(v)) {

@@ -20,6 +20,11 @@ export interface MapShowInfo {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly btfId: number;
+  /** BTF type ids of key and value in the map's BTF (0 when none). */
+  readonly btfKeyTypeId: number;
+  readonly btfValueTypeId: number;
+  /** struct_ops maps: the value type in the kernel's BTF. */
+  readonly btfVmlinuxValueTypeId: number;
   readonly ifindex: number;
   readonly mapExtra: bigint;
   /** From fdinfo; undefined when the kernel does not report it. */
@@ -84,6 +89,8 @@ export function mapShowInfo(fd: FD): MapShowInfo {
     id: info.get("id"), type: info.get("type"), name: cName(info.bytes.subarray(nameOff, nameOff + 16)),
     flags: info.get("map_flags"), keySize: info.get("key_size"), valueSize: info.get("value_size"),
     maxEntries: info.get("max_entries"), btfId: info.get("btf_id"), ifindex: info.get("ifindex"),
+    btfKeyTypeId: info.get("btf_key_type_id"), btfValueTypeId: info.get("btf_value_type_id"),
+    btfVmlinuxValueTypeId: info.get("btf_vmlinux_value_type_id"),
     mapExtra: info.getBig("map_extra"),
     memlock: optNumber(fdinfo.get("memlock")), frozen: optNumber(fdinfo.get("frozen")),
     ownerProgType: optNumber(fdinfo.get("owner_prog_type")), ownerJited: optNumber(fdinfo.get("owner_jited")),

@@ -6,9 +6,13 @@ import { possibleCpuCount } from "../sys/cpus.js";
 import { formatHex, jsonHex } from "./output.js";
 import type { MapShowInfo } from "./kernel-info.js";
 import { programTypeName } from "../features/names.js";
+import { isMapInMapType } from "../map/types.js";
+import { JsonEmitter } from "./json-writer.js";
+import { pidsJson, pidsPlain, type ObjectRef } from "./pids.js";
+import { writeFormattedEntry, type MapBtf } from "./map-btf.js";
 
-/** `map show` as a JSON object, fields in bpftool's order. */
-export function mapShowJson(m: MapShowInfo): Record<string, unknown> {
+/** `map show` as a JSON object, fields in bpftool's order; `refs` lists the processes holding it. */
+export function mapShowJson(m: MapShowInfo, refs: readonly ObjectRef[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { id: m.id, type: mapTypeName(m.type) };
   if (m.name) o.name = m.name;
   o.flags = m.flags;
@@ -21,11 +25,12 @@ export function mapShowJson(m: MapShowInfo): Record<string, unknown> {
   if (m.ownerJited !== undefined) o.owner_jited = m.ownerJited !== 0;
   if (m.frozen !== undefined) o.frozen = m.frozen;
   if (m.btfId) o.btf_id = m.btfId;
+  if (refs.length) o.pids = pidsJson(refs);
   return o;
 }
 
 /** `map show` as bpftool's two or three lines of plain text. */
-export function mapShowPlain(m: MapShowInfo): string {
+export function mapShowPlain(m: MapShowInfo, refs: readonly ObjectRef[] = []): string {
   let s = `${m.id}: ${mapTypeName(m.type)}  `;
   if (m.name) s += `name ${m.name}  `;
   s += `flags 0x${m.flags.toString(16)}`;
@@ -40,7 +45,7 @@ export function mapShowPlain(m: MapShowInfo): string {
     if (m.btfId) s += `btf_id ${m.btfId}`;
     if (m.frozen) s += `${m.btfId ? "  " : ""}frozen`;
   }
-  return s;
+  return s + pidsPlain(refs);
 }
 
 /** Splits a kernel per-CPU value buffer into one value per possible CPU. */
@@ -49,12 +54,21 @@ export function perCpuValues(buffer: Uint8Array, valueSize: number): Uint8Array[
   return Array.from({ length: possibleCpuCount() }, (_, cpu) => buffer.subarray(cpu * step, cpu * step + valueSize));
 }
 
-/** One entry as bpftool's JSON: {"key":[…],"value":[…]} or {"key":[…],"values":[{"cpu":0,"value":[…]},…]}. */
-export function entryJson(key: Uint8Array, value: Uint8Array, m: MapShowInfo, perCpu: boolean): Record<string, unknown> {
+/**
+ * One entry as bpftool's JSON: {"key":[…],"value":[…]} or
+ * {"key":[…],"values":[{"cpu":0,"value":[…]},…]}, plus "inner_map_id" for
+ * map-in-map values and "formatted" when the map has BTF.
+ */
+export function entryJson(key: Uint8Array, value: Uint8Array, m: MapShowInfo, perCpu: boolean, btf?: MapBtf): Record<string, unknown> {
+  const o: Record<string, unknown> = { key: jsonHex(key) };
   if (perCpu) {
-    return { key: jsonHex(key), values: perCpuValues(value, m.valueSize).map((v, cpu) => ({ cpu, value: jsonHex(v) })) };
+    o.values = perCpuValues(value, m.valueSize).map((v, cpu) => ({ cpu, value: jsonHex(v) }));
+  } else {
+    o.value = jsonHex(value.subarray(0, m.valueSize));
+    if (isMapInMapType(m.type)) o.inner_map_id = new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(0, true);
   }
-  return { key: jsonHex(key), value: jsonHex(value.subarray(0, m.valueSize)) };
+  if (btf) o.formatted = new JsonEmitter((w) => writeFormattedEntry(w, btf, m, perCpu, key, value, false));
+  return o;
 }
 
 /** One entry as bpftool's plain text (no trailing newline). */

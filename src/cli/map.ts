@@ -8,7 +8,10 @@ import { createMapForCli } from "./map-create.js";
 import { formatHex, jsonHex, strerror } from "./output.js";
 import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo } from "./kernel-info.js";
+import { JsonWriter } from "./json-writer.js";
+import { loadMapBtf, writeFormattedEntry } from "./map-btf.js";
 import { allIds, fdById, pinFd } from "../sys/objects.js";
+import { ObjectRefs } from "./pids.js";
 import { KeyNotFoundError, NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { MapType, isFdValuedType, isKeylessType, isMapInMapType } from "../map/types.js";
@@ -86,11 +89,21 @@ function parseUpdateFlags(args: Args): number {
 
 function printEntry(ctx: Context, m: MapAccess, key: Uint8Array | null, value: Uint8Array): void {
   const k = key ?? new Uint8Array(0);
-  if (ctx.out.json) ctx.out.jsonValue(entryJson(k, value, m.info, m.perCpu));
-  else ctx.out.line(entryPlain(k, value, m.info, m.perCpu));
+  const btf = loadMapBtf(m.info);
+  if (ctx.out.json) {
+    ctx.out.jsonValue(entryJson(k, value, m.info, m.perCpu, btf));
+  } else if (btf) {
+    // Maps with BTF print as a pretty JSON object, as bpftool does.
+    const w = new JsonWriter(true);
+    writeFormattedEntry(w, btf, m.info, m.perCpu, k, value, true);
+    ctx.out.line(w.text);
+  } else {
+    ctx.out.line(entryPlain(k, value, m.info, m.perCpu));
+  }
 }
 
 function show(args: Args, ctx: Context): void {
+  const refs = new ObjectRefs("map");
   if (!args.remaining) {
     const all: Record<string, unknown>[] = [];
     for (const id of allIds("map")) {
@@ -103,8 +116,8 @@ function show(args: Args, ctx: Context): void {
       }
       withFds([fd], () => {
         const info = mapShowInfo(fd);
-        if (ctx.out.json) all.push(mapShowJson(info));
-        else ctx.out.line(mapShowPlain(info));
+        if (ctx.out.json) all.push(mapShowJson(info, refs.holders(info.id)));
+        else ctx.out.line(mapShowPlain(info, refs.holders(info.id)));
       });
     }
     if (ctx.out.json) ctx.out.jsonValue(all);
@@ -114,8 +127,10 @@ function show(args: Args, ctx: Context): void {
   args.end();
   withFds(openRefs("map", ref), (fds) => {
     const infos = fds.map((fd) => mapShowInfo(fd));
-    if (ctx.out.json) ctx.out.jsonValue(infos.length === 1 ? mapShowJson(infos[0]!) : infos.map(mapShowJson));
-    else for (const i of infos) ctx.out.line(mapShowPlain(i));
+    if (ctx.out.json) {
+      const objs = infos.map((i) => mapShowJson(i, refs.holders(i.id)));
+      ctx.out.jsonValue(objs.length === 1 ? objs[0] : objs);
+    } else for (const i of infos) ctx.out.line(mapShowPlain(i, refs.holders(i.id)));
   });
 }
 
@@ -128,21 +143,30 @@ function dump(args: Args, ctx: Context): void {
       const m = MapAccess.adopt(fd.dup());
       const entries: Record<string, unknown>[] = [];
       let n = 0;
+      const btf = loadMapBtf(m.info);
+      // Plain dumps of maps with BTF are one pretty JSON array, without the trailer.
+      const writer = !ctx.out.json && btf ? new JsonWriter(true) : undefined;
+      writer?.startArray();
       if (!isKeylessType(m.info.type)) {
         try {
           for (const key of m.keys()) {
             const r = m.lookupForDump(key);
             if ("value" in r) {
               n++;
-              if (ctx.out.json) entries.push(entryJson(key, r.value, m.info, m.perCpu));
+              if (ctx.out.json) entries.push(entryJson(key, r.value, m.info, m.perCpu, btf));
+              else if (writer && btf) writeFormattedEntry(writer, btf, m.info, m.perCpu, key, r.value, true);
               else ctx.out.line(entryPlain(key, r.value, m.info, m.perCpu));
               continue;
             }
             // As bpftool: map-in-map and prog array slots that fail to read are
             // skipped silently; other failures are shown in place of the value.
             if (isMapInMapType(m.info.type) || m.info.type === MapType.ProgArray) continue;
-            if (ctx.out.json) entries.push(entryErrorJson(key, strerror(r.errno)));
-            else ctx.out.line(entryErrorPlain(key, m.info, r.errno === ENOENT ? "<no entry>" : strerror(r.errno)));
+            if (ctx.out.json) {
+              entries.push(entryErrorJson(key, strerror(r.errno)));
+            } else {
+              if (writer) ctx.out.text(writer.take());
+              ctx.out.line(entryErrorPlain(key, m.info, r.errno === ENOENT ? "<no entry>" : strerror(r.errno)));
+            }
           }
         } finally {
           m.close();
@@ -151,7 +175,10 @@ function dump(args: Args, ctx: Context): void {
         m.close();
       }
       if (ctx.out.json) perMap.push(entries);
-      else ctx.out.line(foundTrailer(n));
+      else if (writer) {
+        writer.endArray();
+        ctx.out.line(writer.take());
+      } else ctx.out.line(foundTrailer(n));
     }
     if (ctx.out.json) ctx.out.jsonValue(perMap.length === 1 ? perMap[0] : perMap);
   });

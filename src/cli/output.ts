@@ -95,3 +95,24 @@ const STRERROR: Readonly<Record<number, string>> = {
 export function strerror(errno: number): string {
   return STRERROR[errno] ?? `Unknown error ${errno}`;
 }
+
+/**
+ * bpftool's hex_print (prog run output to stdout): rows of 16 bytes with a
+ * 7-digit offset, bytes paired, and the printable characters on the right.
+ */
+export function hexDump(bytes: Uint8Array): string {
+  const rows: string[] = [];
+  for (let i = 0; i < bytes.length; i += 16) {
+    let row = `${i.toString(16).padStart(7, "0")}\t`;
+    let j = i;
+    for (; j < i + 16 && j < bytes.length; j++) row += `${hex2(bytes[j]!)}${j % 2 ? " " : ""}`;
+    for (; j < i + 16; j++) row += `  ${j % 2 ? " " : ""}`;
+    row += "| ";
+    for (j = i; j < i + 16 && j < bytes.length; j++) {
+      const c = bytes[j]!;
+      row += `${c < 0x20 || c > 0x7e ? "." : String.fromCharCode(c)}${j === i + 7 ? " " : ""}`;
+    }
+    rows.push(row);
+  }
+  return rows.join("\n");
+}

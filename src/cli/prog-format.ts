@@ -1,9 +1,10 @@
 // bpftool's renderings of `prog show`: plain text and JSON.
 import { programTypeName } from "../features/names.js";
+import { pidsJson, pidsPlain, type ObjectRef } from "./pids.js";
 import { bootNsToWallSeconds, formatLoadedAt, type ProgShowInfo } from "./kernel-info.js";
 
-/** `prog show` as a JSON object, fields in bpftool's order. */
-export function progShowJson(p: ProgShowInfo): Record<string, unknown> {
+/** `prog show` as a JSON object, fields in bpftool's order; `refs` lists the processes holding it. */
+export function progShowJson(p: ProgShowInfo, refs: readonly ObjectRef[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { id: p.id, type: programTypeName(p.type) };
   if (p.name) o.name = p.name;
   o.tag = p.tag;
@@ -27,11 +28,12 @@ export function progShowJson(p: ProgShowInfo): Record<string, unknown> {
   if (p.memlock !== undefined) o.bytes_memlock = p.memlock;
   if (p.mapIds.length) o.map_ids = p.mapIds;
   if (p.btfId) o.btf_id = p.btfId;
+  if (refs.length) o.pids = pidsJson(refs);
   return o;
 }
 
 /** `prog show` as bpftool's plain text. */
-export function progShowPlain(p: ProgShowInfo): string {
+export function progShowPlain(p: ProgShowInfo, refs: readonly ObjectRef[] = []): string {
   let s = `${p.id}: ${programTypeName(p.type)}  `;
   if (p.name) s += `name ${p.name}  `;
   s += `tag ${p.tag}${p.gplCompatible ? "  gpl" : ""}`;
@@ -43,5 +45,5 @@ export function progShowPlain(p: ProgShowInfo): string {
   if (p.memlock !== undefined) s += `  memlock ${p.memlock}B`;
   if (p.mapIds.length) s += `  map_ids ${p.mapIds.join(",")}`;
   if (p.btfId) s += `\n\tbtf_id ${p.btfId}`;
-  return s;
+  return s + pidsPlain(refs);
 }

@@ -6,8 +6,9 @@ import { openOneRef, openRefs, parseRef } from "./refs.js";
 import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
 import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../asm/prog-dump.js";
-import { formatHex, jsonHex } from "./output.js";
+import { hexDump } from "./output.js";
 import { allIds, fdById, pinFd } from "../sys/objects.js";
+import { ObjectRefs } from "./pids.js";
 import { NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { Program } from "../program/index.js";
@@ -29,6 +30,7 @@ function withFds<T>(fds: FD[], body: (fds: FD[]) => T): T {
 }
 
 function show(args: Args, ctx: Context): void {
+  const refs = new ObjectRefs("prog");
   if (!args.remaining) {
     const all: Record<string, unknown>[] = [];
     for (const id of allIds("prog")) {
@@ -41,8 +43,8 @@ function show(args: Args, ctx: Context): void {
       }
       withFds([fd], () => {
         const info = progShowInfo(fd);
-        if (ctx.out.json) all.push(progShowJson(info));
-        else ctx.out.line(progShowPlain(info));
+        if (ctx.out.json) all.push(progShowJson(info, refs.holders(info.id)));
+        else ctx.out.line(progShowPlain(info, refs.holders(info.id)));
       });
     }
     if (ctx.out.json) ctx.out.jsonValue(all);
@@ -52,8 +54,10 @@ function show(args: Args, ctx: Context): void {
   args.end();
   withFds(openRefs("prog", ref), (fds) => {
     const infos = fds.map((fd) => progShowInfo(fd));
-    if (ctx.out.json) ctx.out.jsonValue(infos.length === 1 ? progShowJson(infos[0]!) : infos.map(progShowJson));
-    else for (const i of infos) ctx.out.line(progShowPlain(i));
+    if (ctx.out.json) {
+      const objs = infos.map((i) => progShowJson(i, refs.holders(i.id)));
+      ctx.out.jsonValue(objs.length === 1 ? objs[0] : objs);
+    } else for (const i of infos) ctx.out.line(progShowPlain(i, refs.holders(i.id)));
   });
 }
 
@@ -125,9 +129,10 @@ function run(args: Args, ctx: Context): void {
     const stdoutParts: Record<string, unknown> = {};
     const emit = (path: string | undefined, bytes: Uint8Array | undefined, key: string): void => {
       if (path === undefined || bytes === undefined) return;
+      // bpftool's forms: a hex dump in text, an array of byte values in JSON.
       if (path !== "-") writeFileSync(path, bytes);
-      else if (ctx.out.json) stdoutParts[key] = jsonHex(bytes);
-      else ctx.out.line(`${key}:\n${formatHex(bytes)}\n`);
+      else if (ctx.out.json) stdoutParts[key] = Array.from(bytes);
+      else ctx.out.line(hexDump(bytes));
     };
     emit(dataOut, result.dataOut, "data_out");
     emit(ctxOut, result.ctxOut, "context_out");

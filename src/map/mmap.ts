@@ -63,6 +63,7 @@ export class MapMemory implements Disposable {
     return new DataView(this.buffer);
   }
 
+  /** True after close(). */
   get closed(): boolean {
     return this.#buffer === undefined;
   }

@@ -17,7 +17,10 @@ export interface MapSpec {
   keySize: number;
   /** Value size in bytes (for per-CPU maps: the size of one CPU's value). */
   valueSize: number;
-  /** Capacity; for ring buffers the size in bytes (a power-of-2 multiple of the page size), for arenas in pages. */
+  /**
+   * Capacity. Ring buffers: the size in bytes (a power-of-2 multiple of the
+   * page size); arenas: pages; perf event arrays: 0 means one slot per possible CPU.
+   */
   maxEntries: number;
   /** MapFlags bits. */
   flags?: number;

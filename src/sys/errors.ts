@@ -21,7 +21,10 @@ export type ErrorCode =
   | "BAD_FD"
   | "INVALID_ELF"
   | "INVALID_BTF"
-  | "BTF_LOAD";
+  | "BTF_LOAD"
+  | "INVALID_OBJECT"
+  | "UNKNOWN_SECTION"
+  | "CORE_RELOCATION";
 
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */

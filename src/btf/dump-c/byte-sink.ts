@@ -3,12 +3,16 @@
 // multi-megabyte header creates almost no JavaScript strings. The buffer
 // is handed over in large chunks.
 
-const INITIAL = 1 << 22;
+// Small on purpose: the first growths happen while V8 still collects type
+// feedback, so the optimised writers do not deoptimise when growth comes later.
+const INITIAL = 1 << 12;
 
 /** A growing byte buffer with ASCII/number/BTF-string writers. */
 export class ByteSink {
   #buf: Uint8Array = new Uint8Array(INITIAL);
   #pos = 0;
+  /** Writes past this position go through #makeRoom. */
+  #limit = INITIAL;
   readonly #strings: Uint8Array;
   readonly #onChunk: ((chunk: Uint8Array) => void) | undefined;
   readonly #chunkSize: number;
@@ -21,16 +25,27 @@ export class ByteSink {
     this.#strings = strings;
     this.#onChunk = onChunk;
     this.#chunkSize = chunkSize;
+    // Numbers past 2^31 (enum values, sizes) are rare and come late; writing
+    // one now lets V8 see them before it optimises uint (a deopt costs more).
+    this.uint(0x1_0000_0000);
+    this.#pos = 0;
   }
 
+  /** The buffer, with room for `n` more bytes. The slow path is one warm call site (see INITIAL). */
   #room(n: number): Uint8Array {
-    if (this.#pos >= this.#chunkSize && this.#onChunk) this.#handOver();
+    if (this.#pos + n > this.#limit) this.#makeRoom(n);
+    return this.#buf;
+  }
+
+  #makeRoom(n: number): void {
+    if (this.#onChunk && this.#pos >= this.#chunkSize) this.#handOver();
     if (this.#pos + n > this.#buf.length) {
       const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + n));
       bigger.set(this.#buf.subarray(0, this.#pos));
       this.#buf = bigger;
     }
-    return this.#buf;
+    // Streaming hands chunks over once they reach chunkSize; buffered mode only grows.
+    this.#limit = this.#onChunk ? Math.min(this.#buf.length, this.#chunkSize) : this.#buf.length;
   }
 
   #handOver(): void {

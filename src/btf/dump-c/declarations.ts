@@ -62,7 +62,7 @@ export class CDeclarations {
 
   /** `struct name` / `union name`. */
   structFwd(id: number): void {
-    this.#out.text(this.#(raw.kinds[id] as number) === Kind.Struct ? "struct" : "union");
+    this.#out.text((this.#raw.kinds[id] as number) === Kind.Struct ? "struct" : "union");
     if (this.#raw.nameOff(id) !== 0) this.#out.byte(32);
     this.#tagName(id);
   }

@@ -30,16 +30,23 @@ export class NameSpace {
     let h = 0x811c9dc5;
     for (let i = off; i < s.length && s[i] !== 0; i++) h = Math.imul(h ^ (s[i] as number), 0x01000193);
     const keys = this.#keys;
-    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+    let slot = h & this.#mask;
+    for (;;) {
       const k = keys[slot] as number;
       if (k === -1) {
         keys[slot] = off;
-        this.#counts[slot] = 1;
-        if (++this.#used * 2 > keys.length) this.#grow();
-        return 1;
+        this.#used++;
+        break;
       }
-      if (k === off || sameString(s, k, off)) return ++(this.#counts[slot] as number);
+      if (k === off || sameString(s, k, off)) break;
+      slot = (slot + 1) & this.#mask;
     }
+    // One path for new and known names keeps V8's optimised code from
+    // deoptimising the first time a name repeats.
+    const n = (this.#counts[slot] as number) + 1;
+    this.#counts[slot] = n;
+    if (this.#used * 2 > keys.length) this.#grow();
+    return n;
   }
 
   #grow(): void {

@@ -1,0 +1,213 @@
+// ObjectSpec: everything a clang-built BPF object file describes — programs
+// (linked with their subprograms), maps, global variables and externs — as
+// editable plain data. Parsing does no syscalls; the collection loader turns
+// an ObjectSpec into live kernel objects.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Btf } from "../btf/btf.js";
+import { btfFromElf } from "../btf/elf.js";
+import type { BtfExt } from "../btf/ext.js";
+import type { ByteOrder } from "../asm/encoding.js";
+import { fileError } from "../elf/file.js";
+import { ElfObject } from "./elf-object.js";
+import { ObjectError, UnknownSectionError, asObjectError } from "./errors.js";
+import { kconfigSize, readExterns, type ExternSpec } from "./externs.js";
+import { readBtfMaps } from "./btf-maps.js";
+import { readLegacyMaps } from "./legacy-maps.js";
+import { datasecId, internalMap, readDataMaps } from "./data-maps.js";
+import { readFunctions } from "./functions.js";
+import { linkProgram } from "./link.js";
+import type { ObjectMapSpec } from "./map-spec.js";
+import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
+import { readVariables, type VariableSpec } from "./variables.js";
+
+/** Options of ObjectSpec.parse. */
+export interface ObjectParseOptions {
+  /**
+   * Object name, the prefix of global-data map names ("opensnoop_bpf" gives
+   * "opensno.rodata"); at most 15 characters are used. Default "object", or
+   * the file name up to its first '.' for loadObjectSpec.
+   */
+  name?: string;
+  /**
+   * Program types for programs whose SEC() name libbpf does not know, keyed
+   * by program name or section name. Without one, such a program is an
+   * UnknownSectionError (unless `allowUnknownSections`).
+   */
+  programTypes?: Readonly<Record<string, ProgramTypeOverride>>;
+  /** Accept unknown SEC() names; their type must be set with program.setType() before load. */
+  allowUnknownSections?: boolean;
+}
+
+const OBJ_NAME_MAX = 15;
+
+/** @internal What ObjectSpec is built from. */
+export interface ObjectSpecParts {
+  name: string; byteOrder: ByteOrder; license: string; kernelVersion: number | undefined;
+  programs: Map<string, ObjectProgramSpec>; maps: Map<string, ObjectMapSpec>; variables: Map<string, VariableSpec>;
+  externs: Map<string, ExternSpec>; btf: Btf | undefined; btfExt: BtfExt | undefined;
+}
+
+/** The parsed contents of a BPF object file. */
+export class ObjectSpec {
+  /** Object name (prefix of internal map names). */
+  readonly name: string;
+  /** Byte order of the object (instructions, data sections). */
+  readonly byteOrder: ByteOrder;
+  /** Contents of the `license` section ("" when absent). */
+  readonly license: string;
+  /** Contents of the `version` section, if any. */
+  readonly kernelVersion: number | undefined;
+  /** Main programs by name, in libbpf's order (section index, then offset). */
+  readonly programs: ReadonlyMap<string, ObjectProgramSpec>;
+  /**
+   * Maps by name: BTF/legacy maps under their C name, global-data maps under
+   * their section name (".rodata", ".data.cfg"), the kconfig map as ".kconfig".
+   * Order: .maps, legacy maps, global data in section order, .kconfig.
+   */
+  readonly maps: ReadonlyMap<string, ObjectMapSpec>;
+  /** Global variables of the data sections by name (the first one wins when static variables share a name). */
+  readonly variables: ReadonlyMap<string, VariableSpec>;
+  /** Externs by name, in libbpf's order (kconfig by alignment, then ksyms). */
+  readonly externs: ReadonlyMap<string, ExternSpec>;
+  /** The object's BTF, if it has any. */
+  readonly btf: Btf | undefined;
+  /** The object's .BTF.ext, if it has any. */
+  readonly btfExt: BtfExt | undefined;
+
+  /** @internal Use ObjectSpec.parse or loadObjectSpec. */
+  constructor(init: ObjectSpecParts) {
+    this.name = init.name;
+    this.byteOrder = init.byteOrder;
+    this.license = init.license;
+    this.kernelVersion = init.kernelVersion;
+    this.programs = init.programs;
+    this.maps = init.maps;
+    this.variables = init.variables;
+    this.externs = init.externs;
+    this.btf = init.btf;
+    this.btfExt = init.btfExt;
+  }
+
+  /**
+   * Parses a clang-built BPF ELF object (EM_BPF, either byte order). Throws
+   * ObjectError for malformed objects and UnknownSectionError for programs in
+   * sections with no known program type; never anything else.
+   */
+  static parse(bytes: Uint8Array, options: ObjectParseOptions = {}): ObjectSpec {
+    try {
+      return parseObject(bytes, options);
+    } catch (e) {
+      if (e instanceof ObjectError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new ObjectError(`invalid BPF object: ${message}`, { cause: e });
+    }
+  }
+
+  /** The program named `name`; ObjectError when there is none. */
+  program(name: string): ObjectProgramSpec {
+    const p = this.programs.get(name);
+    if (!p) throw new ObjectError(`the object has no program '${name}'`, { symbol: name });
+    return p;
+  }
+
+  /** The map named `name` (C name, or section name for global data); ObjectError when there is none. */
+  map(name: string): ObjectMapSpec {
+    const m = this.maps.get(name);
+    if (!m) throw new ObjectError(`the object has no map '${name}'`, { symbol: name });
+    return m;
+  }
+
+  /** The global variable named `name`; ObjectError when there is none. */
+  variable(name: string): VariableSpec {
+    const v = this.variables.get(name);
+    if (!v) throw new ObjectError(`the object has no global variable '${name}'`, { symbol: name });
+    return v;
+  }
+}
+
+/** Reads and parses an object file; the object name defaults to the file name up to its first '.'. */
+export function loadObjectSpec(file: string, options: ObjectParseOptions = {}): ObjectSpec {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw fileError(e, file, (m) => new ObjectError(m));
+  }
+  const base = path.basename(file);
+  const dot = base.indexOf(".");
+  return ObjectSpec.parse(bytes, { name: dot >= 0 ? base.slice(0, dot) : base, ...options });
+}
+
+function cString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return new TextDecoder().decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+}
+
+function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec {
+  const name = (options.name ?? "object").slice(0, OBJ_NAME_MAX);
+  const obj = new ElfObject(bytes);
+  const le = obj.byteOrder === "le";
+  const { btf, ext } = asObjectError("cannot read BTF", () => btfFromElf(obj.elf), { section: ".BTF" });
+
+  const licenseSection = obj.sectionByName("license");
+  const license = licenseSection ? cString(obj.data(licenseSection)) : "";
+  const versionSection = obj.sectionByName("version");
+  let kernelVersion: number | undefined;
+  if (versionSection) {
+    const v = obj.data(versionSection);
+    if (v.byteLength !== 4) throw new ObjectError(`version section is ${v.byteLength} bytes, expected 4`, { section: "version" });
+    kernelVersion = new DataView(v.buffer, v.byteOffset, 4).getUint32(0, le);
+  }
+
+  const externs = readExterns(obj, btf);
+  const mapList: ObjectMapSpec[] = [...readBtfMaps(obj, btf), ...readLegacyMaps(obj), ...readDataMaps(obj, btf, name)];
+  const kconfig = kconfigSize(externs);
+  if (kconfig > 0 || externs.some((e) => e.kind === "kconfig")) {
+    mapList.push(internalMap("kconfig", ".kconfig", name, new Uint8Array(kconfig), btf, datasecId(btf, ".kconfig")));
+  }
+  const maps = new Map<string, ObjectMapSpec>();
+  for (const m of mapList) {
+    const key = m.kind === "btf" || m.kind === "legacy" ? m.name : m.sectionName;
+    if (maps.has(key)) throw new ObjectError(`two maps are named '${key}'`, { symbol: key, section: m.sectionName });
+    maps.set(key, m);
+  }
+
+  const functions = readFunctions(obj, { maps: mapList, externs, ext });
+  const programs = new Map<string, ObjectProgramSpec>();
+  for (const fn of functions) {
+    if (!fn.isProgram) continue;
+    if (programs.has(fn.name)) throw new ObjectError(`two programs are named '${fn.name}'`, { symbol: fn.name, section: fn.section.name });
+    const override = options.programTypes?.[fn.name] ?? options.programTypes?.[fn.sectionName];
+    const program = new ObjectProgramSpec({
+      name: fn.name, sectionName: fn.sectionName, autoload: fn.autoload, ownSlots: fn.slotCount,
+      code: linkProgram(fn, le), byteOrder: obj.byteOrder, license, kernelVersion, override,
+    });
+    if (!program.hasType && !options.allowUnknownSections) throw new UnknownSectionError(fn.sectionName, fn.name);
+    programs.set(fn.name, program);
+  }
+  checkStaticInit(mapList, programs);
+
+  const dataSymbols = obj.symbols
+    .filter((s) => s.type === "object" && s.sectionIndex > 0 && s.sectionIndex < obj.elf.sections.length)
+    .map((s) => ({
+      name: s.name, sectionName: obj.elf.sections[s.sectionIndex]?.name ?? "", offset: Number(s.value), size: Number(s.size), isStatic: s.binding === "local",
+    }));
+  const variables = readVariables(btf, mapList, dataSymbols, le);
+  return new ObjectSpec({
+    name, byteOrder: obj.byteOrder, license, kernelVersion, programs, maps, variables,
+    externs: new Map(externs.map((e) => [e.name, e])), btf, btfExt: ext,
+  });
+}
+
+/** Prog-array slots must name main programs of the object. */
+function checkStaticInit(maps: readonly ObjectMapSpec[], programs: ReadonlyMap<string, ObjectProgramSpec>): void {
+  for (const m of maps) {
+    if (m.type !== 3 || !m.initialSlots) continue;
+    for (const p of m.initialSlots) {
+      if (p !== undefined && !programs.has(p)) {
+        throw new ObjectError(`prog array '${m.name}' is initialised with '${p}', which is not a program of this object`, { symbol: m.name, section: ".maps" });
+      }
+    }
+  }
+}
