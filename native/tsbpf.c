@@ -1,6 +1,7 @@
 // tsbpf native shim: the only C in the project. It exposes raw kernel
 // entry points to TypeScript and nothing else — no BPF logic lives here.
 //   syscall(nr, ...args)          -> result >= 0, or -errno
+//   bpf(cmd, attrAddress, size)   -> the same for bpf(2), numbers only (hot path)
 //   address(view)                 -> bigint address of a Buffer/TypedArray/ArrayBuffer
 //   mmap(fd, len, prot, flags, off) -> external ArrayBuffer, or -errno
 //   munmap(arrayBuffer)           -> 0 or -errno (detaches the buffer)
@@ -80,6 +81,24 @@ static napi_value js_syscall(napi_env env, napi_callback_info info) {
     }
   }
   long r = syscall(w[0], w[1], w[2], w[3], w[4], w[5], w[6]);
+  return make_i64(env, r < 0 ? -errno : r);
+}
+
+// bpf(cmd, attrAddress, size): the hot path of every map operation. Takes
+// plain numbers only, skipping the per-argument type dispatch of syscall().
+static napi_value js_bpf(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t cmd, size;
+  int64_t attr;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &cmd) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &attr) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &size) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bpf(cmd, attrAddress, size): numbers expected");
+    return NULL;
+  }
+  long r = syscall(__NR_bpf, cmd, (void *)(uintptr_t)attr, size);
   return make_i64(env, r < 0 ? -errno : r);
 }
 
@@ -222,6 +241,7 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"syscall", NULL, js_syscall, NULL, NULL, NULL, napi_default, NULL},
+      {"bpf", NULL, js_bpf, NULL, NULL, NULL, napi_default, NULL},
       {"address", NULL, js_address, NULL, NULL, NULL, napi_default, NULL},
       {"mmap", NULL, js_mmap, NULL, NULL, NULL, napi_default, NULL},
       {"munmap", NULL, js_munmap, NULL, NULL, NULL, napi_default, NULL},

@@ -14,6 +14,8 @@ export type SyscallArg = number | bigint | ArrayBufferView | ArrayBuffer | null 
 export interface NativeShim {
   /** Raw syscall; returns the result (≥ 0) or -errno. */
   syscall(nr: number, ...args: SyscallArg[]): number;
+  /** bpf(2) with the attr given by address; numbers only, for hot paths. Result or -errno. */
+  bpf(cmd: number, attrAddress: number, size: number): number;
   /** Address of the bytes behind a buffer (stable while the buffer lives). */
   address(buf: ArrayBufferView | ArrayBuffer): bigint;
   /** mmap(2) wrapped as an external ArrayBuffer, or -errno. */

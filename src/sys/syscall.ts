@@ -27,12 +27,12 @@ export function rawSyscall(number: number, ...args: SyscallArg[]): number {
  * Returns the result or -errno.
  */
 export function bpfRaw(cmd: number, attr: number | ArrayBufferView, size: number): number {
-  return native.syscall(SYS.bpf, cmd, attr, size);
+  return typeof attr === "number" ? native.bpf(cmd, attr, size) : native.syscall(SYS.bpf, cmd, attr, size);
 }
 
 /** bpf(2) that throws a typed error on failure. */
 export function bpfCall(cmd: number, attr: number | ArrayBufferView, size: number, operation: string, context = ""): number {
-  const r = native.syscall(SYS.bpf, cmd, attr, size);
+  const r = bpfRaw(cmd, attr, size);
   if (r < 0) throw errorFromErrno(-r, operation, context);
   return r;
 }
