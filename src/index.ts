@@ -8,6 +8,8 @@ export { dumpC, dumpCText, type DumpCOptions } from "./btf/dump-c.js";
 export { dumpRaw, type DumpRawOptions } from "./btf/dump-raw.js";
 export { formatValueJson, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
 export * from "./program.js";
+// Object files: programs, maps, variables and externs of a BPF ELF object, as editable specs.
+export * from "./object/index.js";
 // Kernel feature probes, each answer cached per process.
 export {
   probeAll, probeProgramType, haveProgramType, probeMapType, haveMapType, probeHelper, haveHelper, availableHelpers,

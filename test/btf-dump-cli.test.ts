@@ -33,7 +33,9 @@ test("btf dump of an object (raw, -j raw, c) and of kernel BTF by id equals bpft
   try {
     const obj = writeToolObject("opensnoop", dir);
     if (!obj) return t.skip("libbpf-tools' opensnoop is not installed");
-    for (const args of [["btf", "dump", "file", obj], ["-j", "btf", "dump", "file", obj], ["btf", "dump", "file", obj, "format", "c"]]) {
+    for (const args of [
+      ["btf", "dump", "file", obj], ["-j", "btf", "dump", "file", obj], ["-p", "btf", "dump", "file", obj], ["btf", "dump", "file", obj, "format", "c"],
+    ]) {
       assert.ok(tsbpf(...args).equals(bpftoolOut(...args)), `'${args.join(" ")}' differs from bpftool's`);
     }
     const byId = ["btf", "dump", "id", "1", "format", "raw"];

@@ -191,3 +191,70 @@ class ValueFormatter {
     return value === 0n ? "(nil)" : `0x${value.toString(16)}`;
   }
 }
+
+/**
+ * Re-indents compact JSON text the way bpftool's json_writer prints with
+ * `-p`: four spaces per level, `"key": value`, objects opened on the line of
+ * their key or array (`[{`), scalars in arrays kept on one line (`[1,2]`).
+ */
+export function jsonwPretty(compact: string): string {
+  const chunks: string[] = [];
+  let out = "";
+  let depth = 0;
+  let sep = "";
+  const eol = (): void => {
+    out += `\n${"    ".repeat(depth)}`;
+  };
+  const eor = (): void => {
+    out += sep;
+    sep = ",";
+  };
+  const n = compact.length;
+  for (let i = 0; i < n; ) {
+    const c = compact[i] as string;
+    if (c === "{" || c === "[") {
+      eor();
+      out += c;
+      depth++;
+      sep = "";
+      i++;
+    } else if (c === "}" || c === "]") {
+      depth--;
+      if (sep !== "") eol();
+      out += c;
+      sep = ",";
+      i++;
+    } else if (c === ",") {
+      i++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < n && compact[j] !== '"') j += compact[j] === "\\" ? 2 : 1;
+      const token = compact.slice(i, j + 1);
+      i = j + 1;
+      if (compact[i] === ":") {
+        eor();
+        eol();
+        sep = "";
+        out += `${token}: `;
+        i++;
+      } else {
+        eor();
+        out += token;
+      }
+    } else if (c === "\n" || c === " ") {
+      i++;
+    } else {
+      let j = i;
+      while (j < n && compact[j] !== "," && compact[j] !== "}" && compact[j] !== "]" && compact[j] !== "\n") j++;
+      eor();
+      out += compact.slice(i, j);
+      i = j;
+    }
+    if (out.length > 1 << 20) {
+      chunks.push(out);
+      out = "";
+    }
+  }
+  chunks.push(out, "\n");
+  return chunks.join("");
+}

@@ -7,7 +7,8 @@ import type { Context, ObjectCommands } from "./command.js";
 import type { Btf } from "../btf/btf.js";
 import { loadBtfFile } from "../btf/discovery.js";
 import { dumpC } from "../btf/dump-c.js";
-import { dumpRaw } from "../btf/dump-raw.js";
+import { dumpRaw, type DumpRawOptions } from "../btf/dump-raw.js";
+import { jsonwPretty } from "../btf/format-value.js";
 import type { KernelBtfInfo } from "../btf/kernel.js";
 import { NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
@@ -78,6 +79,13 @@ function writeBytes(ctx: Context, bytes: Uint8Array): void {
   ctx.out.text(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
 }
 
+/** `-p`: the compact JSON document re-indented like bpftool's pretty output (needs it whole). */
+function writePrettyJson(ctx: Context, produce: (onChunk: (chunk: Uint8Array) => void) => void): void {
+  const parts: Uint8Array[] = [];
+  produce((chunk) => parts.push(chunk));
+  ctx.out.text(jsonwPretty(Buffer.concat(parts).toString("utf8")));
+}
+
 async function dump(args: Args, ctx: Context): Promise<void> {
   const { btf, rootIds } = await loadSource(args);
   let format: "raw" | "c" = "raw";
@@ -96,16 +104,16 @@ async function dump(args: Args, ctx: Context): Promise<void> {
   }
   if (format === "c" && ctx.out.json) throw new UsageError("JSON output for C-syntax dump is not supported", args.topic);
   const roots = rootId !== undefined ? [rootId] : rootIds;
-  const onChunk = (chunk: Uint8Array): void => writeBytes(ctx, chunk);
   if (format === "c") {
-    dumpC(btf, { rootIds: roots, onChunk });
-  } else if (roots && roots.length === 1) {
-    dumpRaw(btf, { rootId: roots[0], json: ctx.out.json, onChunk });
-  } else if (roots) {
-    // Several roots (a map's key and value): one document per root, as bpftool prints them in sequence.
-    for (const id of roots) dumpRaw(btf, { rootId: id, json: ctx.out.json, onChunk });
-  } else {
-    dumpRaw(btf, { json: ctx.out.json, onChunk });
+    dumpC(btf, { rootIds: roots, onChunk: (chunk) => writeBytes(ctx, chunk) });
+    return;
+  }
+  const json = ctx.out.json;
+  // Several roots (a map's key and value): one document per root, as bpftool prints them in sequence.
+  const documents = roots ? roots.map((rootId): DumpRawOptions => ({ rootId, json })) : [{ json }];
+  for (const doc of documents) {
+    if (ctx.options.pretty) writePrettyJson(ctx, (onChunk) => dumpRaw(btf, { ...doc, onChunk }));
+    else dumpRaw(btf, { ...doc, onChunk: (chunk) => writeBytes(ctx, chunk) });
   }
 }
 

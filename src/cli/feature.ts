@@ -2,6 +2,7 @@
 import { UsageError } from "./args.js";
 import type { ObjectCommands } from "./command.js";
 import { featureProbeText, featureSummaryText } from "./feature-text.js";
+import { featureMacrosText } from "./feature-macros.js";
 import { HELPER_COUNT, MAP_TYPE_NAMES, PROGRAM_TYPE_NAMES, helperCName, probeAll } from "../features/index.js";
 
 /** The `feature` object of the CLI. */
@@ -15,24 +16,35 @@ OPTIONS   := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
 'probe' scans system configuration, program types, map types, helpers per
 program type and miscellaneous features. 'full' also probes helpers that make
 the kernel log a warning (bpf_trace_printk, bpf_probe_write_user, …).
-'--summary' prints a short overview without the helper scan.`,
+'macros' prints the answers as C #define lines (HAVE_XDP_PROG_TYPE, …),
+optionally with a PREFIX. '--summary' prints a short overview without the
+helper scan.`,
   commands: [
     {
       name: "probe",
-      synopsis: "probe [COMPONENT] [full] [--summary]",
-      examples: ["tsbpf feature probe --summary", "tsbpf -j feature probe | jq .map_types", "tsbpf feature probe kernel full"],
+      synopsis: "probe [COMPONENT] [full] [macros [prefix PREFIX]] [--summary]",
+      examples: [
+        "tsbpf feature probe --summary",
+        "tsbpf -j feature probe | jq .map_types",
+        "tsbpf feature probe kernel full",
+        "tsbpf feature probe macros prefix MYAPP_ > kernel_features.h",
+      ],
       run(args, ctx) {
         let full = false;
         let summary = false;
+        let macros: string | undefined;
         while (args.remaining) {
           if (args.acceptExact("--summary")) summary = true;
           else if (args.accept("kernel")) continue;
           else if (args.accept("full")) full = true;
+          else if (args.accept("macros")) macros = args.accept("prefix") ? args.next("PREFIX") : "";
           else if (args.peek() === "dev") throw new UsageError("probing offload devices ('dev NAME') is not supported", args.topic);
           else args.end();
         }
+        if (macros !== undefined && ctx.out.json) throw new UsageError("'macros' prints C definitions; it cannot be combined with -j", args.topic);
         const report = probeAll({ full, helpers: !summary });
-        if (summary && !ctx.out.json) ctx.out.line(featureSummaryText(report));
+        if (macros !== undefined) ctx.out.text(featureMacrosText(report, macros, full));
+        else if (summary && !ctx.out.json) ctx.out.line(featureSummaryText(report));
         else if (ctx.out.json) ctx.out.jsonValue(report);
         else ctx.out.line(featureProbeText(report));
       },

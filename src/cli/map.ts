@@ -3,7 +3,7 @@ import { Args, UsageError, parseBytes } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { MapAccess } from "./map-access.js";
 import { entryErrorJson, entryErrorPlain, entryJson, entryPlain, foundTrailer, mapShowJson, mapShowPlain } from "./map-format.js";
-import { openOneRef, openRefs, parseRef, startsRef } from "./refs.js";
+import { openOneRef, openRefs, parseRef, startsRef, withFds } from "./refs.js";
 import { createMapForCli } from "./map-create.js";
 import { formatHex, jsonHex, strerror } from "./output.js";
 import { ENOENT } from "../sys/errno.js";
@@ -30,14 +30,6 @@ TYPE     := { hash | array | prog_array | perf_event_array | percpu_hash | percp
              user_ringbuf | cgrp_storage | arena }
 OPTIONS  := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
 
-/** Runs `body` on every fd and closes them all afterwards, even on error. */
-function withFds<T>(fds: FD[], body: (fds: FD[]) => T): T {
-  try {
-    return body(fds);
-  } finally {
-    for (const fd of fds) fd.close();
-  }
-}
 
 function withMap<T>(args: Args, body: (m: MapAccess) => T): T {
   const m = MapAccess.adopt(openOneRef("map", parseRef(args, "map")));

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
-import { openOneRef, openRefs, parseRef } from "./refs.js";
+import { openOneRef, openRefs, parseRef, withFds } from "./refs.js";
 import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
 import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../asm/prog-dump.js";
@@ -21,13 +21,6 @@ OPTIONS  := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
 adds each instruction's bytes, 'linum' the source file, line and column.
 Set TSBPF_DISASM=legacy to print newer instructions the way bpftool <= 7.2 does.`;
 
-function withFds<T>(fds: FD[], body: (fds: FD[]) => T): T {
-  try {
-    return body(fds);
-  } finally {
-    for (const fd of fds) fd.close();
-  }
-}
 
 function show(args: Args, ctx: Context): void {
   const refs = new ObjectRefs("prog");

@@ -94,3 +94,12 @@ export function openOneRef(kind: "map" | "prog", ref: ObjectRef): FD {
   if (!fd) throw new BpfError("NOT_FOUND", `no ${kind} with ${describeRef(ref)}`);
   return fd;
 }
+
+/** Runs `body` on opened objects and closes them all afterwards, even on error. */
+export function withFds<T>(fds: FD[], body: (fds: FD[]) => T): T {
+  try {
+    return body(fds);
+  } finally {
+    for (const fd of fds) fd.close();
+  }
+}

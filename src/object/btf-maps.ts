@@ -10,6 +10,7 @@ import type { ElfSection } from "../elf/reader.js";
 import { ObjectError, asObjectError } from "./errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import type { ElfObject } from "./elf-object.js";
+import { datasecLayout } from "./datasec.js";
 
 /** libbpf's pinning values. */
 const PIN_NONE = 0;
@@ -157,23 +158,22 @@ export function readBtfMaps(obj: ElfObject, btf: Btf | undefined): ObjectMapSpec
   const section = obj.sectionByName(".maps");
   if (!section) return [];
   if (!btf) throw new ObjectError("the object has a .maps section but no BTF to describe it", { section: ".maps" });
-  const placed = asObjectError("cannot decode .maps", () => decodeMaps(btf, section), { section: ".maps" });
+  const placed = asObjectError("cannot decode .maps", () => decodeMaps(obj, btf, section), { section: ".maps" });
   applyStaticInit(obj, section, placed);
   return placed.map((p) => p.spec);
 }
 
-function decodeMaps(btf: Btf, section: ElfSection): PlacedMap[] {
-  const datasec = btf.typesByName(".maps", "DATASEC")[0];
-  if (!datasec) throw new ObjectError("the object has a .maps section but its BTF has no .maps DATASEC", { section: ".maps" });
+function decodeMaps(obj: ElfObject, btf: Btf, section: ElfSection): PlacedMap[] {
+  const layout = datasecLayout(obj, btf, section);
+  if (!layout) throw new ObjectError("the object has a .maps section but its BTF has no .maps DATASEC", { section: ".maps" });
   const out: PlacedMap[] = [];
-  for (const vi of datasec.vars) {
-    const v = btf.typeById(vi.type);
-    if (v.kind !== "VAR") throw new ObjectError(`.maps entry at offset ${vi.offset} is a ${v.kind}, expected a VAR`, { section: ".maps" });
-    const name = v.name;
+  for (const vi of layout.vars) {
+    const name = vi.name;
+    const v = btf.typeOfKind(vi.varId, "VAR");
     if (!name) throw new ObjectError(`.maps entry at offset ${vi.offset} has no name`, { section: ".maps" });
     if (vi.offset + vi.size > section.size) throw new ObjectError(`map '${name}': BTF places it past the end of .maps`, { section: ".maps", symbol: name });
     if (v.linkage === "extern") throw new ObjectError(`map '${name}': extern map definitions are not supported`, { section: ".maps", symbol: name });
-    const def = skipModsAndTypedefs(btf, v.type);
+    const def = skipModsAndTypedefs(btf, vi.typeId);
     if (def.kind !== "STRUCT") throw new ObjectError(`map '${name}': definition is a ${def.kind}, expected a struct`, { section: ".maps", symbol: name });
     if (def.size > vi.size) throw new ObjectError(`map '${name}': definition is larger than its variable`, { section: ".maps", symbol: name });
     out.push({ spec: toSpec(parseDef(btf, name, def, false), name, ".maps", vi.offset), offset: vi.offset, size: vi.size, def });

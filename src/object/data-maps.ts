@@ -7,6 +7,7 @@ import { MapFlags, MapType } from "../map/types.js";
 import type { ElfSection } from "../elf/reader.js";
 import type { ElfObject } from "./elf-object.js";
 import type { ObjectMapKind, ObjectMapSpec } from "./map-spec.js";
+import { datasecLayout } from "./datasec.js";
 
 /** The kernel's BPF_OBJ_NAME_LEN (15 characters and a NUL). */
 const OBJ_NAME_LEN = 16;
@@ -36,17 +37,6 @@ export function internalMapName(objectName: string, sectionName: string): string
   return name.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
-/** True when a global-data map has a non-static variable (libbpf only mmaps those). */
-function hasGlobalVariable(btf: Btf | undefined, datasecId: number | undefined): boolean {
-  if (!btf || datasecId === undefined) return false;
-  const sec = btf.typeById(datasecId);
-  if (sec.kind !== "DATASEC") return false;
-  return sec.vars.some((v) => {
-    const t = btf.typeById(v.type);
-    return t.kind === "VAR" && t.linkage !== "static";
-  });
-}
-
 /** The BTF DATASEC describing a section, if any. */
 export function datasecId(btf: Btf | undefined, sectionName: string): number | undefined {
   if (!btf) return undefined;
@@ -61,18 +51,20 @@ export function readDataMaps(obj: ElfObject, btf: Btf | undefined, objectName: s
     if (!kind) continue;
     const initialValue = new Uint8Array(s.size);
     if (kind !== "bss") initialValue.set(obj.data(s));
-    const valueTypeId = datasecId(btf, s.name);
-    out.push(internalMap(kind, s.name, objectName, initialValue, btf, valueTypeId));
+    const layout = datasecLayout(obj, btf, s);
+    // libbpf mmaps a data map only when a program-external (non-static, visible) variable lives in it.
+    const mmapable = layout?.vars.some((v) => !v.isStatic) ?? false;
+    out.push(internalMap(kind, s.name, objectName, initialValue, layout?.id, mmapable));
   }
   return out;
 }
 
 /** Builds an internal array map (global data or .kconfig). */
 export function internalMap(
-  kind: ObjectMapKind, sectionName: string, objectName: string, initialValue: Uint8Array, btf: Btf | undefined, valueTypeId: number | undefined,
+  kind: ObjectMapKind, sectionName: string, objectName: string, initialValue: Uint8Array, valueTypeId: number | undefined, mmapable: boolean,
 ): ObjectMapSpec {
   let flags = kind === "rodata" || kind === "kconfig" ? MapFlags.RDONLY_PROG : 0;
-  if (kind !== "kconfig" && hasGlobalVariable(btf, valueTypeId)) flags |= MapFlags.MMAPABLE;
+  if (mmapable) flags |= MapFlags.MMAPABLE;
   const spec: ObjectMapSpec = {
     name: internalMapName(objectName, sectionName), kind, sectionName, sectionOffset: 0,
     type: MapType.Array, keySize: 4, valueSize: initialValue.byteLength, maxEntries: 1, flags, initialValue,

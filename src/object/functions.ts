@@ -137,9 +137,7 @@ function resolveRelocations(obj: ElfObject, section: ElfSection, fns: FunctionCo
     if (!isCall && opcode !== LD_IMM64) {
       throw new ObjectError(`relocation against '${sym.name}' applies to instruction ${slot} (opcode 0x${opcode.toString(16)}), which is neither a call nor ld_imm64`, where);
     }
-    if (isCall || opcode === LD_IMM64) {
-      if (opcode === LD_IMM64 && rel + 1 >= fn.slotCount) throw new ObjectError(`ld_imm64 at instruction ${slot} is missing its second slot`, where);
-    }
+    if (opcode === LD_IMM64 && rel + 1 >= fn.slotCount) throw new ObjectError(`ld_imm64 at instruction ${slot} is missing its second slot`, where);
     fn.refs.set(rel, referenceFor(obj, sym, isCall, src, imm, bySection, ctx, where));
   }
 }

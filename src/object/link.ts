@@ -5,6 +5,7 @@
 import type { FunctionCode, FunctionRef, SlotCoreRelo, SlotFuncInfo, SlotLineInfo } from "./functions.js";
 import type { InstructionReference } from "./references.js";
 import { ObjectError } from "./errors.js";
+import { PseudoLd } from "../asm/opcodes.js";
 
 const SLOT = 8;
 
@@ -31,7 +32,7 @@ export function linkProgram(main: FunctionCode, littleEndian: boolean): LinkedCo
   const order: FunctionCode[] = [main];
   let total = main.slotCount;
   const references = new Map<number, InstructionReference>();
-  const fixups: { slot: number; target: FunctionCode }[] = [];
+  const fixups: { slot: number; target: FunctionCode; kind: FunctionRef["kind"] }[] = [];
   const funcInfos: SlotFuncInfo[] = [];
   const lineInfos: SlotLineInfo[] = [];
   const coreRelos: SlotCoreRelo[] = [];
@@ -56,7 +57,7 @@ export function linkProgram(main: FunctionCode, littleEndian: boolean): LinkedCo
         order.push(ref.target);
         visit(ref.target, depth + 1);
       }
-      fixups.push({ slot, target: ref.target });
+      fixups.push({ slot, target: ref.target, kind: ref.kind });
       references.set(slot, { kind: ref.kind, function: ref.target.name });
     }
   };
@@ -65,7 +66,14 @@ export function linkProgram(main: FunctionCode, littleEndian: boolean): LinkedCo
   const bytes = new Uint8Array(total * SLOT);
   for (const fn of order) bytes.set(fn.bytes, (base.get(fn) as number) * SLOT);
   const view = new DataView(bytes.buffer);
-  for (const f of fixups) view.setInt32(f.slot * SLOT + 4, (base.get(f.target) as number) - f.slot - 1, littleEndian);
+  for (const f of fixups) {
+    view.setInt32(f.slot * SLOT + 4, (base.get(f.target) as number) - f.slot - 1, littleEndian);
+    // clang emits a function address as a plain ld_imm64; the kernel wants BPF_PSEUDO_FUNC (libbpf sets it too).
+    if (f.kind === "function") {
+      const regs = bytes[f.slot * SLOT + 1] as number;
+      bytes[f.slot * SLOT + 1] = littleEndian ? (regs & 0x0f) | (PseudoLd.FUNC << 4) : (regs & 0xf0) | PseudoLd.FUNC;
+    }
+  }
   return {
     bytes,
     references,

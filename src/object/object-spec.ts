@@ -164,7 +164,8 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   const mapList: ObjectMapSpec[] = [...readBtfMaps(obj, btf), ...readLegacyMaps(obj), ...readDataMaps(obj, btf, name)];
   const kconfig = kconfigSize(externs);
   if (kconfig > 0 || externs.some((e) => e.kind === "kconfig")) {
-    mapList.push(internalMap("kconfig", ".kconfig", name, new Uint8Array(kconfig), btf, datasecId(btf, ".kconfig")));
+    // libbpf (1.1) makes the .kconfig map mmapable too: it fills it through the mapping.
+    mapList.push(internalMap("kconfig", ".kconfig", name, new Uint8Array(kconfig), datasecId(btf, ".kconfig"), true));
   }
   const maps = new Map<string, ObjectMapSpec>();
   for (const m of mapList) {
@@ -188,12 +189,7 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   }
   checkStaticInit(mapList, programs);
 
-  const dataSymbols = obj.symbols
-    .filter((s) => s.type === "object" && s.sectionIndex > 0 && s.sectionIndex < obj.elf.sections.length)
-    .map((s) => ({
-      name: s.name, sectionName: obj.elf.sections[s.sectionIndex]?.name ?? "", offset: Number(s.value), size: Number(s.size), isStatic: s.binding === "local",
-    }));
-  const variables = readVariables(btf, mapList, dataSymbols, le);
+  const variables = readVariables(obj, btf, mapList);
   return new ObjectSpec({
     name, byteOrder: obj.byteOrder, license, kernelVersion, programs, maps, variables,
     externs: new Map(externs.map((e) => [e.name, e])), btf, btfExt: ext,

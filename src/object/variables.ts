@@ -3,6 +3,8 @@
 import type { Btf } from "../btf/btf.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
+import type { ElfObject } from "./elf-object.js";
+import { datasecLayout } from "./datasec.js";
 
 /** A global variable of `.data`, `.rodata`, `.bss` (or their custom variants). */
 export class VariableSpec {
@@ -115,26 +117,23 @@ export class VariableSpec {
   }
 }
 
-/** Variables of global-data maps: from their BTF DATASEC, else from ELF OBJECT symbols. */
-export function readVariables(
-  btf: Btf | undefined, maps: readonly ObjectMapSpec[], symbols: readonly { name: string; sectionName: string; offset: number; size: number; isStatic: boolean }[], littleEndian: boolean,
-): Map<string, VariableSpec> {
+/** Variables of global-data maps: from their BTF DATASEC (offsets fixed up as libbpf does), else from ELF OBJECT symbols. */
+export function readVariables(obj: ElfObject, btf: Btf | undefined, maps: readonly ObjectMapSpec[]): Map<string, VariableSpec> {
   const out = new Map<string, VariableSpec>();
+  const littleEndian = obj.byteOrder === "le";
   for (const map of maps) {
     if (map.kind !== "data" && map.kind !== "rodata" && map.kind !== "bss") continue;
-    const sec = map.valueTypeId !== undefined && btf ? btf.typeById(map.valueTypeId) : undefined;
-    if (sec && sec.kind === "DATASEC") {
-      for (const vi of sec.vars) {
-        const v = btf?.typeById(vi.type);
-        if (!v || v.kind !== "VAR" || out.has(v.name)) continue;
-        if (vi.offset + vi.size > map.valueSize) continue;
-        out.set(v.name, new VariableSpec({ name: v.name, offset: vi.offset, size: vi.size, typeId: v.type, isStatic: v.linkage === "static", map, littleEndian }));
-      }
-      continue;
-    }
-    for (const s of symbols) {
-      if (s.sectionName !== map.sectionName || out.has(s.name) || s.offset + s.size > map.valueSize || s.size === 0) continue;
-      out.set(s.name, new VariableSpec({ name: s.name, offset: s.offset, size: s.size, typeId: 0, isStatic: s.isStatic, map, littleEndian }));
+    const section = obj.sectionByName(map.sectionName);
+    if (!section) continue;
+    const layout = datasecLayout(obj, btf, section);
+    const entries = layout
+      ? layout.vars.map((v) => ({ name: v.name, offset: v.offset, size: v.size, typeId: v.typeId, isStatic: v.isStatic }))
+      : obj.symbols
+        .filter((s) => s.sectionIndex === section.index && s.type === "object")
+        .map((s) => ({ name: s.name, offset: Number(s.value), size: Number(s.size), typeId: 0, isStatic: s.binding === "local" }));
+    for (const e of entries) {
+      if (!e.name || out.has(e.name) || e.size === 0 || e.offset + e.size > map.valueSize) continue;
+      out.set(e.name, new VariableSpec({ ...e, map, littleEndian }));
     }
   }
   return out;

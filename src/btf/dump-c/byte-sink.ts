@@ -62,19 +62,25 @@ export class ByteSink {
     return this.#handedOver + this.#pos;
   }
 
-  /** A copy of what was written since `mark`, or undefined if it was already handed over. */
-  copySince(mark: number): Uint8Array | undefined {
-    const at = mark - this.#handedOver;
-    return at < 0 ? undefined : this.#buf.slice(at, this.#pos);
+  /**
+   * Copies what was written since `mark` into `dest` at `at` (which must have
+   * room); returns the byte count, or -1 when part of it was already handed over.
+   */
+  copySince(mark: number, dest: Uint8Array, at: number): number {
+    const from = mark - this.#handedOver;
+    if (from < 0) return -1;
+    const n = this.#pos - from;
+    const buf = this.#buf;
+    for (let i = 0; i < n; i++) dest[at + i] = buf[from + i] as number;
+    return n;
   }
 
-  /** Writes bytes verbatim. */
-  bytes(b: Uint8Array): void {
-    const n = b.length;
-    const buf = this.#room(n);
+  /** Writes `len` bytes of `src` starting at `start`. */
+  bytesFrom(src: Uint8Array, start: number, len: number): void {
+    const buf = this.#room(len);
     let p = this.#pos;
     // Declarator prefixes are short: a loop beats TypedArray.set's call overhead.
-    for (let i = 0; i < n; i++) buf[p++] = b[i] as number;
+    for (let i = start, end = start + len; i < end; i++) buf[p++] = src[i] as number;
     this.#pos = p;
   }
 

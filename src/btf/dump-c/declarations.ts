@@ -22,7 +22,11 @@ export class CDeclarations {
   #stack = new Int32Array(256);
   /** Per type id: whether its declarator prefix is cached (see typeDecl). */
   readonly #simple: Uint8Array;
-  readonly #prefix: (Uint8Array | undefined)[];
+  /** Cached prefixes live in one arena: [#prefixAt[id], +#prefixLen[id]). */
+  #arena = new Uint8Array(1 << 16);
+  #arenaUsed = 0;
+  readonly #prefixAt: Int32Array;
+  readonly #prefixLen: Int32Array;
   #top = 0;
 
   constructor(raw: RawView, names: TypeNames, layout: LayoutCache, out: ByteSink) {
@@ -31,7 +35,8 @@ export class CDeclarations {
     this.#layout = layout;
     this.#out = out;
     this.#simple = new Uint8Array(raw.lastId + 1);
-    this.#prefix = new Array<Uint8Array | undefined>(raw.lastId + 1);
+    this.#prefixAt = new Int32Array(raw.lastId + 1);
+    this.#prefixLen = new Int32Array(raw.lastId + 1);
   }
 
   /** The de-duplicated tag name (struct/union/enum/fwd); nothing for anonymous types. */
@@ -225,7 +230,7 @@ export class CDeclarations {
     // before the name never changes once names are resolved, so it is cached.
     const simple = this.#simple[id];
     if (simple === Simple.Cached) {
-      this.#out.bytes(this.#prefix[id] as Uint8Array);
+      this.#out.bytesFrom(this.#arena, this.#prefixAt[id] as number, this.#prefixLen[id] as number);
       this.#name(nameRef, source, (raw.kinds[id] as number) === Kind.Ptr);
       return;
     }
@@ -235,11 +240,7 @@ export class CDeclarations {
         // Printed once the ordinary way (marked Complex meanwhile), then remembered.
         this.#simple[id] = Simple.Complex;
         this.typeDecl(id, 0, NameSource.None, lvl);
-        const prefix = this.#out.copySince(mark);
-        if (prefix) {
-          this.#prefix[id] = prefix;
-          this.#simple[id] = Simple.Cached;
-        }
+        this.#remember(id, mark);
         this.#name(nameRef, source, (raw.kinds[id] as number) === Kind.Ptr);
         return;
       }
@@ -261,6 +262,22 @@ export class CDeclarations {
     }
     this.#chain({ start, cnt: this.#top - start }, nameRef, source, lvl);
     this.#top = start;
+  }
+
+  /** Stores what was printed since `mark` as the prefix of `id`. */
+  #remember(id: number, mark: number): void {
+    const len = this.#out.mark() - mark;
+    if (this.#arenaUsed + len > this.#arena.length) {
+      const bigger = new Uint8Array(Math.max(this.#arena.length * 2, this.#arenaUsed + len));
+      bigger.set(this.#arena.subarray(0, this.#arenaUsed));
+      this.#arena = bigger;
+    }
+    const n = this.#out.copySince(mark, this.#arena, this.#arenaUsed);
+    if (n < 0) return;
+    this.#prefixAt[id] = this.#arenaUsed;
+    this.#prefixLen[id] = n;
+    this.#arenaUsed += n;
+    this.#simple[id] = Simple.Cached;
   }
 
   /** Pointers and qualifiers over a named (or plain) type: no arrays, function prototypes, type tags or inline definitions. */

@@ -16,13 +16,14 @@ export class LayoutCache {
   readonly pointerSize: number;
   /** value + 1 per id; 0 means not computed yet. */
   readonly #align: Int32Array;
-  readonly #size: Float64Array;
+  readonly #size: Int32Array;
 
   constructor(raw: RawView) {
     this.#raw = raw;
     this.pointerSize = findPointerSize(raw);
     this.#align = new Int32Array(raw.lastId + 1);
-    this.#size = new Float64Array(raw.lastId + 1);
+    // Int32 rather than Float64: V8's baseline tier boxes every double it loads.
+    this.#size = new Int32Array(raw.lastId + 1);
   }
 
   /** btf__align_of (1 for packed structs); 0 for kinds without alignment. */
@@ -71,7 +72,8 @@ export class LayoutCache {
     const cached = this.#size[id] as number;
     if (cached !== 0) return cached - 1;
     const s = this.#computeSize(id, 0);
-    this.#size[id] = s + 1;
+    // Sizes past 2^31 (giant arrays) are not cached; they are rare.
+    if (s < 0x7fff_ffff) this.#size[id] = s + 1;
     return s;
   }
 
