@@ -10,6 +10,6 @@ export {
 } from "./system.js";
 export { probeAll, NOISY_HELPERS, type FeatureReport, type ProbeAllOptions, type HelperListNote } from "./probe-all.js";
 export {
-  PROGRAM_TYPE_NAMES, MAP_TYPE_NAMES, programTypeName, mapTypeName, programTypeByName, mapTypeByName,
+  PROGRAM_TYPE_NAMES, MAP_TYPE_NAMES, programTypeByName, mapTypeByName,
 } from "./names.js";
 export { type ProbeResult } from "./result.js";

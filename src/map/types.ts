@@ -50,7 +50,7 @@ export enum MapType {
 }
 
 /** bpftool's name of each map type, indexed by uapi number. */
-const MAP_TYPE_NAMES: readonly string[] = [
+export const MAP_TYPE_NAMES: readonly string[] = [
   "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array", "stack_trace",
   "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps", "hash_of_maps", "devmap",
   "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage",

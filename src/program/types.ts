@@ -44,7 +44,8 @@ export enum ProgramType {
 }
 
 // Index = uapi number; the strings are libbpf's/bpftool's names.
-const programTypeNames: readonly string[] = [
+/** bpftool's name of each program type, indexed by `enum bpf_prog_type`. */
+export const PROGRAM_TYPE_NAMES: readonly string[] = [
   "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event",
   "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device",
   "sk_msg", "raw_tracepoint", "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2", "sk_reuseport",
@@ -141,12 +142,12 @@ const attachTypeNames: readonly string[] = [
 
 /** bpftool's name of a program type ("socket_filter"); unknown numbers print as "type N" like bpftool. */
 export function programTypeName(type: number): string {
-  return programTypeNames[type] ?? `type ${type}`;
+  return PROGRAM_TYPE_NAMES[type] ?? `type ${type}`;
 }
 
 /** The program type bpftool calls `name`, or undefined. */
 export function programTypeFromName(name: string): ProgramType | undefined {
-  const i = programTypeNames.indexOf(name);
+  const i = PROGRAM_TYPE_NAMES.indexOf(name);
   return i < 0 ? undefined : (i as ProgramType);
 }
 
