@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { ObjectSpec } from "../src/index.js";
+import { ObjectSpec, loadBtf, PermissionError } from "../src/index.js";
 import { findEmbeddedBpfObjects, LIBBPF_TOOLS_DIR } from "./util/libbpf-tools.js";
 import { libbpfView, oracleBinary, oracleUnavailable } from "./oracle/object-oracle.js";
 
@@ -70,4 +70,23 @@ test("libbpf-tools objects: programs, maps and global data equal libbpf's view",
     });
   }
   t.diagnostic(`compared ${objects.length} objects, ${programs} programs, ${maps} maps: all equal`);
+});
+
+test("libbpf-tools objects: the fixed-up BTF loads into the kernel", (t) => {
+  const objects = corpus();
+  if (objects.length === 0) return t.skip("libbpf-tools is not installed (no embedded BPF objects in /usr/sbin)");
+  let loaded = 0;
+  for (const { tool, bytes } of objects) {
+    const spec = ObjectSpec.parse(bytes, { name: tool, allowUnknownSections: true });
+    const raw = spec.btfForKernel();
+    assert.ok(raw, `${tool}: has BTF`);
+    try {
+      loadBtf(raw).close();
+      loaded++;
+    } catch (e) {
+      if (e instanceof PermissionError) return t.skip("needs CAP_BPF / root");
+      throw new Error(`${tool}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  t.diagnostic(`kernel accepted the BTF of ${loaded} objects`);
 });

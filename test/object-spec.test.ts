@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ObjectSpec, loadObjectSpec, ProgramFlags, ProgramType, AttachType, MapType } from "../src/index.js";
+import { ObjectSpec, loadObjectSpec, ProgramFlags, ProgramType, AttachType, MapType, Program, loadBtf, PermissionError, type FD } from "../src/index.js";
 import { libbpfView, oracleBinary, oracleUnavailable, type OracleMap } from "./oracle/object-oracle.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../../test/fixtures/object");
@@ -50,7 +50,7 @@ test("linked programs equal libbpf's loaded instructions (modulo map fds)", (t) 
 
 test("fixture programs and maps match libbpf's open-time view", (t) => {
   if (!oracleBinary()) return t.skip(oracleUnavailable);
-  for (const [file, name] of [["link.bpf.o", "link"], ["maps.bpf.o", "maps"]] as const) {
+  for (const [file, name] of [["link.bpf.o", "link"], ["maps.bpf.o", "maps"], ["externs.bpf.o", "externs"]] as const) {
     const bytes = fixture(file);
     const spec = ObjectSpec.parse(bytes, { name });
     const view = libbpfView(bytes, name);
@@ -156,3 +156,77 @@ test("big-endian objects decode to the same instructions and values", () => {
     }
   }
 });
+
+test("subprograms outside .text link into programs the kernel verifies (with func_info)", (t) => {
+  for (const file of ["local-calls.bpf.o", "local-calls.bpf.eb.o"]) {
+    const spec = ObjectSpec.parse(fixture(file), { name: "local" });
+    const prog = spec.program("exec_prog");
+    assert.deepEqual(prog.subprograms, ["local_twice", "local_cb"]);
+    // Every call and callback points at the first slot of the function it names.
+    const starts = new Map<string, number>([["exec_prog", 0]]);
+    for (const fi of prog.funcInfos) starts.set(spec.btf!.nameOf(fi.typeId), fi.slot);
+    assert.equal(starts.size, 3);
+    const le = spec.byteOrder === "le";
+    const view = new DataView(prog.bytes.buffer, prog.bytes.byteOffset);
+    for (const [slot, ref] of prog.references) {
+      assert.ok(ref.kind === "call" || ref.kind === "function");
+      assert.equal(slot + view.getInt32(slot * 8 + 4, le) + 1, starts.get(ref.function), `${file} slot ${slot}`);
+    }
+    let btfFd: FD | undefined;
+    let loaded: Program | undefined;
+    try {
+      try {
+        btfFd = loadBtf(spec.btfForKernel()!);
+      } catch (e) {
+        if (e instanceof PermissionError) return t.skip("needs CAP_BPF / root");
+        throw e;
+      }
+      const funcInfo = new Uint8Array(prog.funcInfos.length * 8);
+      const fv = new DataView(funcInfo.buffer);
+      prog.funcInfos.forEach((fi, i) => {
+        fv.setUint32(i * 8, fi.slot, true);
+        fv.setUint32(i * 8 + 4, fi.typeId, true);
+      });
+      loaded = Program.load({ ...prog.toProgramSpec(), btfFd, funcInfo, funcInfoRecordSize: 8 });
+      assert.ok(loaded.id > 0);
+    } finally {
+      loaded?.close();
+      btfFd?.close();
+    }
+  }
+});
+
+test("externs: kfuncs, typed and untyped ksyms, kconfig layout", () => {
+  const spec = ObjectSpec.parse(fixture("externs.bpf.o"), { name: "externs" });
+  const ext = [...spec.externs.values()].map((e) => [e.name, e.kind, e.weak, e.kconfigOffset, e.typeId !== undefined]);
+  assert.deepEqual(ext, [
+    ["CONFIG_HZ", "kconfig", false, 0, true],
+    ["LINUX_HAS_BPF_COOKIE", "kconfig", true, 8, true],
+    ["CONFIG_DEFAULT_HOSTNAME", "kconfig", true, 12, true],
+    ["bpf_prog_active", "ksym", false, undefined, true],
+    ["bpf_task_acquire", "kfunc", false, undefined, true],
+    ["bpf_task_release", "kfunc", false, undefined, true],
+    ["init_task", "ksym", true, undefined, false],
+  ]);
+  assert.equal(spec.map(".kconfig").valueSize, 20);
+  const prog = spec.program("newtask");
+  const refs = [...prog.references.values()];
+  assert.deepEqual(refs.filter((r) => r.kind === "kfunc").map((r) => r.extern), ["bpf_task_acquire", "bpf_task_release"]);
+  assert.equal(prog.coreRelocations.length, 1);
+  assert.equal(prog.coreRelocations[0]!.kindName, "FIELD_BYTE_OFFSET");
+  assert.equal(prog.coreRelocations[0]!.accessString, "0:1");
+  assert.throws(() => prog.toProgramSpec(), ObjectErrorLike);
+});
+
+test("legacy maps section and version", () => {
+  const spec = ObjectSpec.parse(fixture("legacy.bpf.o"), { name: "legacy" });
+  assert.equal(spec.kernelVersion, 0x060000);
+  const hash = spec.map("legacy_hash");
+  assert.deepEqual([hash.kind, hash.type, hash.keySize, hash.valueSize, hash.maxEntries, hash.flags], ["legacy", MapType.Hash, 4, 8, 16, 1]);
+  assert.equal(spec.map("legacy_array").sectionOffset, 20);
+  assert.deepEqual([...spec.program("sock").references.values()], [{ kind: "map", map: "legacy_hash" }, { kind: "map", map: "legacy_array" }]);
+});
+
+function ObjectErrorLike(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: string }).code === "INVALID_OBJECT";
+}

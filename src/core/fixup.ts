@@ -29,6 +29,8 @@ export interface CoreFixup {
   readonly targetTypeId: number | undefined;
   /** Name of the BTF the target was found in ("vmlinux", a module, a file), if any. */
   readonly targetName: string | undefined;
+  /** The local access path, e.g. "struct task_struct.pid" or "enum pid_type::PIDTYPE_TGID". */
+  readonly localPath: string;
   /** Raw access string of the record ("0:1:2"). */
   readonly accessString: string;
   /** Human description: kind, local access path, spec and target, e.g. `FIELD_BYTE_OFFSET struct task_struct.pid (0:67) → vmlinux [123] = 2456`. */

@@ -60,7 +60,7 @@ export class CoreRelocator {
     const described = { ...site, description: `${kindLabel} ${path}` };
     try {
       const outcome = this.#compute(relo, local);
-      return this.#fixup(relo, section, local, outcome, `${kindLabel} ${path}`);
+      return this.#fixup(relo, section, local, outcome, kindLabel, path);
     } catch (e) {
       if (e instanceof CoreRelocationError && e.site.description) throw e;
       const message = e instanceof Error ? e.message : String(e);
@@ -69,10 +69,12 @@ export class CoreRelocator {
   }
 
   #compute(relo: CoreRelo, local: CoreSpec): Outcome {
-    const localValue = relocationValue(relo.kind, local, true);
     if (relo.kind === CoreReloKind.TYPE_ID_LOCAL) {
-      return { local: { ...localValue, validate: false }, target: localValue, targetSpec: local, candidate: undefined };
+      // Needs no target: the local id, never validated (static linking renumbers types).
+      const id: CoreValue = { value: BigInt(local.rootTypeId), memSize: 0, memTypeId: 0, validate: false };
+      return { local: id, target: id, targetSpec: undefined, candidate: undefined };
     }
+    const localValue = relocationValue(relo.kind, local, true);
     const localType = this.localBtf.typeById(relo.typeId);
     if (localType.name === "") throw new CoreRelocationError("CO-RE relocations against anonymous types are not supported (libbpf refuses them too)");
     let candidates = this.#candidates.get(relo.typeId);
@@ -116,7 +118,7 @@ export class CoreRelocator {
     return `${c.target.name} [${c.typeId}] ${c.target.btf.nameOf(c.typeId)}`;
   }
 
-  #fixup(relo: CoreRelo, section: string, local: CoreSpec, o: Outcome, what: string): CoreFixup {
+  #fixup(relo: CoreRelo, section: string, local: CoreSpec, o: Outcome, kindLabel: string, path: string): CoreFixup {
     const poisoned = o.target.value === "poison";
     const localValue = o.local.value === "poison" ? 0n : o.local.value;
     const targetValue = o.target.value === "poison" ? 0n : o.target.value;
@@ -130,7 +132,7 @@ export class CoreRelocator {
       localValue, targetValue, poisoned, validate: o.local.validate,
       localMemSize: o.local.memSize, targetMemSize: poisoned ? 0 : o.target.memSize, memSizeMismatch,
       localTypeId: local.rootTypeId, targetTypeId: o.candidate?.typeId, targetName: o.candidate?.target.name,
-      accessString: relo.accessString, description: `${what} → ${targetDesc}: ${result}`,
+      localPath: describeSpec(local), accessString: relo.accessString, description: `${kindLabel} ${path} → ${targetDesc}: ${result}`,
     };
   }
 

@@ -20,6 +20,7 @@ import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 import { readVariables, type VariableSpec } from "./variables.js";
+import { btfFixups, encodeFixedBtf, type BtfFixups } from "./btf-fixup.js";
 
 /** Options of ObjectSpec.parse. */
 export interface ObjectParseOptions {
@@ -45,7 +46,7 @@ const OBJ_NAME_MAX = 15;
 export interface ObjectSpecParts {
   name: string; byteOrder: ByteOrder; license: string; kernelVersion: number | undefined;
   programs: Map<string, ObjectProgramSpec>; maps: Map<string, ObjectMapSpec>; variables: Map<string, VariableSpec>;
-  externs: Map<string, ExternSpec>; btf: Btf | undefined; btfExt: BtfExt | undefined;
+  externs: Map<string, ExternSpec>; btf: Btf | undefined; btfExt: BtfExt | undefined; btfFixups: BtfFixups;
 }
 
 /** The parsed contents of a BPF object file. */
@@ -87,6 +88,20 @@ export class ObjectSpec {
     this.externs = init.externs;
     this.btf = init.btf;
     this.btfExt = init.btfExt;
+    this.#btfFixups = init.btfFixups;
+  }
+
+  readonly #btfFixups: BtfFixups;
+
+  /**
+   * The object's BTF as BPF_BTF_LOAD accepts it: DATASEC sizes and variable
+   * offsets filled in from the ELF file (clang leaves them zero), .kconfig laid
+   * out like its map, .ksyms externs turned into allocated globals — libbpf's fix-up. Type ids are unchanged; strings are
+   * re-encoded, so line_info string offsets must be looked up again in it.
+   * Kernel-specific sanitising (dropping kinds an old kernel lacks) is the loader's job.
+   */
+  btfForKernel(): Uint8Array | undefined {
+    return this.btf ? encodeFixedBtf(this.btf, this.#btfFixups) : undefined;
   }
 
   /**
@@ -193,6 +208,7 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   return new ObjectSpec({
     name, byteOrder: obj.byteOrder, license, kernelVersion, programs, maps, variables,
     externs: new Map(externs.map((e) => [e.name, e])), btf, btfExt: ext,
+    btfFixups: asObjectError("cannot fix up BTF", () => btfFixups(obj, btf, externs), { section: ".BTF" }),
   });
 }
 

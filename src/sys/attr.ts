@@ -116,6 +116,20 @@ export class Attr<F extends string> {
     }
   }
 
+  /**
+   * The non-zero field at the highest offset. When bpf(2) fails with E2BIG
+   * the kernel found non-zero bytes past its own bpf_attr, so this is the
+   * field it most likely does not know.
+   */
+  lastNonZeroField(): string | undefined {
+    let best: [string, number] | undefined;
+    for (const [name, def] of Object.entries<FieldDef>(this.layout.fields)) {
+      const bytes = this.bytes.subarray(def.offset, def.offset + def.size);
+      if (bytes.some((b) => b !== 0) && (!best || def.offset > best[1])) best = [name, def.offset];
+    }
+    return best?.[0];
+  }
+
   /** Reads a 64-bit field exactly. */
   getBig(field: F): bigint {
     return this.view.getBigUint64(this.layout.fields[field].offset, true);

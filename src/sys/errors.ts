@@ -2,6 +2,7 @@
 // with a stable `code`, the errno when there is one, and a message that says
 // what to do — a user should never need to look up an errno.
 import * as E from "./errno.js";
+import { explainPermissionDenied } from "./privileges.js";
 
 /** Stable error codes; match on these rather than on messages. */
 export type ErrorCode =
@@ -150,22 +151,23 @@ export class IncompatibleError extends BpfError {
   }
 }
 
-const permissionHint =
-  "run as root, or grant CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs); " +
-  "if already privileged, an LSM (SELinux/AppArmor/lockdown) or kernel.unprivileged_bpf_disabled may be denying bpf(2)";
-
 /**
  * Turns a failed syscall into a typed error. `operation` names the call
  * ("BPF_MAP_CREATE"); `context` adds what was being done ("hash map 'counts'").
  */
-export function errorFromErrno(errno: number, operation: string, context = ""): BpfError {
+export function errorFromErrno(
+  errno: number,
+  operation: string,
+  context = "",
+  attr?: { lastNonZeroField(): string | undefined },
+): BpfError {
   const what = context ? `${operation} (${context})` : operation;
   const d: ErrorDetails = { operation, errno };
   const name = E.errnoName(errno);
   switch (errno) {
     case E.EPERM:
     case E.EACCES:
-      return new PermissionError(`${what}: ${name}: ${permissionHint}`, d);
+      return new PermissionError(`${what}: ${name}: ${explainPermissionDenied()}`, d);
     case E.ENOENT:
       return new NotFoundError(`${what}: ${name}: no such object`, d);
     case E.EEXIST:
@@ -176,8 +178,14 @@ export function errorFromErrno(errno: number, operation: string, context = ""): 
       return new BusyError(`${what}: ${name}: the object is busy`, d);
     case E.ENOSPC:
       return new NoSpaceError(`${what}: ${name}: no space left (map full, or log buffer too small)`, d);
-    case E.E2BIG:
-      return new TooBigError(`${what}: ${name}: a size or count exceeds the kernel's limit`, d);
+    case E.E2BIG: {
+      const field = attr?.lastNonZeroField();
+      return new TooBigError(
+        `${what}: ${name}: a size or count exceeds the kernel's limit, or the call sets a field this kernel ` +
+          `does not know yet (non-zero bytes past the end of its bpf_attr${field ? `; the last field set is '${field}'` : ""})`,
+        d,
+      );
+    }
     case E.EINVAL:
       return new InvalidArgumentError(`${what}: ${name}: the kernel rejected an argument`, undefined, d);
     case E.ENOSYS:

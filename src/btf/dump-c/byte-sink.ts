@@ -75,6 +75,25 @@ export class ByteSink {
     return n;
   }
 
+  /**
+   * `\n`, `tabs` tabs, `len` bytes of `src` from `start`, an optional
+   * separator byte (0: none) and the BTF string at `nameOff`: one member line
+   * of a struct in one call (the dumper's hottest path).
+   */
+  declLine(tabs: number, src: Uint8Array, start: number, len: number, sep: number, nameOff: number): void {
+    const s = this.#strings;
+    let end = nameOff;
+    while (end < s.length && s[end] !== 0) end++;
+    const buf = this.#room(2 + tabs + len + (end - nameOff));
+    let p = this.#pos;
+    buf[p++] = 10;
+    for (let i = 0; i < tabs; i++) buf[p++] = 9;
+    for (let i = start, e = start + len; i < e; i++) buf[p++] = src[i] as number;
+    if (sep !== 0) buf[p++] = sep;
+    for (let i = nameOff; i < end; i++) buf[p++] = s[i] as number;
+    this.#pos = p;
+  }
+
   /** Writes `len` bytes of `src` starting at `start`. */
   bytesFrom(src: Uint8Array, start: number, len: number): void {
     const buf = this.#room(len);

@@ -119,11 +119,18 @@ export class CDeclarations {
       const rawOff = w[m + 2] as number;
       const bitfield = kflag ? rawOff >>> 24 : 0;
       const bitOff = kflag ? rawOff & 0xff_ffff : rawOff;
-      const memberAlign = packed ? 1 : layout.alignOf(type);
-      writeBitPadding(out, ptrSize, off, bitOff, memberAlign, prevBitfield && bitfield !== 0, lvl + 1);
-      out.byte(10);
-      out.tabs(lvl + 1);
-      this.typeDecl(type, m, NameSource.Member, lvl + 1);
+      // Most members follow the previous one directly: skip the padding (and alignment) work then.
+      if (off < bitOff) writeBitPadding(out, ptrSize, off, bitOff, packed ? 1 : layout.alignOf(type), prevBitfield && bitfield !== 0, lvl + 1);
+      const nameOff = w[m] as number;
+      if (this.#simple[type] === Simple.Cached && nameOff !== 0) {
+        // The common case in one call: newline, indent, cached type prefix, name.
+        const space = (raw.kinds[type] as number) === Kind.Ptr ? 0 : 32;
+        out.declLine(lvl + 1, this.#arena, this.#prefixAt[type] as number, this.#prefixLen[type] as number, space, nameOff);
+      } else {
+        out.byte(10);
+        out.tabs(lvl + 1);
+        this.typeDecl(type, m, NameSource.Member, lvl + 1);
+      }
       if (bitfield !== 0) {
         out.text(": ");
         out.uint(bitfield);

@@ -1,0 +1,211 @@
+// CO-RE against synthetic target BTF: the fixture core-cases.bpf.o
+// relocated against a reshaped "kernel" built with the encoder. Each
+// relocation's value is checked against what the C layout implies, and the
+// relocated programs are compared with libbpf given the same BTF file.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ElfFile } from "../src/elf/reader.js";
+import { btfFromElf } from "../src/btf/elf.js";
+import { CoreRelocationError, resolveCoreRelocations, type CoreFixup } from "../src/core/index.js";
+import { compareProgram, libbpfHarness, relocateWithTsbpf, runLibbpf } from "./oracle/core/libbpf-relocs.js";
+import { agreeingKernel, ambiguousKernel, reshapedKernel } from "./oracle/core/synthetic-targets.js";
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/core");
+const casesPath = path.join(fixtures, "core-cases.bpf.o");
+const ambiguousPath = path.join(fixtures, "core-ambiguous.bpf.o");
+
+function localOf(file: string): ReturnType<typeof btfFromElf> {
+  return btfFromElf(new ElfFile(readFileSync(file)));
+}
+
+function fixupsFor(file: string, target: ReturnType<ReturnType<typeof reshapedKernel>["builder"]["build"]>["btf"]): CoreFixup[] {
+  const { btf, ext } = localOf(file);
+  assert.ok(btf && ext, "fixture has .BTF and .BTF.ext");
+  return resolveCoreRelocations(btf, ext, { vmlinux: target, vmlinuxName: "synthetic" });
+}
+
+/** "KIND path" → target value (or "poison"), per program section. */
+function table(fixups: CoreFixup[], section: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fixups.filter((x) => x.section === `tracepoint/core/${section}`)) {
+    out.set(`${f.kind} ${f.localPath}`, f.poisoned ? "poison" : String(f.targetValue));
+  }
+  return out;
+}
+
+function expectValues(fixups: CoreFixup[], section: string, expected: Record<string, string | number | bigint>): void {
+  const got = table(fixups, section);
+  for (const [key, value] of Object.entries(expected)) {
+    assert.equal(got.get(key), String(value), `${section}: ${key}`);
+  }
+}
+
+const kernel = reshapedKernel();
+const target = kernel.builder.build();
+
+test("field offsets follow renamed, reordered and anonymous-nested members", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "field_offsets", {
+    "FIELD_BYTE_OFFSET struct core_s.a": 16,
+    "FIELD_BYTE_OFFSET struct core_s.b": 8,
+    "FIELD_BYTE_OFFSET struct core_s.x": 24,
+    "FIELD_BYTE_OFFSET struct core_s.y": 28,
+    "FIELD_BYTE_OFFSET struct core_s.arr[2]": 40,
+    "FIELD_BYTE_OFFSET struct core_s.in.i2": 72,
+    "FIELD_BYTE_OFFSET struct core_s.e": 88,
+    "FIELD_BYTE_OFFSET struct core_s.tail[3]": 99,
+    "FIELD_BYTE_OFFSET struct core_inner[1].i1": 24,
+  });
+});
+
+test("field sizes and signedness (ints, arrays, structs, signed enums)", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "field_sizes", {
+    "FIELD_BYTE_SIZE struct core_s.a": 4,
+    "FIELD_BYTE_SIZE struct core_s.b": 8,
+    "FIELD_BYTE_SIZE struct core_s.c": 4,
+    "FIELD_BYTE_SIZE struct core_s.arr": 32,
+    "FIELD_BYTE_SIZE struct core_s.arr[1]": 4,
+    "FIELD_BYTE_SIZE struct core_s.in": 16,
+    "FIELD_SIGNED struct core_s.e": 1,
+    "FIELD_SIGNED struct core_s.a": 1,
+    "FIELD_SIGNED struct core_s.b": 0,
+  });
+});
+
+test("existence: removed fields resolve to 0, flavors find the plain type, guarded reads are poisoned", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "field_exists", {
+    "FIELD_EXISTS struct core_s.a": 1,
+    "FIELD_EXISTS struct core_s.removed": 0,
+    "FIELD_EXISTS struct core_s___v2.new_field": 1,
+    "FIELD_BYTE_OFFSET struct core_s___v2.new_field": 92,
+    "FIELD_BYTE_OFFSET struct core_s.removed": "poison",
+  });
+  const poisoned = f.find((x) => x.poisoned && x.localPath === "struct core_s.removed");
+  assert.match(poisoned?.description ?? "", /FIELD_BYTE_OFFSET struct core_s\.removed \(0:11\) → no match in synthetic: poisoned/);
+});
+
+test("direct loads: unsigned fields are resized, signed size changes are poisoned", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  const loads = f.filter((x) => x.section === "tracepoint/core/loads");
+  const b = loads.find((x) => x.localPath === "struct core_s.b");
+  assert.deepEqual([b?.localMemSize, b?.targetMemSize, b?.memSizeMismatch], [4, 8, false]);
+  const c = loads.find((x) => x.localPath === "struct core_s.c");
+  assert.deepEqual([c?.localMemSize, c?.targetMemSize, c?.memSizeMismatch], [2, 4, true]);
+  const { sections } = relocateWithTsbpf(readFileSync(casesPath), target.btf, "synthetic");
+  const code = sections.get("tracepoint/core/loads");
+  assert.ok(code && b && c);
+  // s->b: r2 = *(u32 *)(r1 + 4) became *(u64 *)(r1 + 8).
+  assert.deepEqual([...code.subarray(b.insnIndex * 8, b.insnIndex * 8 + 4)], [0x79, 0x12, 8, 0]);
+  // s->c: the 2-byte signed load cannot read a 4-byte int: call 0xbad2310.
+  assert.equal(code[c.insnIndex * 8], 0x85);
+  assert.equal(new DataView(code.buffer, code.byteOffset).getInt32(c.insnIndex * 8 + 4, true), 0xbad2310);
+});
+
+test("bitfields: offset, size and shifts for a differently laid out target", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "bitfields", {
+    // bf1: 3 bits at bit 517 of a u32 → loaded from byte 64, 4 bytes.
+    "FIELD_BYTE_OFFSET struct core_s.bf1": 64,
+    "FIELD_BYTE_SIZE struct core_s.bf1": 4,
+    "FIELD_LSHIFT_U64 struct core_s.bf1": 64 - (517 + 3 - 512),
+    "FIELD_RSHIFT_U64 struct core_s.bf1": 61,
+    "FIELD_LSHIFT_U64 struct core_s.bf2": 64 - (512 + 5 - 512),
+    // sbf: 6 bits at bit 540 cross a 4-byte boundary, so an 8-byte load is needed.
+    "FIELD_BYTE_OFFSET struct core_s.sbf": 64,
+    "FIELD_BYTE_SIZE struct core_s.sbf": 8,
+    "FIELD_LSHIFT_U64 struct core_s.sbf": 64 - (540 + 6 - 512),
+    "FIELD_RSHIFT_U64 struct core_s.sbf": 58,
+    "FIELD_SIGNED struct core_s.sbf": 1,
+  });
+});
+
+test("type relocations: exists, size, target/local ids, missing types give 0", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "types", {
+    "TYPE_EXISTS struct core_s": 1,
+    "TYPE_EXISTS struct core_missing": 0,
+    "TYPE_SIZE struct core_s": 96,
+    "TYPE_SIZE typedef core_inner_t": 16,
+    "TYPE_ID_TARGET struct core_s": kernel.coreS,
+    "TYPE_EXISTS union core_u": 1,
+    "TYPE_SIZE union core_u": 8,
+    "TYPE_ID_TARGET struct core_missing": 0,
+    "TYPE_SIZE struct core_missing": 0,
+  });
+  const local = f.find((x) => x.kind === "TYPE_ID_LOCAL");
+  assert.ok(local && local.targetValue === local.localValue && local.targetValue > 0n);
+});
+
+test("type matches: member-wise matching, enum value sets, typedefs", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "matches", {
+    "TYPE_MATCHES struct core_tm": 1,
+    "TYPE_MATCHES struct core_tm_bad": 0,
+    "TYPE_MATCHES enum core_e": 0,
+    "TYPE_MATCHES typedef core_inner_t": 1,
+  });
+});
+
+test("enum values: renumbered, signed, enum64, and missing enumerators", () => {
+  const f = fixupsFor(casesPath, target.btf);
+  expectValues(f, "enums", {
+    "ENUMVAL_EXISTS enum core_e::CORE_A": 1,
+    "ENUMVAL_EXISTS enum core_e::CORE_GONE": 0,
+    "ENUMVAL_VALUE enum core_e::CORE_B": 20,
+    "ENUMVAL_VALUE enum core_e::CORE_NEG": BigInt.asUintN(64, -7n),
+    "ENUMVAL_VALUE enum core_e64::CORE64_BIG": 0xfedcba9876543210n,
+    "ENUMVAL_VALUE enum core_e64::CORE64_SMALL": 8,
+    "ENUMVAL_VALUE enum core_e::CORE_GONE": "poison",
+  });
+});
+
+test("ambiguous candidates fail with CoreRelocationError; agreeing ones resolve", () => {
+  const amb = ambiguousKernel().build();
+  assert.throws(() => fixupsFor(ambiguousPath, amb.btf), (e: unknown) => {
+    assert.ok(e instanceof CoreRelocationError);
+    assert.equal(e.code, "CORE_RELOCATION");
+    assert.match(e.message, /ambiguous/);
+    assert.match(e.message, /struct core_amb\.f/);
+    assert.match(e.message, /core_amb___one/);
+    return true;
+  });
+  const agree = agreeingKernel().build();
+  const [only] = fixupsFor(ambiguousPath, agree.btf);
+  assert.equal(only?.targetValue, 4n);
+});
+
+test("libbpf relocates the fixture identically against the same synthetic BTF", (t) => {
+  const harness = libbpfHarness();
+  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
+  try {
+    const btfFile = path.join(dir, "synthetic.btf");
+    writeFileSync(btfFile, target.bytes);
+    const theirs = runLibbpf(harness, casesPath, btfFile);
+    assert.equal(theirs.error, undefined);
+    assert.equal(theirs.programs.length, 8);
+    const mine = relocateWithTsbpf(readFileSync(casesPath), target.btf, "synthetic");
+    assert.equal(mine.error, undefined);
+    for (const p of theirs.programs) assert.deepEqual(compareProgram(p, mine), { name: p.name, equal: true });
+
+    // Both refuse the ambiguous target.
+    const ambFile = path.join(dir, "ambiguous.btf");
+    writeFileSync(ambFile, ambiguousKernel().build().bytes);
+    assert.equal(runLibbpf(harness, ambiguousPath, ambFile).programs.length, 0);
+    const agreeFile = path.join(dir, "agree.btf");
+    const agree = agreeingKernel().build();
+    writeFileSync(agreeFile, agree.bytes);
+    const agreed = runLibbpf(harness, ambiguousPath, agreeFile);
+    const mineAgreed = relocateWithTsbpf(readFileSync(ambiguousPath), agree.btf);
+    assert.equal(agreed.programs.length, 1);
+    for (const p of agreed.programs) assert.equal(compareProgram(p, mineAgreed).equal, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
