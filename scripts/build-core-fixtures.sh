@@ -9,3 +9,6 @@ for src in *.bpf.c; do
   "$CLANG" -g -O2 -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$src" -o "${src%.c}.o"
   echo "built ${src%.c}.o"
 done
+# A big-endian build of the cases, for the byte-order-dependent parts (bitfield shifts, patching).
+"$CLANG" -g -O2 -target bpfeb -I"/usr/include/$(uname -m)-linux-gnu" -c core-cases.bpf.c -o core-cases.bpfeb.o
+echo "built core-cases.bpfeb.o"

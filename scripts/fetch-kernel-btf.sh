@@ -4,15 +4,16 @@
 # of /boot/vmlinuz-*, decompresses it and keeps only its .BTF section, as
 # $CACHE/<package>.btf. Kernel blobs stay outside the repository.
 #   usage: scripts/fetch-kernel-btf.sh [package …]
-# Default packages: the newest 6.1 and 6.12 cloud kernels apt knows about.
+# Default packages: the newest 6.1 cloud and PREEMPT_RT kernels and the
+# newest 6.12 cloud kernel apt knows about (run apt-get update first).
 set -eu
 CACHE=${TSBPF_BTF_CACHE:-/var/cache/tsbpf-btf}
 OBJCOPY=${OBJCOPY:-llvm-objcopy-19}
 mkdir -p "$CACHE"
 
-newest() { apt-cache search --names-only "^linux-image-$1.*-cloud-amd64-unsigned\$" | cut -d' ' -f1 | sort -V | tail -n1; }
+newest() { apt-cache search --names-only "^linux-image-$1.*-$2-amd64-unsigned\$" | cut -d' ' -f1 | sort -V | tail -n1; }
 if [ $# -eq 0 ]; then
-  set -- "$(newest '6\.1\.0-[0-9]+')" "$(newest '6\.12\.[0-9]+')"
+  set -- "$(newest '6\.1\.0-[0-9]+' cloud)" "$(newest '6\.1\.0-[0-9]+' rt)" "$(newest '6\.12\.[0-9]+' cloud)"
 fi
 
 work=$(mktemp -d)

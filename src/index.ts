@@ -1,6 +1,15 @@
 // Public API of tsbpf.
 export * from "./sys/index.js";
 export * from "./map.js";
+// Attach-family kernel calls (links, prog attach/query, raw tracepoints, iterators, perf events), low level.
+export * from "./sys/link.js";
+export * from "./sys/link-info.js";
+export * from "./sys/attach.js";
+export * from "./sys/attach-flags.js";
+export { attachError, describeAttachType, attachTypeSince, type AttachContext } from "./sys/attach-errors.js";
+export * from "./sys/raw-tracepoint.js";
+export * from "./sys/iter.js";
+export * from "./sys/perf-event.js";
 export * from "./elf/index.js";
 export * from "./btf/index.js";
 // BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
@@ -20,3 +29,5 @@ export {
 export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
 export { InvalidInstructionError, LabelError } from "./asm/index.js";
+// CO-RE: resolving .BTF.ext relocations against kernel BTF and patching instructions (pure, no syscalls).
+export * from "./core/index.js";

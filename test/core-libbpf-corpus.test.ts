@@ -32,7 +32,7 @@ test("libbpf-tools objects relocate exactly as libbpf does, on every kernel BTF 
   try {
     const objects = tools.map((tool) => ({ tool, file: writeToolObject(tool, dir) })).filter((o) => o.file !== undefined) as { tool: string; file: string }[];
     for (const kernel of kernelBtfCorpus()) {
-      await t.test(kernel.name, () => {
+      await t.test(kernel.name, (st) => {
         const target = loadBtfFile(kernel.path);
         let equal = 0;
         let fixups = 0;
@@ -59,7 +59,7 @@ test("libbpf-tools objects relocate exactly as libbpf does, on every kernel BTF 
             else differences.push(`${tool}/${p.name}: ${c.detail}`);
           }
         }
-        t.diagnostic(`${kernel.name}: ${objects.length - skipped.length} objects, ${equal} programs equal, ` +
+        st.diagnostic(`${kernel.name}: ${objects.length - skipped.length} objects, ${equal} programs equal, ` +
           `${differences.length} differences, ${fixups} relocations (${poisoned} poisoned); not loadable by libbpf here: ${skipped.join(", ") || "none"}`);
         assert.deepEqual(differences, []);
         assert.ok(equal > 100, `only ${equal} programs compared`);

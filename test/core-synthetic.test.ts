@@ -10,13 +10,14 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ElfFile } from "../src/elf/reader.js";
 import { btfFromElf } from "../src/btf/elf.js";
-import { CoreRelocationError, resolveCoreRelocations, type CoreFixup } from "../src/core/index.js";
+import { applyCoreFixups, CoreRelocationError, resolveCoreRelocations, type CoreFixup } from "../src/core/index.js";
 import { compareProgram, libbpfHarness, relocateWithTsbpf, runLibbpf } from "./oracle/core/libbpf-relocs.js";
-import { agreeingKernel, ambiguousKernel, reshapedKernel } from "./oracle/core/synthetic-targets.js";
+import { agreeingKernel, ambiguousKernel, edgeKernel, reshapedKernel } from "./oracle/core/synthetic-targets.js";
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/core");
 const casesPath = path.join(fixtures, "core-cases.bpf.o");
 const ambiguousPath = path.join(fixtures, "core-ambiguous.bpf.o");
+const edgePath = path.join(fixtures, "core-edge.bpf.o");
 
 function localOf(file: string): ReturnType<typeof btfFromElf> {
   return btfFromElf(new ElfFile(readFileSync(file)));
@@ -207,5 +208,66 @@ test("libbpf relocates the fixture identically against the same synthetic BTF", 
     for (const p of agreed.programs) assert.equal(compareProgram(p, mineAgreed).equal, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("edge cases: floats, function pointers, flattened unions, enum64, resized unsigned loads", () => {
+  const f = fixupsFor(edgePath, edgeKernel().build().btf);
+  const get = (section: string, key: string): CoreFixup | undefined =>
+    f.find((x) => x.section === `tracepoint/edge/${section}` && `${x.kind} ${x.localPath}` === key);
+  assert.equal(get("fields", "FIELD_BYTE_OFFSET struct edge.m[1][2]")?.targetValue, 44n);
+  assert.equal(get("fields", "FIELD_BYTE_OFFSET struct edge.items[2].w")?.targetValue, 64n);
+  assert.equal(get("fields", "FIELD_BYTE_OFFSET struct edge.ub")?.targetValue, 112n);
+  const uc = get("loads", "FIELD_BYTE_OFFSET struct edge.uc");
+  assert.deepEqual([uc?.targetValue, uc?.localMemSize, uc?.targetMemSize, uc?.memSizeMismatch], [16n, 1, 2, false]);
+  // A plain int locally, a bitfield in the target: a direct load of it cannot be patched.
+  assert.equal(get("loads", "FIELD_BYTE_OFFSET struct edge.plain")?.memSizeMismatch, true);
+  assert.equal(get("loads", "FIELD_BYTE_SIZE struct edge.flag")?.targetValue, 1n);
+  // libbpf does not treat FLOAT as type-compatible: a typedef of double "does not exist".
+  assert.equal(get("types", "TYPE_EXISTS typedef edge_dbl")?.targetValue, 0n);
+  assert.equal(get("types", "TYPE_EXISTS typedef edge_fn")?.targetValue, 1n);
+  assert.equal(get("types", "TYPE_MATCHES typedef edge_fn")?.targetValue, 0n);
+  assert.equal(get("types", "TYPE_MATCHES struct edge_tm_fwd")?.targetValue, 1n);
+  assert.equal(get("enums", "ENUMVAL_VALUE enum edge_small::EDGE_S2")?.targetValue, 0x2_0000_0000n);
+});
+
+test("libbpf relocates the edge-case fixture identically", (t) => {
+  const harness = libbpfHarness();
+  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
+  try {
+    const edge = edgeKernel().build();
+    const btfFile = path.join(dir, "edge.btf");
+    writeFileSync(btfFile, edge.bytes);
+    const theirs = runLibbpf(harness, edgePath, btfFile);
+    assert.equal(theirs.error, undefined);
+    assert.equal(theirs.programs.length, 4);
+    const mine = relocateWithTsbpf(readFileSync(edgePath), edge.btf, "edge");
+    for (const p of theirs.programs) assert.deepEqual(compareProgram(p, mine), { name: p.name, equal: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("identity relocation reproduces clang's own values, little- and big-endian objects", () => {
+  for (const [file, byteOrder] of [[casesPath, "le"], [path.join(fixtures, "core-cases.bpfeb.o"), "be"]] as const) {
+    const elf = new ElfFile(readFileSync(file));
+    assert.equal(elf.header.littleEndian, byteOrder === "le");
+    const { btf, ext } = btfFromElf(elf);
+    assert.ok(btf && ext);
+    // Relocating against the object's own BTF must leave every instruction as clang wrote it.
+    const fixups = resolveCoreRelocations(btf, ext, { vmlinux: btf, vmlinuxName: "self" }, { byteOrder });
+    assert.ok(fixups.length > 50);
+    let shifts = 0;
+    for (const s of elf.sections) {
+      if ((s.flags & 0x4) === 0) continue;
+      const original = elf.data(s);
+      const code = original.slice();
+      applyCoreFixups(code, fixups.filter((f) => f.section === s.name), { byteOrder });
+      assert.deepEqual(code, original, `${byteOrder} ${s.name}`);
+      shifts += fixups.filter((f) => f.section === s.name && f.kind === "FIELD_LSHIFT_U64").length;
+    }
+    assert.equal(shifts, 3);
+    for (const f of fixups) assert.equal(f.targetValue, f.localValue, f.description);
   }
 });

@@ -73,7 +73,7 @@ test("missing .BTF for BTF-defined maps is an ObjectError naming .maps", () => {
 });
 
 test("fuzzed objects only ever throw ObjectError", () => {
-  const seeds = [fixture("link.bpf.o"), fixture("maps.bpf.o"), fixture("maps.bpf.eb.o")];
+  const seeds = ["link.bpf.o", "maps.bpf.o", "maps.bpf.eb.o", "externs.bpf.o", "local-calls.bpf.o", "legacy.bpf.o"].map(fixture);
   let seed = 12345;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

@@ -37,7 +37,19 @@ const where: Array<[Layout, string, string, Record<string, string>]> = [
   [L.MapInfo, "bpf_map_info", "", {}],
   [L.ProgInfo, "bpf_prog_info", "", {}],
   [L.BtfInfo, "bpf_btf_info", "", {}],
+  [L.LinkInfoDetail, "bpf_link_info", "", linkInfoDetailPaths()],
+  [L.PerfEventAttr, "perf_event_attr", "", { flags: "disabled" }],
 ];
+
+/** LinkInfoDetail names `<member>_<field>`; the uapi path is `<member>.<field>` (iter's inner unions spelled out). */
+function linkInfoDetailPaths(): Record<string, string> {
+  const iter: Record<string, string> = { iter_map_id: "iter.map.map_id", iter_cgroup_id: "iter.cgroup.cgroup_id", iter_order: "iter.cgroup.order", iter_tid: "iter.task.tid", iter_pid: "iter.task.pid" };
+  const members = ["perf_event_uprobe", "perf_event_kprobe", "perf_event_tracepoint", "perf_event_event", "raw_tracepoint", "tracing", "cgroup", "iter", "netns", "xdp", "struct_ops", "netfilter", "kprobe_multi", "uprobe_multi", "perf_event", "tcx", "netkit", "sockmap"];
+  return Object.fromEntries(Object.keys(L.LinkInfoDetail.fields).map((f) => {
+    const m = members.find((p) => f.startsWith(`${p}_`));
+    return [f, iter[f] ?? (m ? `${m.replace(/^perf_event_/, "perf_event.")}.${f.slice(m.length + 1)}` : f)];
+  }));
+}
 
 /** Fields of LinkInfo are positional views of its unions, not uapi names. */
 const positional = new Set(["bpf_link_info"]);

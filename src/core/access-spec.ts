@@ -116,7 +116,7 @@ export function parseAccessSpec(btf: Btf, rootTypeId: number, access: string, ki
  * A readable access path: "struct task_struct.pid", "struct foo[2].arr[1]",
  * "enum pid_type::PIDTYPE_TGID", or just the type for type relocations.
  */
-export function describeSpec(spec: CoreSpec): string {
+export function describeAccessPath(spec: CoreSpec): string {
   const btf = spec.btf;
   const root = btf.typeById(spec.rootTypeId);
   let out = typeLabel(root);

@@ -1,8 +1,8 @@
 // Candidate lookup: the target types a local type may correspond to are
 // those of a CO-RE-compatible kind whose essential name (flavor suffix
 // dropped) equals the local type's essential name. The name index of Btf
-// answers exact names; names that carry a flavor themselves are indexed
-// once per target BTF by scanning its string table for "___".
+// answers exact names; target names that carry a flavor themselves are
+// found by one substring search of the string table per essential name.
 import { Buffer } from "node:buffer";
 import type { Btf } from "../btf/btf.js";
 import type { BtfType } from "../btf/types.js";
@@ -21,31 +21,29 @@ export interface CoreCandidate {
   readonly typeId: number;
 }
 
-const flavoredNames = new WeakMap<Btf, Map<string, string[]>>();
-const SEP = Buffer.from("___");
+const flavoredNames = new WeakMap<Btf, Map<string, readonly string[]>>();
 
-/** Own-string-table names that contain a flavor separator, grouped by essential name. */
-function flavoredNameIndex(btf: Btf): Map<string, string[]> {
-  let index = flavoredNames.get(btf);
-  if (index) return index;
-  index = new Map();
+/**
+ * Names in `btf`'s own string table that are `essential` plus a flavor
+ * suffix ("task_struct___x"): one substring search for "\0<essential>___"
+ * (every string but the first follows a NUL), cached per essential name.
+ */
+function flavoredNamesOf(btf: Btf, essential: string): readonly string[] {
+  let cache = flavoredNames.get(btf);
+  if (!cache) flavoredNames.set(btf, (cache = new Map()));
+  const cached = cache.get(essential);
+  if (cached) return cached;
   const bytes = btf.strings.bytes;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const seen = new Set<number>();
-  for (let p = buf.indexOf(SEP); p >= 0; p = buf.indexOf(SEP, p + 1)) {
-    const start = buf.lastIndexOf(0, p) + 1;
-    if (seen.has(start)) continue;
-    seen.add(start);
-    const end = buf.indexOf(0, p);
-    const name = buf.toString("utf8", start, end < 0 ? buf.length : end);
-    const essential = essentialName(name);
-    if (essential === name) continue;
-    const list = index.get(essential);
-    if (list) list.push(name);
-    else index.set(essential, [name]);
+  const needle = Buffer.from(`\0${essential}___`, "utf8");
+  const found: string[] = [];
+  for (let p = buf.indexOf(needle); p >= 0; p = buf.indexOf(needle, p + 1)) {
+    const end = buf.indexOf(0, p + 1);
+    const name = buf.toString("utf8", p + 1, end < 0 ? buf.length : end);
+    if (essentialName(name) === essential) found.push(name);
   }
-  flavoredNames.set(btf, index);
-  return index;
+  cache.set(essential, found);
+  return found;
 }
 
 /**
@@ -60,7 +58,7 @@ export function findCandidatesIn(target: NamedBtf, local: BtfType, localEssentia
     for (const id of btf.idsByName(name)) if (id >= btf.firstId) ids.add(id);
   };
   addName(localEssential);
-  for (const name of flavoredNameIndex(btf).get(localEssential) ?? []) addName(name);
+  for (const name of flavoredNamesOf(btf, localEssential)) addName(name);
   const out: CoreCandidate[] = [];
   for (const id of [...ids].sort((a, b) => a - b)) {
     const t = btf.typeById(id);

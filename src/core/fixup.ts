@@ -36,3 +36,13 @@ export interface CoreFixup {
   /** Human description: kind, local access path, spec and target, e.g. `FIELD_BYTE_OFFSET struct task_struct.pid (0:67) → vmlinux [123] = 2456`. */
   readonly description: string;
 }
+
+/**
+ * The fixup applied to instruction `insnIndex` of `section`, if any: lets a
+ * loader turn the verifier's "invalid func unknown#195896080" into the
+ * relocation that poisoned the instruction (its `description`).
+ */
+export function fixupAt(fixups: Iterable<CoreFixup>, section: string, insnIndex: number): CoreFixup | undefined {
+  for (const f of fixups) if (f.section === section && f.insnIndex === insnIndex) return f;
+  return undefined;
+}

@@ -1,12 +1,12 @@
 // The CO-RE relocation engine: resolves .BTF.ext CO-RE records against
 // target BTF (libbpf semantics) and patches instructions. Pure, no syscalls.
 export { CoreRelocationError, type CoreRelocationSite } from "./errors.js";
-export type { CoreFixup } from "./fixup.js";
-export { CoreRelocator, resolveCoreRelocations, type CoreTargets } from "./relocator.js";
+export { fixupAt, type CoreFixup } from "./fixup.js";
+export { CoreRelocator, resolveCoreRelocations, type CoreTargets, type CoreRelocateOptions } from "./relocator.js";
 export type { NamedBtf, CoreCandidate } from "./candidates.js";
 export { applyCoreFixups, applyCoreFixupsToInstructions, type ApplyFixupsOptions } from "./patch.js";
 export { POISON_HELPER_ID, isPoisonedSlot } from "./poison.js";
-export { parseAccessSpec, describeSpec, type CoreSpec, type CoreAccessor } from "./access-spec.js";
+export { parseAccessSpec, describeAccessPath, type CoreSpec, type CoreAccessor } from "./access-spec.js";
 export { essentialName, essentialNameLength } from "./names.js";
 export { typesAreCompatible, fieldsAreCompatible } from "./compat.js";
 export { typesMatch } from "./type-match.js";

@@ -6,7 +6,7 @@
 // relocation is ambiguous.
 import type { Btf } from "../btf/btf.js";
 import { CoreReloKind, type BtfExt, type CoreRelo, type CoreReloKindName } from "../btf/ext.js";
-import { describeSpec, parseAccessSpec, type CoreSpec } from "./access-spec.js";
+import { describeAccessPath, parseAccessSpec, type CoreSpec } from "./access-spec.js";
 import { intEncoding } from "./btf-util.js";
 import { findCandidates, type CoreCandidate, type NamedBtf } from "./candidates.js";
 import { CoreRelocationError } from "./errors.js";
@@ -21,8 +21,21 @@ export interface CoreTargets {
   readonly vmlinux: Btf;
   /** Name used for `vmlinux` in descriptions (default "vmlinux"). */
   readonly vmlinuxName?: string;
-  /** Module BTFs (split on vmlinux), searched only when vmlinux has no candidate (Linux 5.11+ exposes them). */
-  readonly modules?: readonly NamedBtf[];
+  /**
+   * Module BTFs (split on vmlinux), searched only when vmlinux has no
+   * candidate (Linux 5.11+ exposes them in /sys/kernel/btf). A function is
+   * called at most once, on the first such miss, so module BTF need not be
+   * read at all when vmlinux satisfies every relocation.
+   */
+  readonly modules?: readonly NamedBtf[] | (() => readonly NamedBtf[]);
+}
+
+/** Options of CoreRelocator and resolveCoreRelocations. */
+export interface CoreRelocateOptions {
+  /** Byte order of the BPF object (default "le"); bitfield left shifts depend on it. */
+  readonly byteOrder?: "le" | "be";
+  /** Sections to relocate (default all); libbpf skips the records of programs it will not load. */
+  readonly include?: (section: string) => boolean;
 }
 
 interface Outcome {
@@ -35,19 +48,29 @@ interface Outcome {
 /** Resolves relocation records one by one, caching candidates per local type (one instance per object). */
 export class CoreRelocator {
   readonly localBtf: Btf;
-  readonly #targets: NamedBtf[];
+  readonly #vmlinux: NamedBtf;
+  #modules: readonly NamedBtf[] | (() => readonly NamedBtf[]);
   readonly #candidates = new Map<number, CoreCandidate[]>();
+  readonly #bigEndian: boolean;
 
-  constructor(localBtf: Btf, targets: CoreTargets) {
+  constructor(localBtf: Btf, targets: CoreTargets, options: CoreRelocateOptions = {}) {
     this.localBtf = localBtf;
-    this.#targets = [{ name: targets.vmlinuxName ?? "vmlinux", btf: targets.vmlinux }, ...(targets.modules ?? [])];
+    this.#bigEndian = options.byteOrder === "be";
+    this.#vmlinux = { name: targets.vmlinuxName ?? "vmlinux", btf: targets.vmlinux };
+    this.#modules = targets.modules ?? [];
+  }
+
+  /** vmlinux first, then the modules (resolving a lazy module list once). */
+  #targets(): readonly NamedBtf[] {
+    if (typeof this.#modules === "function") this.#modules = this.#modules();
+    return [this.#vmlinux, ...this.#modules];
   }
 
   /** Resolves one record of `section`. Throws CoreRelocationError for malformed or ambiguous relocations. */
   resolve(relo: CoreRelo, section: string): CoreFixup {
     const insnIndex = relo.insnOffset / 8;
     const kindLabel = reloKindLabel(relo.kind);
-    const site = { section, insnIndex, description: `${kindLabel} [${relo.typeId}] '${relo.accessString}'`, target: this.#targets[0]?.name };
+    const site = { section, insnIndex, description: `${kindLabel} [${relo.typeId}] '${relo.accessString}'`, target: this.#vmlinux.name };
     if (!Number.isInteger(insnIndex)) throw new CoreRelocationError(`instruction offset ${relo.insnOffset} is not a multiple of 8`, site);
     let local: CoreSpec;
     try {
@@ -56,7 +79,7 @@ export class CoreRelocator {
       if (e instanceof CoreRelocationError) throw new CoreRelocationError(e.message, site, { cause: e });
       throw new CoreRelocationError(e instanceof Error ? e.message : String(e), site, { cause: e });
     }
-    const path = `${describeSpec(local)} (${relo.accessString})`;
+    const path = `${describeAccessPath(local)} (${relo.accessString})`;
     const described = { ...site, description: `${kindLabel} ${path}` };
     try {
       const outcome = this.#compute(relo, local);
@@ -74,12 +97,13 @@ export class CoreRelocator {
       const id: CoreValue = { value: BigInt(local.rootTypeId), memSize: 0, memTypeId: 0, validate: false };
       return { local: id, target: id, targetSpec: undefined, candidate: undefined };
     }
-    const localValue = relocationValue(relo.kind, local, true);
+    const localValue = relocationValue(relo.kind, local, true, this.#bigEndian);
     const localType = this.localBtf.typeById(relo.typeId);
     if (localType.name === "") throw new CoreRelocationError("CO-RE relocations against anonymous types are not supported (libbpf refuses them too)");
     let candidates = this.#candidates.get(relo.typeId);
     if (!candidates) {
-      candidates = findCandidates(this.#targets, localType);
+      const inVmlinux = findCandidates([this.#vmlinux], localType);
+      candidates = inVmlinux.length > 0 ? inVmlinux : findCandidates(this.#targets(), localType);
       this.#candidates.set(relo.typeId, candidates);
     }
     let chosen: Outcome | undefined;
@@ -109,8 +133,13 @@ export class CoreRelocator {
   }
 
   #outcome(kind: number, localValue: CoreValue, targetSpec: CoreSpec | undefined, candidate: CoreCandidate | undefined): Outcome {
-    const target = relocationValue(kind, targetSpec, false);
+    const target = relocationValue(kind, targetSpec, false, this.#bigEndian);
     return { local: localValue, target, targetSpec, candidate };
+  }
+
+  #searched(): string {
+    const modules = typeof this.#modules === "function" ? [] : this.#modules;
+    return modules.length > 0 ? `${this.#vmlinux.name} and ${modules.length} module BTFs` : this.#vmlinux.name;
   }
 
   #label(c: CoreCandidate | undefined): string {
@@ -124,15 +153,15 @@ export class CoreRelocator {
     const targetValue = o.target.value === "poison" ? 0n : o.target.value;
     const memSizeMismatch = !poisoned && o.local.memSize !== o.target.memSize && !this.#resizable(o);
     const targetDesc = o.targetSpec && o.candidate
-      ? `${o.candidate.target.name} [${o.candidate.typeId}] ${describeSpec(o.targetSpec)} (${o.targetSpec.raw.join(":") || "0"})`
-      : relo.kind === CoreReloKind.TYPE_ID_LOCAL ? "local" : `no match in ${this.#targets.map((t) => t.name).join(", ")}`;
+      ? `${o.candidate.target.name} [${o.candidate.typeId}] ${describeAccessPath(o.targetSpec)} (${o.targetSpec.raw.join(":") || "0"})`
+      : relo.kind === CoreReloKind.TYPE_ID_LOCAL ? "local" : `no match in ${this.#searched()}`;
     const result = poisoned ? "poisoned" : `${localValue} → ${targetValue}`;
     return {
       section, insnIndex: relo.insnOffset / 8, kind: (relo.kindName ?? reloKindLabel(relo.kind)) as CoreReloKindName,
       localValue, targetValue, poisoned, validate: o.local.validate,
       localMemSize: o.local.memSize, targetMemSize: poisoned ? 0 : o.target.memSize, memSizeMismatch,
       localTypeId: local.rootTypeId, targetTypeId: o.candidate?.typeId, targetName: o.candidate?.target.name,
-      localPath: describeSpec(local), accessString: relo.accessString, description: `${kindLabel} ${path} → ${targetDesc}: ${result}`,
+      localPath: describeAccessPath(local), accessString: relo.accessString, description: `${kindLabel} ${path} → ${targetDesc}: ${result}`,
     };
   }
 
@@ -148,18 +177,17 @@ export class CoreRelocator {
 
 /**
  * Resolves every CO-RE relocation of an object (its parsed .BTF.ext, or
- * records grouped by section) against the target BTF, in record order.
- * `include` can skip sections whose programs will not be loaded.
+ * records grouped by section) against the target BTF, in record order,
+ * sharing one candidate cache as libbpf does per object.
  */
 export function resolveCoreRelocations(
-  localBtf: Btf, relos: BtfExt | ReadonlyMap<string, readonly CoreRelo[]>, targets: CoreTargets,
-  include: (section: string) => boolean = () => true,
+  localBtf: Btf, relos: BtfExt | ReadonlyMap<string, readonly CoreRelo[]>, targets: CoreTargets, options: CoreRelocateOptions = {},
 ): CoreFixup[] {
   const bySection = relos instanceof Map ? relos : (relos as BtfExt).coreRelos;
-  const relocator = new CoreRelocator(localBtf, targets);
+  const relocator = new CoreRelocator(localBtf, targets, options);
   const out: CoreFixup[] = [];
   for (const [section, records] of bySection) {
-    if (!include(section)) continue;
+    if (options.include && !options.include(section)) continue;
     for (const r of records) out.push(relocator.resolve(r, section));
   }
   return out;

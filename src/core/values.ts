@@ -26,7 +26,7 @@ function plain(value: bigint | number, validate = true): CoreValue {
   return { value: BigInt(value), memSize: 0, memTypeId: 0, validate };
 }
 
-function fieldValue(kind: number, spec: CoreSpec | undefined): CoreValue {
+function fieldValue(kind: number, spec: CoreSpec | undefined, bigEndian: boolean): CoreValue {
   if (kind === CoreReloKind.FIELD_EXISTS) return plain(spec ? 1 : 0);
   if (!spec) return POISON;
   const btf = spec.btf;
@@ -80,8 +80,8 @@ function fieldValue(kind: number, spec: CoreSpec | undefined): CoreValue {
       return plain(signed ? 1 : 0, true);
     }
     case CoreReloKind.FIELD_LSHIFT_U64:
-      // Little-endian layout; big-endian objects would need (8 - size) * 8 + (bitOff - byteOff * 8).
-      return plain(64 - (bitOff + bitSize - byteOff * 8), validate);
+      // Shift the bitfield's top bit to bit 63 of the loaded (zero-extended) value.
+      return plain(bigEndian ? (8 - byteSize) * 8 + (bitOff - byteOff * 8) : 64 - (bitOff + bitSize - byteOff * 8), validate);
     case CoreReloKind.FIELD_RSHIFT_U64:
       return plain(64 - bitSize, true);
     default:
@@ -120,10 +120,13 @@ function enumValue(kind: number, spec: CoreSpec | undefined): CoreValue {
   return plain(typeof v === "bigint" ? BigInt.asUintN(64, v) : BigInt.asUintN(64, BigInt(v | 0)));
 }
 
-/** The value of relocation `kind` for `spec` (the local spec, or the matched target spec / undefined). */
-export function relocationValue(kind: number, spec: CoreSpec | undefined, isLocal: boolean): CoreValue {
+/**
+ * The value of relocation `kind` for `spec` (the local spec, or the matched
+ * target spec / undefined). `bigEndian` is the object's byte order (bitfield shifts depend on it).
+ */
+export function relocationValue(kind: number, spec: CoreSpec | undefined, isLocal: boolean, bigEndian = false): CoreValue {
   switch (reloFamily(kind)) {
-    case "field": return fieldValue(kind, spec);
+    case "field": return fieldValue(kind, spec, bigEndian);
     case "type": return typeValue(kind, spec, isLocal);
     case "enumval": return enumValue(kind, spec);
     default: throw new CoreRelocationError(`unknown relocation kind ${kind}`);

@@ -20,7 +20,7 @@ import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 import { readVariables, type VariableSpec } from "./variables.js";
-import { btfFixups, encodeFixedBtf, type BtfFixups } from "./btf-fixup.js";
+import { btfFixups, patchBtf, type BtfFixups } from "./btf-fixup.js";
 
 /** Options of ObjectSpec.parse. */
 export interface ObjectParseOptions {
@@ -46,7 +46,7 @@ const OBJ_NAME_MAX = 15;
 export interface ObjectSpecParts {
   name: string; byteOrder: ByteOrder; license: string; kernelVersion: number | undefined;
   programs: Map<string, ObjectProgramSpec>; maps: Map<string, ObjectMapSpec>; variables: Map<string, VariableSpec>;
-  externs: Map<string, ExternSpec>; btf: Btf | undefined; btfExt: BtfExt | undefined; btfFixups: BtfFixups;
+  externs: Map<string, ExternSpec>; btf: Btf | undefined; btfExt: BtfExt | undefined; btfFixups: () => BtfFixups;
 }
 
 /** The parsed contents of a BPF object file. */
@@ -91,7 +91,7 @@ export class ObjectSpec {
     this.#btfFixups = init.btfFixups;
   }
 
-  readonly #btfFixups: BtfFixups;
+  readonly #btfFixups: () => BtfFixups;
 
   /**
    * The object's BTF as BPF_BTF_LOAD accepts it: DATASEC sizes and variable
@@ -101,7 +101,7 @@ export class ObjectSpec {
    * Kernel-specific sanitising (dropping kinds an old kernel lacks) is the loader's job.
    */
   btfForKernel(): Uint8Array | undefined {
-    return this.btf ? encodeFixedBtf(this.btf, this.#btfFixups) : undefined;
+    return this.btf ? patchBtf(this.btf, this.#btfFixups()) : undefined;
   }
 
   /**
@@ -208,7 +208,8 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   return new ObjectSpec({
     name, byteOrder: obj.byteOrder, license, kernelVersion, programs, maps, variables,
     externs: new Map(externs.map((e) => [e.name, e])), btf, btfExt: ext,
-    btfFixups: asObjectError("cannot fix up BTF", () => btfFixups(obj, btf, externs), { section: ".BTF" }),
+    // Computed on demand: only loading needs it.
+    btfFixups: () => asObjectError("cannot fix up BTF", () => btfFixups(obj, btf, externs), { section: ".BTF" }),
   });
 }
 

@@ -2,7 +2,7 @@
 // Offsets follow include/uapi/linux/bpf.h; test/sys-layouts.test.ts checks
 // them against the installed uapi header with a C compiler (offsetof), and
 // the newest fields against the running kernel's BTF.
-import { defineLayout, name16, u32, u64 } from "./attr.js";
+import { defineLayout, name16, u16, u32, u64 } from "./attr.js";
 
 /** bpf(2) commands (enum bpf_cmd). */
 export const enum Cmd {
@@ -184,4 +184,51 @@ export const LinkInfo = defineLayout("bpf_link_info", 96, {
   type: u32(0), id: u32(4), prog_id: u32(8),
   u0: u32(16), u1: u32(20), u2: u32(24), u3: u32(28), u4: u32(32), u5: u32(36),
   u64_16: u64(16), u64_24: u64(24), u64_32: u64(32), u64_40: u64(40),
+});
+
+/**
+ * struct bpf_link_info with the per-link-type union members named
+ * (`<union member>_<field>`); the head is the same as {@link LinkInfo}.
+ */
+export const LinkInfoDetail = defineLayout("bpf_link_info_detail", 96, {
+  type: u32(0), id: u32(4), prog_id: u32(8),
+  raw_tracepoint_tp_name: u64(16), raw_tracepoint_tp_name_len: u32(24), raw_tracepoint_cookie: u64(32),
+  tracing_attach_type: u32(16), tracing_target_obj_id: u32(20), tracing_target_btf_id: u32(24), tracing_cookie: u64(32),
+  cgroup_cgroup_id: u64(16), cgroup_attach_type: u32(24),
+  iter_target_name: u64(16), iter_target_name_len: u32(24), iter_map_id: u32(28),
+  iter_cgroup_id: u64(32), iter_order: u32(40), iter_tid: u32(32), iter_pid: u32(36),
+  netns_netns_ino: u32(16), netns_attach_type: u32(20),
+  xdp_ifindex: u32(16),
+  struct_ops_map_id: u32(16),
+  netfilter_pf: u32(16), netfilter_hooknum: u32(20), netfilter_priority: u32(24), netfilter_flags: u32(28),
+  kprobe_multi_addrs: u64(16), kprobe_multi_count: u32(24), kprobe_multi_flags: u32(28), kprobe_multi_missed: u64(32),
+  kprobe_multi_cookies: u64(40),
+  uprobe_multi_path: u64(16), uprobe_multi_offsets: u64(24), uprobe_multi_ref_ctr_offsets: u64(32),
+  uprobe_multi_cookies: u64(40), uprobe_multi_path_size: u32(48), uprobe_multi_count: u32(52),
+  uprobe_multi_flags: u32(56), uprobe_multi_pid: u32(60),
+  perf_event_type: u32(16),
+  perf_event_uprobe_file_name: u64(24), perf_event_uprobe_name_len: u32(32), perf_event_uprobe_offset: u32(36),
+  perf_event_uprobe_cookie: u64(40),
+  perf_event_kprobe_func_name: u64(24), perf_event_kprobe_name_len: u32(32), perf_event_kprobe_offset: u32(36),
+  perf_event_kprobe_addr: u64(40), perf_event_kprobe_missed: u64(48), perf_event_kprobe_cookie: u64(56),
+  perf_event_tracepoint_tp_name: u64(24), perf_event_tracepoint_name_len: u32(32), perf_event_tracepoint_cookie: u64(40),
+  perf_event_event_config: u64(24), perf_event_event_type: u32(32), perf_event_event_cookie: u64(40),
+  tcx_ifindex: u32(16), tcx_attach_type: u32(20),
+  netkit_ifindex: u32(16), netkit_attach_type: u32(20),
+  sockmap_map_id: u32(16), sockmap_attach_type: u32(20),
+});
+
+/**
+ * struct perf_event_attr (PERF_ATTR_SIZE_VER8, Linux 6.3). Older kernels
+ * accept the larger size as long as the fields they do not know are zero.
+ * `flags` is the 64-bit word holding the bitfields (disabled, inherit …).
+ */
+export const PerfEventAttr = defineLayout("perf_event_attr", 136, {
+  type: u32(0), size: u32(4), config: u64(8), sample_period: u64(16), sample_freq: u64(16), sample_type: u64(24),
+  read_format: u64(32), flags: u64(40), wakeup_events: u32(48), wakeup_watermark: u32(48), bp_type: u32(52),
+  config1: u64(56), kprobe_func: u64(56), uprobe_path: u64(56), bp_addr: u64(56),
+  config2: u64(64), probe_offset: u64(64), kprobe_addr: u64(64), bp_len: u64(64),
+  branch_sample_type: u64(72), sample_regs_user: u64(80), sample_stack_user: u32(88), clockid: u32(92),
+  sample_regs_intr: u64(96), aux_watermark: u32(104), sample_max_stack: u16(108), aux_sample_size: u32(112),
+  aux_action: u32(116), sig_data: u64(120), config3: u64(128),
 });

@@ -3,7 +3,8 @@
 // applyCoreFixups, instruction by instruction, masking only what libbpf
 // fills in from kernel objects (map/BTF ids in ld_imm64, call targets).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ElfFile } from "../../../src/elf/reader.js";
@@ -41,8 +42,9 @@ export function libbpfHarness(): string | undefined {
   if (harness !== null) return harness;
   harness = undefined;
   if (!existsSync("/usr/include/bpf/libbpf.h") || !existsSync(SOURCE)) return harness;
-  const dir = path.join("/tmp", `tsbpf-core-oracle-${process.pid}`);
+  const dir = path.join(tmpdir(), `tsbpf-core-oracle-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const out = path.join(dir, "relocs");
   try {
     execFileSync("cc", ["-O1", "-o", out, SOURCE, "-lbpf", "-ldl", "-Wl,--export-dynamic"], { stdio: "pipe" });
@@ -89,7 +91,7 @@ export function relocateWithTsbpf(bytes: Uint8Array, target: Btf, targetName = "
   let fixups: CoreFixup[];
   const include = (name: string): boolean => !sections || sections.has(name) || name === ".text";
   try {
-    fixups = resolveCoreRelocations(btf, ext, { vmlinux: target, vmlinuxName: targetName }, include);
+    fixups = resolveCoreRelocations(btf, ext, { vmlinux: target, vmlinuxName: targetName }, { include });
     for (const [name, bytes] of code) applyCoreFixups(bytes, fixups.filter((f) => f.section === name));
   } catch (e) {
     return { sections: code, functions, fixups: [], error: e as Error };

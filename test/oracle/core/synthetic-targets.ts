@@ -60,3 +60,44 @@ export function agreeingKernel(): TargetBtfBuilder {
   b.struct("core_amb___two", 8, [["h", int, 0], ["f", int, 32]]);
   return b;
 }
+
+/** Target for core-edge.bpf.c: floats, function pointers, flattened unions, enum64, resized unsigned fields. */
+export function edgeKernel(): TargetBtfBuilder {
+  const b = new TargetBtfBuilder();
+  const int = b.int("int", 4, true);
+  const long = b.int("long", 8, true);
+  const ulong = b.int("unsigned long", 8, false);
+  const ushort = b.int("unsigned short", 2, false);
+  const uchar = b.int("unsigned char", 1, false);
+  const uint = b.int("unsigned int", 4, false);
+  const double = b.add({ kind: "FLOAT", name: "double", kindFlag: false, size: 8 });
+  b.typedef("edge_dbl", double);
+  const proto = b.add({ kind: "FUNC_PROTO", name: "", kindFlag: false, returnType: int, params: [{ name: "", type: int }, { name: "", type: ulong }] });
+  const fn = b.typedef("edge_fn", b.ptr(proto));
+  const fwdTarget = b.struct("edge_fwd_target", 4, [["z", int, 0]]);
+  const small = b.enum64("edge_small", [["EDGE_S3", 3n], ["EDGE_S2", 0x2_0000_0000n], ["EDGE_S1", 1n]]);
+  b.enum("edge_wide", [["EDGE_W2", 200], ["EDGE_W1", 100]]);
+  const item = b.struct("edge_item", 8, [["w", int, 0], ["v", int, 32]]);
+  const row = b.array(int, 3, int);
+  const matrix = b.array(row, 2, int);
+  const items = b.array(item, 4, int);
+  const fwdPtr = b.ptr(fwdTarget);
+  b.struct("edge", 120, [
+    ["cv", int, 0],
+    ["f", double, 64],
+    ["uc", ushort, 128],
+    ["us", uint, 160],
+    ["m", matrix, 192],
+    ["items", items, 384],
+    ["fn", fn, 640],
+    ["es", small, 704],
+    ["opaque", fwdPtr, 768],
+    ["ua", int, 832],
+    ["ub", long, 896],
+    ["plain", int, 960, 7],
+    ["flag", uchar, 968],
+  ]);
+  b.struct("edge_tm_fwd", 8, [["p", fwdPtr, 0]]);
+  b.struct("edge_tm_fn", 8, [["fn", fn, 0]]);
+  return b;
+}

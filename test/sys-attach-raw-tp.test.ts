@@ -1,0 +1,59 @@
+// BPF_RAW_TRACEPOINT_OPEN on the real kernel: a raw_tp program on sys_enter
+// counts syscalls while its link is open and stops when the link closes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { rawTracepointOpen } from "../src/sys/raw-tracepoint.js";
+import { linkInfo, LinkType } from "../src/sys/link-info.js";
+import { linkIds, linkFdById } from "../src/sys/link.js";
+import { NotFoundError, InvalidArgumentError, ClosedError, FD } from "../src/index.js";
+import { counterMap, countingProgram, load, readCounter, ProgramType } from "./sys-attach-helpers.js";
+
+function syscalls(n: number): void {
+  for (let i = 0; i < n; i++) readFileSync("/proc/self/stat");
+}
+
+test("raw_tp on sys_enter counts while the link is open", () => {
+  using map = counterMap();
+  using prog = load(ProgramType.RawTracepoint, countingProgram(map), "tsbpf_rawtp");
+  const link = rawTracepointOpen(prog.fd, "sys_enter");
+  try {
+    syscalls(50);
+    const running = readCounter(map);
+    assert.ok(running >= 50n, `count ${running} after 50 syscalls`);
+
+    const info = linkInfo(link);
+    assert.equal(info.type, LinkType.RAW_TRACEPOINT);
+    assert.equal(info.typeName, "raw_tracepoint");
+    assert.equal(info.progId, prog.id);
+    assert.equal(info.rawTracepoint?.name, "sys_enter");
+    assert.ok(linkIds().includes(info.id), "the link id is listed");
+    using again = linkFdById(info.id);
+    assert.equal(linkInfo(again).progId, prog.id);
+  } finally {
+    link.close();
+  }
+  // Closing the last fd of the link detaches the program at once.
+  const stopped = readCounter(map);
+  syscalls(50);
+  assert.equal(readCounter(map), stopped, "no counting after the link is closed");
+});
+
+test("raw_tp errors: unknown tracepoint, closed fd, wrong program type", () => {
+  using map = counterMap();
+  using prog = load(ProgramType.RawTracepoint, countingProgram(map), "tsbpf_rawtp");
+  assert.throws(() => rawTracepointOpen(prog.fd, "no_such_tracepoint_tsbpf"), (e: unknown) => {
+    assert.ok(e instanceof NotFoundError);
+    assert.match(e.message, /no raw tracepoint named 'no_such_tracepoint_tsbpf'/);
+    return true;
+  });
+  const closed = new FD(prog.fd.dup().release(), "prog fd");
+  closed.close();
+  assert.throws(() => rawTracepointOpen(closed, "sys_enter"), ClosedError);
+  using xdp = load(ProgramType.XDP, countingProgram(map, { retval: 2 }), "tsbpf_xdp");
+  assert.throws(() => rawTracepointOpen(xdp.fd, "sys_enter"), (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentError, String(e));
+    assert.match(e.message, /expected_attach_type/);
+    return true;
+  });
+});
