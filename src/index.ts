@@ -15,7 +15,8 @@ export * from "./btf/index.js";
 // BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
 export { dumpC, dumpCText, type DumpCOptions } from "./btf/dump-c.js";
 export { dumpRaw, type DumpRawOptions } from "./btf/dump-raw.js";
-export { formatValueJson, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
+export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
+export { JsonWriter } from "./btf/json-writer.js";
 export * from "./program.js";
 // Object files: programs, maps, variables and externs of a BPF ELF object, as editable specs.
 export * from "./object/index.js";

@@ -157,7 +157,7 @@ test("big-endian objects decode to the same instructions and values", () => {
   }
 });
 
-test("subprograms outside .text link into programs the kernel verifies (with func_info)", (t) => {
+test("subprograms outside .text link into programs the kernel verifies (with func_info and line_info)", (t) => {
   for (const file of ["local-calls.bpf.o", "local-calls.bpf.eb.o"]) {
     const spec = ObjectSpec.parse(fixture(file), { name: "local" });
     const prog = spec.program("exec_prog");
@@ -187,7 +187,20 @@ test("subprograms outside .text link into programs the kernel verifies (with fun
         fv.setUint32(i * 8, fi.slot, true);
         fv.setUint32(i * 8 + 4, fi.typeId, true);
       });
-      loaded = Program.load({ ...prog.toProgramSpec(), btfFd, funcInfo, funcInfoRecordSize: 8 });
+      // btfForKernel keeps string offsets, so line_info can point into the object's own strings.
+      const strOff = (text: string): number => (text === "" ? 0 : spec.btf!.strings.offsetsOf(text)[0]!);
+      const lineInfo = new Uint8Array(prog.lineInfos.length * 16);
+      const lv = new DataView(lineInfo.buffer);
+      prog.lineInfos.forEach((li, i) => {
+        lv.setUint32(i * 16, li.slot, true);
+        lv.setUint32(i * 16 + 4, strOff(li.fileName), true);
+        lv.setUint32(i * 16 + 8, strOff(li.lineText), true);
+        lv.setUint32(i * 16 + 12, (li.line << 10) | li.column, true);
+      });
+      loaded = Program.load({ ...prog.toProgramSpec(), btfFd, funcInfo, funcInfoRecordSize: 8, lineInfo, lineInfoRecordSize: 16 });
+      const info = loaded.info();
+      assert.equal(info.funcInfo.length, prog.funcInfos.length, "the kernel kept one func_info per function");
+      assert.ok(info.lineInfo.length > 0, "the kernel kept line info");
       assert.ok(loaded.id > 0);
     } finally {
       loaded?.close();
