@@ -132,3 +132,15 @@ test("tracepoint via a perf_event link with a bpf cookie; link info; close detac
     for (const ev of events) ev.close();
   }
 });
+
+test("kprobe via the kprobe PMU", (t) => {
+  let type: number;
+  try {
+    type = pmuType("kprobe");
+  } catch (e) {
+    if (e instanceof NotSupportedError) return t.skip(`kprobes are not built into this kernel (CONFIG_KPROBES is off): ${e.message}`);
+    throw e;
+  }
+  using ev = perfEventOpen({ type, kprobeFunc: "do_sys_openat2", probeOffset: 0, cpu: 0 });
+  assert.ok(perfEventId(ev) > 0n);
+});

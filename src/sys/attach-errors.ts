@@ -73,7 +73,10 @@ export function attachError(errno: number, ctx: AttachContext): BpfError {
       return new InvalidArgumentError(
         `${head}: EINVAL: the kernel rejected the attach — the program's type and the expected_attach_type it was ` +
           `loaded with must match the attach type, the target must be of the kind this attach type expects, and ` +
-          `unused flags/options must be zero`,
+          `unused flags/options must be zero` +
+          (ctx.target?.startsWith("ifindex")
+            ? ` (for XDP this is also the answer when no device has that ifindex in the caller's network namespace)`
+            : ""),
         undefined,
         d,
       );

@@ -14,7 +14,9 @@ import { AttachFlags, QueryFlags } from "./attach-flags.js";
 /** Options of {@link progAttach}. */
 export interface ProgAttachOptions {
   /** cgroup, sockmap, netns … fd (the target kind follows from the attach type). */
-  targetFd: FD;
+  targetFd?: FD;
+  /** Network device for tcx/netkit attach types (shares the attr slot with targetFd). */
+  targetIfindex?: number;
   progFd: FD;
   /** enum bpf_attach_type. */
   attachType: number;
@@ -32,7 +34,8 @@ export interface ProgAttachOptions {
 
 /** Options of {@link progDetach}; `progFd` picks one program of a multi-attachment. */
 export interface ProgDetachOptions {
-  targetFd: FD;
+  targetFd?: FD;
+  targetIfindex?: number;
   attachType: number;
   progFd?: FD;
   flags?: number;
@@ -42,6 +45,18 @@ export interface ProgDetachOptions {
 }
 
 const attachAttr = new Attr(ProgAttachAttr);
+
+/** target_fd and target_ifindex share one attr slot: exactly one must be given. */
+function targetOf(o: { targetFd?: FD; targetIfindex?: number }): number {
+  if ((o.targetFd === undefined) === (o.targetIfindex === undefined)) {
+    throw new InvalidArgumentError("give exactly one of targetFd and targetIfindex", "targetFd");
+  }
+  return o.targetFd ? o.targetFd.raw : o.targetIfindex!;
+}
+
+function describeTarget(o: { targetFd?: FD; targetIfindex?: number }): string {
+  return o.targetFd ? `${o.targetFd}` : `ifindex ${o.targetIfindex}`;
+}
 const queryAttr = new Attr(ProgQueryAttr);
 
 function fill(o: ProgDetachOptions & { replaceProgFd?: FD }, extraFlags = 0): Attr<keyof typeof ProgAttachAttr.fields> {
@@ -50,7 +65,7 @@ function fill(o: ProgDetachOptions & { replaceProgFd?: FD }, extraFlags = 0): At
   }
   let flags = (o.flags ?? 0) | extraFlags;
   const attr = attachAttr.zero();
-  attr.set("target_fd", o.targetFd.raw).set("attach_type", o.attachType);
+  attr.set("target_fd", targetOf(o)).set("attach_type", o.attachType);
   if (o.progFd) attr.set("attach_bpf_fd", o.progFd.raw);
   if (o.replaceProgFd) {
     flags |= AttachFlags.REPLACE;
@@ -73,7 +88,7 @@ export function progAttach(options: ProgAttachOptions): void {
   const attr = fill(options);
   const r = bpfRaw(Cmd.PROG_ATTACH, attr.address, attr.size);
   if (r < 0) {
-    throw attachError(-r, { operation: "BPF_PROG_ATTACH", attachType: options.attachType, target: `${options.targetFd}`, attr });
+    throw attachError(-r, { operation: "BPF_PROG_ATTACH", attachType: options.attachType, target: describeTarget(options), attr });
   }
 }
 
@@ -82,13 +97,15 @@ export function progDetach(options: ProgDetachOptions): void {
   const attr = fill(options);
   const r = bpfRaw(Cmd.PROG_DETACH, attr.address, attr.size);
   if (r < 0) {
-    throw attachError(-r, { operation: "BPF_PROG_DETACH", attachType: options.attachType, target: `${options.targetFd}`, attr });
+    throw attachError(-r, { operation: "BPF_PROG_DETACH", attachType: options.attachType, target: describeTarget(options), attr });
   }
 }
 
 /** Options of {@link progQuery}. */
 export interface ProgQueryOptions {
-  targetFd: FD;
+  targetFd?: FD;
+  /** Network device for tcx/netkit (Linux 6.6). */
+  targetIfindex?: number;
   attachType: number;
   /** {@link QueryFlags} bits (EFFECTIVE: include programs inherited from parent cgroups). */
   queryFlags?: number;
@@ -119,10 +136,11 @@ export function progQuery(options: ProgQueryOptions): ProgQueryResult {
   const queryFlags = options.queryFlags ?? 0;
   const effective = (queryFlags & QueryFlags.EFFECTIVE) !== 0;
   const fail = (errno: number): never => {
-    throw attachError(errno, { operation: "BPF_PROG_QUERY", attachType: options.attachType, target: `${options.targetFd}` });
+    throw attachError(errno, { operation: "BPF_PROG_QUERY", attachType: options.attachType, target: describeTarget(options) });
   };
   const attr = queryAttr.zero();
-  attr.set("target_fd", options.targetFd.raw).set("attach_type", options.attachType).set("query_flags", queryFlags);
+  const target = targetOf(options);
+  attr.set("target_fd", target).set("attach_type", options.attachType).set("query_flags", queryFlags);
   let r = bpfRaw(Cmd.PROG_QUERY, attr.address, attr.size);
   if (r < 0) fail(-r);
   for (let attempt = 0; ; attempt++) {
@@ -131,7 +149,7 @@ export function progQuery(options: ProgQueryOptions): ProgQueryResult {
     const progFlags = stableBytes(count * 4);
     const linkIds = stableBytes(count * 4);
     const linkFlags = stableBytes(count * 4);
-    attr.zero().set("target_fd", options.targetFd.raw).set("attach_type", options.attachType)
+    attr.zero().set("target_fd", target).set("attach_type", options.attachType)
       .set("query_flags", queryFlags).set("prog_cnt", count).setPointer("prog_ids", count ? progIds : null);
     // The kernel rejects per-program flags for effective cgroup queries.
     if (count && !effective) attr.setPointer("prog_attach_flags", progFlags);

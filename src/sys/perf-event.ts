@@ -6,7 +6,7 @@ import { PerfEventAttr } from "./layouts.js";
 import { rawSyscall, ioctlRaw, SYS } from "./syscall.js";
 import { FD } from "./fd.js";
 import * as E from "./errno.js";
-import { BpfError, errorFromErrno, NotFoundError, NotSupportedError, PermissionError } from "./errors.js";
+import { BpfError, errorFromErrno, InvalidArgumentError, NotFoundError, NotSupportedError, PermissionError } from "./errors.js";
 import { attachError } from "./attach-errors.js";
 
 /** Fixed perf event types (enum perf_type_id); kprobe/uprobe types are dynamic, see {@link pmuType}. */
@@ -171,6 +171,14 @@ function perfOpenError(errno: number, o: PerfEventOpenOptions): BpfError {
     case E.ENODEV:
     case E.EOPNOTSUPP:
       return new NotSupportedError(`perf_event_open (${what}): this event on this machine`, undefined, d);
+    case E.EINVAL:
+      return new InvalidArgumentError(
+        `perf_event_open (${what}): EINVAL: the kernel rejected the attr` +
+          (o.type === PerfType.TRACEPOINT ? "; for tracepoints this means no tracepoint has this id (look it up with tracepointId)" : "") +
+          "; check pid/cpu (pid -1 needs a cpu), the sample settings and that unknown fields are zero",
+        undefined,
+        d,
+      );
     default:
       return errorFromErrno(errno, "perf_event_open", what, attr);
   }
@@ -262,9 +270,9 @@ export function pmuType(name: string): number {
   const text = name.includes("/") ? undefined : readText(`${PMU_DIR}/${name}/type`);
   const n = text === undefined ? NaN : Number(text);
   if (!Number.isInteger(n)) {
-    const hint = name === "kprobe" ? " (the kernel is built without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS)"
-      : name === "uprobe" ? " (the kernel is built without CONFIG_UPROBE_EVENTS)" : "";
-    throw new NotSupportedError(`the '${name}' perf PMU${hint}; ${PMU_DIR}/${name}/type is missing`);
+    const hint = name === "kprobe" ? "; the kernel is built without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS"
+      : name === "uprobe" ? "; the kernel is built without CONFIG_UPROBE_EVENTS" : "";
+    throw new NotSupportedError(`the '${name}' perf PMU (${PMU_DIR}/${name}/type is missing${hint})`);
   }
   return n;
 }
