@@ -1,0 +1,15 @@
+#!/bin/sh
+# Rebuilds the committed collection-loader fixtures (test/fixtures/collection)
+# from their C sources with the pinned compiler (Debian clang-19) and
+# libbpf-dev's headers. Run from the repository root.
+set -eu
+CLANG=${CLANG:-clang-19}
+dir=test/fixtures/collection
+inc=/usr/include/"$(uname -m)"-linux-gnu
+cd "$dir"
+map=-fdebug-prefix-map="$(pwd)"=.
+for src in *.bpf.c; do
+	base="${src%.c}"
+	"$CLANG" -g -O2 "$map" -target bpf -I"$inc" -c "$src" -o "$base.o"
+	echo "built $dir/$base.o"
+done

@@ -1,0 +1,269 @@
+// Collection: the live kernel objects of one ObjectSpec — its maps, its
+// programs and its global variables — created by Collection.load, which does
+// every kernel-dependent step: BTF sanitised and loaded once, kconfig and
+// ksym externs filled, maps created (or reused from pins), global data
+// written and `.rodata` frozen, CO-RE applied, programs loaded.
+import { Btf } from "./btf/btf.js";
+import { kernelBtf, loadBtfFile } from "./btf/discovery.js";
+import { loadBtf } from "./btf/kernel.js";
+import { BtfLoadError } from "./btf/errors.js";
+import type { CoreRelocator } from "./core/relocator.js";
+import type { CoreFixup } from "./core/fixup.js";
+import { Map as BpfMap } from "./map.js";
+import type { MapMemory } from "./map/mmap.js";
+import { MapType } from "./map/types.js";
+import type { ObjectSpec } from "./object/object-spec.js";
+import type { ObjectProgramSpec } from "./object/program-spec.js";
+import { Program } from "./program/program.js";
+import type { FD } from "./sys/fd.js";
+import { InvalidArgumentError, NotFoundError } from "./sys/errors.js";
+import { unpinSync } from "./map/pin.js";
+import { sanitizeBtf } from "./collection/btf-sanitize.js";
+import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
+import { resolveKsyms } from "./collection/ksyms.js";
+import { createMap, initMapInMapSlots } from "./collection/maps.js";
+import { initDataMap, isDataMap, mapDataMemory } from "./collection/data-sections.js";
+import { createRelocator, relocateCore } from "./collection/core.js";
+import { relocateProgram } from "./collection/relocate.js";
+import { attachBtfId, littleEndianCode, loadSpecFor, StringOffsets } from "./collection/programs.js";
+import { explainVerifierError } from "./collection/verifier-explain.js";
+import { Variable } from "./collection/variables.js";
+
+/** Options of Collection.load. */
+export interface CollectionLoadOptions {
+  /**
+   * CO-RE target: a Btf or the path of a BTF file (raw BTF or an ELF with
+   * .BTF) to relocate against instead of the running kernel's BTF.
+   */
+  btf?: Btf | string;
+  /** Directory for LIBBPF_PIN_BY_NAME maps (default /sys/fs/bpf, as libbpf). */
+  pinPath?: string;
+  /** Existing maps to use instead of creating them, by map name (borrowed: not closed by the collection). */
+  mapReplacements?: ReadonlyMap<string, BpfMap> | Readonly<Record<string, BpfMap>>;
+  /** Names of the programs to load (default: every program with autoload set). */
+  programs?: readonly string[];
+  /** Verifier log level for every program (Program.verifierLog keeps the log). */
+  logLevel?: number;
+  /** @internal Tests: kconfig values instead of the running kernel's. */
+  kconfig?: KconfigSources;
+}
+
+/** The loaded maps, programs and variables of an object. Closing it closes everything it created. */
+export class Collection implements Disposable {
+  /** Maps by their ObjectSpec key (C name; section name such as ".rodata" for global data). */
+  readonly maps: ReadonlyMap<string, BpfMap>;
+  /** Loaded programs by C function name. */
+  readonly programs: ReadonlyMap<string, Program>;
+  /** Global variables of the data sections, backed by the maps' memory. */
+  readonly variables: ReadonlyMap<string, Variable>;
+  /** The CO-RE fixups applied, by program name (for diagnostics). */
+  readonly coreFixups: ReadonlyMap<string, readonly CoreFixup[]>;
+  /** What the loader worked around (e.g. BTF the kernel refused, so programs load without it). */
+  readonly warnings: readonly string[];
+  readonly #owned: { close(): void }[];
+  #closed = false;
+
+  /** @internal Use Collection.load. */
+  constructor(parts: {
+    maps: Map<string, BpfMap>; programs: Map<string, Program>; variables: Map<string, Variable>;
+    fixups: Map<string, CoreFixup[]>; warnings: string[]; owned: { close(): void }[];
+  }) {
+    this.maps = parts.maps;
+    this.programs = parts.programs;
+    this.variables = parts.variables;
+    this.coreFixups = parts.fixups;
+    this.warnings = parts.warnings;
+    this.#owned = parts.owned;
+  }
+
+  /**
+   * Loads `spec` into the kernel (BTF-enabled kernels, Linux 5.2+ for frozen
+   * `.rodata`, 5.5+ for mmapped variables). On failure everything created so
+   * far is closed (and pins it created are removed) before the error is thrown:
+   * VerifierError (CoreVerifierError when a CO-RE relocation failed),
+   * CoreRelocationError, NotFoundError for missing externs, IncompatibleError
+   * for pinned maps that do not match.
+   */
+  static load(spec: ObjectSpec, options: CollectionLoadOptions = {}): Collection {
+    const owned: { close(): void }[] = [];
+    const createdPins: string[] = [];
+    try {
+      return loadInto(spec, options, owned, createdPins);
+    } catch (e) {
+      for (const r of owned.reverse()) r.close();
+      for (const p of createdPins) {
+        try {
+          unpinSync(p);
+        } catch {
+          // Best effort: the pin may already be gone.
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The map named `name`; NotFoundError when the collection has none. */
+  map(name: string): BpfMap {
+    const m = this.maps.get(name);
+    if (!m) throw new NotFoundError(`the collection has no map '${name}'`);
+    return m;
+  }
+
+  /** The program named `name`; NotFoundError when it was not loaded. */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p) throw new NotFoundError(`the collection has no loaded program '${name}'`);
+    return p;
+  }
+
+  /** The global variable named `name`; NotFoundError when there is none. */
+  variable(name: string): Variable {
+    const v = this.variables.get(name);
+    if (!v) throw new NotFoundError(`the collection has no global variable '${name}'`);
+    return v;
+  }
+
+  /** Closes every program, map (and mapping) and the BTF the collection created. Pinned objects live on. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const r of [...this.#owned].reverse()) r.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function targetBtf(option: Btf | string | undefined): { btf: () => Btf; name: string; modules: boolean } {
+  if (option instanceof Btf) return { btf: () => option, name: "the given BTF", modules: false };
+  if (typeof option === "string") {
+    let cached: Btf | undefined;
+    return { btf: () => (cached ??= loadBtfFile(option)), name: option, modules: false };
+  }
+  return { btf: kernelBtf, name: "vmlinux", modules: true };
+}
+
+function replacementMap(r: CollectionLoadOptions["mapReplacements"]): ReadonlyMap<string, BpfMap> {
+  if (!r) return new Map();
+  return r instanceof Map ? r : new Map(Object.entries(r));
+}
+
+function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { close(): void }[], createdPins: string[]): Collection {
+  const warnings: string[] = [];
+  const target = targetBtf(options.btf);
+  const selected = selectPrograms(spec, options.programs);
+
+  // 1. Program BTF: fixed up from the ELF, sanitised for this kernel, loaded once.
+  let btfFd: FD | undefined;
+  const raw = spec.btfForKernel();
+  if (raw) {
+    try {
+      btfFd = loadBtf(sanitizeBtf(raw));
+      owned.push(btfFd);
+    } catch (e) {
+      if (!(e instanceof BtfLoadError)) throw e;
+      // libbpf carries on without BTF; so do we, but say so.
+      warnings.push(`the kernel refused the object's BTF (${e.message}); maps and programs are loaded without it`);
+    }
+  }
+
+  // 2. Externs.
+  const externs = spec.externs;
+  const kconfigSources = options.kconfig ?? runningKernelKconfig(kernelBtf);
+  const ksyms = resolveKsyms(externs.values(), kernelBtf);
+
+  // 3. Maps, global data written and frozen as each is created (as libbpf).
+  const maps = new Map<string, BpfMap>();
+  const memories = new Map<string, MapMemory>();
+  const replacements = replacementMap(options.mapReplacements);
+  for (const [key, m] of spec.maps) {
+    const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements });
+    if (created.owned) owned.push(created.map);
+    if (!created.reused && created.map.pinnedPath) createdPins.push(created.map.pinnedPath);
+    maps.set(key, created.map);
+    if (isDataMap(m) && !created.reused) {
+      const value = (m.initialValue ?? new Uint8Array(m.valueSize)).slice();
+      if (m.kind === "kconfig") {
+        if (!spec.btf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
+        fillKconfig(spec.btf, externs.values(), value, spec.byteOrder === "le", kconfigSources);
+      }
+      initDataMap(m, created.map, value);
+    }
+  }
+  for (const [key, m] of spec.maps) initMapInMapSlots(key, m, maps.get(key)!, (name) => maps.get(name));
+
+  // 4. Programs: CO-RE, data relocation, load.
+  let relocator: CoreRelocator | undefined;
+  const strings = spec.btf && btfFd ? new StringOffsets(spec.btf) : undefined;
+  const externIndex = new Map([...externs.keys()].map((n, i) => [n, i]));
+  const programs = new Map<string, Program>();
+  const fixupsByProgram = new Map<string, CoreFixup[]>();
+  for (const p of selected) {
+    const code = littleEndianCode(p);
+    let fixups: readonly CoreFixup[] = [];
+    if (p.coreRelocations.length > 0) {
+      if (!spec.btf) throw new InvalidArgumentError(`program '${p.name}' has CO-RE relocations but the object has no BTF`, "btf");
+      relocator ??= createRelocator(spec.btf, { btf: target.btf(), name: target.name, modules: target.modules }, spec.byteOrder);
+      fixups = relocateCore(relocator, p, code).fixups;
+      fixupsByProgram.set(p.name, [...fixups]);
+    }
+    relocateProgram(p, code, {
+      mapFd: (name) => {
+        const m = maps.get(name);
+        if (!m) throw new NotFoundError(`program '${p.name}' refers to map '${name}', which the collection did not create`);
+        return m.fd.raw;
+      },
+      kconfigFd: () => maps.get(".kconfig")?.fd.raw ?? -1,
+      externs, externIndex, ksyms,
+    });
+    const loadSpec = loadSpecFor(p, code, btfFd, strings, attachBtfId(p, kernelBtf));
+    let program: Program;
+    try {
+      program = Program.load(loadSpec, options.logLevel ? { logLevel: options.logLevel } : {});
+    } catch (e) {
+      throw explainVerifierError(e, p, fixups);
+    }
+    owned.push(program);
+    programs.set(p.name, program);
+  }
+
+  // 5. Prog arrays initialised from `.values` (slots of programs not loaded stay empty).
+  for (const [key, m] of spec.maps) {
+    if (m.type !== MapType.ProgArray || !m.initialSlots) continue;
+    const arr = maps.get(key)!;
+    const k = new Uint8Array(4);
+    m.initialSlots.forEach((name, i) => {
+      const prog = name === undefined ? undefined : programs.get(name);
+      if (!prog) return;
+      new DataView(k.buffer).setUint32(0, i, true);
+      arr.update(k, prog.fd);
+    });
+  }
+
+  // 6. Variables over the mmapped data maps.
+  const variables = new Map<string, Variable>();
+  for (const v of spec.variables.values()) {
+    const m = spec.maps.get(v.sectionName);
+    const map = maps.get(v.sectionName);
+    if (!m || !map) continue;
+    let memory = memories.get(v.sectionName);
+    if (!memory) {
+      memory = mapDataMemory(m, map);
+      if (memory) memories.set(v.sectionName, memory);
+    }
+    variables.set(v.name, new Variable(v, map, memory));
+  }
+
+  return new Collection({ maps, programs, variables, fixups: fixupsByProgram, warnings, owned });
+}
+
+function selectPrograms(spec: ObjectSpec, names: readonly string[] | undefined): ObjectProgramSpec[] {
+  if (!names) return [...spec.programs.values()].filter((p) => p.autoload);
+  return names.map((n) => {
+    const p = spec.programs.get(n);
+    if (!p) throw new NotFoundError(`the object has no program '${n}' (it has: ${[...spec.programs.keys()].join(", ")})`);
+    return p;
+  });
+}
+

@@ -1,0 +1,56 @@
+// CO-RE for the collection loader: one relocator per collection (libbpf
+// shares candidate lists per object), records taken from each program's
+// linked stream, fixups applied to the program's own instruction copy.
+import type { Btf } from "../btf/btf.js";
+import { moduleBtf, moduleBtfNames } from "../btf/discovery.js";
+import { CoreRelocator } from "../core/relocator.js";
+import { applyCoreFixups } from "../core/patch.js";
+import type { CoreFixup } from "../core/fixup.js";
+import type { NamedBtf } from "../core/candidates.js";
+import type { ObjectProgramSpec } from "../object/program-spec.js";
+
+/** The BTF relocations resolve against. */
+export interface CoreTarget {
+  readonly btf: Btf;
+  /** Shown in messages: "vmlinux" or the file name. */
+  readonly name: string;
+  /** Search module BTF too (only for the running kernel). */
+  readonly modules: boolean;
+}
+
+/** Resolved fixups of one program, by linked-stream slot. */
+export interface ProgramCoreResult {
+  readonly fixups: readonly CoreFixup[];
+  readonly poisonedSlots: readonly number[];
+}
+
+function runningModules(base: Btf): () => NamedBtf[] {
+  return () => moduleBtfNames().flatMap((name) => {
+    try {
+      return [{ name, btf: moduleBtf(name, base) }];
+    } catch {
+      return []; // A module unloaded between listing and reading: skip it.
+    }
+  });
+}
+
+/** Creates the collection's relocator (call only when some program has CO-RE records). */
+export function createRelocator(localBtf: Btf, target: CoreTarget, byteOrder: "le" | "be"): CoreRelocator {
+  return new CoreRelocator(
+    localBtf,
+    { vmlinux: target.btf, vmlinuxName: target.name, modules: target.modules ? runningModules(target.btf) : [] },
+    { byteOrder },
+  );
+}
+
+/**
+ * Resolves the program's CO-RE records and patches `code` (little-endian
+ * wire format). Fixups name the program's section and the slot in the
+ * linked program, so the verifier's instruction index finds them.
+ */
+export function relocateCore(relocator: CoreRelocator, program: ObjectProgramSpec, code: Uint8Array): ProgramCoreResult {
+  if (program.coreRelocations.length === 0) return { fixups: [], poisonedSlots: [] };
+  const fixups = program.coreRelocations.map((r) => relocator.resolve({ ...r, insnOffset: r.slot * 8 }, program.sectionName));
+  const poisonedSlots = applyCoreFixups(code, fixups, { byteOrder: "le" });
+  return { fixups, poisonedSlots };
+}

@@ -1,0 +1,6 @@
+// The collection loader's building blocks (Collection itself is src/collection.ts).
+export { Variable } from "./variables.js";
+export { CoreVerifierError } from "./verifier-explain.js";
+export { probeBtfSupport, sanitizeBtf, type BtfKernelSupport } from "./btf-sanitize.js";
+export { Tristate, type KconfigSources } from "./kconfig.js";
+export type { KsymValue } from "./ksyms.js";

@@ -1,0 +1,99 @@
+// Creating an object's maps: BTF key/value ids from the program BTF, inner
+// map templates, libbpf's pin-by-name reuse, user replacements, and the
+// static `.values` of map-in-maps. Global-data contents are data-sections.ts.
+import { Map as BpfMap } from "../map.js";
+import type { MapSpec } from "../map/spec.js";
+import { MapType } from "../map/types.js";
+import type { ObjectMapSpec } from "../object/map-spec.js";
+import type { FD } from "../sys/fd.js";
+import { possibleCpuCount } from "../sys/cpus.js";
+import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+
+/** libbpf's default directory for LIBBPF_PIN_BY_NAME maps when none is given. */
+export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
+
+/** Map types the kernel refuses BTF key/value ids for (libbpf creates them without). */
+const NO_BTF_TYPES = new Set<number>([
+  MapType.ProgArray, MapType.PerfEventArray, 8 /* cgroup array */, 7 /* stack trace */, MapType.ArrayOfMaps, MapType.HashOfMaps,
+  14 /* devmap */, 25 /* devmap hash */, 16 /* cpumap */, 17 /* xskmap */, 15 /* sockmap */, 18 /* sockhash */,
+  22 /* queue */, 23 /* stack */, 33 /* arena */,
+]);
+
+/** One created (or reused, or replaced) map. */
+export interface CreatedMap {
+  readonly map: BpfMap;
+  /** False for user replacements: the collection must not close them. */
+  readonly owned: boolean;
+  /** True when an existing pinned map was reused: its contents are left alone. */
+  readonly reused: boolean;
+}
+
+/** Options that shape map creation. */
+export interface MapCreateContext {
+  readonly btfFd: FD | undefined;
+  readonly pinPath: string | undefined;
+  readonly replacements: ReadonlyMap<string, BpfMap>;
+}
+
+/** The MapSpec BPF_MAP_CREATE gets for an object's map. */
+export function kernelMapSpec(m: ObjectMapSpec, btfFd: FD | undefined): MapSpec {
+  const spec: MapSpec = {
+    type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0,
+    // As libbpf: the kernel keeps 15 characters of the name; longer C names are cut.
+    name: m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_"),
+  };
+  if (m.numaNode !== undefined) spec.numaNode = m.numaNode;
+  if (m.mapExtra !== undefined) spec.mapExtra = m.mapExtra;
+  if (m.ifindex !== undefined) spec.ifindex = m.ifindex;
+  if (m.pinning !== undefined) spec.pinning = m.pinning;
+  if (btfFd && !NO_BTF_TYPES.has(m.type) && (m.keyTypeId !== undefined || m.valueTypeId !== undefined)) {
+    spec.btfFd = btfFd;
+    spec.keyTypeId = m.keyTypeId ?? 0;
+    spec.valueTypeId = m.valueTypeId ?? 0;
+  }
+  if (m.innerMap) {
+    spec.innerMap = kernelMapSpec(m.innerMap, btfFd);
+    spec.innerMap.pinning = "none";
+  }
+  return spec;
+}
+
+/** Creates one map, reusing a compatible pinned one for LIBBPF_PIN_BY_NAME (IncompatibleError otherwise). */
+export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext): CreatedMap {
+  const replacement = ctx.replacements.get(key) ?? ctx.replacements.get(m.name);
+  if (replacement) return { map: replacement, owned: false, reused: true };
+  if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray && m.type !== 27 /* ringbuf */) {
+    throw new InvalidArgumentError(`map '${key}' has max_entries 0: set spec.maps.get(${JSON.stringify(key)}).maxEntries before load (the tool normally sizes it at run time)`, "maxEntries");
+  }
+  const spec = kernelMapSpec(m, ctx.btfFd);
+  if (spec.pinning === "by-name") {
+    const dir = ctx.pinPath ?? DEFAULT_PIN_ROOT;
+    try {
+      const map = BpfMap.openPinned(`${dir}/${m.name}`, { expect: { type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: effectiveMaxEntries(spec), flags: spec.flags ?? 0 } });
+      return { map, owned: true, reused: true };
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+    return { map: BpfMap.create(spec, { pinDir: dir }), owned: true, reused: false };
+  }
+  return { map: BpfMap.create(spec), owned: true, reused: false };
+}
+
+/** As Map.create: a perf event array of 0 entries gets one slot per possible CPU. */
+function effectiveMaxEntries(spec: MapSpec): number {
+  return spec.type === MapType.PerfEventArray && spec.maxEntries === 0 ? possibleCpuCount() : spec.maxEntries;
+}
+
+/** Stores the inner maps a map-in-map's `.values` names (after every map exists). */
+export function initMapInMapSlots(outerKey: string, m: ObjectMapSpec, outer: BpfMap, lookup: (name: string) => BpfMap | undefined): void {
+  if (!m.initialSlots || (m.type !== MapType.ArrayOfMaps && m.type !== MapType.HashOfMaps)) return;
+  const key = new Uint8Array(m.keySize);
+  const view = new DataView(key.buffer);
+  m.initialSlots.forEach((name, i) => {
+    if (name === undefined) return;
+    const inner = lookup(name);
+    if (!inner) throw new NotFoundError(`map-in-map '${outerKey}' slot ${i} names map '${name}', which the collection did not create`);
+    view.setUint32(0, i, true);
+    outer.setInner(key, inner);
+  });
+}

@@ -1,0 +1,113 @@
+// Writes what the loader resolved into a program's instructions: map fds
+// (BPF_PSEUDO_MAP_FD), global data and .kconfig addresses
+// (BPF_PSEUDO_MAP_VALUE + offset), ksyms (BPF_PSEUDO_BTF_ID or an address)
+// and kfunc calls (BPF_PSEUDO_KFUNC_CALL), the way libbpf relocates data.
+// Instructions are in little-endian wire format (the loader converts first).
+import type { ObjectProgramSpec } from "../object/program-spec.js";
+import type { ExternSpec } from "../object/externs.js";
+import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import type { KsymValue } from "./ksyms.js";
+
+const PSEUDO_MAP_FD = 1;
+const PSEUDO_MAP_VALUE = 2;
+const PSEUDO_BTF_ID = 3;
+const PSEUDO_KFUNC_CALL = 2;
+const LD_IMM64 = 0x18;
+const CALL = 0x85;
+/**
+ * libbpf turns a call to a missing `__weak` kfunc into a call of helper
+ * 2002000000 + extern index: the verifier only complains if the call is
+ * reachable, so `if (bpf_ksym_exists(f)) f();` loads on kernels without f.
+ */
+export const POISON_KFUNC_BASE = 2002000000;
+
+/** What relocation needs from the rest of the collection. */
+export interface RelocationContext {
+  /** Kernel fd of a map, by its key in ObjectSpec.maps (C name or section name). */
+  mapFd(name: string): number;
+  /** The .kconfig map fd. */
+  kconfigFd(): number;
+  /** Externs by name, and what ksym/kfunc externs resolved to. */
+  externs: ReadonlyMap<string, ExternSpec>;
+  externIndex: ReadonlyMap<string, number>;
+  ksyms: ReadonlyMap<string, KsymValue>;
+}
+
+function setSrc(code: Uint8Array, pos: number, src: number): void {
+  code[pos + 1] = (code[pos + 1]! & 0x0f) | (src << 4);
+}
+
+function setLdImm64(view: DataView, code: Uint8Array, pos: number, src: number, lo: number, hi: number): void {
+  setSrc(code, pos, src);
+  view.setInt32(pos + 4, lo | 0, true);
+  view.setInt32(pos + 12, hi | 0, true);
+}
+
+/** Patches every map/data/extern reference of `program` into `code` (its little-endian copy). */
+export function relocateProgram(program: ObjectProgramSpec, code: Uint8Array, ctx: RelocationContext): void {
+  const view = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  for (const [slot, ref] of program.references) {
+    const pos = slot * 8;
+    const opcode = code[pos];
+    const expectLd = (): void => {
+      if (opcode !== LD_IMM64 || pos + 16 > code.byteLength) {
+        throw new InvalidArgumentError(`program '${program.name}': instruction ${slot} refers to ${ref.kind} but is not a ld_imm64`, "instructions");
+      }
+    };
+    switch (ref.kind) {
+      case "call": case "function":
+        break; // Linking already pointed these at the subprogram.
+      case "map":
+        expectLd();
+        setLdImm64(view, code, pos, PSEUDO_MAP_FD, ctx.mapFd(ref.map), 0);
+        break;
+      case "data":
+        expectLd();
+        setLdImm64(view, code, pos, PSEUDO_MAP_VALUE, ctx.mapFd(ref.map), ref.offset);
+        break;
+      case "kconfig": {
+        expectLd();
+        const ext = ctx.externs.get(ref.extern);
+        setLdImm64(view, code, pos, PSEUDO_MAP_VALUE, ctx.kconfigFd(), ext?.kconfigOffset ?? 0);
+        break;
+      }
+      case "ksym": {
+        expectLd();
+        ldKsym(view, code, pos, program, ref.extern, ctx);
+        break;
+      }
+      case "kfunc": {
+        // `bpf_ksym_exists(kfunc)` takes the kfunc's address: an ld_imm64, relocated like a typed ksym.
+        if (opcode === LD_IMM64) {
+          ldKsym(view, code, pos, program, ref.extern, ctx);
+          break;
+        }
+        callKfunc(view, code, pos, program, slot, ref.extern, ctx);
+        break;
+      }
+    }
+  }
+}
+
+/** ld_imm64 of a ksym: BPF_PSEUDO_BTF_ID for typed ones and kfuncs, the address for untyped ones, 0 when a __weak one is missing. */
+function ldKsym(view: DataView, code: Uint8Array, pos: number, program: ObjectProgramSpec, extern: string, ctx: RelocationContext): void {
+  const v = ctx.ksyms.get(extern);
+  if (!v) throw new NotFoundError(`program '${program.name}': extern '${extern}' was not resolved`);
+  if (v.kind === "btf") setLdImm64(view, code, pos, PSEUDO_BTF_ID, v.btfId, 0);
+  else if (v.kind === "address") setLdImm64(view, code, pos, 0, Number(v.address & 0xffff_ffffn), Number(v.address >> 32n));
+  else setLdImm64(view, code, pos, 0, 0, 0);
+}
+
+/** A kfunc call: BPF_PSEUDO_KFUNC_CALL with the BTF id, or libbpf's poisoned call when a __weak kfunc is missing. */
+function callKfunc(view: DataView, code: Uint8Array, pos: number, program: ObjectProgramSpec, slot: number, extern: string, ctx: RelocationContext): void {
+  if (code[pos] !== CALL) throw new InvalidArgumentError(`program '${program.name}': instruction ${slot} calls kfunc '${extern}' but is not a call`, "instructions");
+  const v = ctx.ksyms.get(extern);
+  view.setInt16(pos + 2, 0, true); // fd_array index 0: vmlinux
+  if (v?.kind === "btf") {
+    setSrc(code, pos, PSEUDO_KFUNC_CALL);
+    view.setInt32(pos + 4, v.btfId, true);
+  } else {
+    setSrc(code, pos, 0);
+    view.setInt32(pos + 4, POISON_KFUNC_BASE + (ctx.externIndex.get(extern) ?? 0), true);
+  }
+}
