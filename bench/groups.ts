@@ -5,6 +5,8 @@
 import type { BenchGroup } from "./harness.js";
 import { mapOpsGroup } from "./map-ops.js";
 import { mapBatchGroup } from "./map-batch.js";
+import { btfParseGroup } from "./btf-parse.js";
+import { btfDumpGroup } from "./btf-dump.js";
 
 /** Every benchmark group, in the order they run and print. */
-export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup];
+export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup, btfParseGroup, btfDumpGroup];
