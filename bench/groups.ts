@@ -7,6 +7,7 @@ import { mapOpsGroup } from "./map-ops.js";
 import { mapBatchGroup } from "./map-batch.js";
 import { btfParseGroup } from "./btf-parse.js";
 import { btfDumpGroup } from "./btf-dump.js";
+import { collectionLoadGroup } from "./collection-load.js";
 
 /** Every benchmark group, in the order they run and print. */
-export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup, btfParseGroup, btfDumpGroup];
+export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup, btfParseGroup, btfDumpGroup, collectionLoadGroup];

@@ -5,13 +5,12 @@ import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, openRefs, parseRef, withFds } from "./refs.js";
 import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
-import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../asm/prog-dump.js";
+import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../program/xlated-dump.js";
 import { hexDump } from "./output.js";
-import { allIds, fdById, pinFd } from "../sys/objects.js";
-import { ObjectRefs } from "./pids.js";
-import { NotFoundError } from "../sys/errors.js";
-import type { FD } from "../sys/fd.js";
+import { pinFd } from "../sys/objects.js";
+import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
+import { progLoadAllCommand, progLoadCommand } from "./prog-load.js";
 
 const GRAMMAR = `PROG     := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
 FILE     := a path; for run, '-' is stdin (data_in/ctx_in) or stdout (data_out/ctx_out)
@@ -23,35 +22,7 @@ Set TSBPF_DISASM=legacy to print newer instructions the way bpftool <= 7.2 does.
 
 
 function show(args: Args, ctx: Context): void {
-  const refs = new ObjectRefs("prog");
-  if (!args.remaining) {
-    const all: Record<string, unknown>[] = [];
-    for (const id of allIds("prog")) {
-      let fd: FD;
-      try {
-        fd = fdById("prog", id);
-      } catch (e) {
-        if (e instanceof NotFoundError) continue; // unloaded while listing
-        throw e;
-      }
-      withFds([fd], () => {
-        const info = progShowInfo(fd);
-        if (ctx.out.json) all.push(progShowJson(info, refs.holders(info.id)));
-        else ctx.out.line(progShowPlain(info, refs.holders(info.id)));
-      });
-    }
-    if (ctx.out.json) ctx.out.jsonValue(all);
-    return;
-  }
-  const ref = parseRef(args, "prog");
-  args.end();
-  withFds(openRefs("prog", ref), (fds) => {
-    const infos = fds.map((fd) => progShowInfo(fd));
-    if (ctx.out.json) {
-      const objs = infos.map((i) => progShowJson(i, refs.holders(i.id)));
-      ctx.out.jsonValue(objs.length === 1 ? objs[0] : objs);
-    } else for (const i of infos) ctx.out.line(progShowPlain(i, refs.holders(i.id)));
-  });
+  showObjects(args, ctx, { kind: "prog", read: progShowInfo, json: progShowJson, plain: progShowPlain });
 }
 
 function dump(args: Args, ctx: Context): void {
@@ -168,5 +139,7 @@ export const progCommands: ObjectCommands = {
       examples: ["tsbpf prog run pinned /sys/fs/bpf/xdp_prog data_in packet.bin data_out - repeat 1000"],
       run,
     },
+    progLoadCommand,
+    progLoadAllCommand,
   ],
 };

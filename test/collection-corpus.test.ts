@@ -1,0 +1,177 @@
+// The CO-RE loader's proof on real-world objects: every BPF object embedded in
+// Debian's libbpf-tools is loaded by libbpf (`bpftool prog loadall`, pinned in
+// a private bpffs directory) and by tsbpf (Collection.load). Neither side sizes
+// maps (bpftool cannot), so objects with max_entries 0 maps must be refused by
+// both. Where libbpf loads an object, tsbpf must load it too, and every
+// program must get the same tag and the same `prog dump xlated` text once map
+// ids are replaced by map names.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { tmpdir } from "node:os";
+import { loadObjectSpec } from "../src/object/index.js";
+import { Collection } from "../src/collection.js";
+import { BpfError, InvalidArgumentError } from "../src/sys/errors.js";
+import { MapType } from "../src/map/types.js";
+import { openPinnedFd } from "../src/sys/objects.js";
+import type { FD } from "../src/sys/fd.js";
+import { readProgramInfo } from "../src/program/info.js";
+import { mapInfoById } from "../src/map/info.js";
+import { dumpLoadedProgram } from "../src/program/xlated-dump.js";
+import { writeToolObject } from "./util/libbpf-tools.js";
+import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
+
+function libbpfTools(): string[] {
+  try {
+    return execFileSync("dpkg", ["-L", "libbpf-tools"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString().split("\n").filter((p) => p.startsWith("/usr/sbin/")).map((p) => path.basename(p)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** What one loader produced for one program: its tag and its dump with map ids named. */
+interface LoadedProgram {
+  tag: string;
+  dump: string;
+}
+
+/**
+ * libbpf names global-data maps "<object name prefix>.<section>" (the object
+ * name comes from the file name); the data section is what identifies them.
+ */
+function canonicalMapName(name: string): string {
+  const dot = name.indexOf(".");
+  return dot > 0 ? name.slice(dot) : name;
+}
+
+/** Tag and xlated dump of a loaded program, `map[id:N]` replaced by the map's name. */
+function describe(fd: FD): LoadedProgram {
+  const info = readProgramInfo(fd);
+  const names = new Map(info.mapIds.map((id) => [id, canonicalMapName(mapInfoById(id).name)]));
+  const dump = dumpLoadedProgram(fd).replace(/map\[id:(\d+)\]/g, (_, id: string) => `map[${names.get(Number(id)) ?? `unknown id ${id}`}]`);
+  return { tag: info.tag, dump };
+}
+
+/** bpftool prog loadall into `dir`; the pinned programs by name, or libbpf's error text. */
+function loadWithLibbpf(file: string, dir: string): Map<string, LoadedProgram> | string {
+  try {
+    execFileSync("bpftool", ["prog", "loadall", file, dir], { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
+    const lines = stderr.trim().split("\n");
+    return lines.slice(-2).join(" | ");
+  }
+  const out = new Map<string, LoadedProgram>();
+  for (const name of readdirSync(dir)) {
+    const fd = openPinnedFd(path.join(dir, name), "rw", "program");
+    try {
+      out.set(name, describe(fd));
+    } finally {
+      fd.close();
+    }
+  }
+  return out;
+}
+
+/** Collection.load; the loaded programs by name, or the typed error it threw. */
+function loadWithTsbpf(file: string): Map<string, LoadedProgram> | BpfError {
+  let c: Collection;
+  try {
+    c = Collection.load(loadObjectSpec(file));
+  } catch (e) {
+    // Anything but a typed BpfError is a crash: let it fail the test.
+    if (e instanceof BpfError) return e;
+    throw e;
+  }
+  try {
+    return new Map([...c.programs].map(([name, p]) => [name, describe(p.fd)]));
+  } finally {
+    c.close();
+  }
+}
+
+/** The map libbpf refuses to create unsized (max_entries 0, other than perf event arrays it sizes itself), if any. */
+function unsizedMap(file: string): string | undefined {
+  for (const [key, m] of loadObjectSpec(file).maps) {
+    if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray) return key;
+  }
+  return undefined;
+}
+
+/** The first line where two dumps differ, for the report. */
+function firstDifference(a: string, b: string): string {
+  const la = a.split("\n");
+  const lb = b.split("\n");
+  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return `line ${i + 1}: libbpf '${la[i] ?? "<end>"}' vs tsbpf '${lb[i] ?? "<end>"}'`;
+  }
+  return "dumps equal";
+}
+
+test("libbpf-tools objects: tsbpf loads what libbpf loads, with identical tags and xlated dumps", { timeout: 120_000 }, (t) => {
+  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  const tools = libbpfTools();
+  if (tools.length === 0) return t.skip("Debian's libbpf-tools is not installed");
+  const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-collection-corpus-"));
+  const pins = bpffsTempDir("tsbpf-collection-corpus-");
+  const fdsBefore = openFdCount();
+  let loadedByBoth = 0;
+  let programsEqual = 0;
+  const refusedByBoth: string[] = [];
+  const disagreements: string[] = [];
+  try {
+    for (const tool of tools) {
+      const file = writeToolObject(tool, objDir);
+      if (!file) continue;
+      const dir = path.join(pins.path, tool);
+      const theirs = loadWithLibbpf(file, dir);
+      let mine: Map<string, LoadedProgram> | BpfError;
+      try {
+        mine = loadWithTsbpf(file);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const unsized = unsizedMap(file);
+      if (unsized !== undefined) {
+        // Neither side sizes maps here, so both must refuse, and tsbpf must say which map and why.
+        assert.equal(typeof theirs, "string", `${tool}: libbpf loaded an object with an unsized map '${unsized}'`);
+        assert.ok(mine instanceof InvalidArgumentError, `${tool}: expected InvalidArgumentError for map '${unsized}', got ${String(mine)}`);
+        assert.match(mine.message, new RegExp(`map '${unsized.replace(/\./g, "\\.")}' has max_entries 0`));
+      }
+      if (typeof theirs === "string") {
+        if (mine instanceof BpfError) {
+          // A person must understand why: the message names the problem, not just an errno.
+          assert.ok(mine.message.length > 20, `${tool}: tsbpf's refusal is too terse: ${mine.message}`);
+          refusedByBoth.push(`${tool}: ${mine.code}: ${mine.message.split("\n")[0]}`);
+        } else disagreements.push(`${tool}: libbpf refused (${theirs}) but tsbpf loaded it`);
+        continue;
+      }
+      if (mine instanceof BpfError) {
+        disagreements.push(`${tool}: libbpf loaded it but tsbpf refused: ${mine.code}: ${mine.message.split("\n")[0]}`);
+        continue;
+      }
+      loadedByBoth++;
+      const theirNames = [...theirs.keys()].sort();
+      const myNames = [...mine.keys()].sort();
+      if (theirNames.join() !== myNames.join()) disagreements.push(`${tool}: programs differ: libbpf [${theirNames.join(", ")}] tsbpf [${myNames.join(", ")}]`);
+      for (const [name, p] of theirs) {
+        const q = mine.get(name);
+        if (!q) continue;
+        if (p.tag === q.tag && p.dump === q.dump) programsEqual++;
+        else disagreements.push(`${tool}/${name}: tag ${p.tag} vs ${q.tag}; ${firstDifference(p.dump, q.dump)}`);
+      }
+    }
+  } finally {
+    pins.cleanup();
+    rmSync(objDir, { recursive: true, force: true });
+  }
+  t.diagnostic(`objects loaded by both: ${loadedByBoth}; programs compared equal: ${programsEqual}; refused by both: ${refusedByBoth.length}; disagreements: ${disagreements.length}`);
+  for (const r of refusedByBoth) t.diagnostic(`refused by both — ${r}`);
+  for (const d of disagreements) t.diagnostic(`DISAGREEMENT — ${d}`);
+  assert.equal(openFdCount(), fdsBefore, "no fd leaked");
+  assert.ok(loadedByBoth > 0, "libbpf loaded at least one object");
+  assert.deepEqual(disagreements, []);
+});
