@@ -18,8 +18,13 @@ export { dumpRaw, type DumpRawOptions } from "./btf/dump-raw.js";
 export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
 export { JsonWriter } from "./btf/json-writer.js";
 export * from "./program.js";
+// `bpftool prog dump xlated` of a loaded program (signatures and source lines from its BTF).
+export { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "./program/xlated-dump.js";
 // Object files: programs, maps, variables and externs of a BPF ELF object, as editable specs.
 export * from "./object/index.js";
+// The loader: an ObjectSpec into live maps, programs and variables (CO-RE, externs, frozen .rodata).
+export { Collection, type CollectionLoadOptions } from "./collection.js";
+export * from "./collection/index.js";
 // Kernel feature probes, each answer cached per process.
 export {
   probeAll, probeProgramType, haveProgramType, probeMapType, haveMapType, probeHelper, haveHelper, availableHelpers,

@@ -4,9 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
-  ProgramBuilder, formatInstruction, dumpXlated, decode, BtfLite, Kallsyms, xlatedCallSymbolizer,
+  ProgramBuilder, formatInstruction, dumpXlated, decode, Kallsyms, xlatedCallSymbolizer,
   R0, R1, R2, R3, R4, R6, R7, R9, R10, type Instruction, type DisasmDialect,
 } from "../src/asm/index.js";
+import { Btf } from "../src/btf/btf.js";
+import { encodeBtf } from "../src/btf/encode.js";
+import { typeSignature } from "../src/btf/signature.js";
 import { Attr, stableBytes } from "../src/sys/attr.js";
 import { Cmd, ProgLoadAttr } from "../src/sys/layouts.js";
 import { bpfRaw } from "../src/sys/syscall.js";
@@ -149,52 +152,47 @@ test("dumpXlated: two indices per ld_imm64, printf('% 4d') alignment, opcodes li
     "       95 00 00 00 00 00 00 00\n");
 });
 
-/** A hand-made BTF blob: int, struct ctx, ctx *, FUNC_PROTO(int, ctx *ctx), FUNC handle, plus line strings. */
-function miniBtf(): { bytes: Uint8Array; off: Record<string, number> } {
-  const strings = ["", "int", "ctx", "handle", "  int x = 1;", "file.c", "\treturn x;", "helper"];
+/**
+ * A program BTF: int, struct ctx, ctx *, FUNC_PROTO(int, ctx *ctx), FUNC
+ * handle, FUNC helper(int, ...), plus the file name and source lines that
+ * line info points at (carried as names of unreferenced FWDs, so the
+ * encoder puts them in the string section).
+ */
+function miniBtf(): { btf: Btf; off: Record<string, number> } {
+  const sourceStrings = ["  int x = 1;", "file.c", "\treturn x;"];
+  const btf = new Btf(encodeBtf([
+    /* 1 */ { kind: "INT", name: "int", kindFlag: false, size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+    /* 2 */ { kind: "STRUCT", name: "ctx", kindFlag: false, size: 0, members: [] },
+    /* 3 */ { kind: "PTR", name: "", kindFlag: false, type: 2 },
+    /* 4 */ { kind: "FUNC_PROTO", name: "", kindFlag: false, returnType: 1, params: [{ name: "ctx", type: 3 }] },
+    /* 5 */ { kind: "FUNC", name: "handle", kindFlag: false, type: 4, linkage: "static", linkageValue: 0 },
+    /* 6 */ { kind: "FUNC_PROTO", name: "", kindFlag: false, returnType: 1, params: [{ name: "", type: 1 }, { name: "", type: 0 }] },
+    /* 7 */ { kind: "FUNC", name: "helper", kindFlag: false, type: 6, linkage: "static", linkageValue: 0 },
+    ...sourceStrings.map((name) => ({ kind: "FWD", name, kindFlag: false, fwdKind: "struct" }) as const),
+  ]));
+  const { hdrLen, strOff, strLen } = btf.header;
+  const section = Buffer.from(btf.bytes.buffer, btf.bytes.byteOffset + hdrLen + strOff, strLen);
   const off: Record<string, number> = {};
-  let strLen = 0;
-  for (const s of strings) { off[s] = strLen; strLen += Buffer.byteLength(s) + 1; }
-  const types: number[] = [];
-  const info = (kind: number, vlen = 0): number => ((kind << 24) | vlen) >>> 0;
-  types.push(off.int!, info(1), 4, 0x01000020); // [1] INT int, signed 32 bits
-  types.push(off.ctx!, info(4), 0); // [2] STRUCT ctx, no members
-  types.push(0, info(2), 2); // [3] PTR -> 2
-  types.push(0, info(13, 1), 1, off.ctx!, 3); // [4] FUNC_PROTO int (struct ctx *ctx)
-  types.push(off.handle!, info(12), 4); // [5] FUNC handle
-  types.push(0, info(13, 2), 1, 0, 1, 0, 0); // [6] FUNC_PROTO int (int, ...)
-  types.push(off.helper!, info(12), 6); // [7] FUNC helper
-  const typeBytes = new Uint8Array(new Uint32Array(types).buffer);
-  const strBytes = Buffer.from(strings.join("\0") + "\0");
-  const hdr = new DataView(new ArrayBuffer(24));
-  hdr.setUint16(0, 0xeb9f, true); hdr.setUint8(2, 1); hdr.setUint32(4, 24, true);
-  hdr.setUint32(8, 0, true); hdr.setUint32(12, typeBytes.length, true);
-  hdr.setUint32(16, typeBytes.length, true); hdr.setUint32(20, strBytes.length, true);
-  const bytes = new Uint8Array(24 + typeBytes.length + strBytes.length);
-  bytes.set(new Uint8Array(hdr.buffer), 0); bytes.set(typeBytes, 24); bytes.set(strBytes, 24 + typeBytes.length);
-  return { bytes, off };
+  for (const s of sourceStrings) off[s] = section.indexOf(`\0${s}\0`) + 1;
+  return { btf, off };
 }
 
-test("BtfLite renders function signatures the way bpftool does", () => {
-  const { bytes } = miniBtf();
-  const btf = new BtfLite(bytes);
-  assert.equal(btf.typeCount, 8);
-  assert.equal(btf.signature(5), "int handle(struct ctx * ctx)");
-  assert.equal(btf.signature(7), "int helper(int, ...)");
-  assert.equal(btf.signature(0), "void ");
-  assert.equal(btf.signature(99), "");
-  assert.throws(() => new BtfLite(new Uint8Array(24)), /magic/);
+test("typeSignature renders function signatures the way bpftool does", () => {
+  const { btf } = miniBtf();
+  assert.equal(typeSignature(btf, 5), "int handle(struct ctx * ctx)");
+  assert.equal(typeSignature(btf, 7), "int helper(int, ...)");
+  assert.equal(typeSignature(btf, 0), "void ");
+  assert.equal(typeSignature(btf, 99), "");
 });
 
 test("dumpXlated: signatures from func info, source lines from line info (bpftool's lookup quirks included)", () => {
-  const { bytes, off } = miniBtf();
-  const btf = new BtfLite(bytes);
+  const { btf, off } = miniBtf();
   const prog = new ProgramBuilder().mov64Imm(R0, 1).ldImm64(R1, 2n).exit().label("h").mov64Imm(R0, 0).exit().build();
-  const line = (insnOff: number, text: string, ln: number, col: number) =>
-    ({ insnOff, fileNameOff: off["file.c"]!, lineOff: off[text]!, lineCol: (ln << 10) | col });
+  const line = (instruction: number, text: string, line: number, column: number) =>
+    ({ instruction, fileNameOffset: off["file.c"]!, lineOffset: off[text]!, line, column });
   const out = dumpXlated(prog, {
     btf,
-    funcInfo: [{ insnOff: 0, typeId: 5 }, { insnOff: 4, typeId: 7 }],
+    funcInfo: [{ instruction: 0, typeId: 5 }, { instruction: 4, typeId: 7 }],
     // Two records before slot 3: bpftool shows the later one at slot 3 and the other one at slot 4.
     lineInfo: [line(0, "  int x = 1;", 12, 6), line(1, "\treturn x;", 13, 2), line(2, "\treturn x;", 14, 2), line(4, "  int x = 1;", 20, 1)],
   });

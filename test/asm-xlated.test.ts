@@ -9,8 +9,9 @@ import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { dumpLoadedProgram, dumpLoadedProgramJson } from "../src/program/xlated-dump.js";
 import {
-  dumpLoadedProgram, dumpLoadedProgramJson, Kallsyms, ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, type DisasmDialect,
+  Kallsyms, ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, type DisasmDialect,
 } from "../src/asm/index.js";
 import { openPinnedFd, pinFd } from "../src/sys/objects.js";
 import { Attr, stableBytes } from "../src/sys/attr.js";

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { Btf } from "../src/btf/btf.js";
 import { encodeBtf } from "../src/btf/encode.js";
-import { formatValueJson } from "../src/btf/format-value.js";
+import { formatValueJson, jsonwPretty, jsonwString, writeBtfValue } from "../src/btf/format-value.js";
+import { JsonWriter } from "../src/btf/json-writer.js";
 import { loadBtf } from "../src/btf/kernel.js";
 import { Attr, stableBytes } from "../src/sys/attr.js";
 import { FD } from "../src/sys/fd.js";
@@ -112,4 +113,21 @@ test("plain flavour and errors", () => {
   assert.match(text, /"ptr":0xffff888012345678/);
   assert.match(text, /"a":0x5,"b":0x1abc,"c":0xfffe/);
   assert.throws(() => formatValueJson(btf, 20, new Uint8Array(8)), /needs 96/);
+});
+
+test("the streaming writer and the re-indenter agree; markers replace errors for the CLI", () => {
+  const btf = valueBtf();
+  // writeBtfValue into a pretty writer is what `tsbpf -p map dump` prints; jsonwPretty re-indents compact text.
+  const w = new JsonWriter(true);
+  writeBtfValue(w, btf, 20, valueBytes());
+  assert.equal(`${w.text}\n`, jsonwPretty(formatValueJson(btf, 20, valueBytes())));
+
+  const withFloat = new Btf(encodeBtf([
+    /* 1 */ { kind: "FLOAT", name: "float", kindFlag: false, size: 4 },
+    /* 2 */ { kind: "STRUCT", name: "f", kindFlag: false, size: 4, members: [member("x", 1, 0)] },
+  ]));
+  const bytes = new Uint8Array(new Float32Array([1.5]).buffer);
+  assert.throws(() => formatValueJson(withFloat, 2, bytes), /FLOAT/);
+  assert.equal(formatValueJson(withFloat, 2, bytes, { markers: true }), '{"x":1.500000}');
+  assert.equal(jsonwString('a"b\\c\n\t\x01'), '"a\\"b\\\\c\\n\\t\x01"');
 });

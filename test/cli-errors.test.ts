@@ -3,15 +3,7 @@
 // trace (unless --debug); help is available at every level.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-function tsbpf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { tsbpf } from "./util/cli.js";
 
 /** A failed run: non-zero, nothing on stdout, an "Error:" first line and no stack frames. */
 function assertCleanFailure(r: ReturnType<typeof tsbpf>, status: number, pattern: RegExp): void {

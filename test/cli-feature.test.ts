@@ -1,22 +1,9 @@
 // `tsbpf feature …` run as a child process and compared with bpftool.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 import { haveBpftool } from "./util/kernel.js";
-
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-function tsbpf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(...args: string[]): string {
-  const r = tsbpf(...args);
-  assert.equal(r.status, 0, `tsbpf ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
+import { ok, tsbpf } from "./util/cli.js";
 
 interface Report {
   syscall_config: { have_bpf_syscall: boolean };

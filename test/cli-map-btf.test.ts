@@ -3,25 +3,21 @@
 // Kconfig externs — compared with bpftool in plain, -j and -p form.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
-
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-function ok(...args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `tsbpf ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-function bpftool(...args: string[]): string {
-  return execFileSync("bpftool", args, { encoding: "utf8", maxBuffer: 64 << 20 });
-}
+import { bpftool, ok } from "./util/cli.js";
+import { Btf } from "../src/btf/btf.js";
+import { encodeBtf } from "../src/btf/encode.js";
+import { loadBtf } from "../src/btf/kernel.js";
+import { Attr } from "../src/sys/attr.js";
+import { FD } from "../src/sys/fd.js";
+import { Cmd, MapCreateAttr } from "../src/sys/layouts.js";
+import { pinFd } from "../src/sys/objects.js";
+import { bpfCall } from "../src/sys/syscall.js";
 
 test("BTF-formatted map dumps and lookups match bpftool (runqlat's maps)", (t) => {
   if (!haveBpftool()) {
@@ -72,5 +68,45 @@ test("BTF-formatted map dumps and lookups match bpftool (runqlat's maps)", (t) =
   } finally {
     pins.cleanup();
     rmSync(objDir, { recursive: true, force: true });
+  }
+});
+
+test("a per-CPU map with BTF dumps like bpftool (values per CPU, enums, strings)", (t) => {
+  if (!haveBpftool()) {
+    t.skip("bpftool is not installed");
+    return;
+  }
+  const btf = new Btf(encodeBtf([
+    /* 1 */ { kind: "INT", name: "unsigned int", kindFlag: false, size: 4, signed: false, char: false, bool: false, bitOffset: 0, bits: 32 },
+    /* 2 */ { kind: "INT", name: "char", kindFlag: false, size: 1, signed: true, char: false, bool: false, bitOffset: 0, bits: 8 },
+    /* 3 */ { kind: "ARRAY", name: "", kindFlag: false, type: 2, indexType: 1, nelems: 8 },
+    /* 4 */ { kind: "ENUM", name: "state", kindFlag: false, size: 4, signed: false, values: [{ name: "IDLE", value: 0 }, { name: "BUSY", value: 3 }] },
+    /* 5 */ { kind: "STRUCT", name: "stat", kindFlag: false, size: 16, members: [
+      { name: "count", type: 1, bitOffset: 0, bitfieldSize: 0 },
+      { name: "name", type: 3, bitOffset: 32, bitfieldSize: 0 },
+      { name: "state", type: 4, bitOffset: 96, bitfieldSize: 0 },
+    ] },
+  ]));
+  const pins = bpffsTempDir("tsbpf-cli-percpu-btf-");
+  const btfFd = loadBtf(btf);
+  let mapFd: FD | undefined;
+  try {
+    const create = new Attr(MapCreateAttr);
+    create.set("map_type", 6 /* BPF_MAP_TYPE_PERCPU_ARRAY */).set("key_size", 4).set("value_size", 16).set("max_entries", 2)
+      .set("btf_fd", btfFd.raw).set("btf_key_type_id", 1).set("btf_value_type_id", 5);
+    mapFd = new FD(bpfCall(Cmd.MAP_CREATE, create.address, create.size, "map create"), "test map");
+    const pin = path.join(pins.path, "stats");
+    pinFd(mapFd, pin);
+    const name = ["0x74", "0x63", "0x70", "0", "0", "0", "0", "0"]; // "tcp"
+    ok("map", "update", "pinned", pin, "key", "1", "0", "0", "0", "value", "42", "0", "0", "0", ...name, "3", "0", "0", "0");
+    for (const mode of [[], ["-j"], ["-p"]]) {
+      assert.equal(ok(...mode, "map", "dump", "pinned", pin), bpftool(...mode, "map", "dump", "pinned", pin), `${mode.join("")} dump`);
+      assert.equal(ok(...mode, "map", "lookup", "pinned", pin, "key", "1", "0", "0", "0"),
+        bpftool(...mode, "map", "lookup", "pinned", pin, "key", "1", "0", "0", "0"), `${mode.join("")} lookup`);
+    }
+  } finally {
+    mapFd?.close();
+    btfFd.close();
+    pins.cleanup();
   }
 });

@@ -3,27 +3,8 @@
 // the same map.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
-
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-function tsbpf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs tsbpf and insists on success. */
-function ok(...args: string[]): string {
-  const r = tsbpf(...args);
-  assert.equal(r.status, 0, `tsbpf ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-function bpftool(...args: string[]): string {
-  return execFileSync("bpftool", args, { encoding: "utf8" });
-}
+import { bpftool, ok, tsbpf } from "./util/cli.js";
 
 const json = (s: string): unknown => JSON.parse(s);
 

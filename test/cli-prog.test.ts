@@ -2,8 +2,7 @@
 // (a Debian libbpf-tools embedded BPF ELF), compared with bpftool's output.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,23 +10,7 @@ import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
 import { Program, ProgramType, enableStats } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2 } from "../src/asm/index.js";
-
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-function tsbpf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(...args: string[]): string {
-  const r = tsbpf(...args);
-  assert.equal(r.status, 0, `tsbpf ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-function bpftool(...args: string[]): string {
-  return execFileSync("bpftool", args, { encoding: "utf8", maxBuffer: 64 << 20 });
-}
+import { bpftool, ok, tsbpf } from "./util/cli.js";
 
 // Tracepoint, raw tracepoint and BTF tracepoint (tracing type) programs.
 const CANDIDATE_TOOLS = ["execsnoop", "syscount", "runqlat"];

@@ -1,6 +1,6 @@
 // Local storage maps (sk, inode, task, cgroup), cgroup storage, and
-// spin-locked values: these need BTF for key and value, built by hand in
-// test/util/btf-blob.ts until the BTF layer exists.
+// spin-locked values: these need BTF for key and value, encoded in
+// test/util/btf-blob.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, openSync, rmdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";

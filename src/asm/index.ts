@@ -9,5 +9,3 @@ export * from "./builder.js";
 export * from "./disasm.js";
 export * from "./xlated-dump.js";
 export * from "./kallsyms.js";
-export * from "./btf-lite.js";
-export * from "./prog-dump.js";

@@ -3,14 +3,34 @@
 // signatures from func info, source lines from line info, then one
 // "% 4d: (op) …" line per instruction; ld_imm64 uses two indices.
 // dumpXlatedJson gives the `-j` form.
-import type { FuncInfoRecord, LineInfoRecord } from "../sys/prog-info.js";
-import type { BtfLite } from "./btf-lite.js";
+import type { Btf } from "../btf/btf.js";
+import { typeSignature } from "../btf/signature.js";
 import { bpftoolImm64, formatInstruction, hex2, type DisasmDialect, type DisasmOptions, type DisasmSymbolizer } from "./disasm.js";
 import { decode, encode, type ByteOrder } from "./encoding.js";
 import type { Instruction } from "./instruction.js";
 import { LD_IMM64 } from "./opcodes.js";
 
-export type { FuncInfoRecord, LineInfoRecord };
+/**
+ * One bpf_func_info record of a loaded program: the function starting at
+ * instruction `instruction` has FUNC type `typeId` in the program's BTF
+ * (the shape `Program.info().funcInfo` returns).
+ */
+export interface FuncInfoRecord {
+  readonly instruction: number;
+  readonly typeId: number;
+}
+
+/**
+ * One bpf_line_info record of a loaded program; the offsets index the
+ * program BTF's string section (the shape `Program.info().lineInfo` returns).
+ */
+export interface LineInfoRecord {
+  readonly instruction: number;
+  readonly fileNameOffset: number;
+  readonly lineOffset: number;
+  readonly line: number;
+  readonly column: number;
+}
 
 /** Options of {@link dumpXlated} and {@link dumpXlatedJson}. */
 export interface XlatedDumpOptions {
@@ -23,7 +43,7 @@ export interface XlatedDumpOptions {
   /** Add file, line and column to source lines (bpftool's `linum`). */
   linum?: boolean;
   /** The program's BTF: needed for function signatures and source lines. */
-  btf?: BtfLite;
+  btf?: Btf;
   funcInfo?: readonly FuncInfoRecord[];
   lineInfo?: readonly LineInfoRecord[];
   /** Byte order of `program` when given as bytes, and of the `opcodes` output. Defaults to "le". */
@@ -60,8 +80,8 @@ function* steps(program: Uint8Array | readonly Instruction[], options: XlatedDum
   let slot = 0;
   for (const insn of insns) {
     let signature: string | undefined;
-    if (btf && nextFunc < funcInfo.length && funcInfo[nextFunc]!.insnOff === slot) {
-      signature = btf.signature(funcInfo[nextFunc]!.typeId);
+    if (btf && nextFunc < funcInfo.length && funcInfo[nextFunc]!.instruction === slot) {
+      signature = typeSignature(btf, funcInfo[nextFunc]!.typeId);
       nextFunc++;
     }
     let line: LineInfoRecord | undefined;
@@ -117,13 +137,13 @@ export function dumpXlatedJson(program: Uint8Array | readonly Instruction[], opt
     const item: Partial<XlatedJsonInsn> = {};
     if (step.signature) item.proto = step.signature;
     if (step.line && btf) {
-      const src = btf.name(step.line.lineOff);
+      const src = stringAt(btf, step.line.lineOffset);
       if (src !== undefined) item.src = trimLeft(src);
       if (linum) {
-        const file = btf.name(step.line.fileNameOff);
+        const file = stringAt(btf, step.line.fileNameOffset);
         if (file !== undefined) item.file = file;
-        if (step.line.lineCol >>> 10) item.line_num = step.line.lineCol >>> 10;
-        if (step.line.lineCol & 0x3ff) item.line_col = step.line.lineCol & 0x3ff;
+        if (step.line.line) item.line_num = step.line.line;
+        if (step.line.column) item.line_col = step.line.column;
       }
     }
     item.disasm = step.text;
@@ -160,18 +180,27 @@ function trimLeft(s: string): string {
  * of them does. bpftool then skips just one record, so a record can repeat.
  */
 function findLineInfo(lines: readonly LineInfoRecord[], slot: number, skip: number): LineInfoRecord | undefined {
-  if (skip >= lines.length || slot < lines[skip]!.insnOff) return undefined;
+  if (skip >= lines.length || slot < lines[skip]!.instruction) return undefined;
   let i = skip;
-  while (i + 1 < lines.length && lines[i + 1]!.insnOff <= slot) i++;
+  while (i + 1 < lines.length && lines[i + 1]!.instruction <= slot) i++;
   return lines[i];
 }
 
 /** btf_dump_linfo_plain: "; <source line>", with file/line/column under linum. */
-function formatSourceLine(btf: BtfLite, line: LineInfoRecord, linum: boolean): string {
-  const text = btf.name(line.lineOff);
+function formatSourceLine(btf: Btf, line: LineInfoRecord, linum: boolean): string {
+  const text = stringAt(btf, line.lineOffset);
   if (text === undefined) return "";
   const src = trimLeft(text);
   if (!linum) return `; ${src}\n`;
-  const file = btf.name(line.fileNameOff) ?? "";
-  return `; ${src} [file:${file} line_num:${line.lineCol >>> 10} line_col:${line.lineCol & 0x3ff}]\n`;
+  const file = stringAt(btf, line.fileNameOffset) ?? "";
+  return `; ${src} [file:${file} line_num:${line.line} line_col:${line.column}]\n`;
+}
+
+/** A string of the program's BTF, or undefined for an offset it does not hold (bpftool then prints nothing). */
+function stringAt(btf: Btf, offset: number): string | undefined {
+  try {
+    return btf.stringAt(offset);
+  } catch {
+    return undefined;
+  }
 }

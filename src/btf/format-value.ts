@@ -1,23 +1,38 @@
 // Values by BTF type, the way bpftool's btf_dumper prints a map's key and
-// value in `bpftool -j map dump` (the "formatted" object): integers in
-// decimal, bitfields and 128-bit integers as "0x…" strings, NUL-terminated
-// printable char arrays as strings, enums by enumerator name, pointers as
-// numbers, structs/unions as objects keyed by member name (anonymous
-// members have the key ""), arrays as arrays, DATASECs as {name: [vars]}.
-// The output is JSON *text*: bpftool may repeat a key ("" for several
-// anonymous members), which a JavaScript object cannot hold.
+// value (`bpftool map dump` on a map with BTF, and the "formatted" object of
+// `bpftool -j map dump`): integers in decimal, bitfields and 128-bit
+// integers as "0x…" strings, NUL-terminated printable char arrays as
+// strings, enums by enumerator name, pointers as numbers, structs/unions as
+// objects keyed by member name (anonymous members have the key ""), arrays
+// as arrays, DATASECs as {name: [vars]}. The output is JSON *text*: bpftool
+// may repeat a key ("" for several anonymous members), which a JavaScript
+// object cannot hold. This is the one formatter: the CLI writes through it
+// into its output document, library users get the text.
 import { BtfError } from "./errors.js";
+import { JsonWriter, jsonwString } from "./json-writer.js";
 import type { Btf } from "./btf.js";
 import type { BtfType } from "./types.js";
 
-/** Options for {@link formatValueJson}. */
+export { jsonwPretty, jsonwString } from "./json-writer.js";
+
+/** Options for {@link formatValueJson} and {@link writeBtfValue}. */
 export interface FormatValueOptions {
   /**
    * bpftool's plain-text flavour (`map dump` without -j): hex numbers and
    * non-printable chars unquoted, pointers as `%p` (`0x…`, `(nil)`).
    */
   readonly plain?: boolean;
+  /**
+   * Print what bpftool prints in-band for values it cannot format
+   * (`(fwd-kind-invalid)`, `(unsupported-kind)`, `(unknown)` past 64 levels
+   * of nesting) and floats as `%f`, instead of throwing BtfError. The CLI
+   * uses this so one odd member does not hide a whole dump.
+   */
+  readonly markers?: boolean;
 }
+
+/** Nesting deeper than this is malformed BTF (a type containing itself). */
+const MAX_DEPTH = 64;
 
 /**
  * The JSON text bpftool prints for `bytes` (host byte order, as read from a
@@ -25,128 +40,155 @@ export interface FormatValueOptions {
  * cannot print (FWD, FUNC, FLOAT …) or when `bytes` is shorter than the type.
  */
 export function formatValueJson(btf: Btf, typeId: number, bytes: Uint8Array, options: FormatValueOptions = {}): string {
+  const w = new JsonWriter(false);
+  writeBtfValue(w, btf, typeId, bytes, options);
+  return w.text;
+}
+
+/**
+ * Writes the value of BTF type `typeId` stored in `bytes` into `w` at its
+ * current position (e.g. after `w.name("value")`), so it takes the
+ * surrounding document's layout (compact or bpftool's `-p`). Same rules
+ * and errors as {@link formatValueJson}.
+ */
+export function writeBtfValue(w: JsonWriter, btf: Btf, typeId: number, bytes: Uint8Array, options: FormatValueOptions = {}): void {
   const size = btf.sizeOf(typeId);
   if (bytes.byteLength < size) throw new BtfError(`value is ${bytes.byteLength} bytes, type [${typeId}] needs ${size}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return new ValueFormatter(btf, view, options.plain ?? false).type(typeId, 0, 0);
-}
-
-/** JSON string escaping as bpftool's json_writer does it (only these escapes; other bytes pass through). */
-export function jsonwString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    switch (ch) {
-      case "\t": out += "\\t"; break;
-      case "\n": out += "\\n"; break;
-      case "\r": out += "\\r"; break;
-      case "\f": out += "\\f"; break;
-      case "\b": out += "\\b"; break;
-      case "\\": out += "\\\\"; break;
-      case '"': out += '\\"'; break;
-      default: out += ch;
-    }
-  }
-  return `${out}"`;
+  new ValueFormatter(btf, view, w, options).type(typeId, 0, 0, 0);
 }
 
 class ValueFormatter {
   readonly #btf: Btf;
   readonly #view: DataView;
+  readonly #w: JsonWriter;
   readonly #plain: boolean;
+  readonly #markers: boolean;
 
-  constructor(btf: Btf, view: DataView, plain: boolean) {
+  constructor(btf: Btf, view: DataView, w: JsonWriter, options: FormatValueOptions) {
     this.#btf = btf;
     this.#view = view;
-    this.#plain = plain;
+    this.#w = w;
+    this.#plain = options.plain ?? false;
+    this.#markers = options.markers ?? false;
   }
 
   /** The value of type `id` at byte `at`, starting `bitOffset` (0–7) bits in. */
-  type(id: number, at: number, bitOffset: number): string {
+  type(id: number, at: number, bitOffset: number, depth: number): void {
+    if (depth > MAX_DEPTH) return this.#unprintable("(unknown)", `type [${id}] is nested more than ${MAX_DEPTH} levels deep`);
     const t = this.#btf.typeById(id);
+    const w = this.#w;
     switch (t.kind) {
       case "INT": return this.#int(t, at, bitOffset);
-      case "STRUCT": case "UNION": return this.#composite(t.members, t.kindFlag, at);
-      case "ARRAY": return this.#array(t.type, t.nelems, at);
+      case "STRUCT": case "UNION": return this.#composite(t.members, t.kindFlag, at, depth);
+      case "ARRAY": return this.#array(t.type, t.nelems, at, depth);
       case "ENUM": return this.#enum(t.size, t.values, at, true);
       case "ENUM64": return this.#enum(t.size, t.values, at, false);
       case "PTR": return this.#pointer(at);
       case "TYPEDEF": case "VOLATILE": case "CONST": case "RESTRICT": case "TYPE_TAG":
-        return this.type(this.#btf.resolve(id).id, at, bitOffset);
-      case "VAR": return `{${jsonwString(t.name)}:${this.type(t.type, at, bitOffset)}}`;
+        return this.type(t.type, at, bitOffset, depth + 1);
+      case "VAR":
+        w.startObject();
+        w.name(t.name);
+        this.type(t.type, at, bitOffset, depth + 1);
+        w.endObject();
+        return;
       case "DATASEC":
-        return `{${jsonwString(t.name)}:[${t.vars.map((v) => this.type(v.type, at + v.offset, 0)).join(",")}]}`;
+        w.startObject();
+        w.name(t.name);
+        w.startArray();
+        for (const v of t.vars) this.type(v.type, at + v.offset, 0, depth + 1);
+        w.endArray();
+        w.endObject();
+        return;
+      case "FLOAT":
+        if (this.#markers) return this.#float(t.size, at);
+        break;
+      case "FWD":
+        return this.#unprintable("(fwd-kind-invalid)", `type [${id}] is FWD: bpftool cannot format values of this kind`);
       default:
-        throw new BtfError(`type [${id}] is ${t.kind}: bpftool cannot format values of this kind`);
+        break;
     }
+    this.#unprintable("(unsupported-kind)", `type [${id}] is ${t.kind}: bpftool cannot format values of this kind`);
   }
 
-  #int(t: Extract<BtfType, { kind: "INT" }>, at: number, bitOffset: number): string {
+  /** bpftool's in-band marker with `markers`, otherwise a BtfError. */
+  #unprintable(marker: string, message: string): void {
+    if (!this.#markers) throw new BtfError(message);
+    this.#w.raw(marker);
+  }
+
+  #int(t: Extract<BtfType, { kind: "INT" }>, at: number, bitOffset: number): void {
     const v = this.#view;
+    const w = this.#w;
     const bits = t.bits;
     if (bitOffset !== 0 || t.bitOffset !== 0 || bits % 8 !== 0) {
       const total = bitOffset + t.bitOffset;
       return this.#bitfield(bits, total % 8, at + (total >> 3));
     }
     if (bits === 128) return this.#hex128(v.getBigUint64(at + 8, true), v.getBigUint64(at, true));
-    if (t.bool) return v.getUint8(at) !== 0 ? "true" : "false";
+    if (t.bool) return w.raw(v.getUint8(at) !== 0 ? "true" : "false");
     if (t.char) {
       const c = v.getUint8(at);
-      if (c >= 0x20 && c < 0x7f) return jsonwString(String.fromCharCode(c));
-      return this.#plain ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, "0")}"`;
+      if (c >= 0x20 && c < 0x7f) return w.raw(jsonwString(String.fromCharCode(c)));
+      return w.raw(this.#plain ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, "0")}"`);
     }
     if (t.signed) {
       switch (bits) {
-        case 64: return String(v.getBigInt64(at, true));
-        case 32: return String(v.getInt32(at, true));
-        case 16: return String(v.getInt16(at, true));
-        case 8: return String(v.getInt8(at));
+        case 64: return w.raw(String(v.getBigInt64(at, true)));
+        case 32: return w.raw(String(v.getInt32(at, true)));
+        case 16: return w.raw(String(v.getInt16(at, true)));
+        case 8: return w.raw(String(v.getInt8(at)));
       }
     } else {
       switch (bits) {
-        case 64: return String(v.getBigUint64(at, true));
-        case 32: return String(v.getUint32(at, true));
-        case 16: return String(v.getUint16(at, true));
-        case 8: return String(v.getUint8(at));
+        case 64: return w.raw(String(v.getBigUint64(at, true)));
+        case 32: return w.raw(String(v.getUint32(at, true)));
+        case 16: return w.raw(String(v.getUint16(at, true)));
+        case 8: return w.raw(String(v.getUint8(at)));
       }
     }
-    return this.#bitfield(bits, 0, at);
+    this.#bitfield(bits, 0, at);
   }
 
   /** `nrBits` bits starting `bitOffset` bits into byte `at` (little-endian bitfield), as bpftool's hex string. */
-  #bitfield(nrBits: number, bitOffset: number, at: number): string {
+  #bitfield(nrBits: number, bitOffset: number, at: number): void {
     const nBytes = Math.ceil((bitOffset + nrBits) / 8);
     let n = 0n;
     for (let i = nBytes - 1; i >= 0; i--) n = (n << 8n) | BigInt(this.#view.getUint8(at + i));
     n = (n >> BigInt(bitOffset)) & ((1n << BigInt(nrBits)) - 1n);
-    return this.#hex128(n >> 64n, n & 0xffff_ffff_ffff_ffffn);
+    this.#hex128(n >> 64n, n & 0xffff_ffff_ffff_ffffn);
   }
 
-  #hex128(upper: bigint, lower: bigint): string {
+  #hex128(upper: bigint, lower: bigint): void {
     const hex = upper === 0n ? `0x${lower.toString(16)}` : `0x${upper.toString(16)}${lower.toString(16).padStart(16, "0")}`;
-    return this.#plain ? hex : `"${hex}"`;
+    this.#w.raw(this.#plain ? hex : `"${hex}"`);
   }
 
-  #composite(members: readonly { name: string; type: number; bitOffset: number; bitfieldSize: number }[], kindFlag: boolean, at: number): string {
-    const parts: string[] = [];
+  #composite(members: readonly { name: string; type: number; bitOffset: number; bitfieldSize: number }[], kindFlag: boolean, at: number, depth: number): void {
+    const w = this.#w;
+    w.startObject();
     for (const m of members) {
       const byte = at + (m.bitOffset >> 3);
       const bit = m.bitOffset & 7;
-      const value = kindFlag && m.bitfieldSize !== 0 ? this.#bitfield(m.bitfieldSize, bit, byte) : this.type(m.type, byte, bit);
-      parts.push(`${jsonwString(m.name)}:${value}`);
+      w.name(m.name);
+      if (kindFlag && m.bitfieldSize !== 0) this.#bitfield(m.bitfieldSize, bit, byte);
+      else this.type(m.type, byte, bit, depth + 1);
     }
-    return `{${parts.join(",")}}`;
+    w.endObject();
   }
 
-  #array(elemType: number, nelems: number, at: number): string {
+  #array(elemType: number, nelems: number, at: number, depth: number): void {
+    const w = this.#w;
     if (this.#isString(elemType, nelems, at)) {
       let s = "";
       for (let i = at; this.#view.getUint8(i) !== 0; i++) s += String.fromCharCode(this.#view.getUint8(i));
-      return jsonwString(s);
+      return w.string(s);
     }
     const size = this.#btf.sizeOf(elemType);
-    const parts: string[] = [];
-    for (let i = 0; i < nelems; i++) parts.push(this.type(elemType, at + i * size, 0));
-    return `[${parts.join(",")}]`;
+    w.startArray();
+    for (let i = 0; i < nelems; i++) this.type(elemType, at + i * size, 0, depth + 1);
+    w.endArray();
   }
 
   /** bpftool's is_str_array: a 1-byte char-named (or CHAR) int array holding printable ASCII up to a NUL. */
@@ -166,7 +208,7 @@ class ValueFormatter {
   }
 
   /** ENUM values are read signed and compared with the s32 enumerators; ENUM64 values unsigned. */
-  #enum(size: number, values: readonly { name: string; value: number | bigint }[], at: number, signed: boolean): string {
+  #enum(size: number, values: readonly { name: string; value: number | bigint }[], at: number, signed: boolean): void {
     const v = this.#view;
     let value: bigint;
     switch (size) {
@@ -179,82 +221,22 @@ class ValueFormatter {
     for (const e of values) {
       // ENUM: btf_enum.val is an s32 whatever the enum's signedness; ENUM64: compared as u64.
       const ev = typeof e.value === "bigint" ? BigInt.asUintN(64, e.value) : BigInt(e.value | 0);
-      if (ev === value) return jsonwString(e.name);
+      if (ev === value) return this.#w.string(e.name);
     }
-    return String(value);
+    this.#w.raw(String(value));
   }
 
-  #pointer(at: number): string {
+  #pointer(at: number): void {
     const ptrSize = this.#btf.pointerSize;
     const value = ptrSize === 8 ? this.#view.getBigUint64(at, true) : BigInt(this.#view.getUint32(at, true));
-    if (!this.#plain) return String(value);
-    return value === 0n ? "(nil)" : `0x${value.toString(16)}`;
+    // printf("%p") in plain text ("(nil)" for NULL), "%lu" in JSON.
+    if (!this.#plain) return this.#w.raw(String(value));
+    this.#w.raw(value === 0n ? "(nil)" : `0x${value.toString(16)}`);
   }
-}
 
-/**
- * Re-indents compact JSON text the way bpftool's json_writer prints with
- * `-p`: four spaces per level, `"key": value`, objects opened on the line of
- * their key or array (`[{`), scalars in arrays kept on one line (`[1,2]`).
- */
-export function jsonwPretty(compact: string): string {
-  const chunks: string[] = [];
-  let out = "";
-  let depth = 0;
-  let sep = "";
-  const eol = (): void => {
-    out += `\n${"    ".repeat(depth)}`;
-  };
-  const eor = (): void => {
-    out += sep;
-    sep = ",";
-  };
-  const n = compact.length;
-  for (let i = 0; i < n; ) {
-    const c = compact[i] as string;
-    if (c === "{" || c === "[") {
-      eor();
-      out += c;
-      depth++;
-      sep = "";
-      i++;
-    } else if (c === "}" || c === "]") {
-      depth--;
-      if (sep !== "") eol();
-      out += c;
-      sep = ",";
-      i++;
-    } else if (c === ",") {
-      i++;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (j < n && compact[j] !== '"') j += compact[j] === "\\" ? 2 : 1;
-      const token = compact.slice(i, j + 1);
-      i = j + 1;
-      if (compact[i] === ":") {
-        eor();
-        eol();
-        sep = "";
-        out += `${token}: `;
-        i++;
-      } else {
-        eor();
-        out += token;
-      }
-    } else if (c === "\n" || c === " ") {
-      i++;
-    } else {
-      let j = i;
-      while (j < n && compact[j] !== "," && compact[j] !== "}" && compact[j] !== "]" && compact[j] !== "\n") j++;
-      eor();
-      out += compact.slice(i, j);
-      i = j;
-    }
-    if (out.length > 1 << 20) {
-      chunks.push(out);
-      out = "";
-    }
+  /** Floats as printf's "%f" (only with `markers`: bpftool itself has no float printer). */
+  #float(size: number, at: number): void {
+    const v = size === 4 ? this.#view.getFloat32(at, true) : size === 8 ? this.#view.getFloat64(at, true) : NaN;
+    this.#w.raw(Number.isFinite(v) ? v.toFixed(6) : String(v));
   }
-  chunks.push(out, "\n");
-  return chunks.join("");
 }

@@ -1,14 +1,13 @@
-// What the CLI shows about kernel objects, read straight from
-// BPF_OBJ_GET_INFO_BY_FD and /proc/self/fdinfo (memlock, frozen, owner
-// program type are only reported there), the same sources bpftool uses.
+// What the CLI shows about kernel objects: the map and program layers' info
+// readers, plus /proc/self/fdinfo (memlock, frozen, owner program type are
+// only reported there), the same sources bpftool uses.
 import { readFileSync } from "node:fs";
-import { Attr, stableBytes } from "../sys/attr.js";
-import { MapInfo, ProgInfo } from "../sys/layouts.js";
-import { infoByFd } from "../sys/objects.js";
+import { stableBytes } from "../sys/attr.js";
 import type { FD } from "../sys/fd.js";
 import { rawSyscall } from "../sys/syscall.js";
-import { readBtfById, readProgramDumpInfo } from "../sys/prog-info.js";
-import { btfTypeName } from "./btf-name.js";
+import { readKernelBtfById } from "../btf/kernel.js";
+import { readProgramInfo, type ProgramInfo } from "../program/info.js";
+import { mapInfoByFd } from "../map/info.js";
 
 /** The fields bpftool prints for a map. */
 export interface MapShowInfo {
@@ -73,57 +72,34 @@ export function readFdinfo(fd: FD): Map<string, string> {
 }
 
 const optNumber = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
-const decoder = new TextDecoder();
-function cName(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
-}
 
-/** Reads a map's info by fd. */
+/** Reads a map's info by fd (the map layer's bpf_map_info reader, plus what only fdinfo reports). */
 export function mapShowInfo(fd: FD): MapShowInfo {
-  const info = new Attr(MapInfo);
-  infoByFd(fd, info.bytes);
+  const info = mapInfoByFd(fd);
   const fdinfo = readFdinfo(fd);
-  const nameOff = MapInfo.fields.name.offset;
   return {
-    id: info.get("id"), type: info.get("type"), name: cName(info.bytes.subarray(nameOff, nameOff + 16)),
-    flags: info.get("map_flags"), keySize: info.get("key_size"), valueSize: info.get("value_size"),
-    maxEntries: info.get("max_entries"), btfId: info.get("btf_id"), ifindex: info.get("ifindex"),
-    btfKeyTypeId: info.get("btf_key_type_id"), btfValueTypeId: info.get("btf_value_type_id"),
-    btfVmlinuxValueTypeId: info.get("btf_vmlinux_value_type_id"),
-    mapExtra: info.getBig("map_extra"),
+    id: info.id, type: info.type, name: info.name, flags: info.flags, keySize: info.keySize, valueSize: info.valueSize,
+    maxEntries: info.maxEntries, btfId: info.btfId, ifindex: info.ifindex,
+    btfKeyTypeId: info.btfKeyTypeId, btfValueTypeId: info.btfValueTypeId, btfVmlinuxValueTypeId: info.btfVmlinuxValueTypeId,
+    mapExtra: info.mapExtra,
     memlock: optNumber(fdinfo.get("memlock")), frozen: optNumber(fdinfo.get("frozen")),
     ownerProgType: optNumber(fdinfo.get("owner_prog_type")), ownerJited: optNumber(fdinfo.get("owner_jited")),
   };
 }
 
-/** Reads a program's info by fd (a second call fetches the map ids). */
+/** Reads a program's info by fd (the program layer's bpf_prog_info reader, plus fdinfo's memlock). */
 export function progShowInfo(fd: FD): ProgShowInfo {
-  const info = new Attr(ProgInfo);
-  infoByFd(fd, info.bytes);
-  const nrMaps = info.get("nr_map_ids");
-  let mapIds: number[] = [];
-  if (nrMaps > 0) {
-    const ids = stableBytes(nrMaps * 4);
-    const again = new Attr(ProgInfo);
-    again.set("nr_map_ids", nrMaps).setPointer("map_ids", ids);
-    infoByFd(fd, again.bytes);
-    const v = new DataView(ids.buffer, ids.byteOffset, ids.byteLength);
-    mapIds = Array.from({ length: Math.min(nrMaps, again.get("nr_map_ids")) }, (_, i) => v.getUint32(i * 4, true));
-  }
-  const tagOff = ProgInfo.fields.tag.offset;
-  const nameOff = ProgInfo.fields.name.offset;
+  // Instructions are fetched too: their lengths are what bpftool shows as xlated/jited bytes.
+  const info = readProgramInfo(fd);
   const fdinfo = readFdinfo(fd);
-  const kernelName = cName(info.bytes.subarray(nameOff, nameOff + 16));
   const base: ProgShowInfo = {
-    id: info.get("id"), type: info.get("type"), name: kernelName, kernelName,
-    tag: Array.from(info.bytes.subarray(tagOff, tagOff + 8), (b) => b.toString(16).padStart(2, "0")).join(""),
-    gplCompatible: info.get("gpl_compatible") !== 0, loadTimeNs: info.getBig("load_time"), uid: info.get("created_by_uid"),
-    xlatedLen: info.get("xlated_prog_len"), jitedLen: info.get("jited_prog_len"), mapIds, btfId: info.get("btf_id"),
-    runTimeNs: info.getBig("run_time_ns"), runCount: info.getBig("run_cnt"), recursionMisses: info.getBig("recursion_misses"),
-    verifiedInsns: info.get("verified_insns"), memlock: optNumber(fdinfo.get("memlock")),
+    id: info.id, type: info.type, name: info.name, kernelName: info.name, tag: info.tag,
+    gplCompatible: info.gplCompatible, loadTimeNs: info.loadTime, uid: info.createdByUid,
+    xlatedLen: info.xlatedInstructions.byteLength, jitedLen: info.jitedInstructions.byteLength, mapIds: info.mapIds, btfId: info.btfId,
+    runTimeNs: info.runTimeNs, runCount: info.runCount, recursionMisses: info.recursionMisses,
+    verifiedInsns: info.verifiedInstructions, memlock: optNumber(fdinfo.get("memlock")),
   };
-  return { ...base, name: progFullName(fd, base) };
+  return { ...base, name: fullName(info) };
 }
 
 const CLOCK_REALTIME = 0;
@@ -160,14 +136,12 @@ export function formatLoadedAt(seconds: number): string {
  * exactly that length bpftool reads the main function's name from the
  * program's BTF (func info record 0), and so do we.
  */
-export function progFullName(fd: FD, info: ProgShowInfo): string {
-  if (info.name.length < 15 || !info.btfId) return info.name;
+function fullName(info: ProgramInfo): string {
+  const first = info.funcInfo[0];
+  if (info.name.length < 15 || !info.btfId || !first) return info.name;
   try {
-    const dump = readProgramDumpInfo(fd);
-    const first = dump.funcInfo[0];
-    if (!first) return info.name;
-    const full = btfTypeName(readBtfById(info.btfId), first.typeId);
-    return full?.startsWith(info.name) ? full : info.name;
+    const full = readKernelBtfById(info.btfId).btf.nameOf(first.typeId);
+    return full.startsWith(info.name) ? full : info.name;
   } catch {
     return info.name; // no BTF to consult: keep the kernel's name
   }

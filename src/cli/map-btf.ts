@@ -1,11 +1,12 @@
 // BTF-formatted map entries, as bpftool prints them for maps created with
 // BTF: {"key": …, "value": …} objects (pretty JSON in plain mode, the
 // "formatted" member in -j mode).
-import { Btf } from "../btf/btf.js";
-import { readBtfById } from "../sys/prog-info.js";
+import type { Btf } from "../btf/btf.js";
+import { readKernelBtfById } from "../btf/kernel.js";
 import { possibleCpuCount } from "../sys/cpus.js";
-import { formatBtfValue } from "./btf-format.js";
-import type { JsonWriter } from "./json-writer.js";
+import { splitPerCpu } from "../map/percpu.js";
+import { writeBtfValue } from "../btf/format-value.js";
+import type { JsonWriter } from "../btf/json-writer.js";
 import type { MapShowInfo } from "./kernel-info.js";
 
 /** A map's BTF and the type ids of its key and value. */
@@ -23,7 +24,7 @@ export interface MapBtf {
 export function loadMapBtf(info: MapShowInfo): MapBtf | undefined {
   if (!info.btfId || !info.btfValueTypeId || info.btfVmlinuxValueTypeId) return undefined;
   try {
-    return { btf: new Btf(readBtfById(info.btfId)), keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
+    return { btf: readKernelBtfById(info.btfId).btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
   } catch {
     return undefined; // unreadable or unparsable BTF: fall back to hex
   }
@@ -36,23 +37,22 @@ export function writeFormattedEntry(
   w.startObject();
   if (mb.keyTypeId) {
     w.name("key");
-    formatBtfValue(w, mb.btf, mb.keyTypeId, key, plainText);
+    writeBtfValue(w, mb.btf, mb.keyTypeId, key, { plain: plainText, markers: true });
   }
   if (!perCpu) {
     w.name("value");
-    formatBtfValue(w, mb.btf, mb.valueTypeId, value, plainText);
+    writeBtfValue(w, mb.btf, mb.valueTypeId, value, { plain: plainText, markers: true });
   } else {
-    const step = Math.ceil(info.valueSize / 8) * 8;
     w.name("values");
     w.startArray();
-    for (let cpu = 0; cpu < possibleCpuCount(); cpu++) {
+    splitPerCpu(value, info.valueSize, Math.ceil(info.valueSize / 8) * 8, possibleCpuCount()).forEach((one, cpu) => {
       w.startObject();
       w.name("cpu");
       w.raw(String(cpu));
       w.name("value");
-      formatBtfValue(w, mb.btf, mb.valueTypeId, value.subarray(cpu * step, cpu * step + info.valueSize), plainText);
+      writeBtfValue(w, mb.btf, mb.valueTypeId, one, { plain: plainText, markers: true });
       w.endObject();
-    }
+    });
     w.endArray();
   }
   w.endObject();

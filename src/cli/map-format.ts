@@ -3,6 +3,7 @@
 // including per-CPU values).
 import { mapTypeName } from "../map/types.js";
 import { possibleCpuCount } from "../sys/cpus.js";
+import { splitPerCpu } from "../map/percpu.js";
 import { formatHex, jsonHex } from "./output.js";
 import type { MapShowInfo } from "./kernel-info.js";
 import { programTypeName } from "../features/names.js";
@@ -50,8 +51,7 @@ export function mapShowPlain(m: MapShowInfo, refs: readonly ObjectRef[] = []): s
 
 /** Splits a kernel per-CPU value buffer into one value per possible CPU. */
 export function perCpuValues(buffer: Uint8Array, valueSize: number): Uint8Array[] {
-  const step = Math.ceil(valueSize / 8) * 8;
-  return Array.from({ length: possibleCpuCount() }, (_, cpu) => buffer.subarray(cpu * step, cpu * step + valueSize));
+  return splitPerCpu(buffer, valueSize, Math.ceil(valueSize / 8) * 8, possibleCpuCount());
 }
 
 /**

@@ -10,9 +10,9 @@ import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo } from "./kernel-info.js";
 import { JsonWriter } from "./json-writer.js";
 import { loadMapBtf, writeFormattedEntry } from "./map-btf.js";
-import { allIds, fdById, pinFd } from "../sys/objects.js";
-import { ObjectRefs } from "./pids.js";
-import { KeyNotFoundError, NotFoundError } from "../sys/errors.js";
+import { pinFd } from "../sys/objects.js";
+import { showObjects } from "./show.js";
+import { KeyNotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { MapType, isFdValuedType, isKeylessType, isMapInMapType } from "../map/types.js";
 import type { MapValue } from "../map.js";
@@ -95,35 +95,7 @@ function printEntry(ctx: Context, m: MapAccess, key: Uint8Array | null, value: U
 }
 
 function show(args: Args, ctx: Context): void {
-  const refs = new ObjectRefs("map");
-  if (!args.remaining) {
-    const all: Record<string, unknown>[] = [];
-    for (const id of allIds("map")) {
-      let fd: FD;
-      try {
-        fd = fdById("map", id);
-      } catch (e) {
-        if (e instanceof NotFoundError) continue; // deleted while listing
-        throw e;
-      }
-      withFds([fd], () => {
-        const info = mapShowInfo(fd);
-        if (ctx.out.json) all.push(mapShowJson(info, refs.holders(info.id)));
-        else ctx.out.line(mapShowPlain(info, refs.holders(info.id)));
-      });
-    }
-    if (ctx.out.json) ctx.out.jsonValue(all);
-    return;
-  }
-  const ref = parseRef(args, "map");
-  args.end();
-  withFds(openRefs("map", ref), (fds) => {
-    const infos = fds.map((fd) => mapShowInfo(fd));
-    if (ctx.out.json) {
-      const objs = infos.map((i) => mapShowJson(i, refs.holders(i.id)));
-      ctx.out.jsonValue(objs.length === 1 ? objs[0] : objs);
-    } else for (const i of infos) ctx.out.line(mapShowPlain(i, refs.holders(i.id)));
-  });
+  showObjects(args, ctx, { kind: "map", read: mapShowInfo, json: mapShowJson, plain: mapShowPlain });
 }
 
 function dump(args: Args, ctx: Context): void {

@@ -1,12 +1,14 @@
-// `bpftool prog dump xlated` for a loaded program: gathers what the dump
-// needs from the kernel (xlated code, func/line info, BTF, JIT symbols) and
-// renders it with the xlated dumper.
+// `bpftool prog dump xlated` for a loaded program. This sits above asm, btf
+// and program on purpose: it joins what the kernel reports (readProgramInfo:
+// xlated code, func/line info, JIT symbols, BTF id) with the program's BTF
+// (signatures, source lines) and renders it with asm's pure xlated dumper.
 import type { FD } from "../sys/fd.js";
 import { PermissionError } from "../sys/errors.js";
-import { readBtfById, readProgramDumpInfo } from "../sys/prog-info.js";
-import { BtfLite } from "./btf-lite.js";
-import { Kallsyms, xlatedCallSymbolizer } from "./kallsyms.js";
-import { dumpXlated, dumpXlatedJson, type XlatedDumpOptions, type XlatedJsonInsn } from "./xlated-dump.js";
+import type { Btf } from "../btf/btf.js";
+import { readKernelBtfById } from "../btf/kernel.js";
+import { Kallsyms, xlatedCallSymbolizer } from "../asm/kallsyms.js";
+import { dumpXlated, dumpXlatedJson, type XlatedDumpOptions, type XlatedJsonInsn } from "../asm/xlated-dump.js";
+import { readProgramInfo } from "./info.js";
 
 /** Options of {@link dumpLoadedProgram}. */
 export interface LoadedDumpOptions extends Pick<XlatedDumpOptions, "opcodes" | "linum" | "dialect"> {
@@ -15,27 +17,27 @@ export interface LoadedDumpOptions extends Pick<XlatedDumpOptions, "opcodes" | "
 }
 
 function prepare(fd: FD, options: LoadedDumpOptions): { xlated: Uint8Array; opts: XlatedDumpOptions } {
-  const info = readProgramDumpInfo(fd);
-  if (info.xlated.byteLength === 0) {
+  const info = readProgramInfo(fd);
+  if (info.xlatedInstructions.byteLength === 0) {
     throw new PermissionError(
       `program ${info.id} shows no translated instructions: the kernel hides them without CAP_SYS_ADMIN (or CAP_BPF + CAP_PERFMON)`,
     );
   }
-  let btf: BtfLite | undefined;
+  let btf: Btf | undefined;
   try {
-    btf = info.btfId ? new BtfLite(readBtfById(info.btfId)) : undefined;
+    btf = info.btfId ? readKernelBtfById(info.btfId).btf : undefined;
   } catch {
     btf = undefined; // BTF unreadable: dump without signatures and source lines, as bpftool does
   }
   const kallsyms = options.kallsyms ?? new Kallsyms();
   return {
-    xlated: info.xlated,
+    xlated: info.xlatedInstructions,
     opts: {
       ...options,
       btf,
       funcInfo: info.funcInfo,
       lineInfo: info.lineInfo,
-      symbolizer: xlatedCallSymbolizer({ kallsyms, jitedKsyms: info.jitedKsyms }),
+      symbolizer: xlatedCallSymbolizer({ kallsyms, jitedKsyms: info.jitedSymbols }),
     },
   };
 }
