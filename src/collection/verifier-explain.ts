@@ -24,7 +24,7 @@ export class CoreVerifierError extends VerifierError {
       `program '${programName}' uses a kernel type or field that the target kernel lacks${where}: ` +
       `the CO-RE relocation ${relocation.description} found no match, so the loader poisoned instruction ${relocation.insnIndex} ` +
       "and the verifier reached it. Guard the access with bpf_core_field_exists()/bpf_core_type_exists(), " +
-      "or provide a field flavor (struct foo___old) for this kernel. See error.log for the full verifier log";
+      "or provide a field flavor (struct foo___old) for this kernel. The full verifier log is in the error's `log` property";
   }
 }
 
@@ -57,7 +57,7 @@ export function explainVerifierError(e: unknown, program: ObjectProgramSpec, fix
     const index = Number(kfunc[1]) - POISON_KFUNC_BASE;
     const call = [...program.references.values()].find((r) => r.kind === "kfunc");
     e.message = `program '${program.name}' calls a __weak kfunc${call?.kind === "kfunc" ? ` ('${call.extern}'?)` : ""} (extern #${index}) that the kernel does not have, ` +
-      "on a path the verifier could not prove dead: guard the call with `if (bpf_ksym_exists(func))`. See error.log for the full verifier log";
+      "on a path the verifier could not prove dead: guard the call with `if (bpf_ksym_exists(func))`. The full verifier log is in the error's `log` property";
   }
   return e;
 }

@@ -5,11 +5,12 @@ import { Attr, stableBytes } from "../sys/attr.js";
 import { Cmd, ProgLoadAttr } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { FD } from "../sys/fd.js";
-import { EAGAIN, EINVAL, ENOSPC } from "../sys/errno.js";
-import { BpfError, errorFromErrno, InvalidArgumentError } from "../sys/errors.js";
+import { EAGAIN, EINVAL, ENOSPC, EPERM } from "../sys/errno.js";
+import { BpfError, errorFromErrno, InvalidArgumentError, PermissionError } from "../sys/errors.js";
+import { missingBpfCapabilities } from "../sys/privileges.js";
 import { MAX_PROGRAM_NAME, validateProgramSpec, type LoadOptions, type ProgramSpec } from "./spec.js";
 import { VerifierError } from "./verifier-error.js";
-import { programTypeName, LogLevel } from "./types.js";
+import { AttachType, ProgramType, programTypeName, LogLevel } from "./types.js";
 
 /** Default first size of the verifier log buffer. */
 export const DEFAULT_LOG_SIZE = 64 * 1024;
@@ -155,5 +156,23 @@ function explainLoadError(errno: number, label: string, spec: ProgramSpec): BpfE
       { operation: "BPF_PROG_LOAD", errno },
     );
   }
+  if (errno === EPERM && needsTrampoline(spec) && missingBpfCapabilities().length === 0) {
+    // Privileged, yet refused before the verifier ran: the kernel would not
+    // build a BPF trampoline on the target function.
+    return new PermissionError(
+      `BPF_PROG_LOAD (${label}): EPERM: the kernel refused to attach a BPF trampoline to the target function ` +
+        "(fentry/fexit/fmod_ret/lsm/freplace need ftrace-based direct calls). The process holds every BPF capability, " +
+        "so the kernel's configuration or a security policy blocks ftrace attachment — check that " +
+        "/sys/kernel/tracing/available_filter_functions is readable; tp_btf and raw_tp programs are alternatives",
+      { operation: "BPF_PROG_LOAD", errno },
+    );
+  }
   return errorFromErrno(errno, "BPF_PROG_LOAD", label);
+}
+
+/** Program types whose load builds a trampoline on a kernel function (attach_btf_id given). */
+function needsTrampoline(spec: ProgramSpec): boolean {
+  const trampolineAttach: readonly number[] = [AttachType.TraceFentry, AttachType.TraceFexit, AttachType.ModifyReturn, AttachType.LSMMac];
+  if (spec.type === ProgramType.LSM || spec.type === ProgramType.Ext) return true;
+  return spec.type === ProgramType.Tracing && trampolineAttach.includes(spec.expectedAttachType ?? -1);
 }

@@ -89,7 +89,7 @@ export class VerifierError extends BpfError {
       "VERIFIER",
       `BPF_PROG_LOAD (${programName}): ${errnoName(errno)}: the verifier rejected the program: ${summary}` +
         (hint ? `; hint: ${hint}` : "") +
-        " — see error.log for the full verifier log",
+        " — the full verifier log is in the error's `log` property",
       { operation: "BPF_PROG_LOAD", errno },
     );
     this.log = log;
