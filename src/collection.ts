@@ -18,7 +18,7 @@ import { Program } from "./program/program.js";
 import type { FD } from "./sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "./sys/errors.js";
 import { unpinSync } from "./map/pin.js";
-import { sanitizeBtf } from "./collection/btf-sanitize.js";
+import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
 import { createMap, initMapInMapSlots } from "./collection/maps.js";
@@ -178,7 +178,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   const memories = new Map<string, MapMemory>();
   const replacements = replacementMap(options.mapReplacements);
   for (const [key, m] of spec.maps) {
-    const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements });
+    const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements, warnings, btf: spec.btf });
     if (created.owned) owned.push(created.map);
     if (!created.reused && created.map.pinnedPath) createdPins.push(created.map.pinnedPath);
     maps.set(key, created.map);
@@ -195,7 +195,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
 
   // 4. Programs: CO-RE, data relocation, load.
   let relocator: CoreRelocator | undefined;
-  const strings = spec.btf && btfFd ? new StringOffsets(spec.btf) : undefined;
+  // Kernels without FUNC support (before 5.0) take no func/line info: load programs without BTF, as libbpf does.
+  const strings = spec.btf && btfFd && programBtfSupported() ? new StringOffsets(spec.btf) : undefined;
   const externIndex = new Map([...externs.keys()].map((n, i) => [n, i]));
   const programs = new Map<string, Program>();
   const fixupsByProgram = new Map<string, CoreFixup[]>();

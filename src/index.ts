@@ -20,6 +20,8 @@ export { JsonWriter } from "./btf/json-writer.js";
 export * from "./program.js";
 // `bpftool prog dump xlated` of a loaded program (signatures and source lines from its BTF).
 export { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "./program/xlated-dump.js";
+// The verifier failures tsbpf recognises (VerifierError.failure) and their hints.
+export { VERIFIER_HINTS, matchVerifierHint, type VerifierFailure, type VerifierHint } from "./program/verifier-hints.js";
 // Object files: programs, maps, variables and externs of a BPF ELF object, as editable specs.
 export * from "./object/index.js";
 // The loader: an ObjectSpec into live maps, programs and variables (CO-RE, externs, frozen .rodata).

@@ -4,6 +4,43 @@
 import { Buffer } from "node:buffer";
 import { BtfError } from "./errors.js";
 
+/** FNV-1a (32-bit) offset basis: the hash of the empty string. */
+export const FNV1A_BASIS = 0x811c9dc5 | 0;
+/** FNV-1a (32-bit) prime. */
+export const FNV1A_PRIME = 0x01000193;
+const UNDERSCORE = 0x5f;
+
+/** FNV-1a (32-bit, as a signed int) of `bytes[start..end)`: the name-index hash of a UTF-8 name. */
+export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
+  let h = FNV1A_BASIS;
+  for (let p = start; p < end; p++) h = Math.imul(h ^ (bytes[p] as number), FNV1A_PRIME);
+  return h;
+}
+
+/**
+ * Byte length of the NUL-terminated UTF-8 name at `bytes[at..]` without its
+ * last "___flavor" suffix — essentialNameLength() in bytes. Working on bytes
+ * gives the same split: '_' is ASCII and never part of a multi-byte sequence.
+ */
+export function essentialByteLength(bytes: Uint8Array, at: number): number {
+  let essential = -1;
+  let p = at;
+  for (let b = bytes[p]; b !== 0 && b !== undefined; b = bytes[++p]) {
+    if (b !== UNDERSCORE && bytes[p + 1] === UNDERSCORE && bytes[p + 2] === UNDERSCORE && bytes[p + 3] === UNDERSCORE) {
+      const c = bytes[p + 4];
+      if (c !== UNDERSCORE && c !== 0 && c !== undefined) essential = p + 1 - at;
+    }
+  }
+  return essential < 0 ? p - at : essential;
+}
+
+/** True when `bytes[at..at+length)` equals `query[0..length)`. */
+export function bytesEqualAt(bytes: Uint8Array, at: number, query: Uint8Array, length: number): boolean {
+  if (at + length > bytes.length) return false;
+  for (let i = 0; i < length; i++) if (bytes[at + i] !== query[i]) return false;
+  return true;
+}
+
 /** A read-only view of one BTF string section (plus its base, for split BTF). */
 export class StringTable {
   readonly bytes: Uint8Array;
@@ -45,6 +82,11 @@ export class StringTable {
     const s = this.#buf.toString("utf8", at, end);
     this.#cache.set(offset, s);
     return s;
+  }
+
+  /** The table (this one or a base) whose bytes hold combined-space `offset`. */
+  ownerOf(offset: number): StringTable {
+    return offset < this.start && this.base ? this.base.ownerOf(offset) : this;
   }
 
   /**

@@ -7,7 +7,8 @@ import { MapType } from "../map/types.js";
 import type { ObjectMapSpec } from "../object/map-spec.js";
 import type { FD } from "../sys/fd.js";
 import { possibleCpuCount } from "../sys/cpus.js";
-import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import { BpfError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import type { Btf } from "../btf/btf.js";
 
 /** libbpf's default directory for LIBBPF_PIN_BY_NAME maps when none is given. */
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
@@ -33,6 +34,25 @@ export interface MapCreateContext {
   readonly btfFd: FD | undefined;
   readonly pinPath: string | undefined;
   readonly replacements: ReadonlyMap<string, BpfMap>;
+  /** Where to say what was worked around (a map created without its BTF). */
+  readonly warnings?: string[];
+  /** The object's BTF: legacy `maps` maps take key/value ids from its `____btf_map_<name>` struct. */
+  readonly btf?: Btf;
+}
+
+/**
+ * Key/value type ids of a legacy `maps` map from the `struct ____btf_map_<name> { key; value; }`
+ * that the old BPF_ANNOTATE_KV_PAIR macro emitted, as libbpf looks them up; undefined when absent.
+ */
+export function legacyMapBtfIds(btf: Btf, mapName: string): { keyTypeId: number; valueTypeId: number } | undefined {
+  for (const id of btf.idsByName(`____btf_map_${mapName}`)) {
+    const t = btf.typeById(id);
+    if (t.kind !== "STRUCT" || t.members.length < 2) continue;
+    const [key, value] = t.members;
+    if (key!.name !== "key" || value!.name !== "value") continue;
+    return { keyTypeId: key!.type, valueTypeId: value!.type };
+  }
+  return undefined;
 }
 
 /** The MapSpec BPF_MAP_CREATE gets for an object's map. */
@@ -65,7 +85,7 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
   if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray && m.type !== 27 /* ringbuf */) {
     throw new InvalidArgumentError(`map '${key}' has max_entries 0: set spec.maps.get(${JSON.stringify(key)}).maxEntries before load (the tool normally sizes it at run time)`, "maxEntries");
   }
-  const spec = kernelMapSpec(m, ctx.btfFd);
+  let spec = kernelMapSpec(withLegacyBtf(m, ctx.btf), ctx.btfFd);
   if (spec.pinning === "by-name") {
     const dir = ctx.pinPath ?? DEFAULT_PIN_ROOT;
     try {
@@ -74,9 +94,34 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
     }
-    return { map: BpfMap.create(spec, { pinDir: dir }), owned: true, reused: false };
   }
-  return { map: BpfMap.create(spec), owned: true, reused: false };
+  const create = (s: MapSpec): BpfMap => (s.pinning === "by-name" ? BpfMap.create(s, { pinDir: ctx.pinPath ?? DEFAULT_PIN_ROOT }) : BpfMap.create(s));
+  try {
+    return { map: create(spec), owned: true, reused: false };
+  } catch (e) {
+    // As libbpf: a kernel that refuses the map's BTF (older kernels, types it
+    // cannot describe) still gets the map, just without key/value types.
+    if (spec.btfFd === undefined || !(e instanceof BpfError)) throw e;
+    spec = withoutBtf(spec);
+    const map = create(spec);
+    ctx.warnings?.push(`map '${key}' was created without BTF: the kernel refused its key/value types (${e.message})`);
+    return { map, owned: true, reused: false };
+  }
+}
+
+/** A copy of `spec` (and its inner map template) with no BTF key/value ids. */
+function withoutBtf(spec: MapSpec): MapSpec {
+  const { btfFd: _fd, keyTypeId: _k, valueTypeId: _v, ...rest } = spec;
+  const out: MapSpec = rest;
+  if (spec.innerMap) out.innerMap = withoutBtf(spec.innerMap);
+  return out;
+}
+
+/** A legacy map with a `____btf_map_<name>` struct gets its key/value type ids from it. */
+function withLegacyBtf(m: ObjectMapSpec, btf: Btf | undefined): ObjectMapSpec {
+  if (m.kind !== "legacy" || !btf || m.keyTypeId !== undefined || m.valueTypeId !== undefined) return m;
+  const ids = legacyMapBtfIds(btf, m.name);
+  return ids ? { ...m, ...ids } : m;
 }
 
 /** As Map.create: a perf event array of 0 entries gets one slot per possible CPU. */

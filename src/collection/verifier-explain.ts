@@ -15,24 +15,35 @@ export class CoreVerifierError extends VerifierError {
   /** The C source line of that instruction (from line info), when known. */
   readonly relocationSourceLine: string | undefined;
 
-  constructor(cause: VerifierError, programName: string, relocation: CoreFixup, sourceLine: string | undefined) {
+  constructor(cause: VerifierError, programName: string, relocation: CoreFixup, sourceLine: string | undefined, location?: string) {
     super(programName, cause.errno ?? 22, cause.log);
     this.relocation = relocation;
     this.relocationSourceLine = sourceLine;
-    const where = sourceLine ? ` at \`${sourceLine}\`` : "";
+    const where = sourceLine ? ` at ${location ? `${location} ` : ""}\`${sourceLine}\`` : "";
+    // The description already ends with the outcome ("→ no match in vmlinux: poisoned").
     this.message =
       `program '${programName}' uses a kernel type or field that the target kernel lacks${where}: ` +
-      `the CO-RE relocation ${relocation.description} found no match, so the loader poisoned instruction ${relocation.insnIndex} ` +
-      "and the verifier reached it. Guard the access with bpf_core_field_exists()/bpf_core_type_exists(), " +
+      `the CO-RE relocation ${relocation.description}, so the loader poisoned instruction ${relocation.insnIndex} ` +
+      "and the verifier reached it; hint: guard the access with bpf_core_field_exists()/bpf_core_type_exists(), " +
       "or provide a field flavor (struct foo___old) for this kernel. The full verifier log is in the error's `log` property";
   }
 }
 
 /** The C source line covering linked slot `slot`, from the program's line info. */
 export function sourceLineAt(program: ObjectProgramSpec, slot: number): string | undefined {
-  let best: { slot: number; text: string } | undefined;
-  for (const l of program.lineInfos) if (l.slot <= slot && (!best || l.slot >= best.slot)) best = { slot: l.slot, text: l.lineText.trim() };
-  return best?.text;
+  return lineInfoAt(program, slot)?.lineText.trim();
+}
+
+/** "file.c:12" of the line info covering linked slot `slot` (file name without directories). */
+export function sourceLocationAt(program: ObjectProgramSpec, slot: number): string | undefined {
+  const l = lineInfoAt(program, slot);
+  return l ? `${l.fileName.slice(l.fileName.lastIndexOf("/") + 1)}:${l.line}` : undefined;
+}
+
+function lineInfoAt(program: ObjectProgramSpec, slot: number): ObjectProgramSpec["lineInfos"][number] | undefined {
+  let best: ObjectProgramSpec["lineInfos"][number] | undefined;
+  for (const l of program.lineInfos) if (l.slot <= slot && (!best || l.slot >= best.slot)) best = l;
+  return best;
 }
 
 /**
@@ -49,7 +60,12 @@ export function explainVerifierError(e: unknown, program: ObjectProgramSpec, fix
     const fixup = fixups.find((f) => f.poisoned && (f.insnIndex === insn || f.insnIndex + 1 === insn))
       ?? fixups.find((f) => f.poisoned && f.insnIndex === insn)
       ?? (fixups.filter((f) => f.poisoned).length === 1 ? fixups.find((f) => f.poisoned) : undefined);
-    if (fixup) return new CoreVerifierError(e, program.name, fixup, sourceLineAt(program, fixup.insnIndex) ?? e.sourceLine);
+    if (fixup) {
+      const text = sourceLineAt(program, fixup.insnIndex);
+      return text !== undefined
+        ? new CoreVerifierError(e, program.name, fixup, text, sourceLocationAt(program, fixup.insnIndex))
+        : new CoreVerifierError(e, program.name, fixup, e.sourceLine?.replace(/ @ \S+:\d+$/, ""), e.sourceLocation);
+    }
     return e;
   }
   const kfunc = /invalid func unknown#(20020\d{5})\b/.exec(e.log);
