@@ -5,10 +5,10 @@ import { Attr } from "../sys/attr.js";
 import { Cmd, MapCreateAttr } from "../sys/layouts.js";
 import { bpfRaw, closeRaw } from "../sys/syscall.js";
 import { ENOTSUPP } from "../sys/errno.js";
-import { InvalidArgumentError } from "../sys/errors.js";
 import { loadProbeBtf, PROBE_BTF_INT, PROBE_BTF_VALUE_STRUCT } from "./btf-blob.js";
 import { MAP_TYPE_NAMES, mapTypeByName } from "./names.js";
 import { SUPPORTED, unsupported, type ProbeResult } from "./result.js";
+import { TypeProbes } from "./probe-types.js";
 
 const BPF_F_NO_PREALLOC = 1;
 const BPF_F_MMAPABLE = 1 << 10;
@@ -21,8 +21,6 @@ const T = {
   RINGBUF: 27, INODE_STORAGE: 28, TASK_STORAGE: 29, BLOOM_FILTER: 30, USER_RINGBUF: 31, CGRP_STORAGE: 32,
   ARENA: 33,
 } as const;
-
-const cache = new Map<number, ProbeResult>();
 
 function createRaw(attr: Attr<keyof typeof MapCreateAttr.fields>): number {
   const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
@@ -96,12 +94,7 @@ function probe(type: number): ProbeResult {
   }
 }
 
-function toNumber(type: number | string): number {
-  if (typeof type === "number") return type;
-  const n = mapTypeByName(type);
-  if (n === undefined) throw new InvalidArgumentError(`unknown map type '${type}' (known: ${MAP_TYPE_NAMES.slice(1).join(", ")})`, "type");
-  return n;
-}
+const mapTypes = new TypeProbes({ kind: "map type", names: MAP_TYPE_NAMES, byName: mapTypeByName, probe });
 
 /**
  * Probes whether the running kernel can create maps of `type` (a uapi
@@ -109,13 +102,7 @@ function toNumber(type: number | string): number {
  * cached for the life of the process.
  */
 export function probeMapType(type: number | string): ProbeResult {
-  const n = toNumber(type);
-  let r = cache.get(n);
-  if (!r) {
-    r = probe(n);
-    cache.set(n, r);
-  }
-  return r;
+  return mapTypes.answer(type);
 }
 
 /** True when the running kernel supports maps of `type`. */

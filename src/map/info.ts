@@ -1,6 +1,7 @@
 // BPF_OBJ_GET_INFO_BY_FD for maps, plus what only fdinfo tells (frozen).
 import { readFileSync } from "node:fs";
 import { Attr } from "../sys/attr.js";
+import { readCString } from "../sys/cstring.js";
 import { MapInfo } from "../sys/layouts.js";
 import { infoByFd, fdById, type AccessMode } from "../sys/objects.js";
 import type { FD } from "../sys/fd.js";
@@ -35,13 +36,6 @@ export interface MapInfoData {
   mapExtra: bigint;
   /** Whether BPF_MAP_FREEZE was applied; undefined when /proc/self/fdinfo does not say. */
   frozen: boolean | undefined;
-}
-
-const decoder = new TextDecoder();
-
-function cName(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** Reads "frozen:" from /proc/self/fdinfo/<fd> (5.2+); undefined when absent. */
@@ -79,7 +73,7 @@ export function mapInfoByFd(fd: FD): MapInfoData {
     valueSize: a.get("value_size"),
     maxEntries: a.get("max_entries"),
     flags: a.get("map_flags"),
-    name: cName(a.bytes.subarray(f.offset, f.offset + f.size)),
+    name: readCString(a.bytes, f.offset, f.size),
     ifindex: a.get("ifindex"),
     btfId: a.get("btf_id"),
     btfKeyTypeId: a.get("btf_key_type_id"),

@@ -1,6 +1,7 @@
 // BPF_OBJ_GET_INFO_BY_FD for programs. The first call returns the counts and
 // lengths of the variable-size parts; the second fills buffers sized from them.
 import { Attr, stableBytes } from "../sys/attr.js";
+import { readCString } from "../sys/cstring.js";
 import { Cmd, InfoByFdAttr, ProgInfo } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { errorFromErrno } from "../sys/errors.js";
@@ -77,8 +78,6 @@ export interface ProgramInfo {
   netnsIno: bigint;
 }
 
-const decoder = new TextDecoder();
-
 const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function hex(bytes: Uint8Array): string {
@@ -98,12 +97,6 @@ function fetchInfo(fd: FD): void {
   infoCall.set("bpf_fd", fd.raw).set("info_len", sharedInfo.size);
   const r = bpfRaw(Cmd.OBJ_GET_INFO_BY_FD, infoCall.address, infoCall.size);
   if (r < 0) throw errorFromErrno(-r, "BPF_OBJ_GET_INFO_BY_FD", `program ${fd}`);
-}
-
-function cStringAt(bytes: Uint8Array, offset: number, size: number): string {
-  const field = bytes.subarray(offset, offset + size);
-  const nul = field.indexOf(0);
-  return decoder.decode(nul < 0 ? field : field.subarray(0, nul));
 }
 
 /** What to fetch besides the fixed-size fields. */
@@ -151,7 +144,7 @@ export function readProgramIdentity(fd: FD): ProgramIdentity {
     id: info.get("id"),
     type: info.get("type") as ProgramType,
     tag: tagOf(info),
-    name: cStringAt(info.bytes, ProgInfo.fields.name.offset, 16),
+    name: readCString(info.bytes, ProgInfo.fields.name.offset, 16),
   };
 }
 
@@ -226,7 +219,7 @@ function decodeInfo(info: Attr<InfoField>, buffers: Map<ArrayName, Uint8Array>):
     type,
     typeName: programTypeName(type),
     tag: tagOf(info),
-    name: cStringAt(info.bytes, ProgInfo.fields.name.offset, 16),
+    name: readCString(info.bytes, ProgInfo.fields.name.offset, 16),
     mapIds: u32s(get("map_ids", "nr_map_ids", 4)),
     xlatedInstructions: bytesOf("xlated_prog_insns", "xlated_prog_len"),
     jitedInstructions: bytesOf("jited_prog_insns", "jited_prog_len"),

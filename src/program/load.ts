@@ -2,6 +2,7 @@
 // fast path: no buffer, no formatting work in the kernel); only when that
 // fails, load again with a log and grow the buffer until the whole log fits.
 import { Attr, stableBytes } from "../sys/attr.js";
+import { cString, readCString } from "../sys/cstring.js";
 import { Cmd, ProgLoadAttr } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { FD } from "../sys/fd.js";
@@ -37,9 +38,7 @@ const licenses = new Map<string, Uint8Array>();
 function licenseBytes(license: string): Uint8Array {
   let bytes = licenses.get(license);
   if (!bytes) {
-    const text = encoder.encode(license);
-    bytes = stableBytes(text.length + 1);
-    bytes.set(text);
+    bytes = cString(license);
     if (licenses.size < 64) licenses.set(license, bytes);
   }
   return bytes;
@@ -50,11 +49,6 @@ function kernelName(name: string | undefined): string {
   if (!name) return "";
   const bytes = encoder.encode(name);
   return bytes.length <= MAX_PROGRAM_NAME ? name : decoder.decode(bytes.subarray(0, MAX_PROGRAM_NAME));
-}
-
-function logText(buf: Uint8Array): string {
-  const nul = buf.indexOf(0);
-  return decoder.decode(nul < 0 ? buf : buf.subarray(0, nul));
 }
 
 /**
@@ -124,7 +118,7 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
     attr.set("log_true_size", 0);
     const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
     if (r >= 0) {
-      return { fd: new FD(r, "prog fd"), name, log: requestedLevel && logBuf ? logText(logBuf) : undefined };
+      return { fd: new FD(r, "prog fd"), name, log: requestedLevel && logBuf ? readCString(logBuf) : undefined };
     }
     const errno = -r;
     if (errno === EAGAIN && eagainRetries++ < MAX_EAGAIN_RETRIES) continue;
@@ -139,7 +133,7 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
       logSize = Math.min(trueSize > logSize ? trueSize : logSize * 4, MAX_LOG_SIZE);
       continue;
     }
-    const log = logBuf ? logText(logBuf) : "";
+    const log = logBuf ? readCString(logBuf) : "";
     if (log.trim() !== "") throw new VerifierError(label, errno, log);
     throw explainLoadError(errno, label, spec);
   }

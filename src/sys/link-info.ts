@@ -2,6 +2,7 @@
 // common head and the per-link-type fields. Strings (tracepoint names,
 // iterator targets, uprobe paths) need a second call with a buffer.
 import { Attr, stableBytes } from "./attr.js";
+import { readCString } from "./cstring.js";
 import { LinkInfoDetail } from "./layouts.js";
 import { infoByFd } from "./objects.js";
 import type { FD } from "./fd.js";
@@ -74,13 +75,6 @@ type Field = keyof typeof LinkInfoDetail.fields;
 
 // PATH_MAX: the longest string any link reports (uprobe paths).
 const STRING_MAX = 4096;
-const decoder = new TextDecoder();
-
-function cString(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
-}
-
 /** The string field (pointer, length) of each link type that has one. */
 function stringField(type: number, perfType: number): [Field, Field] | undefined {
   switch (type) {
@@ -117,7 +111,7 @@ export function linkInfo(fd: FD): LinkInfo {
     info.zero().setPointer(str[0], buf).set(str[1], STRING_MAX);
     if (type === LinkType.PERF_EVENT) info.set("perf_event_type", perfType);
     infoByFd(fd, info.bytes);
-    name = cString(buf);
+    name = readCString(buf);
   }
   return decode(info, name);
 }

@@ -2,6 +2,7 @@
 // LINK_DETACH and opening links by id. The typed, low-level layer under the
 // user-facing Link classes of src/link/.
 import { Attr, addressOf, stableBytes } from "./attr.js";
+import { cString } from "./cstring.js";
 import { Cmd, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr } from "./layouts.js";
 import { bpfRaw } from "./syscall.js";
 import { FD } from "./fd.js";
@@ -95,15 +96,6 @@ export interface LinkCreateOptions {
 const createAttr = new Attr(LinkCreateAttr);
 const updateAttr = new Attr(LinkUpdateAttr);
 const detachAttr = new Attr(LinkDetachAttr);
-const encoder = new TextEncoder();
-
-/** NUL-terminated copy of a string at a stable address. */
-function cString(s: string): Uint8Array {
-  const b = encoder.encode(s);
-  const out = stableBytes(b.length + 1);
-  out.set(b);
-  return out;
-}
 
 function u64Array(values: readonly (bigint | number)[]): Uint8Array {
   const out = stableBytes(values.length * 8);

@@ -1,5 +1,6 @@
 // Generic operations on any BPF object fd: pinning in bpffs, ids, info.
-import { Attr, stableBytes } from "./attr.js";
+import { Attr } from "./attr.js";
+import { cString } from "./cstring.js";
 import { Cmd, GetIdAttr, InfoByFdAttr, ObjAttr, cmdName } from "./layouts.js";
 import { bpfRaw } from "./syscall.js";
 import { FD } from "./fd.js";
@@ -18,14 +19,6 @@ export type AccessMode = "rw" | "read-only" | "write-only";
 
 export function accessFlags(mode: AccessMode | undefined): number {
   return mode === "read-only" ? BPF_F_RDONLY : mode === "write-only" ? BPF_F_WRONLY : 0;
-}
-
-const encoder = new TextEncoder();
-function cString(s: string): Uint8Array {
-  const b = encoder.encode(s);
-  const out = stableBytes(b.length + 1);
-  out.set(b);
-  return out;
 }
 
 /** Pins an object fd at `path` in a bpffs mount (BPF_OBJ_PIN). */

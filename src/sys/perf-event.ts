@@ -2,6 +2,7 @@
 // ids the kernel publishes in sysfs/tracefs (dynamic PMU types, tracepoints).
 import { readFileSync } from "node:fs";
 import { Attr, stableBytes } from "./attr.js";
+import { cString } from "./cstring.js";
 import { PerfEventAttr } from "./layouts.js";
 import { rawSyscall, ioctlRaw, SYS } from "./syscall.js";
 import { FD } from "./fd.js";
@@ -94,15 +95,6 @@ export interface PerfEventOpenOptions {
 }
 
 const attr = new Attr(PerfEventAttr);
-const encoder = new TextEncoder();
-
-function cString(s: string): Uint8Array {
-  const b = encoder.encode(s);
-  const out = stableBytes(b.length + 1);
-  out.set(b);
-  return out;
-}
-
 /** Packs the boolean bitfields into the 64-bit word at offset 40. */
 function bitsWord(bits: PerfEventBits | undefined, extra: bigint): bigint {
   let word = extra;
