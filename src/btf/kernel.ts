@@ -8,6 +8,7 @@ import { FD } from "../sys/fd.js";
 import { ENOSPC } from "../sys/errno.js";
 import { errorFromErrno } from "../sys/errors.js";
 import { fdById, infoByFd, allIds } from "../sys/objects.js";
+import { readCString } from "../sys/cstring.js";
 import { Btf } from "./btf.js";
 import { BtfLoadError } from "./errors.js";
 import { kernelBtf } from "./discovery.js";
@@ -24,7 +25,6 @@ export interface BtfLoadOptions {
 
 const DEFAULT_LOG_SIZE = 64 * 1024;
 const MAX_LOG_SIZE = 16 * 1024 * 1024;
-const decoder = new TextDecoder();
 
 /**
  * Loads BTF into the kernel (BPF_BTF_LOAD, Linux 4.18+) and returns its fd.
@@ -66,9 +66,7 @@ export function loadBtf(btf: Btf | Uint8Array, options: BtfLoadOptions = {}): FD
 }
 
 function cString(bytes: Uint8Array | undefined): string {
-  if (!bytes) return "";
-  const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+  return bytes ? readCString(bytes) : "";
 }
 
 /** What the kernel reports about a BTF object. */

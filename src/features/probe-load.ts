@@ -6,6 +6,7 @@ import { release } from "node:os";
 import { Attr, stableBytes } from "../sys/attr.js";
 import { Cmd, ProgLoadAttr } from "../sys/layouts.js";
 import { bpfRaw, closeRaw } from "../sys/syscall.js";
+import { readCString } from "../sys/cstring.js";
 
 /** What to load. */
 export interface ProbeProgram {
@@ -37,7 +38,6 @@ const attr = new Attr(ProgLoadAttr);
 const logBuf = stableBytes(LOG_SIZE);
 const license = stableBytes(4);
 license.set([0x47, 0x50, 0x4c, 0]); // "GPL": many helpers are GPL-only
-const decoder = new TextDecoder();
 
 let cachedVersionCode: number | undefined;
 
@@ -73,8 +73,7 @@ export function probeLoad(p: ProbeProgram): ProbeLoadResult {
   if (r >= 0) closeRaw(r);
   let log = "";
   if (p.withLog) {
-    const end = logBuf.indexOf(0);
-    log = decoder.decode(logBuf.subarray(0, end < 0 ? LOG_SIZE : end));
+    log = readCString(logBuf, 0, LOG_SIZE);
   }
   return { loaded: r >= 0, errno: r < 0 ? -r : 0, log, logTrueSize: attr.get("log_true_size") };
 }
