@@ -3,6 +3,7 @@
 // (present and missing __weak), map-in-map and prog array `.values`, maps
 // pinned by name reused across loads, and a poisoned CO-RE relocation.
 import { test } from "node:test";
+import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadObjectSpec } from "../src/object/index.js";
@@ -76,6 +77,16 @@ test("map-in-map and prog array `.values`, pinned-by-name map reused, incompatib
       second.map("shared").update(new Uint8Array(4), u64(5));
     } finally {
       second.close();
+    }
+    // A name longer than the kernel's 15 characters pins and reuses under the full name.
+    const longName = "shared_counter_with_a_long_name";
+    for (const expected of [0n, 7n]) {
+      const spec = loadObjectSpec(fixture("maps"));
+      spec.map("shared").name = longName;
+      using c = Collection.load(spec, { pinPath: dir.path });
+      assert.ok(existsSync(`${dir.path}/${longName}`), "pinned under the full name");
+      assert.equal(readU64(c.map("shared").lookup(new Uint8Array(4))), expected);
+      c.map("shared").update(new Uint8Array(4), u64(7));
     }
     const before = openFdCount();
     const spec = loadObjectSpec(fixture("maps"));

@@ -95,7 +95,20 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
       if (!(e instanceof NotFoundError)) throw e;
     }
   }
-  const create = (s: MapSpec): BpfMap => (s.pinning === "by-name" ? BpfMap.create(s, { pinDir: ctx.pinPath ?? DEFAULT_PIN_ROOT }) : BpfMap.create(s));
+  // Pinned under the object's full map name (as libbpf does), not the
+  // 15-character name the kernel keeps — so reuse finds it again.
+  const pinAt = spec.pinning === "by-name" ? `${ctx.pinPath ?? DEFAULT_PIN_ROOT}/${m.name}` : undefined;
+  const create = (s: MapSpec): BpfMap => {
+    const map = BpfMap.create({ ...s, pinning: "none" });
+    if (pinAt === undefined) return map;
+    try {
+      map.pin(pinAt);
+    } catch (e) {
+      map.close();
+      throw e;
+    }
+    return map;
+  };
   try {
     return { map: create(spec), owned: true, reused: false };
   } catch (e) {
