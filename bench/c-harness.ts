@@ -44,12 +44,14 @@ function failureDetail(e: unknown): string {
 
 /**
  * Path of the compiled harness bench/out/<name>, (re)building it when the
- * binary is missing or older than bench/c/<name>.c.
+ * binary is missing or older than bench/c/<name>.c or bench/c/bench_common.h.
  */
 export function cHarness(name: string): string {
   const source = path.join(sourceDir, `${name}.c`);
   const binary = path.join(outputDir, name);
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  // The shared header counts as a source of every harness.
+  const newestSource = Math.max(statSync(source).mtimeMs, statSync(path.join(sourceDir, "bench_common.h")).mtimeMs);
+  if (existsSync(binary) && statSync(binary).mtimeMs >= newestSource) return binary;
   mkdirSync(outputDir, { recursive: true });
   // Build under a private name and rename: a concurrent run never sees half a binary.
   const partial = `${binary}.${process.pid}.tmp`;

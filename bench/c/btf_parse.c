@@ -19,24 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-// BENCH_CLOCK=cpu selects process CPU time, as bench/harness.ts does.
-static clockid_t bench_clock = CLOCK_MONOTONIC;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(bench_clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static long arg_long(const char *s) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < 0) {
-    fprintf(stderr, "btf_parse: bad number '%s'\n", s);
-    exit(2);
-  }
-  return v;
-}
+#include "bench_common.h"
 
 static struct btf *parse_or_die(const char *path) {
   struct btf *btf = btf__parse(path, NULL);
@@ -68,12 +51,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: btf_parse {parse|walk} FILE WARMUP REPS\n");
     return 2;
   }
-  const char *env = getenv("BENCH_CLOCK");
-  if (env && strcmp(env, "cpu") == 0) bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+  bench_clock_from_env();
   const char *mode = argv[1];
   const char *path = argv[2];
-  long warmup = arg_long(argv[3]);
-  long reps = arg_long(argv[4]);
+  long warmup = arg_long("btf_parse", argv[3]);
+  long reps = arg_long("btf_parse", argv[4]);
   int is_walk = strcmp(mode, "walk") == 0;
   if (!is_walk && strcmp(mode, "parse") != 0) {
     fprintf(stderr, "btf_parse: unknown mode '%s'\n", mode);

@@ -19,24 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-// BENCH_CLOCK=cpu selects process CPU time, as bench/harness.ts does.
-static clockid_t bench_clock = CLOCK_MONOTONIC;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(bench_clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static long arg_long(const char *s) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < 0) {
-    fprintf(stderr, "collection_load: bad number '%s'\n", s);
-    exit(2);
-  }
-  return v;
-}
+#include "bench_common.h"
 
 // Silence libbpf's informational prints; errors still reach stderr.
 static int print_errors(enum libbpf_print_level level, const char *fmt, va_list ap) {
@@ -69,12 +52,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: collection_load OBJECT WARMUP REPS\n");
     return 2;
   }
-  const char *env = getenv("BENCH_CLOCK");
-  if (env && strcmp(env, "cpu") == 0) bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+  bench_clock_from_env();
   libbpf_set_print(print_errors);
   const char *path = argv[1];
-  long warmup = arg_long(argv[2]);
-  long reps = arg_long(argv[3]);
+  long warmup = arg_long("collection_load", argv[2]);
+  long reps = arg_long("collection_load", argv[3]);
   uint64_t *samples = calloc(reps > 0 ? reps : 1, sizeof(*samples));
   if (!samples) return 1;
   long programs = 0;

@@ -21,32 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define KEY_SIZE 4
 #define VALUE_SIZE 8
-
-// BENCH_CLOCK=cpu selects process CPU time (user + system), as bench/harness.ts
-// does with process.cpuUsage(); anything else is wall-clock monotonic time.
-static clockid_t bench_clock = CLOCK_MONOTONIC;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(bench_clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what) {
   fprintf(stderr, "map_bench: %s: %s\n", what, strerror(errno));
   exit(1);
-}
-
-static long arg_long(const char *s) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < 0) {
-    fprintf(stderr, "map_bench: bad number '%s'\n", s);
-    exit(2);
-  }
-  return v;
 }
 
 static int create_map(enum bpf_map_type type, uint32_t max_entries) {
@@ -197,12 +179,11 @@ static int run_batch(const char *mode, long entries, long batch, long warmup, lo
 }
 
 int main(int argc, char **argv) {
-  const char *clock_name = getenv("BENCH_CLOCK");
-  if (clock_name && strcmp(clock_name, "cpu") == 0) bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+  bench_clock_from_env();
   if (argc == 8 && strcmp(argv[1], "single") == 0)
-    return run_single(argv[2], argv[3], arg_long(argv[4]), arg_long(argv[5]), arg_long(argv[6]), arg_long(argv[7]));
+    return run_single(argv[2], argv[3], arg_long("map_bench", argv[4]), arg_long("map_bench", argv[5]), arg_long("map_bench", argv[6]), arg_long("map_bench", argv[7]));
   if (argc == 6 && (strcmp(argv[1], "batch-dump") == 0 || strcmp(argv[1], "batch-fill") == 0))
-    return run_batch(argv[1], arg_long(argv[2]), arg_long(argv[3]), arg_long(argv[4]), arg_long(argv[5]));
+    return run_batch(argv[1], arg_long("map_bench", argv[2]), arg_long("map_bench", argv[3]), arg_long("map_bench", argv[4]), arg_long("map_bench", argv[5]));
   fprintf(stderr,
           "usage: map_bench single <array|hash> <lookup|update> <ops> <warmup> <reps> <key_space>\n"
           "       map_bench batch-dump|batch-fill <entries> <batch> <warmup> <reps>\n");
