@@ -1,20 +1,45 @@
 #!/bin/sh
-# Rebuilds the committed BTF fixture objects from their C sources with the
-# pinned compiler (Debian clang-19) and libbpf-dev's headers. Run from the
-# repository root: scripts/build-fixtures.sh
+# Rebuilds the committed BPF fixture objects under test/fixtures from their C
+# sources with the pinned compiler (Debian clang-19) and libbpf-dev's headers.
+# The .o files are committed so the test suite needs no compiler.
+#   usage (from anywhere): scripts/build-fixtures.sh [btf core object collection verifier]
+# With no arguments every fixture directory is rebuilt.
 set -eu
 CLANG=${CLANG:-clang-19}
-dir=test/fixtures/btf
+root=$(cd "$(dirname "$0")/.." && pwd)
 arch=$(uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 inc=/usr/include/"$(uname -m)"-linux-gnu
-# Compile inside the fixture directory so line info records relative file names.
-cd "$dir"
-map=-fdebug-prefix-map="$(pwd)"=.
-for src in *.bpf.c; do
-	obj="${src%.c}.o"
-	"$CLANG" -g -O2 "$map" -target bpf -D__TARGET_ARCH_"$arch" -I"$inc" -c "$src" -o "$obj"
-	echo "built $dir/$obj"
+
+# build DIR TARGET SRC OBJ [EXTRA…]: one object, compiled inside its directory
+# so line info records relative file names. The core fixtures were built
+# without -fdebug-prefix-map (their BTF names the absolute directory); they
+# keep that so a rebuild reproduces the committed objects.
+build() {
+	dir=$1 target=$2 src=$3 obj=$4
+	shift 4
+	(cd "$root/test/fixtures/$dir" &&
+		if [ "$dir" = core ]; then map=; else map=-fdebug-prefix-map="$(pwd)"=.; fi &&
+		"$CLANG" -g -O2 $map -target "$target" -I"$inc" "$@" -c "$src" -o "$obj")
+	echo "built test/fixtures/$dir/$obj"
+}
+
+[ $# -gt 0 ] || set -- btf core object collection verifier
+for dir in "$@"; do
+	for path in "$root/test/fixtures/$dir"/*.bpf.c; do
+		src=$(basename "$path")
+		base=${src%.c}
+		case $dir in
+		btf) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
+		# Big-endian builds exercise the byte-swapping paths.
+		object)
+			build "$dir" bpf "$src" "$base.o"
+			build "$dir" bpfeb "$src" "$base.eb.o"
+			;;
+		*) build "$dir" bpf "$src" "$base.o" ;;
+		esac
+	done
+	case $dir in
+	btf) build btf bpfeb kinds.bpf.c kinds.bpfeb.o ;;
+	core) build core bpfeb core-cases.bpf.c core-cases.bpfeb.o ;;
+	esac
 done
-# A big-endian build of the kinds fixture exercises the byte-swapping paths.
-"$CLANG" -g -O2 "$map" -target bpfeb -I"$inc" -c kinds.bpf.c -o kinds.bpfeb.o
-echo "built $dir/kinds.bpfeb.o"

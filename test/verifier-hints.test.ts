@@ -1,5 +1,5 @@
 // Verifier errors people can act on: one small C program per common
-// rejection (test/fixtures/verifier, built by scripts/build-verifier-fixtures.sh),
+// rejection (test/fixtures/verifier, built by scripts/build-fixtures.sh verifier),
 // each loaded with Collection.load on the real kernel. The error must name
 // the failing instruction, the C file:line and its text (from line info),
 // keep the log lines that matter, and give the hint for that failure.
