@@ -20,17 +20,8 @@ import type { FD } from "../src/sys/fd.js";
 import { readProgramInfo } from "../src/program/info.js";
 import { mapInfoById } from "../src/map/info.js";
 import { dumpLoadedProgram } from "../src/program/xlated-dump.js";
-import { writeToolObject } from "./util/libbpf-tools.js";
+import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
-
-function libbpfTools(): string[] {
-  try {
-    return execFileSync("dpkg", ["-L", "libbpf-tools"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString().split("\n").filter((p) => p.startsWith("/usr/sbin/")).map((p) => path.basename(p)).sort();
-  } catch {
-    return [];
-  }
-}
 
 /** What one loader produced for one program: its tag and its dump with map ids named. */
 interface LoadedProgram {

@@ -8,7 +8,6 @@
 // maps typed through `____btf_map_<name>`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,7 +20,7 @@ import { Collection } from "../src/collection.js";
 import { ENUM64_PLACEHOLDER, overrideBtfSupport, probeBtfSupport, programBtfSupported, sanitizeBtf, type BtfKernelSupport } from "../src/collection/btf-sanitize.js";
 import { createMap, legacyMapBtfIds } from "../src/collection/maps.js";
 import type { Map as BpfMap } from "../src/map.js";
-import { writeToolObject } from "./util/libbpf-tools.js";
+import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
 
 const fixture = (rel: string): string => fileURLToPath(new URL(`../../test/fixtures/${rel}`, import.meta.url));
@@ -165,15 +164,6 @@ test("'?.data' datasec names become '_.data' where unsupported", () => {
   assert.equal(out.typeById(2).name, "x");
   checkSanitized(raw, { ...ALL, qmarkDatasec: false }, ["qmarkDatasec"], "qmark");
 });
-
-function libbpfTools(): string[] {
-  try {
-    return execFileSync("dpkg", ["-L", "libbpf-tools"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString().split("\n").filter((p) => p.startsWith("/usr/sbin/")).map((p) => path.basename(p)).sort();
-  } catch {
-    return [];
-  }
-}
 
 test("libbpf-tools corpus: every feature off, alone and together", (t) => {
   const tools = libbpfTools();

@@ -4,23 +4,13 @@
 // tsbpf and libbpf. The relocated instructions must be identical.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { tmpdir } from "node:os";
 import { loadBtfFile } from "../src/btf/discovery.js";
-import { writeToolObject } from "./util/libbpf-tools.js";
+import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { cachedKernelBtfs, kernelBtfCorpus } from "./util/kernel-btf-corpus.js";
 import { compareProgram, libbpfHarness, relocateWithTsbpf, runLibbpf } from "./oracle/core/libbpf-relocs.js";
-
-function libbpfTools(): string[] {
-  try {
-    return execFileSync("dpkg", ["-L", "libbpf-tools"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString().split("\n").filter((p) => p.startsWith("/usr/sbin/")).map((p) => path.basename(p)).sort();
-  } catch {
-    return [];
-  }
-}
 
 test("libbpf-tools objects relocate exactly as libbpf does, on every kernel BTF in the corpus", async (t) => {
   const harness = libbpfHarness();

@@ -2,6 +2,7 @@
 // executable (a libbpf skeleton): an ELF64 image whose e_machine is EM_BPF.
 // These helpers find and extract those images to use real-world, third-party
 // compiled objects as test fixtures.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -61,4 +62,14 @@ export function writeToolObject(tool: string, dir: string): string | undefined {
   const out = path.join(dir, `${tool}.bpf.o`);
   writeFileSync(out, obj);
   return out;
+}
+
+/** Names of the tools Debian's libbpf-tools package installs (empty when it is absent). */
+export function libbpfTools(): string[] {
+  try {
+    return execFileSync("dpkg", ["-L", "libbpf-tools"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString().split("\n").filter((p) => p.startsWith(`${LIBBPF_TOOLS_DIR}/`)).map((p) => path.basename(p)).sort();
+  } catch {
+    return [];
+  }
 }
