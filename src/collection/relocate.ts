@@ -7,13 +7,9 @@ import type { ObjectProgramSpec } from "../object/program-spec.js";
 import type { ExternSpec } from "../object/externs.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { KsymValue } from "./ksyms.js";
+import { Class, JmpOp, LD_IMM64, PseudoCall, PseudoLd } from "../asm/opcodes.js";
 
-const PSEUDO_MAP_FD = 1;
-const PSEUDO_MAP_VALUE = 2;
-const PSEUDO_BTF_ID = 3;
-const PSEUDO_KFUNC_CALL = 2;
-const LD_IMM64 = 0x18;
-const CALL = 0x85;
+const CALL = Class.JMP | JmpOp.CALL;
 /**
  * libbpf turns a call to a missing `__weak` kfunc into a call of helper
  * 2002000000 + extern index: the verifier only complains if the call is
@@ -59,16 +55,16 @@ export function relocateProgram(program: ObjectProgramSpec, code: Uint8Array, ct
         break; // Linking already pointed these at the subprogram.
       case "map":
         expectLd();
-        setLdImm64(view, code, pos, PSEUDO_MAP_FD, ctx.mapFd(ref.map), 0);
+        setLdImm64(view, code, pos, PseudoLd.MAP_FD, ctx.mapFd(ref.map), 0);
         break;
       case "data":
         expectLd();
-        setLdImm64(view, code, pos, PSEUDO_MAP_VALUE, ctx.mapFd(ref.map), ref.offset);
+        setLdImm64(view, code, pos, PseudoLd.MAP_VALUE, ctx.mapFd(ref.map), ref.offset);
         break;
       case "kconfig": {
         expectLd();
         const ext = ctx.externs.get(ref.extern);
-        setLdImm64(view, code, pos, PSEUDO_MAP_VALUE, ctx.kconfigFd(), ext?.kconfigOffset ?? 0);
+        setLdImm64(view, code, pos, PseudoLd.MAP_VALUE, ctx.kconfigFd(), ext?.kconfigOffset ?? 0);
         break;
       }
       case "ksym": {
@@ -93,7 +89,7 @@ export function relocateProgram(program: ObjectProgramSpec, code: Uint8Array, ct
 function ldKsym(view: DataView, code: Uint8Array, pos: number, program: ObjectProgramSpec, extern: string, ctx: RelocationContext): void {
   const v = ctx.ksyms.get(extern);
   if (!v) throw new NotFoundError(`program '${program.name}': extern '${extern}' was not resolved`);
-  if (v.kind === "btf") setLdImm64(view, code, pos, PSEUDO_BTF_ID, v.btfId, 0);
+  if (v.kind === "btf") setLdImm64(view, code, pos, PseudoLd.BTF_ID, v.btfId, 0);
   else if (v.kind === "address") setLdImm64(view, code, pos, 0, Number(v.address & 0xffff_ffffn), Number(v.address >> 32n));
   else setLdImm64(view, code, pos, 0, 0, 0);
 }
@@ -104,7 +100,7 @@ function callKfunc(view: DataView, code: Uint8Array, pos: number, program: Objec
   const v = ctx.ksyms.get(extern);
   view.setInt16(pos + 2, 0, true); // fd_array index 0: vmlinux
   if (v?.kind === "btf") {
-    setSrc(code, pos, PSEUDO_KFUNC_CALL);
+    setSrc(code, pos, PseudoCall.KFUNC_CALL);
     view.setInt32(pos + 4, v.btfId, true);
   } else {
     setSrc(code, pos, 0);
