@@ -12,15 +12,13 @@ import { haveHelper } from "./helpers.js";
 import { haveProgramType } from "./program-types.js";
 import { SUPPORTED, unsupported, type ProbeResult } from "./result.js";
 import { vmlinuxFuncId } from "./vmlinux-func.js";
+import { AttachType, ProgramType } from "../program/types.js";
+import { helperId } from "../asm/helpers.js";
 
-const SOCKET_FILTER = 1;
-const SCHED_CLS = 3;
-const KPROBE = 2;
-const TRACEPOINT = 5;
+const { SocketFilter: SOCKET_FILTER, SchedCls: SCHED_CLS, Kprobe: KPROBE, Tracepoint: TRACEPOINT, Tracing: TRACING } = ProgramType;
+const TRACE_FENTRY = AttachType.TraceFentry;
 const BPF_MAXINSNS = 4096;
-const HELPER_GET_ATTACH_COOKIE = 174;
-const TRACING = 26;
-const TRACE_FENTRY = 24;
+const HELPER_GET_ATTACH_COOKIE = helperId("bpf_get_attach_cookie");
 
 function loads(type: number, insns: readonly RawInsn[]): ProbeResult {
   const r = probeLoad({ type, insns: encodeProbe(insns) });
