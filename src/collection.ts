@@ -17,7 +17,7 @@ import type { ObjectProgramSpec } from "./object/program-spec.js";
 import { Program } from "./program/program.js";
 import type { FD } from "./sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "./sys/errors.js";
-import { unpinSync } from "./map/pin.js";
+import { unpinPath } from "./sys/objects.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
@@ -93,7 +93,7 @@ export class Collection implements Disposable {
       for (const r of owned.reverse()) r.close();
       for (const p of createdPins) {
         try {
-          unpinSync(p);
+          unpinPath(p);
         } catch {
           // Best effort: the pin may already be gone.
         }

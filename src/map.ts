@@ -28,7 +28,8 @@ import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
 import { iterateKeys } from "./map/iteration.js";
 import { packPerCpu, splitPerCpu } from "./map/percpu.js";
 import { MapMemory, mmapMapFd, pageSize } from "./map/mmap.js";
-import { checkCompatible, unpinSync } from "./map/pin.js";
+import { checkCompatible } from "./map/pin.js";
+import { unpinPath } from "./sys/objects.js";
 import { accessModeOf, mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
 import { describeSpec, fillCreateAttr, validateSpec, type MapSpec } from "./map/spec.js";
 import { createError } from "./map/create-error.js";
@@ -606,7 +607,7 @@ export class Map implements Disposable {
   /** Removes the pin this map was pinned at or opened from (or `path`); NotFoundError when none. */
   unpin(path: string | undefined = this.#pinnedPath): void {
     if (path === undefined) throw new NotFoundError(`${describeMap(this)} is not pinned`);
-    unpinSync(path);
+    unpinPath(path);
     if (path === this.#pinnedPath) this.#pinnedPath = undefined;
   }
 

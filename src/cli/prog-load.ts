@@ -10,7 +10,7 @@ import { Collection } from "../collection.js";
 import { loadObjectSpec } from "../object/object-spec.js";
 import type { ObjectSpec } from "../object/object-spec.js";
 import { sectionLoadFlags, sectionType } from "../object/section-types.js";
-import { unpinSync } from "../map/pin.js";
+import { unpinPath } from "../sys/objects.js";
 
 /** The words after `prog load`/`prog loadall`. */
 interface LoadRequest {
@@ -103,7 +103,7 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
   } catch (e) {
     for (const p of pinned.reverse()) {
       try {
-        unpinSync(p);
+        unpinPath(p);
       } catch {
         // Best effort: report the first failure, not the clean-up's.
       }

@@ -1,23 +1,9 @@
 // Pins and the compatibility check used when an existing pin is reused.
-import { unlinkSync } from "node:fs";
-import { IncompatibleError, NotFoundError } from "../sys/errors.js";
-import { ENOENT } from "../sys/errno.js";
+import { IncompatibleError } from "../sys/errors.js";
 import { describeSpec, type MapSpec } from "./spec.js";
 import type { MapInfoData } from "./info.js";
 import { MapFlags, MapType, mapTypeName } from "./types.js";
 import { possibleCpuCount } from "../sys/cpus.js";
-
-/** Removes the pin at `path` (unlink in bpffs); NotFoundError when nothing is there. */
-export function unpinSync(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new NotFoundError(`nothing is pinned at ${path}`, { operation: "unpin", errno: ENOENT });
-    }
-    throw e;
-  }
-}
 
 // Flags that describe how *this* fd or pin was opened, or are
 // kernel-internal, rather than what the map is.

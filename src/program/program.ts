@@ -1,8 +1,6 @@
 // Program: a BPF program loaded in the kernel, owning its fd.
-import { unlinkSync } from "node:fs";
 import { FD } from "../sys/fd.js";
-import { allIds, fdById, openPinnedFd, pinFd } from "../sys/objects.js";
-import { ENOENT } from "../sys/errno.js";
+import { allIds, fdById, openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
 import { NotFoundError } from "../sys/errors.js";
 import { loadProgram } from "./load.js";
 import type { LoadOptions, ProgramSpec } from "./spec.js";
@@ -150,10 +148,7 @@ export class Program {
     const path = this.#pinnedPath;
     if (path === undefined) throw new NotFoundError(`program '${this.name}' is not pinned`);
     try {
-      unlinkSync(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      throw new NotFoundError(`nothing is pinned at ${path}`, { errno: ENOENT });
+      unpinPath(path);
     } finally {
       this.#pinnedPath = undefined;
     }

@@ -1,4 +1,5 @@
 // Generic operations on any BPF object fd: pinning in bpffs, ids, info.
+import { unlinkSync } from "node:fs";
 import { Attr } from "./attr.js";
 import { cString } from "./cstring.js";
 import { Cmd, GetIdAttr, InfoByFdAttr, ObjAttr, cmdName } from "./layouts.js";
@@ -54,12 +55,13 @@ function explainPathError(errno: number, op: string, path: string): BpfError {
 }
 
 /** Removes a pin (a plain unlink in bpffs). Missing pins are NotFoundError. */
-export async function unpinPath(path: string): Promise<void> {
-  const fs = await import("node:fs/promises");
+export function unpinPath(path: string): void {
   try {
-    await fs.unlink(path);
+    unlinkSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`nothing is pinned at ${path}`, { errno: ENOENT });
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new NotFoundError(`nothing is pinned at ${path}`, { operation: "unpin", errno: ENOENT });
+    }
     throw e;
   }
 }
