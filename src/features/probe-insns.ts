@@ -1,9 +1,10 @@
-// The handful of raw instructions the feature probes load. They are encoded
-// here directly (little-endian host layout) so the probes depend on nothing
-// but the sys layer.
+// The handful of raw instructions the feature probes load, in a compact
+// notation. Encoding and opcodes come from the asm layer.
 import { stableBytes } from "../sys/attr.js";
+import { encodeInto } from "../asm/encoding.js";
+import { AluOp, Class, Endian, JmpOp, Source } from "../asm/opcodes.js";
 
-/** One encoded instruction: [opcode, dst|src<<4, off16, imm32], host (LE) order. */
+/** One instruction: opcode plus the fields a probe sets (the rest are 0). */
 export interface RawInsn {
   readonly op: number;
   readonly dst?: number;
@@ -12,30 +13,28 @@ export interface RawInsn {
   readonly imm?: number;
 }
 
-/** Encodes instructions into a buffer whose address never moves. */
+/** Encodes instructions (host little-endian) into a buffer whose address never moves. */
 export function encodeProbe(insns: readonly RawInsn[]): Uint8Array {
   const out = stableBytes(insns.length * 8);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  insns.forEach((insn, i) => {
-    view.setUint8(i * 8, insn.op);
-    view.setUint8(i * 8 + 1, ((insn.src ?? 0) << 4) | (insn.dst ?? 0));
-    view.setInt16(i * 8 + 2, insn.off ?? 0, true);
-    view.setInt32(i * 8 + 4, insn.imm ?? 0, true);
-  });
+  encodeInto(insns.map((i) => ({ opcode: i.op, dst: i.dst ?? 0, src: i.src ?? 0, offset: i.off ?? 0, imm: i.imm ?? 0 })), out, 0, "le");
   return out;
 }
 
 /** Opcodes used by probes (class | op | source). */
 export const Op = {
-  MOV64_IMM: 0xb7, // BPF_ALU64 | BPF_MOV | BPF_K
-  SUB64_IMM: 0x17, // BPF_ALU64 | BPF_SUB | BPF_K
-  MOV64_REG: 0xbf, // BPF_ALU64 | BPF_MOV | BPF_X (off=8/16/32: movsx, ISA v4)
-  BSWAP64: 0xd7, // BPF_ALU64 | BPF_END | BPF_TO_LE: unconditional bswap, ISA v4
-  JNE_IMM: 0x55, // BPF_JMP | BPF_JNE | BPF_K
-  JLT_IMM: 0xa5, // BPF_JMP | BPF_JLT | BPF_K (ISA v2)
-  JMP32_JLT_IMM: 0xa6, // BPF_JMP32 | BPF_JLT | BPF_K (ISA v3)
-  CALL: 0x85,
-  EXIT: 0x95,
+  MOV64_IMM: Class.ALU64 | AluOp.MOV | Source.K,
+  SUB64_IMM: Class.ALU64 | AluOp.SUB | Source.K,
+  /** off=8/16/32 makes it movsx (ISA v4). */
+  MOV64_REG: Class.ALU64 | AluOp.MOV | Source.X,
+  /** Unconditional bswap (ISA v4). */
+  BSWAP64: Class.ALU64 | AluOp.END | Endian.TO_LE,
+  JNE_IMM: Class.JMP | JmpOp.JNE | Source.K,
+  /** ISA v2. */
+  JLT_IMM: Class.JMP | JmpOp.JLT | Source.K,
+  /** ISA v3. */
+  JMP32_JLT_IMM: Class.JMP32 | JmpOp.JLT | Source.K,
+  CALL: Class.JMP | JmpOp.CALL,
+  EXIT: Class.JMP | JmpOp.EXIT,
 } as const;
 
 /** `r0 = 0; exit`: the smallest valid program of any type. */
