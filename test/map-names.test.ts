@@ -45,6 +45,7 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
   using btf = loadTestBtf();
   const unsupported: string[] = [];
   const newerThanBpftool: string[] = [];
+  const refused: string[] = [];
   for (let type = 1; mapTypeName(type) !== `type ${type}`; type++) {
     assert.equal(mapTypeFromName(mapTypeName(type)), type);
     const spec = minimalSpec(type as MapType, btf.raw);
@@ -55,6 +56,12 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
     } catch (e) {
       if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) {
         unsupported.push(`${mapTypeName(type)} (${e.message})`);
+        continue;
+      }
+      // Some machines refuse arena maps even to root (seen on a Firecracker
+      // 6.18 VM: plain C gets EPERM too); that is the machine's policy, not ours.
+      if (type === MapType.Arena && e instanceof BpfError && e.code === "PERMISSION") {
+        refused.push(`${mapTypeName(type)} (${e.message})`);
         continue;
       }
       throw e;
@@ -81,6 +88,7 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
     }
   }
   if (newerThanBpftool.length) t.diagnostic(`bpftool prints numbers for: ${newerThanBpftool.join(", ")}`);
+  if (refused.length) t.diagnostic(`refused by this machine's policy: ${refused.join("; ")}`);
   if (unsupported.length) t.diagnostic(`not supported by this kernel: ${unsupported.join("; ")}`);
   assert.ok(unsupported.length <= 1, "only insn_array may be missing on this kernel");
 });

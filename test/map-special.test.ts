@@ -81,6 +81,8 @@ test("arena: pages are allocated on first touch from user space", (t) => {
     m = Map.create({ type: MapType.Arena, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapFlags.MMAPABLE });
   } catch (e) {
     if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) return t.skip(`arena maps need Linux 6.9+: ${e.message}`);
+    // Seen on a Firecracker 6.18 VM: arena creation is EPERM for root, from C too.
+    if (e instanceof BpfError && e.code === "PERMISSION") return t.skip(`this machine refuses arena maps: ${e.message}`);
     throw e;
   }
   try {
