@@ -13,6 +13,6 @@ export {
   type BtfFileOptions,
 } from "./discovery.js";
 export {
-  loadBtf, btfInfo, readBtfFd, readKernelBtfById, kernelBtfIds,
+  loadBtf, btfInfo, readBtfFd, readKernelBtfById, kernelBtfIds, openKernelBtfByName,
   type BtfLoadOptions, type KernelBtfInfo, type ReadBtfOptions,
 } from "./kernel.js";

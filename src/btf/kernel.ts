@@ -6,7 +6,7 @@ import { BtfInfo, BtfLoadAttr, Cmd } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { FD } from "../sys/fd.js";
 import { ENOSPC } from "../sys/errno.js";
-import { errorFromErrno } from "../sys/errors.js";
+import { errorFromErrno, NotFoundError } from "../sys/errors.js";
 import { fdById, infoByFd, allIds } from "../sys/objects.js";
 import { readCString } from "../sys/cstring.js";
 import { Btf } from "./btf.js";
@@ -133,4 +133,31 @@ export function readKernelBtfById(id: number, options: ReadBtfOptions = {}): { b
 /** Ids of every BTF object in the kernel (BPF_BTF_GET_NEXT_ID, Linux 5.4+). */
 export function kernelBtfIds(): number[] {
   return [...allIds("btf")];
+}
+
+/**
+ * Opens the kernel BTF object of a module (or "vmlinux") by name: the id
+ * whose info has kernel_btf set and that name (Linux 5.11+; needs
+ * CAP_SYS_ADMIN). The caller owns the fd. NotFoundError when no loaded
+ * module has that name.
+ */
+export function openKernelBtfByName(name: string): FD {
+  for (const id of allIds("btf")) {
+    let fd: FD;
+    try {
+      fd = fdById("btf", id, "read-only");
+    } catch (e) {
+      if (e instanceof NotFoundError) continue; // Freed between listing and opening.
+      throw e;
+    }
+    let match = false;
+    try {
+      const info = btfInfo(fd);
+      match = info.kernelBtf && info.name === name;
+    } finally {
+      if (!match) fd.close();
+    }
+    if (match) return fd;
+  }
+  throw new NotFoundError(`no kernel BTF object named '${name}' (is the module loaded?)`);
 }

@@ -2,20 +2,19 @@
 // shares candidate lists per object), records taken from each program's
 // linked stream, fixups applied to the program's own instruction copy.
 import type { Btf } from "../btf/btf.js";
-import { moduleBtf, moduleBtfNames } from "../btf/discovery.js";
 import { CoreRelocator } from "../core/relocator.js";
 import { applyCoreFixups } from "../core/patch.js";
 import type { CoreFixup } from "../core/fixup.js";
-import type { NamedBtf } from "../core/candidates.js";
 import type { ObjectProgramSpec } from "../object/program-spec.js";
+import type { ModuleBtfSource } from "./module-btf.js";
 
 /** The BTF relocations resolve against. */
 export interface CoreTarget {
   readonly btf: Btf;
   /** Shown in messages: "vmlinux" or the file name. */
   readonly name: string;
-  /** Search module BTF too (only for the running kernel). */
-  readonly modules: boolean;
+  /** Module BTF searched after `btf` (only for the running kernel; false for a given BTF). */
+  readonly modules: ModuleBtfSource | false;
 }
 
 /** Resolved fixups of one program, by linked-stream slot. */
@@ -24,21 +23,11 @@ export interface ProgramCoreResult {
   readonly poisonedSlots: readonly number[];
 }
 
-function runningModules(base: Btf): () => NamedBtf[] {
-  return () => moduleBtfNames().flatMap((name) => {
-    try {
-      return [{ name, btf: moduleBtf(name, base) }];
-    } catch {
-      return []; // A module unloaded between listing and reading: skip it.
-    }
-  });
-}
-
 /** Creates the collection's relocator (call only when some program has CO-RE records). */
 export function createRelocator(localBtf: Btf, target: CoreTarget, byteOrder: "le" | "be"): CoreRelocator {
   return new CoreRelocator(
     localBtf,
-    { vmlinux: target.btf, vmlinuxName: target.name, modules: target.modules ? runningModules(target.btf) : [] },
+    { vmlinux: target.btf, vmlinuxName: target.name, modules: target.modules || [] },
     { byteOrder },
   );
 }

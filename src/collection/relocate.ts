@@ -2,11 +2,14 @@
 // (BPF_PSEUDO_MAP_FD), global data and .kconfig addresses
 // (BPF_PSEUDO_MAP_VALUE + offset), ksyms (BPF_PSEUDO_BTF_ID or an address)
 // and kfunc calls (BPF_PSEUDO_KFUNC_CALL), the way libbpf relocates data.
+// Symbols from a kernel module also name the module's BTF object: by fd in
+// the ld_imm64's second half, by fd_array index in a kfunc call's offset.
 // Instructions are in little-endian wire format (the loader converts first).
 import type { ObjectProgramSpec } from "../object/program-spec.js";
 import type { ExternSpec } from "../object/externs.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { KsymValue } from "./ksyms.js";
+import type { ModuleBtf } from "./module-btf.js";
 import { Class, JmpOp, LD_IMM64, PseudoCall, PseudoLd } from "../asm/opcodes.js";
 
 const CALL = Class.JMP | JmpOp.CALL;
@@ -27,6 +30,13 @@ export interface RelocationContext {
   externs: ReadonlyMap<string, ExternSpec>;
   externIndex: ReadonlyMap<string, number>;
   ksyms: ReadonlyMap<string, KsymValue>;
+  /** Kernel BTF objects of modules (see ModuleBtfFds): only asked for when a ksym lives in a module. */
+  moduleBtf: {
+    /** The module's BTF object fd number. */
+    fd(module: ModuleBtf): number;
+    /** The module's index in the program's fd_array (1 or more). */
+    slot(module: ModuleBtf): number;
+  };
 }
 
 function setSrc(code: Uint8Array, pos: number, src: number): void {
@@ -85,22 +95,31 @@ export function relocateProgram(program: ObjectProgramSpec, code: Uint8Array, ct
   }
 }
 
-/** ld_imm64 of a ksym: BPF_PSEUDO_BTF_ID for typed ones and kfuncs, the address for untyped ones, 0 when a __weak one is missing. */
+/**
+ * ld_imm64 of a ksym: BPF_PSEUDO_BTF_ID for typed ones and kfuncs (the
+ * second half holds the module's BTF fd, 0 for vmlinux), the address for
+ * untyped ones, 0 when a __weak one is missing.
+ */
 function ldKsym(view: DataView, code: Uint8Array, pos: number, program: ObjectProgramSpec, extern: string, ctx: RelocationContext): void {
   const v = ctx.ksyms.get(extern);
   if (!v) throw new NotFoundError(`program '${program.name}': extern '${extern}' was not resolved`);
-  if (v.kind === "btf") setLdImm64(view, code, pos, PseudoLd.BTF_ID, v.btfId, 0);
+  if (v.kind === "btf") setLdImm64(view, code, pos, PseudoLd.BTF_ID, v.btfId, v.module ? ctx.moduleBtf.fd(v.module) : 0);
   else if (v.kind === "address") setLdImm64(view, code, pos, 0, Number(v.address & 0xffff_ffffn), Number(v.address >> 32n));
   else setLdImm64(view, code, pos, 0, 0, 0);
 }
 
-/** A kfunc call: BPF_PSEUDO_KFUNC_CALL with the BTF id, or libbpf's poisoned call when a __weak kfunc is missing. */
+/**
+ * A kfunc call: BPF_PSEUDO_KFUNC_CALL with the BTF id and, in insn.off, the
+ * fd_array index of its BTF (0: vmlinux); or libbpf's poisoned call when a
+ * __weak kfunc is missing.
+ */
 function callKfunc(view: DataView, code: Uint8Array, pos: number, program: ObjectProgramSpec, slot: number, extern: string, ctx: RelocationContext): void {
   if (code[pos] !== CALL) throw new InvalidArgumentError(`program '${program.name}': instruction ${slot} calls kfunc '${extern}' but is not a call`, "instructions");
   const v = ctx.ksyms.get(extern);
-  view.setInt16(pos + 2, 0, true); // fd_array index 0: vmlinux
+  view.setInt16(pos + 2, 0, true);
   if (v?.kind === "btf") {
     setSrc(code, pos, PseudoCall.KFUNC_CALL);
+    if (v.module) view.setInt16(pos + 2, ctx.moduleBtf.slot(v.module), true);
     view.setInt32(pos + 4, v.btfId, true);
   } else {
     setSrc(code, pos, 0);

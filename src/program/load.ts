@@ -99,7 +99,7 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
   let fdArray: Int32Array | undefined;
   if (spec.fdArray?.length) {
     fdArray = new Int32Array(spec.fdArray.length);
-    spec.fdArray.forEach((fd, i) => (fdArray![i] = fd.raw));
+    spec.fdArray.forEach((fd, i) => (fdArray![i] = fd?.raw ?? 0));
     attr.setPointer("fd_array", fdArray);
   }
 

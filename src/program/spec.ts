@@ -43,8 +43,10 @@ export interface ProgramSpec {
   lineInfo?: Uint8Array;
   /** Size of one line info record (default 16). */
   lineInfoRecordSize?: number;
-  /** fds that ld_imm64 BPF_PSEUDO_MAP_IDX / kfunc calls index into (Linux 5.14). */
-  fdArray?: readonly FD[];
+  /** fds that ld_imm64 BPF_PSEUDO_MAP_IDX / kfunc calls index into (Linux 5.14); an empty slot is passed as 0. */
+  fdArray?: readonly (FD | undefined)[];
+  /** SEC() name of an object's program; not sent to the kernel, kept so attach helpers can find the target. */
+  sectionName?: string;
 }
 
 /** Options of Program.load. */
