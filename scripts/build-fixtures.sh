@@ -2,8 +2,10 @@
 # Rebuilds the committed BPF fixture objects under test/fixtures from their C
 # sources with the pinned compiler (Debian clang-19) and libbpf-dev's headers.
 # The .o files are committed so the test suite needs no compiler.
-#   usage (from anywhere): scripts/build-fixtures.sh [btf core object collection verifier]
-# With no arguments every fixture directory is rebuilt.
+#   usage (from anywhere): scripts/build-fixtures.sh [btf core object collection verifier struct-ops]
+# With no arguments every fixture directory is rebuilt. struct-ops includes a
+# vmlinux.h generated from this machine's kernel BTF (bpftool), so its objects
+# rebuild byte-identically only on a kernel with the same BTF.
 set -eu
 CLANG=${CLANG:-clang-19}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,13 +25,18 @@ build() {
 	echo "built test/fixtures/$dir/$obj"
 }
 
-[ $# -gt 0 ] || set -- btf core object collection verifier
+[ $# -gt 0 ] || set -- btf core object collection verifier struct-ops
 for dir in "$@"; do
+	# Generated next to the sources (and removed after) so the objects record a relative path.
+	if [ "$dir" = struct-ops ]; then
+		bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$root/test/fixtures/$dir/vmlinux.h"
+		trap 'rm -f "$root/test/fixtures/struct-ops/vmlinux.h"' EXIT
+	fi
 	for path in "$root/test/fixtures/$dir"/*.bpf.c; do
 		src=$(basename "$path")
 		base=${src%.c}
 		case $dir in
-		btf) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
+		btf | struct-ops) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
 		# Big-endian builds exercise the byte-swapping paths.
 		object)
 			build "$dir" bpf "$src" "$base.o"
@@ -41,5 +48,6 @@ for dir in "$@"; do
 	case $dir in
 	btf) build btf bpfeb kinds.bpf.c kinds.bpfeb.o ;;
 	core) build core bpfeb core-cases.bpf.c core-cases.bpfeb.o ;;
+	struct-ops) rm -f "$root/test/fixtures/$dir/vmlinux.h" ;;
 	esac
 done

@@ -21,6 +21,8 @@ import { unpinPath } from "./sys/objects.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
+import { runningModuleBtfs, type ModuleBtfSource } from "./collection/module-btf.js";
+import { ModuleBtfFds } from "./collection/module-btf-fds.js";
 import { createMap, initMapInMapSlots } from "./collection/maps.js";
 import { initDataMap, isDataMap, mapDataMemory } from "./collection/data-sections.js";
 import { createRelocator, relocateCore } from "./collection/core.js";
@@ -28,6 +30,10 @@ import { relocateProgram } from "./collection/relocate.js";
 import { attachBtfId, littleEndianCode, loadSpecFor, StringOffsets } from "./collection/programs.js";
 import { explainVerifierError } from "./collection/verifier-explain.js";
 import { Variable } from "./collection/variables.js";
+import { planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
+import { createStructOpsMap, StructOpsMap, type StructOpsLink } from "./collection/struct-ops-map.js";
+import { StructOpsError } from "./collection/struct-ops-error.js";
+import { ProgramType, type AttachType } from "./program/types.js";
 
 /** Options of Collection.load. */
 export interface CollectionLoadOptions {
@@ -46,6 +52,8 @@ export interface CollectionLoadOptions {
   logLevel?: number;
   /** @internal Tests: kconfig values instead of the running kernel's. */
   kconfig?: KconfigSources;
+  /** @internal Tests: kernel modules' BTF instead of the running kernel's modules. */
+  modules?: ModuleBtfSource;
 }
 
 /** The loaded maps, programs and variables of an object. Closing it closes everything it created. */
@@ -61,12 +69,13 @@ export class Collection implements Disposable {
   /** What the loader worked around (e.g. BTF the kernel refused, so programs load without it). */
   readonly warnings: readonly string[];
   readonly #owned: { close(): void }[];
+  readonly #structOps: Map<string, StructOpsMap>;
   #closed = false;
 
   /** @internal Use Collection.load. */
   constructor(parts: {
     maps: Map<string, BpfMap>; programs: Map<string, Program>; variables: Map<string, Variable>;
-    fixups: Map<string, CoreFixup[]>; warnings: string[]; owned: { close(): void }[];
+    fixups: Map<string, CoreFixup[]>; warnings: string[]; owned: { close(): void }[]; structOps?: Map<string, StructOpsMap>;
   }) {
     this.maps = parts.maps;
     this.programs = parts.programs;
@@ -74,6 +83,7 @@ export class Collection implements Disposable {
     this.coreFixups = parts.fixups;
     this.warnings = parts.warnings;
     this.#owned = parts.owned;
+    this.#structOps = parts.structOps ?? new Map();
   }
 
   /**
@@ -82,7 +92,8 @@ export class Collection implements Disposable {
    * far is closed (and pins it created are removed) before the error is thrown:
    * VerifierError (CoreVerifierError when a CO-RE relocation failed),
    * CoreRelocationError, NotFoundError for missing externs, IncompatibleError
-   * for pinned maps that do not match.
+   * for pinned maps that do not match and for ksyms/kfuncs declared with a
+   * type the kernel's (vmlinux or module) BTF does not match.
    */
   static load(spec: ObjectSpec, options: CollectionLoadOptions = {}): Collection {
     const owned: { close(): void }[] = [];
@@ -123,6 +134,27 @@ export class Collection implements Disposable {
     return v;
   }
 
+  /**
+   * Registers the struct_ops map `name` (a `SEC(".struct_ops")` or
+   * `SEC(".struct_ops.link")` variable) with the kernel, e.g. makes a
+   * tcp_congestion_ops available by its `.name`. `.struct_ops.link` maps
+   * register through a BPF link (Linux 6.4); plain `.struct_ops` maps by the
+   * map update itself (Linux 5.6), and only once per load. The handle's
+   * close() unregisters; closing the collection closes it too.
+   * NotFoundError when the collection has no such struct_ops map.
+   */
+  attachStructOps(name: string): StructOpsLink {
+    if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
+    const ops = this.#structOps.get(name);
+    if (!ops) {
+      const known = [...this.#structOps.keys()];
+      throw new NotFoundError(`the collection has no struct_ops map '${name}'` + (known.length ? ` (it has: ${known.join(", ")})` : ""));
+    }
+    const link = ops.register();
+    this.#owned.push(link);
+    return link;
+  }
+
   /** Closes every program, map (and mapping) and the BTF the collection created. Pinned objects live on. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -135,13 +167,13 @@ export class Collection implements Disposable {
   }
 }
 
-function targetBtf(option: Btf | string | undefined): { btf: () => Btf; name: string; modules: boolean } {
+function targetBtf(option: Btf | string | undefined, runningModules: ModuleBtfSource): { btf: () => Btf; name: string; modules: ModuleBtfSource | false } {
   if (option instanceof Btf) return { btf: () => option, name: "the given BTF", modules: false };
   if (typeof option === "string") {
     let cached: Btf | undefined;
     return { btf: () => (cached ??= loadBtfFile(option)), name: option, modules: false };
   }
-  return { btf: kernelBtf, name: "vmlinux", modules: true };
+  return { btf: kernelBtf, name: "vmlinux", modules: runningModules };
 }
 
 function replacementMap(r: CollectionLoadOptions["mapReplacements"]): ReadonlyMap<string, BpfMap> {
@@ -151,8 +183,11 @@ function replacementMap(r: CollectionLoadOptions["mapReplacements"]): ReadonlyMa
 
 function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { close(): void }[], createdPins: string[]): Collection {
   const warnings: string[] = [];
-  const target = targetBtf(options.btf);
-  const selected = selectPrograms(spec, options.programs);
+  // Module BTF is read only if vmlinux misses (a CO-RE type, a ksym), and then once for both.
+  const runningModules = options.modules ?? runningModuleBtfs(kernelBtf);
+  const target = targetBtf(options.btf, runningModules);
+  // Module BTF objects that ksyms name: needed only until the programs are loaded.
+  using moduleBtfFds = new ModuleBtfFds();
 
   // 1. Program BTF: fixed up from the ELF, sanitised for this kernel, loaded once.
   let btfFd: FD | undefined;
@@ -171,13 +206,25 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   // 2. Externs.
   const externs = spec.externs;
   const kconfigSources = options.kconfig ?? runningKernelKconfig(kernelBtf);
-  const ksyms = resolveKsyms(externs.values(), kernelBtf);
+  const ksyms = spec.btf ? resolveKsyms(externs.values(), spec.btf, { vmlinux: kernelBtf, modules: runningModules }) : new Map();
+
+  // 2b. struct_ops maps matched against the running kernel's structs (their programs' attach targets come from them).
+  const structOpsPlans = planObjectStructOps(spec.maps, spec.btf, kernelBtf);
+  const structOpsTargetsByProgram = structOpsTargets(structOpsPlans);
+  const selected = selectPrograms(spec, options.programs, structOpsTargetsByProgram);
 
   // 3. Maps, global data written and frozen as each is created (as libbpf).
   const maps = new Map<string, BpfMap>();
   const memories = new Map<string, MapMemory>();
   const replacements = replacementMap(options.mapReplacements);
   for (const [key, m] of spec.maps) {
+    const plan = structOpsPlans.find((p) => p.map === key);
+    if (plan) {
+      const map = createStructOpsMap(m, plan, btfFd);
+      owned.push(map);
+      maps.set(key, map);
+      continue;
+    }
     const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements, warnings, btf: spec.btf });
     if (created.owned) owned.push(created.map);
     if (!created.reused && created.map.pinnedPath) createdPins.push(created.map.pinnedPath);
@@ -216,9 +263,16 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
         return m.fd.raw;
       },
       kconfigFd: () => maps.get(".kconfig")?.fd.raw ?? -1,
-      externs, externIndex, ksyms,
+      externs, externIndex, ksyms, moduleBtf: moduleBtfFds,
     });
     const loadSpec = loadSpecFor(p, code, btfFd, strings, attachBtfId(p, kernelBtf));
+    const structOpsTarget = structOpsTargetsByProgram.get(p.name);
+    if (structOpsTarget) {
+      loadSpec.attachBtfId = structOpsTarget.attachBtfId;
+      loadSpec.expectedAttachType = structOpsTarget.expectedAttachType as AttachType;
+    }
+    const fdArray = moduleBtfFds.fdArray();
+    if (fdArray) loadSpec.fdArray = fdArray;
     let program: Program;
     try {
       program = Program.load(loadSpec, options.logLevel ? { logLevel: options.logLevel } : {});
@@ -242,6 +296,17 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     });
   }
 
+  // 5b. struct_ops values: the loaded programs' fds in their slots; registered by attachStructOps.
+  const structOps = new Map<string, StructOpsMap>();
+  for (const plan of structOpsPlans) {
+    const value = structOpsValue(plan, (name) => {
+      const prog = programs.get(name);
+      if (!prog) throw new StructOpsError(plan.map, `its program '${name}' was not loaded (it is left out of the programs option)`);
+      return prog.fd.raw;
+    });
+    structOps.set(plan.map, new StructOpsMap(plan.map, maps.get(plan.map)!, value));
+  }
+
   // 6. Variables over the mmapped data maps.
   const variables = new Map<string, Variable>();
   for (const v of spec.variables.values()) {
@@ -256,14 +321,23 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     variables.set(v.name, new Variable(v, map, memory));
   }
 
-  return new Collection({ maps, programs, variables, fixups: fixupsByProgram, warnings, owned });
+  return new Collection({ maps, programs, variables, fixups: fixupsByProgram, warnings, owned, structOps });
 }
 
-function selectPrograms(spec: ObjectSpec, names: readonly string[] | undefined): ObjectProgramSpec[] {
-  if (!names) return [...spec.programs.values()].filter((p) => p.autoload);
+/**
+ * The programs to load: those named, or every autoload one. struct_ops
+ * programs load only for a member of a struct_ops map (their attach target);
+ * by default the others are left out, as libbpf does.
+ */
+function selectPrograms(spec: ObjectSpec, names: readonly string[] | undefined, structOps: ReadonlyMap<string, StructOpsTarget>): ObjectProgramSpec[] {
+  const isStructOps = (p: ObjectProgramSpec): boolean => p.hasType && p.type === ProgramType.StructOps;
+  if (!names) return [...spec.programs.values()].filter((p) => p.autoload && (!isStructOps(p) || structOps.has(p.name)));
   return names.map((n) => {
     const p = spec.programs.get(n);
     if (!p) throw new NotFoundError(`the object has no program '${n}' (it has: ${[...spec.programs.keys()].join(", ")})`);
+    if (isStructOps(p) && !structOps.has(n)) {
+      throw new InvalidArgumentError(`struct_ops program '${n}' fills no member of a struct_ops map this kernel has, so it has no attach target`, "programs");
+    }
     return p;
   });
 }

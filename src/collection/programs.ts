@@ -82,7 +82,9 @@ export function attachBtfId(program: ObjectProgramSpec, vmlinux: () => Btf): num
 export function loadSpecFor(
   program: ObjectProgramSpec, code: Uint8Array, btfFd: FD | undefined, strings: StringOffsets | undefined, attachId: number | undefined,
 ): ProgramSpec {
-  const spec: ProgramSpec = { type: program.type, instructions: code, license: program.license, name: program.name.slice(0, 15) };
+  const spec: ProgramSpec = {
+    type: program.type, instructions: code, license: program.license, name: program.name.slice(0, 15), sectionName: program.sectionName,
+  };
   if (program.expectedAttachType !== 0) spec.expectedAttachType = program.expectedAttachType;
   if (program.flags) spec.flags = program.flags;
   if (program.kernelVersion !== undefined) spec.kernelVersion = program.kernelVersion;

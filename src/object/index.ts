@@ -2,6 +2,7 @@
 export { ObjectSpec, loadObjectSpec, type ObjectParseOptions } from "./object-spec.js";
 export { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 export type { ObjectMapSpec, ObjectMapKind } from "./map-spec.js";
+export type { StructOpsSpec } from "./struct-ops.js";
 export { VariableSpec } from "./variables.js";
 export type { ExternSpec, ExternKind } from "./externs.js";
 export type { InstructionReference } from "./references.js";

@@ -1,6 +1,7 @@
 // The map entries of an ObjectSpec: a MapSpec (what BPF_MAP_CREATE needs)
 // plus where the map came from in the object and what it is initialised with.
 import type { MapSpec } from "../map/spec.js";
+import type { StructOpsSpec } from "./struct-ops.js";
 
 /** Where a map of an object comes from. */
 export type ObjectMapKind =
@@ -15,7 +16,9 @@ export type ObjectMapKind =
   /** Zero-initialised global data: `.bss`, `.bss.*`. */
   | "bss"
   /** The `.kconfig` externs, filled by the loader from the kernel config. */
-  | "kconfig";
+  | "kconfig"
+  /** A struct_ops variable in `.struct_ops` / `.struct_ops.link` (STRUCT_OPS map named after it). */
+  | "struct_ops";
 
 /** A map described by an object file. Editable before load. */
 export interface ObjectMapSpec extends MapSpec {
@@ -39,4 +42,9 @@ export interface ObjectMapSpec extends MapSpec {
   initialSlots?: (string | undefined)[];
   /** Inner map template of map-in-maps (named "<outer>.inner"). */
   innerMap?: ObjectMapSpec;
+  /**
+   * struct_ops maps: the object's struct and which members point at which
+   * programs (initialValue holds the struct's bytes as the object lays them out).
+   */
+  structOps?: StructOpsSpec;
 }

@@ -21,6 +21,8 @@ import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 import { readVariables, type VariableSpec } from "./variables.js";
 import { btfFixups, patchBtf, type BtfFixups } from "./btf-fixup.js";
+import { readStructOpsMaps } from "./struct-ops.js";
+import { ProgramType } from "../program/types.js";
 
 /** Options of ObjectSpec.parse. */
 export interface ObjectParseOptions {
@@ -63,8 +65,9 @@ export class ObjectSpec {
   readonly programs: ReadonlyMap<string, ObjectProgramSpec>;
   /**
    * Maps by name: BTF/legacy maps under their C name, global-data maps under
-   * their section name (".rodata", ".data.cfg"), the kconfig map as ".kconfig".
-   * Order: .maps, legacy maps, global data in section order, .kconfig.
+   * their section name (".rodata", ".data.cfg"), the kconfig map as ".kconfig",
+   * struct_ops maps under their variable name.
+   * Order: .maps, legacy maps, global data in section order, .kconfig, struct_ops.
    */
   readonly maps: ReadonlyMap<string, ObjectMapSpec>;
   /** Global variables of the data sections by name (the first one wins when static variables share a name). */
@@ -183,9 +186,10 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
     // libbpf (1.1) makes the .kconfig map mmapable too: it fills it through the mapping.
     mapList.push(internalMap("kconfig", ".kconfig", name, new Uint8Array(kconfig), datasecId(btf, ".kconfig"), true));
   }
+  mapList.push(...readStructOpsMaps(obj, btf));
   const maps = new Map<string, ObjectMapSpec>();
   for (const m of mapList) {
-    const key = m.kind === "btf" || m.kind === "legacy" ? m.name : m.sectionName;
+    const key = m.kind === "btf" || m.kind === "legacy" || m.kind === "struct_ops" ? m.name : m.sectionName;
     if (maps.has(key)) throw new ObjectError(`two maps are named '${key}'`, { symbol: key, section: m.sectionName });
     maps.set(key, m);
   }
@@ -214,9 +218,16 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   });
 }
 
-/** Prog-array slots must name main programs of the object. */
+/** Prog-array slots must name main programs of the object; struct_ops members its struct_ops programs. */
 function checkStaticInit(maps: readonly ObjectMapSpec[], programs: ReadonlyMap<string, ObjectProgramSpec>): void {
   for (const m of maps) {
+    for (const [member, name] of m.structOps?.programs ?? []) {
+      const p = programs.get(name);
+      if (!p || !p.hasType || p.type !== ProgramType.StructOps) {
+        const what = p ? `a program of another type (SEC("${p.sectionName}"))` : "not a program of this object";
+        throw new ObjectError(`struct_ops '${m.name}': member '${member}' points at '${name}', which is ${what}`, { symbol: m.name, section: m.sectionName });
+      }
+    }
     if (m.type !== 3 || !m.initialSlots) continue;
     for (const p of m.initialSlots) {
       if (p !== undefined && !programs.has(p)) {
