@@ -39,3 +39,6 @@ export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instr
 export { InvalidInstructionError, LabelError } from "./asm/index.js";
 // CO-RE: resolving .BTF.ext relocations against kernel BTF and patching instructions (pure, no syscalls).
 export * from "./core/index.js";
+// Attaching programs (src/link/, one file per attach family) and reading their events (src/events/).
+export * from "./link/index.js";
+export * from "./events/index.js";

@@ -22,16 +22,19 @@ export class Program {
   readonly name: string;
   /** The verifier log, when Program.load was asked for one with `logLevel`. */
   readonly verifierLog: string | undefined;
+  /** SEC() name of the object program it was loaded from ("tracepoint/syscalls/sys_enter_openat"), if any. */
+  readonly sectionName: string | undefined;
   #runner: TestRunner | undefined;
   #id: number | undefined;
   #tag: string | undefined;
   #pinnedPath: string | undefined;
 
-  private constructor(fd: FD, type: ProgramType, name: string, verifierLog: string | undefined) {
+  private constructor(fd: FD, type: ProgramType, name: string, verifierLog: string | undefined, sectionName?: string) {
     this.#fd = fd;
     this.type = type;
     this.name = name;
     this.verifierLog = verifierLog;
+    this.sectionName = sectionName;
   }
 
   /**
@@ -40,7 +43,7 @@ export class Program {
    */
   static load(spec: ProgramSpec, options: LoadOptions = {}): Program {
     const { fd, log, name } = loadProgram(spec, options);
-    return new Program(fd, spec.type, name, log);
+    return new Program(fd, spec.type, name, log, spec.sectionName);
   }
 
   /** Wraps a program fd, taking ownership of it (on error the fd stays the caller's). */

@@ -277,15 +277,16 @@ export function tracepointId(category: string, name: string): number {
   if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(name)) {
     throw new NotFoundError(`'${category}/${name}' is not a valid tracepoint name`);
   }
-  let tracefsFound = false;
+  let tracefs: string | undefined;
   for (const dir of TRACEFS_DIRS) {
     const id = readText(`${dir}/events/${category}/${name}/id`);
     if (id !== undefined && /^\d+$/.test(id)) return Number(id);
-    if (readText(`${dir}/available_events`) !== undefined) tracefsFound = true;
+    if (tracefs === undefined && readText(`${dir}/available_events`) !== undefined) tracefs = dir;
   }
   throw new NotFoundError(
-    tracefsFound
-      ? `no tracepoint ${category}/${name} (see the events directory of tracefs, or available_events)`
-      : `tracepoint ${category}/${name}: tracefs is not mounted; mount it with 'mount -t tracefs tracefs /sys/kernel/tracing'`,
+    tracefs
+      ? `no tracepoint ${category}/${name}: ${tracefs}/events/${category}/${name}/id does not exist (${tracefs}/available_events lists them)`
+      : `tracepoint ${category}/${name}: tracefs is not mounted (looked in ${TRACEFS_DIRS.join(" and ")}); ` +
+        "mount it with 'mount -t tracefs tracefs /sys/kernel/tracing'",
   );
 }

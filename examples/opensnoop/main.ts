@@ -1,0 +1,113 @@
+// opensnoop: traces open(2)/openat(2)/openat2(2) system-wide with eBPF and
+// prints one line per call, like libbpf-tools' opensnoop. The BPF object is
+// compiled once (examples/opensnoop/opensnoop.bpf.o, committed) and loaded
+// with CO-RE against the running kernel's BTF; no compiler is needed here.
+//   node dist/examples/opensnoop/main.js [-p PID] [-u UID] [-x] [-d SECONDS] [-n NAME] [--json]
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  attachTracepoint, BpfError, Collection, loadObjectSpec, RingBuffer, tracepointId, tracepointOfSection,
+  type Link, type ObjectSpec,
+} from "../../src/index.js";
+import { OpenEventDecoder } from "./event.js";
+import { formatJson, formatLine, HEADER } from "./format.js";
+import { parseOptions, UsageError, USAGE, type Options } from "./options.js";
+
+// dist/examples/opensnoop/main.js → the repository's examples/opensnoop/.
+const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/opensnoop/opensnoop.bpf.o");
+
+/** Programs whose syscall not every kernel/architecture has (arm64 has no open(2)). */
+const OPTIONAL = new Set(["enter_open", "exit_open", "enter_openat2", "exit_openat2"]);
+
+/** Sets the `.rodata` filters and leaves out programs whose tracepoint this kernel lacks. */
+function configure(spec: ObjectSpec, options: Options): void {
+  if (options.pid !== undefined) spec.variable("target_tgid").set(options.pid);
+  if (options.tid !== undefined) spec.variable("target_tid").set(options.tid);
+  if (options.uid !== undefined) spec.variable("target_uid").set(options.uid);
+  spec.variable("failed_only").set(options.failedOnly);
+  for (const program of spec.programs.values()) {
+    const tp = tracepointOfSection(program.sectionName);
+    if (!tp || !OPTIONAL.has(program.name)) continue;
+    try {
+      tracepointId(tp.category, tp.name);
+    } catch {
+      program.autoload = false;
+    }
+  }
+}
+
+/** Ends `controller` on Ctrl-C, SIGTERM, a closed stdout or after the duration; returns the cleanup. */
+function stopOn(controller: AbortController, seconds: number): () => void {
+  const stop = (): void => controller.abort();
+  const onOutputError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== "EPIPE") throw e;
+    stop();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.stdout.on("error", onOutputError);
+  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
+  return () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    process.stdout.off("error", onOutputError);
+    clearTimeout(timer);
+  };
+}
+
+async function trace(options: Options): Promise<void> {
+  const spec = loadObjectSpec(OBJECT);
+  configure(spec, options);
+  const decoder = new OpenEventDecoder(spec.btf);
+  using objects = Collection.load(spec);
+  const links: Link[] = [];
+  const controller = new AbortController();
+  const cleanup = stopOn(controller, options.duration);
+  try {
+    for (const program of objects.programs.values()) links.push(attachTracepoint(program));
+    using ring = new RingBuffer(objects.map("events"));
+    const write = options.json ? formatJson : formatLine;
+    if (!options.json) process.stdout.write(`${HEADER}\n`);
+    const until = options.duration > 0 ? `for ${options.duration} s` : "until Ctrl-C";
+    process.stderr.write(`Tracing open calls ${until}.\n`);
+    await ring.consume((record) => {
+      const event = decoder.decode(record);
+      if (options.name !== undefined && !event.comm.includes(options.name)) return;
+      process.stdout.write(`${write(event)}\n`);
+    }, { signal: controller.signal });
+    const dropped = objects.variable("dropped").getBigInt();
+    if (dropped > 0n) process.stderr.write(`opensnoop: ${dropped} events lost (the ring buffer was full)\n`);
+  } finally {
+    cleanup();
+    for (const link of links) link.close();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (process.geteuid?.() !== 0) {
+    process.stderr.write("opensnoop: must run as root (loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON)\n");
+    return 1;
+  }
+  try {
+    await trace(options);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    process.stderr.write(`opensnoop: ${e.message.split("\n")[0]}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,80 @@
+// Command-line options of opensnoop, in the spirit of libbpf-tools' opensnoop.
+import { parseArgs } from "node:util";
+
+export interface Options {
+  /** Only this process (tgid). */
+  pid?: number;
+  /** Only this thread. */
+  tid?: number;
+  /** Only this user. */
+  uid?: number;
+  /** Only failed opens. */
+  failedOnly: boolean;
+  /** Seconds to trace; 0 = until Ctrl-C / SIGTERM. */
+  duration: number;
+  /** Only processes whose command name contains this. */
+  name?: string;
+  /** One JSON object per line instead of columns. */
+  json: boolean;
+}
+
+export const USAGE = `Usage: opensnoop [-p PID] [-t TID] [-u UID] [-x] [-d SECONDS] [-n NAME] [--json]
+Trace open(2), openat(2) and openat2(2) calls, with eBPF (needs root).
+
+  -p, --pid PID         only this process
+  -t, --tid TID         only this thread
+  -u, --uid UID         only this user
+  -x, --failed          only failed opens
+  -d, --duration SECS   trace for SECS seconds (default 0: until Ctrl-C)
+  -n, --name NAME       only commands whose name contains NAME
+  -j, --json            one JSON object per event and line
+  -h, --help            this text`;
+
+/** Thrown for a bad command line; the message is for the user. */
+export class UsageError extends Error {}
+
+function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`opensnoop: ${flag} needs an integer from ${min} to ${max}, not '${text}'`);
+  return n;
+}
+
+/** Parses argv (without node and the script); undefined means --help was asked for. */
+export function parseOptions(argv: readonly string[]): Options | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        pid: { type: "string", short: "p" },
+        tid: { type: "string", short: "t" },
+        uid: { type: "string", short: "u" },
+        failed: { type: "boolean", short: "x", default: false },
+        duration: { type: "string", short: "d" },
+        name: { type: "string", short: "n" },
+        json: { type: "boolean", short: "j", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`opensnoop: ${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.help) return undefined;
+  const options: Options = {
+    failedOnly: values.failed ?? false,
+    duration: integer("-d", values.duration, 0, 2 ** 31) ?? 0,
+    json: values.json ?? false,
+  };
+  const pid = integer("-p", values.pid, 1, 2 ** 32 - 1);
+  const tid = integer("-t", values.tid, 1, 2 ** 32 - 1);
+  // uid 4294967295 is (uid_t)-1, the program's "any user".
+  const uid = integer("-u", values.uid, 0, 2 ** 32 - 2);
+  if (pid !== undefined) options.pid = pid;
+  if (tid !== undefined) options.tid = tid;
+  if (uid !== undefined) options.uid = uid;
+  if (values.name !== undefined) options.name = values.name;
+  return options;
+}

@@ -1,0 +1,221 @@
+// RingBuffer: the user-space reader of a BPF_MAP_TYPE_RINGBUF map (Linux
+// 5.8). Records are read in place from the shared mapping; waiting for new
+// ones goes through epoll on the event loop, never blocking it.
+import type { Map as BpfMap } from "../map.js";
+import { MapType } from "../map/types.js";
+import type { FD } from "../sys/fd.js";
+import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
+import { RingMemory, type RecordCallback } from "./ring-memory.js";
+import { watchReadable, type Watch } from "./readiness.js";
+
+export type { RecordCallback } from "./ring-memory.js";
+
+/** Options of the waiting readers. */
+export interface RingBufferReadOptions {
+  /** Ends the reader: consume() resolves, the iterator finishes. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reader of one ring buffer map. It owns a duplicate of the map fd and two
+ * mappings of the ring, so it keeps working if the Map object is closed;
+ * release it with `close()` or `using`. Several RingBuffers (of different
+ * maps) can be read at the same time; one RingBuffer has at most one waiting
+ * reader (consume() or records()) at a time.
+ */
+export class RingBuffer implements Disposable {
+  readonly #fd: FD;
+  readonly #memory: RingMemory;
+  readonly #what: string;
+  readonly #cancels = new Set<() => void>();
+  #reading = false;
+  #closed = false;
+
+  /** Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise). */
+  constructor(map: BpfMap) {
+    this.#what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
+    if (map.type !== MapType.Ringbuf) {
+      throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
+    }
+    const fd = map.fd.dup();
+    try {
+      this.#memory = new RingMemory(fd, map.maxEntries, this.#what);
+    } catch (e) {
+      fd.close();
+      throw e;
+    }
+    this.#fd = fd;
+  }
+
+  /** Size of the ring's data area in bytes (the map's max_entries). */
+  get size(): number {
+    return this.#memory.size;
+  }
+
+  /** Bytes written by programs and not yet read (including headers and padding). */
+  get pending(): number {
+    this.#assertOpen();
+    return this.#memory.pending;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Reads every record available now, synchronously, and returns how many
+   * there were. `callback` gets a view into the shared ring that is valid
+   * only during the call (copy it with `slice()` to keep it); discarded
+   * records are skipped and a record still being written ends the batch.
+   */
+  poll(callback: RecordCallback): number {
+    this.#assertOpen();
+    return this.#memory.drain(callback);
+  }
+
+  /** Copies of every record available now (possibly none), in order. */
+  readAvailable(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.poll((record) => out.push(record.slice()));
+    return out;
+  }
+
+  /**
+   * Calls `callback` on the event loop for every record, as they arrive,
+   * until `signal` aborts or the reader is closed (the promise resolves) or
+   * the callback throws (it rejects with that error). The view passed to the
+   * callback is valid only during the call.
+   */
+  consume(callback: RecordCallback, options: RingBufferReadOptions = {}): Promise<void> {
+    this.#assertOpen();
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve();
+    this.#startReading();
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      let watch: Watch | undefined;
+      const finish = (error?: unknown): void => {
+        if (done) return;
+        done = true;
+        watch?.stop();
+        signal?.removeEventListener("abort", cancel);
+        this.#cancels.delete(cancel);
+        this.#reading = false;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const cancel = (): void => finish();
+      const onReady = (): void => {
+        try {
+          this.#memory.drain(callback, () => done);
+        } catch (e) {
+          finish(e);
+        }
+      };
+      try {
+        // Level-triggered: data already in the ring makes the first callback come at once.
+        watch = watchReadable(this.#fd, this.#what, onReady, finish);
+      } catch (e) {
+        finish(e);
+        return;
+      }
+      signal?.addEventListener("abort", cancel, { once: true });
+      this.#cancels.add(cancel);
+    });
+  }
+
+  /**
+   * An async iterator of copies of the records, waiting on the event loop
+   * when the ring is empty. It finishes when `signal` aborts or the reader is
+   * closed; records already taken from the ring but not yet yielded are
+   * dropped at that point.
+   */
+  records(options: RingBufferReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    this.#assertOpen();
+    return this.#iterate(options.signal);
+  }
+
+  /** `for await (const record of ringBuffer)`: records() without a signal (ends when the reader is closed). */
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.records();
+  }
+
+  async *#iterate(signal: AbortSignal | undefined): AsyncGenerator<Uint8Array, void, undefined> {
+    // Claimed on the first next(), so an iterator never started holds nothing.
+    this.#startReading();
+    try {
+      while (!this.#closed && !signal?.aborted) {
+        const batch = this.readAvailable();
+        if (batch.length === 0) {
+          if (!(await this.#waitReadable(signal))) return;
+          continue;
+        }
+        for (const record of batch) {
+          if (this.#closed || signal?.aborted) return;
+          yield record;
+        }
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /** Resolves true once the ring has data, false if `signal` aborts or the reader closes first. */
+  #waitReadable(signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let done = false;
+      let watch: Watch | undefined;
+      const finish = (ready: boolean, error?: Error): void => {
+        if (done) return;
+        done = true;
+        watch?.stop();
+        signal?.removeEventListener("abort", cancel);
+        this.#cancels.delete(cancel);
+        if (error) reject(error);
+        else resolve(ready);
+      };
+      const cancel = (): void => finish(false);
+      if (signal?.aborted) return finish(false);
+      try {
+        watch = watchReadable(this.#fd, this.#what, () => finish(true), (e) => finish(false, e));
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      signal?.addEventListener("abort", cancel, { once: true });
+      this.#cancels.add(cancel);
+    });
+  }
+
+  #startReading(): void {
+    if (this.#reading) {
+      throw new BusyError(`${this.#what} already has a running reader (consume() or records()); use one at a time`);
+    }
+    this.#reading = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError(this.#what);
+  }
+
+  /**
+   * Ends running readers (consume() resolves, iterators finish), unmaps the
+   * ring (views handed out become detached) and closes the fd. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const cancel of [...this.#cancels]) cancel();
+    this.#memory.unmap();
+    this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return `RingBuffer(${this.#what}, ${this.#closed ? "closed" : `${this.size} bytes`})`;
+  }
+}

@@ -1,0 +1,109 @@
+// The shared memory of a BPF ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8)
+// and the consumer side of its protocol. The kernel exposes three regions
+// through mmap of the map fd: the consumer position page (ours to write),
+// the producer position page and the data area, which is mapped twice in a
+// row so that a record crossing the end of the ring reads as contiguous.
+import { native } from "../sys/native.js";
+import { errorFromErrno } from "../sys/errors.js";
+import type { FD } from "../sys/fd.js";
+import { pageSize } from "../map/mmap.js";
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+
+/** Record header bits (BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT). */
+const BUSY = 0x8000_0000;
+const DISCARD = 0x4000_0000;
+const LENGTH_MASK = 0x3fff_ffff;
+/** Size of the record header: u32 length + flags, u32 page offset. */
+const HEADER_SIZE = 8;
+
+/** Called with a view of one record's bytes, valid only during the call. */
+export type RecordCallback = (record: Uint8Array) => void;
+
+function mapRegion(fd: FD, length: number, prot: number, offset: number, what: string): ArrayBuffer {
+  const r = native.mmap(fd.raw, length, prot, MAP_SHARED, offset);
+  if (typeof r === "number") throw errorFromErrno(-r, "mmap", what);
+  return r;
+}
+
+/** The two mappings of one ring buffer and the drain loop over them. */
+export class RingMemory {
+  readonly #consumerPage: ArrayBuffer;
+  readonly #producerPages: ArrayBuffer;
+  readonly #consumerPos: BigUint64Array;
+  readonly #producerPos: BigUint64Array;
+  readonly #headers: Uint32Array;
+  readonly #data: Uint8Array;
+  /** Size of the data area in bytes (a power of two, a multiple of the page size). */
+  readonly size: number;
+  #unmapped = false;
+
+  /** Maps the ring of `fd` whose data area is `size` bytes (the map's max_entries). */
+  constructor(fd: FD, size: number, what: string) {
+    const page = pageSize();
+    this.size = size;
+    this.#consumerPage = mapRegion(fd, page, PROT_READ | PROT_WRITE, 0, `consumer page of ${what}`);
+    try {
+      this.#producerPages = mapRegion(fd, page + 2 * size, PROT_READ, page, `producer page and data of ${what}`);
+    } catch (e) {
+      native.munmap(this.#consumerPage);
+      throw e;
+    }
+    this.#consumerPos = new BigUint64Array(this.#consumerPage, 0, 1);
+    this.#producerPos = new BigUint64Array(this.#producerPages, 0, 1);
+    this.#headers = new Uint32Array(this.#producerPages, page, (2 * size) / 4);
+    this.#data = new Uint8Array(this.#producerPages, page, 2 * size);
+  }
+
+  /** Bytes written by producers and not yet consumed (records, headers and padding). */
+  get pending(): number {
+    if (this.#unmapped) return 0;
+    return Number(Atomics.load(this.#producerPos, 0) - Atomics.load(this.#consumerPos, 0));
+  }
+
+  /**
+   * Hands every committed record up to the producer position read at the
+   * start to `callback`, skipping discarded ones and stopping at the first
+   * record still being written. The consumer position is published once, at
+   * the end (also when the callback throws: the record that threw counts as
+   * consumed). `stop`, checked after each record, ends the batch early
+   * (what is left stays in the ring). Returns how many records were delivered.
+   */
+  drain(callback: RecordCallback, stop?: () => boolean): number {
+    // Positions are u64 but stay far below 2^53 (petabytes of traffic): one
+    // BigInt per batch, plain numbers per record.
+    let consumer = Number(Atomics.load(this.#consumerPos, 0));
+    const producer = Number(Atomics.load(this.#producerPos, 0));
+    const size = this.size;
+    let delivered = 0;
+    try {
+      while (consumer < producer) {
+        const at = consumer % size;
+        // Acquire-load of the header: the producer clears BUSY last.
+        const header = Atomics.load(this.#headers, at >>> 2);
+        if (header & BUSY) break;
+        const length = header & LENGTH_MASK;
+        consumer += (length + HEADER_SIZE + 7) & ~7;
+        if (header & DISCARD) continue;
+        delivered++;
+        callback(this.#data.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length));
+        // The callback may have closed the reader: the memory is gone.
+        if (this.#unmapped) return delivered;
+        if (stop?.()) break;
+      }
+    } finally {
+      if (!this.#unmapped) Atomics.store(this.#consumerPos, 0, BigInt(consumer));
+    }
+    return delivered;
+  }
+
+  /** Unmaps both regions; views handed out earlier become detached (zero length). Idempotent. */
+  unmap(): void {
+    if (this.#unmapped) return;
+    this.#unmapped = true;
+    native.munmap(this.#producerPages);
+    native.munmap(this.#consumerPage);
+  }
+}

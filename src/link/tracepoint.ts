@@ -1,0 +1,106 @@
+// Tracepoint programs (BPF_PROG_TYPE_TRACEPOINT) attached to a tracefs event:
+// perf_event_open(PERF_TYPE_TRACEPOINT, id) and then a perf_event BPF link
+// (Linux 5.15), or PERF_EVENT_IOC_SET_BPF + enable on older kernels.
+import type { Program } from "../program/program.js";
+import { AttachType, ProgramType, programTypeName } from "../program/types.js";
+import { linkCreate } from "../sys/link.js";
+import { perfEventEnable, perfEventOpen, perfEventSetBpf, PerfType, tracepointId } from "../sys/perf-event.js";
+import { BpfError, InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
+import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../sys/errno.js";
+import type { FD } from "../sys/fd.js";
+import { Link } from "./link.js";
+
+/** A tracepoint: its category (tracefs subsystem) and its name. */
+export interface TracepointName {
+  category: string;
+  name: string;
+}
+
+/** Options of {@link attachTracepoint}. */
+export interface TracepointOptions {
+  /** Value the program reads with bpf_get_attach_cookie (needs a BPF link, Linux 5.15). */
+  cookie?: bigint;
+  /**
+   * "auto" (default): a perf_event BPF link, or PERF_EVENT_IOC_SET_BPF where
+   * the kernel has no such links (before 5.15); "link" / "ioctl" force one.
+   */
+  method?: "auto" | "link" | "ioctl";
+}
+
+/** Parses "category:name" or "category/name" (InvalidArgumentError otherwise). */
+export function parseTracepoint(target: string): TracepointName {
+  const m = /^([^:/]+)[:/]([^:/]+)$/.exec(target);
+  if (!m) {
+    throw new InvalidArgumentError(`'${target}' is not a tracepoint: write it as category:name, e.g. syscalls:sys_enter_openat`, "target");
+  }
+  return { category: m[1]!, name: m[2]! };
+}
+
+/** The tracepoint of a SEC("tracepoint/category/name") or SEC("tp/category/name") name, if it is one. */
+export function tracepointOfSection(sectionName: string): TracepointName | undefined {
+  const m = /^(?:tracepoint|tp)\/([^/]+)\/([^/]+)$/.exec(sectionName);
+  return m ? { category: m[1]!, name: m[2]! } : undefined;
+}
+
+function resolveTarget(program: Program, target: string | TracepointName | undefined): TracepointName {
+  if (typeof target === "string") return parseTracepoint(target);
+  if (target) return target;
+  const fromSection = program.sectionName === undefined ? undefined : tracepointOfSection(program.sectionName);
+  if (!fromSection) {
+    const where = program.sectionName === undefined ? "it was not loaded from an object" : `its SEC("${program.sectionName}") names none`;
+    throw new InvalidArgumentError(`program '${program.name}': give the tracepoint to attach to (${where})`, "target");
+  }
+  return fromSection;
+}
+
+/** Errors of BPF_LINK_CREATE that mean "this kernel has no perf_event links", so the ioctl may work. */
+function noPerfLinks(e: unknown): boolean {
+  return e instanceof BpfError && (e.errno === EINVAL || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP);
+}
+
+/**
+ * Attaches a tracepoint program to `target` ("category:name", "category/name"
+ * or an object; default: from the program's SEC() name). The program runs
+ * for every hit of the tracepoint on any CPU until the link is closed.
+ * Errors: InvalidArgumentError for a program of another type,
+ * NotFoundError for an unknown tracepoint or an unmounted tracefs,
+ * PermissionError without CAP_PERFMON/CAP_BPF. Nothing stays open on failure.
+ */
+export function attachTracepoint(program: Program, target?: string | TracepointName, options: TracepointOptions = {}): Link {
+  if (program.type !== ProgramType.Tracepoint) {
+    throw new InvalidArgumentError(
+      `program '${program.name}' is a ${programTypeName(program.type)} program; attachTracepoint needs a tracepoint program ` +
+        `(SEC("tracepoint/…")); raw_tp and tp_btf programs attach by name with BPF_RAW_TRACEPOINT_OPEN`,
+      "program",
+    );
+  }
+  const { category, name } = resolveTarget(program, target);
+  const id = tracepointId(category, name);
+  const what = `tracepoint ${category}/${name}`;
+  const method = options.method ?? "auto";
+  if (method === "ioctl" && options.cookie !== undefined) {
+    throw new NotSupportedError("bpf cookies on tracepoints attached with PERF_EVENT_IOC_SET_BPF (they need a perf_event link)", "5.15");
+  }
+  // One event on CPU 0 for every process: the program sits on the tracepoint itself and runs on all CPUs.
+  const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: id, cpu: 0, samplePeriod: 1, wakeupEvents: 1 });
+  let link: FD | undefined;
+  try {
+    if (method !== "ioctl") {
+      try {
+        link = linkCreate({
+          progFd: program.fd, targetFd: event, attachType: AttachType.PerfEvent,
+          ...(options.cookie !== undefined ? { perfEventCookie: options.cookie } : {}),
+        });
+      } catch (e) {
+        if (method === "link" || options.cookie !== undefined || !noPerfLinks(e)) throw e;
+      }
+    }
+    if (!link) perfEventSetBpf(event, program.fd);
+    perfEventEnable(event);
+    return new Link({ ...(link ? { link } : {}), others: [event], target: what });
+  } catch (e) {
+    link?.close();
+    event.close();
+    throw e;
+  }
+}
