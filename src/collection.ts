@@ -31,7 +31,8 @@ import { attachBtfId, littleEndianCode, loadSpecFor, StringOffsets } from "./col
 import { explainVerifierError } from "./collection/verifier-explain.js";
 import { Variable } from "./collection/variables.js";
 import { planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
-import { createStructOpsMap, StructOpsMap, type StructOpsLink } from "./collection/struct-ops-map.js";
+import { createStructOpsMap, StructOpsMap } from "./collection/struct-ops-map.js";
+import type { StructOpsLink } from "./collection/struct-ops-link.js";
 import { StructOpsError } from "./collection/struct-ops-error.js";
 import { ProgramType, type AttachType } from "./program/types.js";
 
@@ -140,8 +141,10 @@ export class Collection implements Disposable {
    * tcp_congestion_ops available by its `.name`. `.struct_ops.link` maps
    * register through a BPF link (Linux 6.4); plain `.struct_ops` maps by the
    * map update itself (Linux 5.6), and only once per load. The handle's
-   * close() unregisters; closing the collection closes it too.
-   * NotFoundError when the collection has no such struct_ops map.
+   * close() unregisters (unless its link was pinned); closing the collection
+   * closes it too. A link's update() swaps to another struct_ops map of this
+   * collection by name (or a Map). NotFoundError when the collection has no
+   * such struct_ops map.
    */
   attachStructOps(name: string): StructOpsLink {
     if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
@@ -150,9 +153,21 @@ export class Collection implements Disposable {
       const known = [...this.#structOps.keys()];
       throw new NotFoundError(`the collection has no struct_ops map '${name}'` + (known.length ? ` (it has: ${known.join(", ")})` : ""));
     }
-    const link = ops.register();
+    const link = ops.register((target) => this.#structOpsTarget(target));
     this.#owned.push(link);
     return link;
+  }
+
+  /** A struct_ops map to swap a link to: one of ours by name or Map (value written first), or a foreign Map as it is. */
+  #structOpsTarget(target: string | BpfMap): { name: string; map: BpfMap } {
+    if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
+    const ops = typeof target === "string" ? this.#structOps.get(target) : [...this.#structOps.values()].find((o) => o.map === target);
+    if (ops) {
+      ops.prepare();
+      return { name: ops.name, map: ops.map };
+    }
+    if (typeof target !== "string") return { name: target.name, map: target };
+    throw new NotFoundError(`the collection has no struct_ops map '${target}' (it has: ${[...this.#structOps.keys()].join(", ")})`);
   }
 
   /** Closes every program, map (and mapping) and the BTF the collection created. Pinned objects live on. Idempotent. */

@@ -15,6 +15,8 @@ const LINK_TARGET: Record<string, "prog" | "map" | "link"> = {
   "anon_inode:bpf-prog": "prog",
   "anon_inode:bpf-map": "map",
   "anon_inode:bpf_link": "link",
+  // Newer kernels name the link inode with a dash, like progs and maps.
+  "anon_inode:bpf-link": "link",
 };
 const ID_FIELD = { prog: "prog_id", map: "map_id", link: "link_id" } as const;
 

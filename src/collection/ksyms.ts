@@ -3,12 +3,17 @@
 // vmlinux first, then each module's own types, as libbpf searches — after a
 // check that the object's declaration matches the kernel's type; untyped
 // `extern const void x __ksym` resolves to its address from /proc/kallsyms.
+// A kfunc is looked up by its essential name, as libbpf does: `f___v2` is a
+// flavor of kfunc `f`, so an object can declare one prototype per kernel
+// (all __weak) and pick the one that matched with bpf_ksym_exists().
+// Variables and untyped symbols keep their full name (libbpf strips none).
 import { readFileSync } from "node:fs";
 import type { Btf } from "../btf/btf.js";
 import { typeSignature } from "../btf/signature.js";
 import type { BtfFunc, BtfVar } from "../btf/types.js";
 import { skipModsAndTypedefs } from "../core/btf-util.js";
 import { typesAreCompatible } from "../core/compat.js";
+import { essentialName } from "../core/names.js";
 import type { ExternSpec } from "../object/externs.js";
 import { IncompatibleError, NotFoundError, PermissionError } from "../sys/errors.js";
 import type { ModuleBtf, ModuleBtfSource } from "./module-btf.js";
@@ -60,7 +65,8 @@ export function kallsymsAddresses(names: ReadonlySet<string>, path = "/proc/kall
  * Throws NotFoundError for a missing extern that is not `__weak`, and
  * IncompatibleError when the kernel's type does not match the declaration
  * (libbpf's CO-RE "types are compatible" rule); a `__weak` kfunc whose
- * prototype does not match is treated as missing, as libbpf does.
+ * prototype does not match is treated as missing, as libbpf does. Each kfunc
+ * flavor (`f___v1`, `f___v2`) is checked on its own against the kernel's `f`.
  */
 export function resolveKsyms(externs: Iterable<ExternSpec>, local: Btf, sources: KsymSources): Map<string, KsymValue> {
   const out = new Map<string, KsymValue>();
@@ -71,10 +77,12 @@ export function resolveKsyms(externs: Iterable<ExternSpec>, local: Btf, sources:
       untyped.push(ext);
       continue;
     }
-    const what = ext.kind === "kfunc" ? "kernel function (kfunc)" : "kernel variable";
-    const found = findKernelSymbol(ext.name, ext.kind === "kfunc" ? "FUNC" : "VAR", sources);
+    const kernelName = ext.kind === "kfunc" ? essentialName(ext.name) : ext.name;
+    const what = (ext.kind === "kfunc" ? "kernel function (kfunc)" : "kernel variable") + ` '${ext.name}'` +
+      (kernelName === ext.name ? "" : ` (a flavor of '${kernelName}')`);
+    const found = findKernelSymbol(kernelName, ext.kind === "kfunc" ? "FUNC" : "VAR", sources);
     if (!found) {
-      if (!ext.weak) throw new NotFoundError(`extern ${what} '${ext.name}' is not in the kernel's BTF (vmlinux or a loaded module's); declare it __weak to load without it`);
+      if (!ext.weak) throw new NotFoundError(`extern ${what} is not in the kernel's BTF (vmlinux or a loaded module's); declare it __weak to load without it`);
       out.set(ext.name, { kind: "missing" });
       continue;
     }
@@ -88,7 +96,7 @@ export function resolveKsyms(externs: Iterable<ExternSpec>, local: Btf, sources:
       }
       const where = found.module ? `module ${found.module.name}` : "vmlinux";
       throw new IncompatibleError(
-        `extern ${what} '${ext.name}': the object declares it as [${localType}] '${describe(local, localType)}', ` +
+        `extern ${what}: the object declares it as [${localType}] '${describe(local, localType)}', ` +
           `which is incompatible with ${where}'s [${kernelType}] '${describe(found.btf, kernelType)}'`,
       );
     }

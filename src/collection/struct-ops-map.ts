@@ -1,7 +1,7 @@
 // Live struct_ops maps: creating the STRUCT_OPS map for a resolved plan, and
 // registering it — by the map update itself for `.struct_ops` maps, through a
 // BPF link for `.struct_ops.link` (BPF_F_LINK) maps — with a handle whose
-// close() unregisters either way.
+// close() unregisters either way (see struct-ops-link.ts).
 import { Map as BpfMap } from "../map.js";
 import { MapFlags, MapType } from "../map/types.js";
 import type { ObjectMapSpec } from "../object/map-spec.js";
@@ -9,6 +9,7 @@ import { BusyError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { structOpsLinkCreate } from "../sys/struct-ops-link.js";
 import { kernelMapSpec } from "./maps.js";
+import { StructOpsLink, type StructOpsMapResolver } from "./struct-ops-link.js";
 import type { StructOpsPlan } from "./struct-ops.js";
 import { StructOpsError } from "./struct-ops-error.js";
 
@@ -46,15 +47,25 @@ export class StructOpsMap {
     return (this.map.flags & MapFlags.LINK) !== 0;
   }
 
-  /** Writes the value (once) and registers; see Collection.attachStructOps. */
-  register(): StructOpsLink {
+  /**
+   * Writes the value of a `.struct_ops.link` map, once (the kernel refuses a
+   * second write), so that a link can register it or swap to it.
+   */
+  prepare(): void {
+    if (!this.usesLink) throw new StructOpsError(this.name, "is a plain .struct_ops map: it registers by its update and cannot be put behind a link");
+    if (this.#written) return;
+    this.map.update(KEY_ZERO, this.value);
+    this.#written = true;
+  }
+
+  /**
+   * Writes the value (once) and registers; see Collection.attachStructOps.
+   * `resolve` finds the maps the link's update() may swap to.
+   */
+  register(resolve: StructOpsMapResolver): StructOpsLink {
     if (this.usesLink) {
-      // The value of a link map is written once; each link then registers it (the kernel refuses a second write).
-      if (!this.#written) {
-        this.map.update(KEY_ZERO, this.value);
-        this.#written = true;
-      }
-      return new StructOpsLink(this.name, structOpsLinkCreate(this.map.fd), undefined);
+      this.prepare();
+      return new StructOpsLink(this.name, { kind: "link", link: structOpsLinkCreate(this.map.fd), map: this.map, ownsMap: false, resolve });
     }
     if (this.#written) {
       throw new BusyError(`struct_ops '${this.name}' was already registered: a map without BPF_F_LINK registers once (load the object again, or declare it in SEC(".struct_ops.link"))`);
@@ -68,50 +79,6 @@ export class StructOpsMap {
       throw e;
     }
     this.#written = true;
-    return new StructOpsLink(this.name, undefined, own);
-  }
-}
-
-/**
- * A registered struct_ops map. close() unregisters it: closes the link of a
- * `.struct_ops.link` map, deletes the element of a plain `.struct_ops` map
- * (the kernel keeps a registered plain map alive even when every fd is closed).
- */
-export class StructOpsLink implements Disposable {
-  /** The struct_ops map (C variable name). */
-  readonly mapName: string;
-  /** The BPF link of a `.struct_ops.link` map (Linux 6.4); undefined for plain `.struct_ops` maps. */
-  readonly fd: FD | undefined;
-  #map: BpfMap | undefined;
-  #closed = false;
-
-  /** @internal Use Collection.attachStructOps. */
-  constructor(mapName: string, link: FD | undefined, map: BpfMap | undefined) {
-    this.mapName = mapName;
-    this.fd = link;
-    this.#map = map;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Unregisters. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.fd?.close();
-    const map = this.#map;
-    this.#map = undefined;
-    if (!map) return;
-    try {
-      map.tryDelete(KEY_ZERO);
-    } finally {
-      map.close();
-    }
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+    return new StructOpsLink(this.name, { kind: "plain", map: own });
   }
 }
