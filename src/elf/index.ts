@@ -4,4 +4,5 @@ export { ElfFile, parseElfHeader, parseSectionTable, nameSections } from "./read
 export type { ElfHeader, ElfSection, ElfSymbol, ElfRelocation, ElfNote } from "./reader.js";
 export { EM_BPF, SHT, SHF, SHN } from "./constants.js";
 export type { SymbolBinding, SymbolType, SymbolVisibility } from "./constants.js";
+export { PT, PF, parseProgramHeaders, loadSegmentAt, type ElfSegment } from "./segments.js";
 export { readElfSections, type ElfFileSections } from "./file.js";

@@ -4,6 +4,7 @@
 // is allocated, so hostile input cannot make it allocate without bound.
 import { ByteReader } from "./bytes.js";
 import { ElfError } from "./errors.js";
+import { parseProgramHeaders, type ElfSegment } from "./segments.js";
 import {
   SHN, SHT, symbolBinding, symbolType, symbolVisibility,
   type SymbolBinding, type SymbolType, type SymbolVisibility,
@@ -240,6 +241,11 @@ export class ElfFile {
       });
     }
     return out;
+  }
+
+  /** The program headers (segments); [] for relocatable objects. */
+  segments(): ElfSegment[] {
+    return parseProgramHeaders(this.bytes, this.header);
   }
 
   /** Sections of type REL or RELA whose sh_info names `target`. */

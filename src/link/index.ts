@@ -3,3 +3,6 @@ export { Link } from "./link.js";
 export {
   attachTracepoint, parseTracepoint, tracepointOfSection, type TracepointName, type TracepointOptions,
 } from "./tracepoint.js";
+export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
+export { resolveUprobeBinary } from "./uprobe-binary.js";
+export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";

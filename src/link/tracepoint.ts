@@ -2,13 +2,11 @@
 // perf_event_open(PERF_TYPE_TRACEPOINT, id) and then a perf_event BPF link
 // (Linux 5.15), or PERF_EVENT_IOC_SET_BPF + enable on older kernels.
 import type { Program } from "../program/program.js";
-import { AttachType, ProgramType, programTypeName } from "../program/types.js";
-import { linkCreate } from "../sys/link.js";
-import { perfEventEnable, perfEventOpen, perfEventSetBpf, PerfType, tracepointId } from "../sys/perf-event.js";
-import { BpfError, InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
-import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../sys/errno.js";
-import type { FD } from "../sys/fd.js";
-import { Link } from "./link.js";
+import { ProgramType, programTypeName } from "../program/types.js";
+import { perfEventOpen, PerfType, tracepointId } from "../sys/perf-event.js";
+import { InvalidArgumentError } from "../sys/errors.js";
+import type { Link } from "./link.js";
+import { attachToPerfEvent, checkCookieMethod, type PerfAttachMethod } from "./perf-event-link.js";
 
 /** A tracepoint: its category (tracefs subsystem) and its name. */
 export interface TracepointName {
@@ -24,7 +22,7 @@ export interface TracepointOptions {
    * "auto" (default): a perf_event BPF link, or PERF_EVENT_IOC_SET_BPF where
    * the kernel has no such links (before 5.15); "link" / "ioctl" force one.
    */
-  method?: "auto" | "link" | "ioctl";
+  method?: PerfAttachMethod;
 }
 
 /** Parses "category:name" or "category/name" (InvalidArgumentError otherwise). */
@@ -53,11 +51,6 @@ function resolveTarget(program: Program, target: string | TracepointName | undef
   return fromSection;
 }
 
-/** Errors of BPF_LINK_CREATE that mean "this kernel has no perf_event links", so the ioctl may work. */
-function noPerfLinks(e: unknown): boolean {
-  return e instanceof BpfError && (e.errno === EINVAL || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP);
-}
-
 /**
  * Attaches a tracepoint program to `target` ("category:name", "category/name"
  * or an object; default: from the program's SEC() name). The program runs
@@ -77,30 +70,8 @@ export function attachTracepoint(program: Program, target?: string | TracepointN
   const { category, name } = resolveTarget(program, target);
   const id = tracepointId(category, name);
   const what = `tracepoint ${category}/${name}`;
-  const method = options.method ?? "auto";
-  if (method === "ioctl" && options.cookie !== undefined) {
-    throw new NotSupportedError("bpf cookies on tracepoints attached with PERF_EVENT_IOC_SET_BPF (they need a perf_event link)", "5.15");
-  }
+  checkCookieMethod("tracepoints", options.method ?? "auto", options.cookie);
   // One event on CPU 0 for every process: the program sits on the tracepoint itself and runs on all CPUs.
   const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: id, cpu: 0, samplePeriod: 1, wakeupEvents: 1 });
-  let link: FD | undefined;
-  try {
-    if (method !== "ioctl") {
-      try {
-        link = linkCreate({
-          progFd: program.fd, targetFd: event, attachType: AttachType.PerfEvent,
-          ...(options.cookie !== undefined ? { perfEventCookie: options.cookie } : {}),
-        });
-      } catch (e) {
-        if (method === "link" || options.cookie !== undefined || !noPerfLinks(e)) throw e;
-      }
-    }
-    if (!link) perfEventSetBpf(event, program.fd);
-    perfEventEnable(event);
-    return new Link({ ...(link ? { link } : {}), others: [event], target: what });
-  } catch (e) {
-    link?.close();
-    event.close();
-    throw e;
-  }
+  return attachToPerfEvent(program, event, { target: what, method: options.method, cookie: options.cookie });
 }
