@@ -12,12 +12,12 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import type { Map } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
-import { ProgramBuilder, R0, R1, R2, R6, R7, R10 } from "../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R6, R10 } from "../src/asm/index.js";
 import { ElfFile, ElfError, loadSegmentAt, PT } from "../src/elf/index.js";
 import { InvalidArgumentError, NotFoundError, NotSupportedError } from "../src/sys/errors.js";
 import { LinkType, PerfEventLinkType } from "../src/sys/link-info.js";
 import { attachUprobe, resolveUprobeBinary, symbolFileOffset, uprobeOfSection } from "../src/link/index.js";
-import { counterMap, readCounter } from "./sys-attach-helpers.js";
+import { cookieProgram, counterMap, readCounter } from "./sys-attach-helpers.js";
 import { buildTarget, objdumpFunction, TargetProcess, type TargetBinary } from "./uprobe-target.js";
 
 /** Offsets in struct pt_regs of the first argument and of the return value (32-bit reads, little-endian). */
@@ -46,19 +46,6 @@ function registerSummer(map: Map, regOffset: number, sectionName?: string): Prog
     type: ProgramType.Kprobe, instructions: b.build(), license: "GPL", name: "tsbpf_usum",
     ...(sectionName ? { sectionName } : {}),
   });
-}
-
-/** counter 1 = bpf_get_attach_cookie(ctx). */
-function cookieProgram(map: Map): Uint8Array {
-  return new ProgramBuilder()
-    .mov64Reg(R6, R1)
-    .stW(R10, -4, 1).mov64Reg(R2, R10).add64Imm(R2, -4).ldMapFd(R1, map.fd).call("map_lookup_elem")
-    .jeqImm(R0, 0, "out")
-    .mov64Reg(R7, R0) // callee-saved: survives the next helper call
-    .mov64Reg(R1, R6).call("get_attach_cookie")
-    .stxDW(R7, R0, 0)
-    .label("out").mov64Imm(R0, 0).exit()
-    .build();
 }
 
 function openFds(): number {

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { Map, MapType } from "../src/map.js";
 import { Program, ProgramType, type AttachType } from "../src/program.js";
-import { ProgramBuilder, R0, R1, R2, R6, R10 } from "../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R6, R7, R10 } from "../src/asm/index.js";
 
 /** An array map of `entries` u64 counters. */
 export function counterMap(entries = 1, name = "tsbpf_cnt"): Map {
@@ -52,10 +52,10 @@ export function cookieProgram(map: Map, index = 1): Uint8Array {
     .ldMapFd(R1, map.fd)
     .call("map_lookup_elem")
     .jeqImm(R0, 0, "out")
-    .mov64Reg(R2, R0)
+    .mov64Reg(R7, R0) // callee-saved: survives the next helper call (R1-R5 do not)
     .mov64Reg(R1, R6)
     .call("get_attach_cookie")
-    .stxDW(R2, R0, 0)
+    .stxDW(R7, R0, 0)
     .label("out")
     .mov64Imm(R0, 0)
     .exit()
