@@ -5,9 +5,11 @@ import {
 } from "../src/asm/index.js";
 import { InvalidArgumentError } from "../src/sys/errors.js";
 import { Attr, stableBytes } from "../src/sys/attr.js";
-import { Cmd, MapCreateAttr, MapElemAttr, ProgLoadAttr, ProgTestRunAttr } from "../src/sys/layouts.js";
+import { Cmd, ProgTestRunAttr } from "../src/sys/layouts.js";
 import { bpfRaw } from "../src/sys/syscall.js";
-import { FD } from "../src/sys/fd.js";
+import type { FD } from "../src/sys/fd.js";
+import { loadSocketFilter } from "./util/raw-prog-load.js";
+import { createArrayMap, updateArray } from "./program-util.js";
 
 test("the documented entry point builds mov r0, 42; exit", () => {
   const bytes = new ProgramBuilder().mov64Imm(R0, 42).exit().build();
@@ -81,25 +83,6 @@ test("raw/append copy instructions, and build() equals encode(instructions())", 
 
 // ---- the kernel as oracle: programs built here load, verify and compute ----
 
-const BPF_PROG_TYPE_SOCKET_FILTER = 1;
-
-function load(bytes: Uint8Array): FD {
-  const insns = stableBytes(bytes.length);
-  insns.set(bytes);
-  const license = stableBytes(4);
-  license.set([0x47, 0x50, 0x4c, 0]); // "GPL"
-  const log = stableBytes(1 << 16);
-  const attr = new Attr(ProgLoadAttr);
-  attr.set("prog_type", BPF_PROG_TYPE_SOCKET_FILTER).set("insn_cnt", bytes.length / 8).setPointer("insns", insns)
-    .setPointer("license", license).set("log_level", 1).set("log_size", log.length).setPointer("log_buf", log);
-  const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
-  if (r < 0) {
-    const text = new TextDecoder().decode(log.subarray(0, log.indexOf(0)));
-    throw new Error(`BPF_PROG_LOAD failed (errno ${-r}):\n${text}`);
-  }
-  return new FD(r, "prog fd");
-}
-
 function run(fd: FD): number {
   const data = stableBytes(64);
   const attr = new Attr(ProgTestRunAttr);
@@ -117,7 +100,7 @@ function lacksPrivilege(t: TestContext): boolean {
 }
 
 function loadAndRun(b: ProgramBuilder): number {
-  const fd = load(b.build());
+  const fd = loadSocketFilter(b.build());
   try {
     return run(fd);
   } finally {
@@ -175,7 +158,7 @@ test("kernel: cpu v4 instructions (sdiv, smod, movsx, bswap, ldsx, gotol)", (t) 
     .exit();
   let fd: FD;
   try {
-    fd = load(b.build());
+    fd = loadSocketFilter(b.build());
   } catch (e) {
     if (/unknown opcode|invalid/.test(String(e))) return t.skip("the running kernel predates cpu v4 (Linux 6.6)");
     throw e;
@@ -207,28 +190,23 @@ test("ld_imm64 rejects unsafe JS numbers; map fds can be FD owners", () => {
   assert.equal(b!.imm64, (16n << 32n) | 9n);
 });
 
-function createArrayMap(value: bigint): FD {
-  const attr = new Attr(MapCreateAttr);
-  attr.set("map_type", 2 /* BPF_MAP_TYPE_ARRAY */).set("key_size", 4).set("value_size", 8).set("max_entries", 1);
-  const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
-  if (r < 0) throw new Error(`BPF_MAP_CREATE failed (errno ${-r})`);
-  const map = new FD(r, "map fd");
-  const key = stableBytes(4);
-  const val = stableBytes(8);
-  new DataView(val.buffer).setBigUint64(0, value, true);
-  const elem = new Attr(MapElemAttr);
-  elem.set("map_fd", map.raw).setPointer("key", key).setPointer("value", val);
-  const u = bpfRaw(Cmd.MAP_UPDATE_ELEM, elem.address, elem.size);
-  if (u < 0) {
+/** A one-element u64 array map holding `value`. */
+function u64ArrayMap(value: bigint): FD {
+  const map = createArrayMap(8, 1);
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, value, true);
+  try {
+    updateArray(map, 0, bytes);
+  } catch (e) {
     map.close();
-    throw new Error(`BPF_MAP_UPDATE_ELEM failed (errno ${-u})`);
+    throw e;
   }
   return map;
 }
 
 test("kernel: map access through ldMapFd + helper call and through ldMapValue", (t) => {
   if (lacksPrivilege(t)) return;
-  const map = createArrayMap(1234n);
+  const map = u64ArrayMap(1234n);
   try {
     const viaHelper = new ProgramBuilder()
       .ldMapFd(R1, map).stW(R10, -4, 0).mov64Reg(R2, R10).add64Imm(R2, -4)

@@ -10,10 +10,8 @@ import {
 import { Btf } from "../src/btf/btf.js";
 import { encodeBtf } from "../src/btf/encode.js";
 import { typeSignature } from "../src/btf/signature.js";
-import { Attr, stableBytes } from "../src/sys/attr.js";
-import { Cmd, ProgLoadAttr } from "../src/sys/layouts.js";
-import { bpfRaw } from "../src/sys/syscall.js";
 import { closeRaw } from "../src/sys/syscall.js";
+import { rawLoadSocketFilter } from "./util/raw-prog-load.js";
 
 function text(b: ProgramBuilder, dialect: DisasmDialect = "modern"): string[] {
   return b.instructions().map((i) => formatInstruction(i, { dialect }));
@@ -258,17 +256,8 @@ test("Kallsyms: exact-address lookup, __bpf_call_base, hidden addresses, refresh
  * kernel's disasm.c before verification proper; index → text.
  */
 function kernelListing(bytes: Uint8Array): Map<number, string> | undefined {
-  const insns = stableBytes(bytes.length);
-  insns.set(bytes);
-  const license = stableBytes(4);
-  license.set([0x47, 0x50, 0x4c, 0]);
-  const log = stableBytes(1 << 22);
-  const attr = new Attr(ProgLoadAttr);
-  attr.set("prog_type", 1).set("insn_cnt", bytes.length / 8).setPointer("insns", insns).setPointer("license", license)
-    .set("log_level", 2).set("log_size", log.length).setPointer("log_buf", log);
-  const fd = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
+  const { fd, log: text } = rawLoadSocketFilter(bytes, 2, 1 << 22);
   if (fd >= 0) closeRaw(fd);
-  const text = new TextDecoder().decode(log.subarray(0, log.indexOf(0)));
   const start = text.indexOf("Live regs before insn:\n");
   if (start < 0) return undefined;
   const listing = new Map<number, string>();

@@ -14,12 +14,10 @@ import {
   Kallsyms, ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, type DisasmDialect,
 } from "../src/asm/index.js";
 import { openPinnedFd, pinFd } from "../src/sys/objects.js";
-import { Attr, stableBytes } from "../src/sys/attr.js";
-import { Cmd, MapCreateAttr, ProgLoadAttr } from "../src/sys/layouts.js";
-import { bpfRaw } from "../src/sys/syscall.js";
-import { FD } from "../src/sys/fd.js";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { haveLibbpfTool, writeToolObject } from "./util/libbpf-tools.js";
+import { loadSocketFilter } from "./util/raw-prog-load.js";
+import { createArrayMap } from "./program-util.js";
 
 /**
  * Tools whose programs (tracepoint, tp_btf, fentry, kprobe, uprobe, usdt) load
@@ -143,34 +141,12 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
   assert.ok(programs >= 10, `only ${programs} programs could be compared`);
 });
 
-function createArrayMap(): FD {
-  const attr = new Attr(MapCreateAttr);
-  attr.set("map_type", 2 /* BPF_MAP_TYPE_ARRAY */).set("key_size", 4).set("value_size", 16).set("max_entries", 1);
-  const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
-  if (r < 0) throw new Error(`BPF_MAP_CREATE failed (errno ${-r})`);
-  return new FD(r, "map fd");
-}
-
-function loadSocketFilter(bytes: Uint8Array): FD {
-  const insns = stableBytes(bytes.length);
-  insns.set(bytes);
-  const license = stableBytes(4);
-  license.set([0x47, 0x50, 0x4c, 0]);
-  const log = stableBytes(1 << 16);
-  const attr = new Attr(ProgLoadAttr);
-  attr.set("prog_type", 1).set("insn_cnt", bytes.length / 8).setPointer("insns", insns).setPointer("license", license)
-    .set("log_level", 1).set("log_size", log.length).setPointer("log_buf", log);
-  const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
-  if (r < 0) throw new Error(`BPF_PROG_LOAD failed (errno ${-r}): ${new TextDecoder().decode(log.subarray(0, log.indexOf(0)))}`);
-  return new FD(r, "prog fd");
-}
-
 test("xlated dump of a ProgramBuilder program equals bpftool's (maps, helpers, atomics, subprograms)", async (t) => {
   if (process.getuid?.() !== 0) return t.skip("needs root to load programs");
   if (!haveBpftool()) return t.skip("bpftool is not installed");
   const dialect = bpftoolDialect();
   const pins = bpffsTempDir("tsbpf-xlated-builder-");
-  const map = createArrayMap();
+  const map = createArrayMap(16, 1);
   try {
     const prog = new ProgramBuilder()
       .mov64Reg(R6, R1)

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,46 +14,23 @@ import { loadBtfFile } from "../src/btf/discovery.js";
 import { dumpC, dumpCText } from "../src/btf/dump-c.js";
 import { encodeBtf } from "../src/btf/encode.js";
 import { haveBpftool } from "./util/kernel.js";
-import { writeToolObject } from "./util/libbpf-tools.js";
+import { assertSameText, bpftoolBtfDump, withDumpObjects } from "./util/btf-dump-oracle.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures", import.meta.url));
-const TOOLS = ["opensnoop", "execsnoop", "runqlat", "biolatency", "tcpconnect", "bashreadline", "runqslower", "tcplife"];
 const bpftool = haveBpftool();
-
-function bpftoolDump(file: string, format: "c" | "raw"): Buffer {
-  return execFileSync("bpftool", ["btf", "dump", "file", file, "format", format], { maxBuffer: 1 << 28 });
-}
-
-/** Fails with the first differing line instead of two multi-megabyte strings. */
-function assertSameText(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  if (Buffer.compare(Buffer.from(actual), Buffer.from(expected)) === 0) return;
-  const a = Buffer.from(actual).toString("utf8").split("\n");
-  const e = Buffer.from(expected).toString("utf8").split("\n");
-  const line = a.findIndex((l, i) => l !== e[i]);
-  assert.fail(`${what}: line ${line + 1} differs\n  tsbpf:   ${JSON.stringify(a[line])}\n  bpftool: ${JSON.stringify(e[line])}`);
-}
 
 test("vmlinux format c is byte-identical to bpftool", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
   if (!bpftool) return t.skip("bpftool is not installed");
   const ours = dumpC(loadBtfFile(VMLINUX));
-  assertSameText(ours, bpftoolDump(VMLINUX, "c"), "vmlinux.h");
+  assertSameText(ours, bpftoolBtfDump(VMLINUX, "c"), "vmlinux.h");
 });
 
 test("objects' format c is byte-identical to bpftool (libbpf-tools and fixtures)", (t) => {
   if (!bpftool) return t.skip("bpftool is not installed");
-  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-dump-c-"));
-  try {
-    const files = TOOLS.map((tool) => writeToolObject(tool, dir)).filter((f): f is string => f !== undefined);
-    const fixtureDir = path.join(FIXTURES, "btf");
-    if (existsSync(fixtureDir)) {
-      for (const f of readdirSync(fixtureDir)) if (f.endsWith(".o")) files.push(path.join(fixtureDir, f));
-    }
-    if (files.length === 0) return t.skip("no libbpf-tools objects and no fixtures");
-    for (const file of files) assertSameText(dumpC(loadBtfFile(file)), bpftoolDump(file, "c"), path.basename(file));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  withDumpObjects(t, (files) => {
+    for (const file of files) assertSameText(dumpC(loadBtfFile(file)), bpftoolBtfDump(file, "c"), path.basename(file));
+  });
 });
 
 test("the generated vmlinux.h compiles with clang-19 -target bpf", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
@@ -128,7 +105,7 @@ test("hand-built BTF matches bpftool too", (t) => {
   try {
     const file = path.join(dir, "hand.btf");
     writeFileSync(file, btf.bytes);
-    assertSameText(dumpC(btf), bpftoolDump(file, "c"), "hand-built BTF");
+    assertSameText(dumpC(btf), bpftoolBtfDump(file, "c"), "hand-built BTF");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

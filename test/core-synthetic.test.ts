@@ -2,7 +2,7 @@
 // relocated against a reshaped "kernel" built with the encoder. Each
 // relocation's value is checked against what the C layout implies, and the
 // relocated programs are compared with libbpf given the same BTF file.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -23,7 +23,9 @@ function localOf(file: string): ReturnType<typeof btfFromElf> {
   return btfFromElf(new ElfFile(readFileSync(file)));
 }
 
-function fixupsFor(file: string, target: ReturnType<ReturnType<typeof reshapedKernel>["builder"]["build"]>["btf"]): CoreFixup[] {
+type TargetBtf = ReturnType<ReturnType<typeof reshapedKernel>["builder"]["build"]>;
+
+function fixupsFor(file: string, target: TargetBtf["btf"]): CoreFixup[] {
   const { btf, ext } = localOf(file);
   assert.ok(btf && ext, "fixture has .BTF and .BTF.ext");
   return resolveCoreRelocations(btf, ext, { vmlinux: target, vmlinuxName: "synthetic" });
@@ -38,48 +40,128 @@ function table(fixups: CoreFixup[], section: string): Map<string, string> {
   return out;
 }
 
-function expectValues(fixups: CoreFixup[], section: string, expected: Record<string, string | number | bigint>): void {
+type Expected = Record<string, string | number | bigint>;
+
+function expectValues(fixups: CoreFixup[], section: string, expected: Expected): void {
   const got = table(fixups, section);
   for (const [key, value] of Object.entries(expected)) {
     assert.equal(got.get(key), String(value), `${section}: ${key}`);
   }
 }
 
+/** Runs `body` with the libbpf oracle and a scratch directory; skips when libbpf-dev or a C compiler is missing. */
+function withLibbpf(t: TestContext, body: (harness: string, dir: string) => void): void {
+  const harness = libbpfHarness();
+  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
+  try {
+    body(harness, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Relocates `object` against `built` with libbpf and with tsbpf: libbpf relocates `programs` programs, each the same as tsbpf's. */
+function assertSameAsLibbpf(harness: string, dir: string, object: string, built: TargetBtf, name: string, programs: number): void {
+  const btfFile = path.join(dir, `${name}.btf`);
+  writeFileSync(btfFile, built.bytes);
+  const theirs = runLibbpf(harness, object, btfFile);
+  assert.equal(theirs.error, undefined);
+  assert.equal(theirs.programs.length, programs);
+  const mine = relocateWithTsbpf(readFileSync(object), built.btf, name);
+  assert.equal(mine.error, undefined);
+  for (const p of theirs.programs) assert.deepEqual(compareProgram(p, mine), { name: p.name, equal: true });
+}
+
 const kernel = reshapedKernel();
 const target = kernel.builder.build();
 
-test("field offsets follow renamed, reordered and anonymous-nested members", () => {
-  const f = fixupsFor(casesPath, target.btf);
-  expectValues(f, "field_offsets", {
-    "FIELD_BYTE_OFFSET struct core_s.a": 16,
-    "FIELD_BYTE_OFFSET struct core_s.b": 8,
-    "FIELD_BYTE_OFFSET struct core_s.x": 24,
-    "FIELD_BYTE_OFFSET struct core_s.y": 28,
-    "FIELD_BYTE_OFFSET struct core_s.arr[2]": 40,
-    "FIELD_BYTE_OFFSET struct core_s.in.i2": 72,
-    "FIELD_BYTE_OFFSET struct core_s.e": 88,
-    "FIELD_BYTE_OFFSET struct core_s.tail[3]": 99,
-    "FIELD_BYTE_OFFSET struct core_inner[1].i1": 24,
-  });
-});
+let casesFixups: CoreFixup[] | undefined;
+/** core-cases.bpf.o's fixups against the reshaped kernel (resolved once; the tests only read them). */
+function caseFixups(): CoreFixup[] {
+  casesFixups ??= fixupsFor(casesPath, target.btf);
+  return casesFixups;
+}
 
-test("field sizes and signedness (ints, arrays, structs, signed enums)", () => {
-  const f = fixupsFor(casesPath, target.btf);
-  expectValues(f, "field_sizes", {
-    "FIELD_BYTE_SIZE struct core_s.a": 4,
-    "FIELD_BYTE_SIZE struct core_s.b": 8,
-    "FIELD_BYTE_SIZE struct core_s.c": 4,
-    "FIELD_BYTE_SIZE struct core_s.arr": 32,
-    "FIELD_BYTE_SIZE struct core_s.arr[1]": 4,
-    "FIELD_BYTE_SIZE struct core_s.in": 16,
-    "FIELD_SIGNED struct core_s.e": 1,
-    "FIELD_SIGNED struct core_s.a": 1,
-    "FIELD_SIGNED struct core_s.b": 0,
-  });
-});
+/** Program sections of core-cases.bpf.o whose relocations are checked by value alone. */
+const VALUE_CASES: readonly { readonly title: string; readonly section: string; readonly values: Expected }[] = [
+  {
+    title: "field offsets follow renamed, reordered and anonymous-nested members",
+    section: "field_offsets",
+    values: {
+      "FIELD_BYTE_OFFSET struct core_s.a": 16,
+      "FIELD_BYTE_OFFSET struct core_s.b": 8,
+      "FIELD_BYTE_OFFSET struct core_s.x": 24,
+      "FIELD_BYTE_OFFSET struct core_s.y": 28,
+      "FIELD_BYTE_OFFSET struct core_s.arr[2]": 40,
+      "FIELD_BYTE_OFFSET struct core_s.in.i2": 72,
+      "FIELD_BYTE_OFFSET struct core_s.e": 88,
+      "FIELD_BYTE_OFFSET struct core_s.tail[3]": 99,
+      "FIELD_BYTE_OFFSET struct core_inner[1].i1": 24,
+    },
+  },
+  {
+    title: "field sizes and signedness (ints, arrays, structs, signed enums)",
+    section: "field_sizes",
+    values: {
+      "FIELD_BYTE_SIZE struct core_s.a": 4,
+      "FIELD_BYTE_SIZE struct core_s.b": 8,
+      "FIELD_BYTE_SIZE struct core_s.c": 4,
+      "FIELD_BYTE_SIZE struct core_s.arr": 32,
+      "FIELD_BYTE_SIZE struct core_s.arr[1]": 4,
+      "FIELD_BYTE_SIZE struct core_s.in": 16,
+      "FIELD_SIGNED struct core_s.e": 1,
+      "FIELD_SIGNED struct core_s.a": 1,
+      "FIELD_SIGNED struct core_s.b": 0,
+    },
+  },
+  {
+    title: "bitfields: offset, size and shifts for a differently laid out target",
+    section: "bitfields",
+    values: {
+      // bf1: 3 bits at bit 517 of a u32 → loaded from byte 64, 4 bytes.
+      "FIELD_BYTE_OFFSET struct core_s.bf1": 64,
+      "FIELD_BYTE_SIZE struct core_s.bf1": 4,
+      "FIELD_LSHIFT_U64 struct core_s.bf1": 64 - (517 + 3 - 512),
+      "FIELD_RSHIFT_U64 struct core_s.bf1": 61,
+      "FIELD_LSHIFT_U64 struct core_s.bf2": 64 - (512 + 5 - 512),
+      // sbf: 6 bits at bit 540 cross a 4-byte boundary, so an 8-byte load is needed.
+      "FIELD_BYTE_OFFSET struct core_s.sbf": 64,
+      "FIELD_BYTE_SIZE struct core_s.sbf": 8,
+      "FIELD_LSHIFT_U64 struct core_s.sbf": 64 - (540 + 6 - 512),
+      "FIELD_RSHIFT_U64 struct core_s.sbf": 58,
+      "FIELD_SIGNED struct core_s.sbf": 1,
+    },
+  },
+  {
+    title: "type matches: member-wise matching, enum value sets, typedefs",
+    section: "matches",
+    values: {
+      "TYPE_MATCHES struct core_tm": 1,
+      "TYPE_MATCHES struct core_tm_bad": 0,
+      "TYPE_MATCHES enum core_e": 0,
+      "TYPE_MATCHES typedef core_inner_t": 1,
+    },
+  },
+  {
+    title: "enum values: renumbered, signed, enum64, and missing enumerators",
+    section: "enums",
+    values: {
+      "ENUMVAL_EXISTS enum core_e::CORE_A": 1,
+      "ENUMVAL_EXISTS enum core_e::CORE_GONE": 0,
+      "ENUMVAL_VALUE enum core_e::CORE_B": 20,
+      "ENUMVAL_VALUE enum core_e::CORE_NEG": BigInt.asUintN(64, -7n),
+      "ENUMVAL_VALUE enum core_e64::CORE64_BIG": 0xfedcba9876543210n,
+      "ENUMVAL_VALUE enum core_e64::CORE64_SMALL": 8,
+      "ENUMVAL_VALUE enum core_e::CORE_GONE": "poison",
+    },
+  },
+];
+
+for (const { title, section, values } of VALUE_CASES) test(title, () => expectValues(caseFixups(), section, values));
 
 test("existence: removed fields resolve to 0, flavors find the plain type, guarded reads are poisoned", () => {
-  const f = fixupsFor(casesPath, target.btf);
+  const f = caseFixups();
   expectValues(f, "field_exists", {
     "FIELD_EXISTS struct core_s.a": 1,
     "FIELD_EXISTS struct core_s.removed": 0,
@@ -92,7 +174,7 @@ test("existence: removed fields resolve to 0, flavors find the plain type, guard
 });
 
 test("direct loads: unsigned fields are resized, signed size changes are poisoned", () => {
-  const f = fixupsFor(casesPath, target.btf);
+  const f = caseFixups();
   const loads = f.filter((x) => x.section === "tracepoint/core/loads");
   const b = loads.find((x) => x.localPath === "struct core_s.b");
   assert.deepEqual([b?.localMemSize, b?.targetMemSize, b?.memSizeMismatch], [4, 8, false]);
@@ -108,26 +190,8 @@ test("direct loads: unsigned fields are resized, signed size changes are poisone
   assert.equal(new DataView(code.buffer, code.byteOffset).getInt32(c.insnIndex * 8 + 4, true), 0xbad2310);
 });
 
-test("bitfields: offset, size and shifts for a differently laid out target", () => {
-  const f = fixupsFor(casesPath, target.btf);
-  expectValues(f, "bitfields", {
-    // bf1: 3 bits at bit 517 of a u32 → loaded from byte 64, 4 bytes.
-    "FIELD_BYTE_OFFSET struct core_s.bf1": 64,
-    "FIELD_BYTE_SIZE struct core_s.bf1": 4,
-    "FIELD_LSHIFT_U64 struct core_s.bf1": 64 - (517 + 3 - 512),
-    "FIELD_RSHIFT_U64 struct core_s.bf1": 61,
-    "FIELD_LSHIFT_U64 struct core_s.bf2": 64 - (512 + 5 - 512),
-    // sbf: 6 bits at bit 540 cross a 4-byte boundary, so an 8-byte load is needed.
-    "FIELD_BYTE_OFFSET struct core_s.sbf": 64,
-    "FIELD_BYTE_SIZE struct core_s.sbf": 8,
-    "FIELD_LSHIFT_U64 struct core_s.sbf": 64 - (540 + 6 - 512),
-    "FIELD_RSHIFT_U64 struct core_s.sbf": 58,
-    "FIELD_SIGNED struct core_s.sbf": 1,
-  });
-});
-
 test("type relocations: exists, size, target/local ids, missing types give 0", () => {
-  const f = fixupsFor(casesPath, target.btf);
+  const f = caseFixups();
   expectValues(f, "types", {
     "TYPE_EXISTS struct core_s": 1,
     "TYPE_EXISTS struct core_missing": 0,
@@ -141,29 +205,6 @@ test("type relocations: exists, size, target/local ids, missing types give 0", (
   });
   const local = f.find((x) => x.kind === "TYPE_ID_LOCAL");
   assert.ok(local && local.targetValue === local.localValue && local.targetValue > 0n);
-});
-
-test("type matches: member-wise matching, enum value sets, typedefs", () => {
-  const f = fixupsFor(casesPath, target.btf);
-  expectValues(f, "matches", {
-    "TYPE_MATCHES struct core_tm": 1,
-    "TYPE_MATCHES struct core_tm_bad": 0,
-    "TYPE_MATCHES enum core_e": 0,
-    "TYPE_MATCHES typedef core_inner_t": 1,
-  });
-});
-
-test("enum values: renumbered, signed, enum64, and missing enumerators", () => {
-  const f = fixupsFor(casesPath, target.btf);
-  expectValues(f, "enums", {
-    "ENUMVAL_EXISTS enum core_e::CORE_A": 1,
-    "ENUMVAL_EXISTS enum core_e::CORE_GONE": 0,
-    "ENUMVAL_VALUE enum core_e::CORE_B": 20,
-    "ENUMVAL_VALUE enum core_e::CORE_NEG": BigInt.asUintN(64, -7n),
-    "ENUMVAL_VALUE enum core_e64::CORE64_BIG": 0xfedcba9876543210n,
-    "ENUMVAL_VALUE enum core_e64::CORE64_SMALL": 8,
-    "ENUMVAL_VALUE enum core_e::CORE_GONE": "poison",
-  });
 });
 
 test("ambiguous candidates fail with CoreRelocationError; agreeing ones resolve", () => {
@@ -182,33 +223,14 @@ test("ambiguous candidates fail with CoreRelocationError; agreeing ones resolve"
 });
 
 test("libbpf relocates the fixture identically against the same synthetic BTF", (t) => {
-  const harness = libbpfHarness();
-  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
-  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
-  try {
-    const btfFile = path.join(dir, "synthetic.btf");
-    writeFileSync(btfFile, target.bytes);
-    const theirs = runLibbpf(harness, casesPath, btfFile);
-    assert.equal(theirs.error, undefined);
-    assert.equal(theirs.programs.length, 8);
-    const mine = relocateWithTsbpf(readFileSync(casesPath), target.btf, "synthetic");
-    assert.equal(mine.error, undefined);
-    for (const p of theirs.programs) assert.deepEqual(compareProgram(p, mine), { name: p.name, equal: true });
-
-    // Both refuse the ambiguous target.
+  withLibbpf(t, (harness, dir) => {
+    assertSameAsLibbpf(harness, dir, casesPath, target, "synthetic", 8);
+    // Both refuse the ambiguous target and agree on the agreeing one.
     const ambFile = path.join(dir, "ambiguous.btf");
     writeFileSync(ambFile, ambiguousKernel().build().bytes);
     assert.equal(runLibbpf(harness, ambiguousPath, ambFile).programs.length, 0);
-    const agreeFile = path.join(dir, "agree.btf");
-    const agree = agreeingKernel().build();
-    writeFileSync(agreeFile, agree.bytes);
-    const agreed = runLibbpf(harness, ambiguousPath, agreeFile);
-    const mineAgreed = relocateWithTsbpf(readFileSync(ambiguousPath), agree.btf);
-    assert.equal(agreed.programs.length, 1);
-    for (const p of agreed.programs) assert.equal(compareProgram(p, mineAgreed).equal, true);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assertSameAsLibbpf(harness, dir, ambiguousPath, agreeingKernel().build(), "agree", 1);
+  });
 });
 
 test("edge cases: floats, function pointers, flattened unions, enum64, resized unsigned loads", () => {
@@ -232,21 +254,7 @@ test("edge cases: floats, function pointers, flattened unions, enum64, resized u
 });
 
 test("libbpf relocates the edge-case fixture identically", (t) => {
-  const harness = libbpfHarness();
-  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
-  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
-  try {
-    const edge = edgeKernel().build();
-    const btfFile = path.join(dir, "edge.btf");
-    writeFileSync(btfFile, edge.bytes);
-    const theirs = runLibbpf(harness, edgePath, btfFile);
-    assert.equal(theirs.error, undefined);
-    assert.equal(theirs.programs.length, 4);
-    const mine = relocateWithTsbpf(readFileSync(edgePath), edge.btf, "edge");
-    for (const p of theirs.programs) assert.deepEqual(compareProgram(p, mine), { name: p.name, equal: true });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  withLibbpf(t, (harness, dir) => assertSameAsLibbpf(harness, dir, edgePath, edgeKernel().build(), "edge", 4));
 });
 
 test("identity relocation reproduces clang's own values, little- and big-endian objects", () => {

@@ -10,7 +10,7 @@ import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo } from "./kernel-info.js";
 import { JsonWriter } from "./json-writer.js";
 import { loadMapBtf, writeFormattedEntry } from "./map-btf.js";
-import { pinFd } from "../sys/objects.js";
+import { pinObject } from "./pin.js";
 import { showObjects } from "./show.js";
 import { KeyNotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
@@ -230,18 +230,7 @@ export const mapCommands: ObjectCommands = {
         });
       },
     },
-    {
-      name: "pin",
-      synopsis: "pin MAP FILE",
-      examples: ["tsbpf map pin id 7 /sys/fs/bpf/counts"],
-      run(args, ctx) {
-        const ref = parseRef(args, "map");
-        const path = args.next("FILE (a path in bpffs)");
-        args.end();
-        withFds([openOneRef("map", ref)], ([fd]) => pinFd(fd!, path));
-        if (ctx.out.json) ctx.out.jsonValue(null);
-      },
-    },
+    { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin id 7 /sys/fs/bpf/counts"], run: (args, ctx) => pinObject(args, ctx, "map") },
     {
       name: "create",
       synopsis: "create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]",

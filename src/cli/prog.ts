@@ -7,7 +7,7 @@ import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
 import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../program/xlated-dump.js";
 import { hexDump } from "./output.js";
-import { pinFd } from "../sys/objects.js";
+import { pinObject } from "./pin.js";
 import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
 import { progLoadAllCommand, progLoadCommand } from "./prog-load.js";
@@ -121,18 +121,7 @@ export const progCommands: ObjectCommands = {
       examples: ["tsbpf prog dump xlated id 42", "tsbpf prog dump xlated pinned /sys/fs/bpf/prog linum"],
       run: dump,
     },
-    {
-      name: "pin",
-      synopsis: "pin PROG FILE",
-      examples: ["tsbpf prog pin id 42 /sys/fs/bpf/my_prog"],
-      run(args, ctx) {
-        const ref = parseRef(args, "prog");
-        const path = args.next("FILE (a path in bpffs)");
-        args.end();
-        withFds([openOneRef("prog", ref)], ([fd]) => pinFd(fd!, path));
-        if (ctx.out.json) ctx.out.jsonValue(null);
-      },
-    },
+    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin id 42 /sys/fs/bpf/my_prog"], run: (args, ctx) => pinObject(args, ctx, "prog") },
     {
       name: "run",
       synopsis: "run PROG data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N]",

@@ -97,11 +97,18 @@ const createAttr = new Attr(LinkCreateAttr);
 const updateAttr = new Attr(LinkUpdateAttr);
 const detachAttr = new Attr(LinkDetachAttr);
 
-function u64Array(values: readonly (bigint | number)[]): Uint8Array {
+/** Points `field` at `values` as a u64 array, which `keep` holds until the syscall returns. */
+function setU64Array(
+  attr: Attr<keyof typeof LinkCreateAttr.fields>,
+  field: keyof typeof LinkCreateAttr.fields,
+  values: readonly (bigint | number)[],
+  keep: Uint8Array[],
+): void {
   const out = stableBytes(values.length * 8);
   const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   values.forEach((x, i) => v.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(x)), true));
-  return out;
+  keep.push(out);
+  attr.setPointer(field, out);
 }
 
 function checkCount(field: string, expected: number, values: readonly unknown[] | undefined): void {
@@ -183,15 +190,9 @@ function setKprobeMulti(attr: Attr<keyof typeof LinkCreateAttr.fields>, o: Kprob
     keep.push(...names, table);
     attr.setPointer("kprobe_multi_syms", table);
   } else if (o.addrs) {
-    const addrs = u64Array(o.addrs);
-    keep.push(addrs);
-    attr.setPointer("kprobe_multi_addrs", addrs);
+    setU64Array(attr, "kprobe_multi_addrs", o.addrs, keep);
   }
-  if (o.cookies) {
-    const cookies = u64Array(o.cookies);
-    keep.push(cookies);
-    attr.setPointer("kprobe_multi_cookies", cookies);
-  }
+  if (o.cookies) setU64Array(attr, "kprobe_multi_cookies", o.cookies, keep);
 }
 
 function setUprobeMulti(attr: Attr<keyof typeof LinkCreateAttr.fields>, o: UprobeMultiOptions, keep: Uint8Array[]): void {
@@ -199,20 +200,12 @@ function setUprobeMulti(attr: Attr<keyof typeof LinkCreateAttr.fields>, o: Uprob
   checkCount("uprobeMulti.refCtrOffsets", count, o.refCtrOffsets);
   checkCount("uprobeMulti.cookies", count, o.cookies);
   const path = cString(o.path);
-  const offsets = u64Array(o.offsets);
-  keep.push(path, offsets);
-  attr.setPointer("uprobe_multi_path", path).setPointer("uprobe_multi_offsets", offsets)
+  keep.push(path);
+  attr.setPointer("uprobe_multi_path", path)
     .set("uprobe_multi_cnt", count).set("uprobe_multi_flags", o.flags ?? 0).set("uprobe_multi_pid", o.pid ?? 0);
-  if (o.refCtrOffsets) {
-    const refs = u64Array(o.refCtrOffsets);
-    keep.push(refs);
-    attr.setPointer("uprobe_multi_ref_ctr_offsets", refs);
-  }
-  if (o.cookies) {
-    const cookies = u64Array(o.cookies);
-    keep.push(cookies);
-    attr.setPointer("uprobe_multi_cookies", cookies);
-  }
+  setU64Array(attr, "uprobe_multi_offsets", o.offsets, keep);
+  if (o.refCtrOffsets) setU64Array(attr, "uprobe_multi_ref_ctr_offsets", o.refCtrOffsets, keep);
+  if (o.cookies) setU64Array(attr, "uprobe_multi_cookies", o.cookies, keep);
 }
 
 function setRelative(attr: Attr<keyof typeof LinkCreateAttr.fields>, o: RelativeOptions): void {
