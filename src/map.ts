@@ -2,7 +2,7 @@
 // scratch buffers per map (src/map/elem.ts), so lookupInto/update allocate
 // nothing; the other files of src/map/ hold the pieces (spec, batch,
 // iteration, per-CPU values, mmap, pins, info).
-import { readlinkSync } from "node:fs";
+import { bpfKindOfTarget, ownFdTarget } from "./sys/fd-kind.js";
 import { join } from "node:path";
 import { Attr } from "./sys/attr.js";
 import { Cmd, MapCreateAttr } from "./sys/layouts.js";
@@ -201,14 +201,9 @@ export class Map implements Disposable {
    */
   static fromFd(fd: FD | number, mode?: AccessMode): Map {
     const owned = typeof fd === "number" ? new FD(fd, "map fd") : fd;
-    let target = "";
-    try {
-      target = readlinkSync(`/proc/self/fd/${owned.raw}`);
-    } catch {
-      // Without /proc, trust the caller; BPF_OBJ_GET_INFO_BY_FD still validates the fd.
-      target = "anon_inode:bpf-map";
-    }
-    if (target !== "anon_inode:bpf-map") {
+    // Without /proc, trust the caller; BPF_OBJ_GET_INFO_BY_FD still validates the fd.
+    const target = ownFdTarget(owned.raw);
+    if (target !== undefined && bpfKindOfTarget(target) !== "map") {
       if (typeof fd === "number") owned.release();
       throw new BadFdError(`fd ${owned.closed ? fd : owned.raw} is not a BPF map (it is ${target})`);
     }

@@ -4,6 +4,7 @@
 // loading a program: one entry per process (thread group), in pid order,
 // this process excluded.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { bpfKindOfTarget, type BpfFdKind } from "../sys/fd-kind.js";
 
 /** A process holding an object. */
 export interface ObjectRef {
@@ -11,13 +12,6 @@ export interface ObjectRef {
   readonly comm: string;
 }
 
-const LINK_TARGET: Record<string, "prog" | "map" | "link"> = {
-  "anon_inode:bpf-prog": "prog",
-  "anon_inode:bpf-map": "map",
-  "anon_inode:bpf_link": "link",
-  // Newer kernels name the link inode with a dash, like progs and maps.
-  "anon_inode:bpf-link": "link",
-};
 const ID_FIELD = { prog: "prog_id", map: "map_id", link: "link_id" } as const;
 
 /** Object id → holders, for one kind, scanned once per command. */
@@ -25,7 +19,7 @@ export class ObjectRefs {
   readonly #byId = new Map<number, ObjectRef[]>();
 
   /** Scans every process for fds of `kind`. */
-  constructor(kind: "prog" | "map" | "link") {
+  constructor(kind: BpfFdKind) {
     const self = process.pid;
     let pids: number[];
     try {
@@ -49,7 +43,7 @@ export class ObjectRefs {
         } catch {
           continue;
         }
-        if (LINK_TARGET[target] !== kind) continue;
+        if (bpfKindOfTarget(target) !== kind) continue;
         const id = readFdinfoId(pid, fd, ID_FIELD[kind]);
         if (id === undefined) continue;
         comm ??= readComm(pid);

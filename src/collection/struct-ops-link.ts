@@ -3,10 +3,10 @@
 // (BPF_LINK_UPDATE) and be pinned in bpffs so the registration outlives the
 // process; a plain `.struct_ops` map is registered by its map update and has
 // neither.
-import { readlinkSync } from "node:fs";
 import { Map as BpfMap } from "../map.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
+import { bpfKindOfTarget, ownFdTarget } from "../sys/fd-kind.js";
 import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
 import { openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
 import { structOpsLinkUpdate } from "../sys/struct-ops-link.js";
@@ -49,10 +49,10 @@ export class StructOpsLink implements Disposable {
     const link = openPinnedFd(path, "rw", "link");
     let map: BpfMap | undefined;
     try {
-      // A map or program pin would be misread as link info: check the fd's kind first.
-      const kind = fdKind(link);
-      // Newer kernels name the inode "bpf-link", older ones "bpf_link".
-      if (kind !== "anon_inode:bpf-link" && kind !== "anon_inode:bpf_link") throw new InvalidArgumentError(`${path} is not a BPF link (it is ${kind})`, "path");
+      // A map or program pin would be misread as link info: check the fd's kind first
+      // (without /proc, trust the pin; link info still validates it).
+      const target = ownFdTarget(link.raw);
+      if (target !== undefined && bpfKindOfTarget(target) !== "link") throw new InvalidArgumentError(`${path} is not a BPF link (it is ${target})`, "path");
       const info = linkInfo(link);
       if (info.type !== LinkType.STRUCT_OPS || !info.structOps) {
         throw new InvalidArgumentError(`${path} is a ${linkTypeName(info.type)} link, not a struct_ops link`, "path");
@@ -154,14 +154,5 @@ export class StructOpsLink implements Disposable {
       );
     }
     return r;
-  }
-}
-
-/** The anonymous inode name of an fd ("anon_inode:bpf-link"). */
-function fdKind(fd: FD): string {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd.raw}`);
-  } catch {
-    return "anon_inode:bpf-link"; // Without /proc, trust the pin; link info still validates it.
   }
 }
