@@ -27,7 +27,7 @@ import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
 import { iterateKeys } from "./map/iteration.js";
 import { packPerCpu, splitPerCpu } from "./map/percpu.js";
-import { MapMemory, mmapMapFd, pageSize } from "./map/mmap.js";
+import { MapMemory, mmapSharedFd, pageSize } from "./map/mmap.js";
 import { checkCompatible } from "./map/pin.js";
 import { unpinPath } from "./sys/objects.js";
 import { accessModeOf, mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
@@ -568,7 +568,7 @@ export class Map implements Disposable {
     else if (this.flags & MapFlags.MMAPABLE) length = Math.ceil((roundUp8(this.valueSize) * this.maxEntries) / page) * page;
     else throw new NotSupportedError(`mmap of a ${this.typeName} map without BPF_F_MMAPABLE`);
     const writable = options.writable ?? (this.mode !== "read-only" && (this.flags & MapFlags.RDONLY) === 0 && this.info().frozen !== true);
-    const buffer = mmapMapFd(this.fd.raw, length, writable, describeMap(this));
+    const buffer = mmapSharedFd(this.fd.raw, length, writable, describeMap(this));
     const memory = new MapMemory(buffer, writable, (m) => this.#mappings.delete(m));
     this.#mappings.add(memory);
     return memory;

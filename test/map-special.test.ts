@@ -13,7 +13,7 @@ import {
   BpfError,
   isPerCpuType,
 } from "../src/index.js";
-import { mmapMapFd, pageSize } from "../src/map/mmap.js";
+import { mmapSharedFd, pageSize } from "../src/map/mmap.js";
 import { native } from "../src/sys/native.js";
 import { haveBpftool } from "./util/kernel.js";
 import { loadTestBtf } from "./util/btf-blob.js";
@@ -29,7 +29,7 @@ test("ringbuf and user_ringbuf: created with a page-multiple size; positions sta
     assert.throws(() => m.lookup(new Uint8Array(0)), NotSupportedError);
     // The first page holds the consumer position (writable by user space for
     // ringbuf; read-only for user_ringbuf, which user space produces into).
-    const consumer = mmapMapFd(m.fd.raw, page, type === MapType.Ringbuf, "ringbuf consumer page");
+    const consumer = mmapSharedFd(m.fd.raw, page, type === MapType.Ringbuf, "ringbuf consumer page");
     try {
       assert.equal(new DataView(consumer).getBigUint64(0, true), 0n);
     } finally {

@@ -5,13 +5,8 @@
 // copied into a scratch buffer.
 import { endianness } from "node:os";
 import { native } from "../sys/native.js";
-import { errorFromErrno } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { pageSize } from "../map/mmap.js";
-
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
+import { mmapSharedFd, pageSize } from "../map/mmap.js";
 
 /** Offsets in struct perf_event_mmap_page (stable uapi). */
 const DATA_HEAD = 1024;
@@ -50,8 +45,8 @@ export class PerfRing {
   /** Maps the metadata page and `dataPages` data pages (a power of two) of the perf event `fd`. */
   constructor(fd: FD, dataPages: number, what: string) {
     const page = pageSize();
-    const r = native.mmap(fd.raw, (1 + dataPages) * page, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-    if (typeof r === "number") throw errorFromErrno(-r, "mmap", `perf ring of ${what}`);
+    // Writable: data_tail in the metadata page is ours to publish.
+    const r = mmapSharedFd(fd.raw, (1 + dataPages) * page, true, `perf ring of ${what}`);
     this.#buffer = r;
     const meta = new DataView(r, 0, page);
     // data_offset/data_size exist since Linux 4.1; older kernels leave them 0.

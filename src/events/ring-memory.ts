@@ -4,13 +4,8 @@
 // the producer position page and the data area, which is mapped twice in a
 // row so that a record crossing the end of the ring reads as contiguous.
 import { native } from "../sys/native.js";
-import { errorFromErrno } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { pageSize } from "../map/mmap.js";
-
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
+import { mmapSharedFd, pageSize } from "../map/mmap.js";
 
 /** Record header bits (BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT). */
 const BUSY = 0x8000_0000;
@@ -21,12 +16,6 @@ const HEADER_SIZE = 8;
 
 /** Called with a view of one record's bytes, valid only during the call. */
 export type RecordCallback = (record: Uint8Array) => void;
-
-function mapRegion(fd: FD, length: number, prot: number, offset: number, what: string): ArrayBuffer {
-  const r = native.mmap(fd.raw, length, prot, MAP_SHARED, offset);
-  if (typeof r === "number") throw errorFromErrno(-r, "mmap", what);
-  return r;
-}
 
 /** The two mappings of one ring buffer and the drain loop over them. */
 export class RingMemory {
@@ -44,9 +33,9 @@ export class RingMemory {
   constructor(fd: FD, size: number, what: string) {
     const page = pageSize();
     this.size = size;
-    this.#consumerPage = mapRegion(fd, page, PROT_READ | PROT_WRITE, 0, `consumer page of ${what}`);
+    this.#consumerPage = mmapSharedFd(fd.raw, page, true, `consumer page of ${what}`);
     try {
-      this.#producerPages = mapRegion(fd, page + 2 * size, PROT_READ, page, `producer page and data of ${what}`);
+      this.#producerPages = mmapSharedFd(fd.raw, page + 2 * size, false, `producer page and data of ${what}`, page);
     } catch (e) {
       native.munmap(this.#consumerPage);
       throw e;

@@ -82,9 +82,12 @@ export class MapMemory implements Disposable {
   }
 }
 
-/** mmap(2)s `length` bytes of a map fd at offset 0. */
-export function mmapMapFd(rawFd: number, length: number, writable: boolean, what: string): ArrayBuffer {
-  const r = native.mmap(rawFd, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, 0);
+/**
+ * mmap(2)s `length` bytes of an fd shared with the kernel (map memory, ring
+ * and perf buffers) from byte `offset` (a multiple of the page size).
+ */
+export function mmapSharedFd(rawFd: number, length: number, writable: boolean, what: string, offset = 0): ArrayBuffer {
+  const r = native.mmap(rawFd, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, offset);
   if (typeof r === "number") throw errorFromErrno(-r, "mmap", what);
   return r;
 }
