@@ -11,7 +11,8 @@ import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
 import { openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
 import { structOpsLinkUpdate } from "../sys/struct-ops-link.js";
 
-const KEY_ZERO = new Uint8Array(4);
+/** The only key of a struct_ops map. */
+export const KEY_ZERO = new Uint8Array(4);
 
 /** A map to put behind a link, by what the caller passed (see StructOpsLink.update). */
 export type StructOpsMapResolver = (target: string | BpfMap) => { readonly name: string; readonly map: BpfMap };

@@ -9,11 +9,9 @@ import { BusyError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { structOpsLinkCreate } from "../sys/struct-ops-link.js";
 import { kernelMapSpec } from "./maps.js";
-import { StructOpsLink, type StructOpsMapResolver } from "./struct-ops-link.js";
+import { KEY_ZERO, StructOpsLink, type StructOpsMapResolver } from "./struct-ops-link.js";
 import type { StructOpsPlan } from "./struct-ops.js";
 import { StructOpsError } from "./struct-ops-error.js";
-
-const KEY_ZERO = new Uint8Array(4);
 
 /**
  * BPF_MAP_CREATE for a struct_ops map: the kernel's value type by id, and (as

@@ -7,6 +7,7 @@ import { perfEventOpen, PerfType, tracepointId } from "../sys/perf-event.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { Link } from "./link.js";
 import { attachToPerfEvent, checkCookieMethod, type PerfAttachMethod } from "./perf-event-link.js";
+import { targetFromSection } from "./section-target.js";
 
 /** A tracepoint: its category (tracefs subsystem) and its name. */
 export interface TracepointName {
@@ -43,12 +44,7 @@ export function tracepointOfSection(sectionName: string): TracepointName | undef
 function resolveTarget(program: Program, target: string | TracepointName | undefined): TracepointName {
   if (typeof target === "string") return parseTracepoint(target);
   if (target) return target;
-  const fromSection = program.sectionName === undefined ? undefined : tracepointOfSection(program.sectionName);
-  if (!fromSection) {
-    const where = program.sectionName === undefined ? "it was not loaded from an object" : `its SEC("${program.sectionName}") names none`;
-    throw new InvalidArgumentError(`program '${program.name}': give the tracepoint to attach to (${where})`, "target");
-  }
-  return fromSection;
+  return targetFromSection(program, tracepointOfSection, "the tracepoint to attach to", "target");
 }
 
 /**

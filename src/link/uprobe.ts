@@ -15,6 +15,7 @@ import type { Link } from "./link.js";
 import { attachToPerfEvent, checkCookieMethod, type PerfAttachMethod } from "./perf-event-link.js";
 import { resolveUprobeBinary } from "./uprobe-binary.js";
 import { symbolFileOffset } from "./elf-symbol-offset.js";
+import { targetFromSection } from "./section-target.js";
 
 /** Options of {@link attachUprobe}. */
 export interface UprobeOptions {
@@ -86,11 +87,7 @@ function checkOffset(value: number, field: string): void {
 
 function resolveOptions(program: Program, options: UprobeOptions): UprobeOptions {
   if (options.binary !== undefined) return options;
-  const fromSection = program.sectionName === undefined ? undefined : uprobeOfSection(program.sectionName);
-  if (!fromSection) {
-    const where = program.sectionName === undefined ? "it was not loaded from an object" : `its SEC("${program.sectionName}") names none`;
-    throw new InvalidArgumentError(`program '${program.name}': give the binary to probe (${where})`, "binary");
-  }
+  const fromSection = targetFromSection(program, uprobeOfSection, "the binary to probe", "binary");
   return {
     ...options,
     binary: fromSection.binary,
