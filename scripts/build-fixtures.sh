@@ -2,8 +2,9 @@
 # Rebuilds the committed BPF fixture objects under test/fixtures from their C
 # sources with the pinned compiler (Debian clang-19) and libbpf-dev's headers.
 # The .o files are committed so the test suite needs no compiler.
-#   usage (from anywhere): scripts/build-fixtures.sh [btf core object collection verifier struct-ops]
-# With no arguments every fixture directory is rebuilt. struct-ops includes a
+#   usage (from anywhere): scripts/build-fixtures.sh [DIR…]   (e.g. btf core object)
+# With no arguments every directory of test/fixtures holding *.bpf.c is rebuilt
+# (dump/ is compiled by its test, against a generated vmlinux.h, and skipped). struct-ops includes a
 # vmlinux.h generated from this machine's kernel BTF (bpftool), so its objects
 # rebuild byte-identically only on a kernel with the same BTF.
 set -eu
@@ -25,7 +26,12 @@ build() {
 	echo "built test/fixtures/$dir/$obj"
 }
 
-[ $# -gt 0 ] || set -- btf core object collection verifier struct-ops
+if [ $# -eq 0 ]; then
+	for d in "$root"/test/fixtures/*/; do
+		d=$(basename "$d")
+		[ "$d" != dump ] && ls "$root/test/fixtures/$d"/*.bpf.c >/dev/null 2>&1 && set -- "$@" "$d"
+	done
+fi
 for dir in "$@"; do
 	# Generated next to the sources (and removed after) so the objects record a relative path.
 	if [ "$dir" = struct-ops ]; then
