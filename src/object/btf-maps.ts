@@ -55,6 +55,25 @@ function fieldInt(btf: Btf, mapName: string, m: BtfMember): number {
   return arr.nelems;
 }
 
+/**
+ * `__ulong(name, V)` → V: libbpf's bpf_helpers.h writes 64-bit attributes as a
+ * member whose type is an anonymous enum (ENUM, or ENUM64 when V needs more
+ * than 32 bits) with the single enumerator V. `__uint(name, N)` is accepted too,
+ * as libbpf does for `map_extra`.
+ */
+function fieldLong(btf: Btf, mapName: string, m: BtfMember): bigint {
+  const t = skipModsAndTypedefs(btf, m.type);
+  if (t.kind === "PTR") return BigInt(fieldInt(btf, mapName, m));
+  const where = { symbol: mapName, section: ".maps" };
+  if (t.kind !== "ENUM" && t.kind !== "ENUM64") {
+    throw new ObjectError(`map '${mapName}': attribute '${m.name}' should be __uint (a pointer to an array) or __ulong (an enum), got ${t.kind}`, where);
+  }
+  const only = t.values.length === 1 ? t.values[0] : undefined;
+  if (!only) throw new ObjectError(`map '${mapName}': attribute '${m.name}' is an enum of ${t.values.length} values, expected __ulong's single one`, where);
+  // Read as the u64 the kernel gets (a signed enum's negative value wraps, as in C).
+  return BigInt.asUintN(64, BigInt(only.value));
+}
+
 /** `T *name` → (type id of T, its size). */
 function fieldType(btf: Btf, mapName: string, m: BtfMember): { id: number; size: number } {
   const ptr = btf.typeById(m.type);
@@ -120,7 +139,7 @@ function parseDef(btf: Btf, mapName: string, def: BtfStruct, isInner: boolean): 
         d.pinning = v;
         break;
       }
-      case "map_extra": d.mapExtra = BigInt(fieldInt(btf, mapName, m)); break;
+      case "map_extra": d.mapExtra = fieldLong(btf, mapName, m); break;
       default:
         // libbpf ignores unknown members unless strict; so do we.
         break;
