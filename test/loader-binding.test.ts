@@ -230,7 +230,7 @@ test("a refused map's error shows the attributes sent: the NUMA_NODE flag the lo
 
 /** The object with one ld_imm64 imm changed (the instruction at `slot` of section `sectionName`). */
 function withImm(bytes: Uint8Array, sectionName: string, slot: number, imm: number): Uint8Array {
-  const copy = bytes.slice();
+  const copy = new Uint8Array(bytes); // a copy (Buffer.slice would share memory)
   const section = new ElfFile(copy).section(sectionName)!;
   new DataView(copy.buffer).setInt32(section.offset + slot * 8 + 4, imm, true);
   return copy;

@@ -2,7 +2,9 @@
 // struct whose members encode the definition the way libbpf's bpf_helpers.h
 // macros write it — `__uint(name, N)` is `int (*name)[N]`, `__type(name, T)`
 // is `T *name`, `__array(values, struct {...})` is a zero-length array of
-// pointers to the inner definition.
+// pointers to the inner definition. `static` maps are read too (libbpf
+// refuses them: "unsupported map linkage static"); programs reach them through
+// the section symbol plus an offset, which functions.ts resolves.
 import type { Btf } from "../btf/btf.js";
 import type { BtfMember, BtfStruct, BtfType } from "../btf/types.js";
 import { MapType, isMapInMapType } from "../map/types.js";
