@@ -101,6 +101,25 @@ test("static maps in .maps are bound by section offset (libbpf refuses them)", (
   assert.equal(p.testRun({ data: packet }).retval, 15);
 });
 
+test("static inner maps of a map-in-map's .values are bound by the addend's offset", (t) => {
+  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  const file = fixture("btf-static-inner.bpf.o");
+  const spec = loadObjectSpec(file);
+  assert.deepEqual(spec.map("outer").initialSlots, ["in_b", "in_a"]);
+  const pins = bpffsTempDir("tsbpf-binding-");
+  try {
+    assert.match(String(loadWithLibbpf(file, pins.path)), /unsupported map linkage static/);
+  } finally {
+    pins.cleanup();
+  }
+  using c = Collection.load(spec);
+  const slot = (i: number): string => bpftoolJson<BpftoolMap>("map", "show", "id", String(c.map("outer").innerMapId(u32(i)))).name;
+  assert.deepEqual([slot(0), slot(1)], ["in_b", "in_a"]);
+  c.map("in_b").update(u32(0), u32(22));
+  c.map("in_a").update(u32(0), u32(11));
+  assert.equal(c.program("slot0_value").testRun({ data: packet }).retval, 22);
+});
+
 test("legacy maps: each definition as long as its symbol; iproute2's layout; static maps by offset", (t) => {
   if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
   const file = fixture("legacy-sized.bpf.o");

@@ -11,7 +11,7 @@ import { MapType, isMapInMapType } from "../map/types.js";
 import type { ElfSection } from "../elf/reader.js";
 import { ObjectError, asObjectError } from "./errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
-import type { ElfObject } from "./elf-object.js";
+import { ElfObject as Elf, type ElfObject } from "./elf-object.js";
 import { datasecLayout } from "./datasec.js";
 
 /** libbpf's pinning values. */
@@ -204,6 +204,8 @@ function decodeMaps(obj: ElfObject, btf: Btf, section: ElfSection): PlacedMap[] 
 
 /** `.rel.maps`: pointers in `values` arrays → program names (prog arrays) or map names (map-in-map). */
 function applyStaticInit(obj: ElfObject, section: ElfSection, maps: readonly PlacedMap[]): void {
+  const data = obj.data(section);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (const r of obj.relocationsFor(section)) {
     const sym = obj.symbolOf(r);
     const where = { section: ".maps", symbol: sym.name };
@@ -217,13 +219,19 @@ function applyStaticInit(obj: ElfObject, section: ElfSection, maps: readonly Pla
     const valuesAt = Math.floor(last.bitOffset / 8);
     const rel = r.offset - owner.offset - valuesAt;
     if (rel < 0 || rel % BPF_PTR_SIZE !== 0) throw new ObjectError(`map '${spec.name}': relocation at offset ${r.offset} is not a 'values' slot`, where);
+    let value = sym.name;
     if (isMapInMapType(spec.type)) {
       if (sym.sectionIndex !== section.index) throw new ObjectError(`map '${spec.name}': slot value '${sym.name}' is not a BTF-defined map`, where);
-      if (!maps.some((m) => m.spec.name === sym.name)) throw new ObjectError(`map '${spec.name}': slot value '${sym.name}' is not a map of this object`, where);
+      // A static inner map is named by the section symbol plus the addend (in the slot's bytes, for REL): its offset.
+      const implicit = r.offset + BPF_PTR_SIZE <= data.byteLength ? view.getBigUint64(r.offset, obj.byteOrder === "le") : 0n;
+      const at = BigInt(Elf.offsetOf(sym)) + r.addend + implicit;
+      const inner = maps.find((m) => BigInt(m.offset) === at);
+      if (!inner) throw new ObjectError(`map '${spec.name}': slot ${rel / BPF_PTR_SIZE} points at offset ${at} of .maps, where no map starts`, where);
+      value = inner.spec.name;
     } else if (sym.type !== "func") {
       throw new ObjectError(`prog array '${spec.name}': slot value '${sym.name}' is not a program`, where);
     }
-    spec.initialSlots[rel / BPF_PTR_SIZE] = sym.name;
+    spec.initialSlots[rel / BPF_PTR_SIZE] = value;
   }
   // Dense arrays with explicit holes, so `length` tells the highest initialised slot.
   for (const m of maps) {
