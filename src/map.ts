@@ -160,7 +160,7 @@ export class Map implements Disposable {
       const attr = new Attr(MapCreateAttr);
       fillCreateAttr(attr, spec, inner?.fd.raw);
       const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
-      if (r < 0) throw createError(-r, spec);
+      if (r < 0) throw createError(-r, spec, attr);
       const fd = new FD(r, "map fd");
       try {
         const flags = (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0);

@@ -4,7 +4,7 @@
 import { Map as BpfMap } from "../map.js";
 import type { MapSpec } from "../map/spec.js";
 import { MapType } from "../map/types.js";
-import type { ObjectMapSpec } from "../object/map-spec.js";
+import { Iproute2Pinning, type ObjectMapSpec } from "../object/map-spec.js";
 import type { FD } from "../sys/fd.js";
 import { possibleCpuCount } from "../sys/cpus.js";
 import { BpfError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
@@ -84,6 +84,14 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
   if (replacement) return { map: replacement, owned: false, reused: true };
   if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray && m.type !== 27 /* ringbuf */) {
     throw new InvalidArgumentError(`map '${key}' has max_entries 0: set spec.maps.get(${JSON.stringify(key)}).maxEntries before load (the tool normally sizes it at run time)`, "maxEntries");
+  }
+  if (m.iproute2?.pinning === Iproute2Pinning.ObjectNamespace && m.pinning === undefined) {
+    // tc pins these under a directory named after a hash of the object file: no loader but tc shares them.
+    throw new InvalidArgumentError(
+      `map '${key}' asks for iproute2's PIN_OBJECT_NS (pinned per object by tc, under /sys/fs/bpf/tc/<object hash>/), which has no libbpf equivalent: ` +
+        `set spec.maps.get(${JSON.stringify(key)}).pinning to "by-name" (pinned under pinPath) or "none" before load`,
+      "pinning",
+    );
   }
   let spec = kernelMapSpec(withLegacyBtf(m, ctx.btf), ctx.btfFd);
   if (spec.pinning === "by-name") {

@@ -2,14 +2,16 @@
 // struct whose members encode the definition the way libbpf's bpf_helpers.h
 // macros write it — `__uint(name, N)` is `int (*name)[N]`, `__type(name, T)`
 // is `T *name`, `__array(values, struct {...})` is a zero-length array of
-// pointers to the inner definition.
+// pointers to the inner definition. `static` maps are read too (libbpf
+// refuses them: "unsupported map linkage static"); programs reach them through
+// the section symbol plus an offset, which functions.ts resolves.
 import type { Btf } from "../btf/btf.js";
 import type { BtfMember, BtfStruct, BtfType } from "../btf/types.js";
 import { MapType, isMapInMapType } from "../map/types.js";
 import type { ElfSection } from "../elf/reader.js";
 import { ObjectError, asObjectError } from "./errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
-import type { ElfObject } from "./elf-object.js";
+import { ElfObject as Elf, type ElfObject } from "./elf-object.js";
 import { datasecLayout } from "./datasec.js";
 
 /** libbpf's pinning values. */
@@ -53,6 +55,25 @@ function fieldInt(btf: Btf, mapName: string, m: BtfMember): number {
   const arr = btf.typeById(ptr.type);
   if (arr.kind !== "ARRAY") throw new ObjectError(`map '${mapName}': attribute '${m.name}' should point to an array (__uint), got ${arr.kind}`, { symbol: mapName, section: ".maps" });
   return arr.nelems;
+}
+
+/**
+ * `__ulong(name, V)` → V: libbpf's bpf_helpers.h writes 64-bit attributes as a
+ * member whose type is an anonymous enum (ENUM, or ENUM64 when V needs more
+ * than 32 bits) with the single enumerator V. `__uint(name, N)` is accepted too,
+ * as libbpf does for `map_extra`.
+ */
+function fieldLong(btf: Btf, mapName: string, m: BtfMember): bigint {
+  const t = skipModsAndTypedefs(btf, m.type);
+  if (t.kind === "PTR") return BigInt(fieldInt(btf, mapName, m));
+  const where = { symbol: mapName, section: ".maps" };
+  if (t.kind !== "ENUM" && t.kind !== "ENUM64") {
+    throw new ObjectError(`map '${mapName}': attribute '${m.name}' should be __uint (a pointer to an array) or __ulong (an enum), got ${t.kind}`, where);
+  }
+  const only = t.values.length === 1 ? t.values[0] : undefined;
+  if (!only) throw new ObjectError(`map '${mapName}': attribute '${m.name}' is an enum of ${t.values.length} values, expected __ulong's single one`, where);
+  // Read as the u64 the kernel gets (a signed enum's negative value wraps, as in C).
+  return BigInt.asUintN(64, BigInt(only.value));
 }
 
 /** `T *name` → (type id of T, its size). */
@@ -120,7 +141,7 @@ function parseDef(btf: Btf, mapName: string, def: BtfStruct, isInner: boolean): 
         d.pinning = v;
         break;
       }
-      case "map_extra": d.mapExtra = BigInt(fieldInt(btf, mapName, m)); break;
+      case "map_extra": d.mapExtra = fieldLong(btf, mapName, m); break;
       default:
         // libbpf ignores unknown members unless strict; so do we.
         break;
@@ -183,6 +204,8 @@ function decodeMaps(obj: ElfObject, btf: Btf, section: ElfSection): PlacedMap[] 
 
 /** `.rel.maps`: pointers in `values` arrays → program names (prog arrays) or map names (map-in-map). */
 function applyStaticInit(obj: ElfObject, section: ElfSection, maps: readonly PlacedMap[]): void {
+  const data = obj.data(section);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (const r of obj.relocationsFor(section)) {
     const sym = obj.symbolOf(r);
     const where = { section: ".maps", symbol: sym.name };
@@ -196,13 +219,19 @@ function applyStaticInit(obj: ElfObject, section: ElfSection, maps: readonly Pla
     const valuesAt = Math.floor(last.bitOffset / 8);
     const rel = r.offset - owner.offset - valuesAt;
     if (rel < 0 || rel % BPF_PTR_SIZE !== 0) throw new ObjectError(`map '${spec.name}': relocation at offset ${r.offset} is not a 'values' slot`, where);
+    let value = sym.name;
     if (isMapInMapType(spec.type)) {
       if (sym.sectionIndex !== section.index) throw new ObjectError(`map '${spec.name}': slot value '${sym.name}' is not a BTF-defined map`, where);
-      if (!maps.some((m) => m.spec.name === sym.name)) throw new ObjectError(`map '${spec.name}': slot value '${sym.name}' is not a map of this object`, where);
+      // A static inner map is named by the section symbol plus the addend (in the slot's bytes, for REL): its offset.
+      const implicit = r.offset + BPF_PTR_SIZE <= data.byteLength ? view.getBigUint64(r.offset, obj.byteOrder === "le") : 0n;
+      const at = BigInt(Elf.offsetOf(sym)) + r.addend + implicit;
+      const inner = maps.find((m) => BigInt(m.offset) === at);
+      if (!inner) throw new ObjectError(`map '${spec.name}': slot ${rel / BPF_PTR_SIZE} points at offset ${at} of .maps, where no map starts`, where);
+      value = inner.spec.name;
     } else if (sym.type !== "func") {
       throw new ObjectError(`prog array '${spec.name}': slot value '${sym.name}' is not a program`, where);
     }
-    spec.initialSlots[rel / BPF_PTR_SIZE] = sym.name;
+    spec.initialSlots[rel / BPF_PTR_SIZE] = value;
   }
   // Dense arrays with explicit holes, so `length` tells the highest initialised slot.
   for (const m of maps) {

@@ -138,13 +138,23 @@ function resolveRelocations(obj: ElfObject, section: ElfSection, fns: FunctionCo
       throw new ObjectError(`relocation against '${sym.name}' applies to instruction ${slot} (opcode 0x${opcode.toString(16)}), which is neither a call nor ld_imm64`, where);
     }
     if (opcode === LD_IMM64 && rel + 1 >= fn.slotCount) throw new ObjectError(`ld_imm64 at instruction ${slot} is missing its second slot`, where);
-    fn.refs.set(rel, referenceFor(obj, sym, isCall, src, imm, bySection, ctx, where));
+    const site: RelocationSite = { function: fn.name, isProgram: fn.isProgram, slot, section: section.name };
+    fn.refs.set(rel, referenceFor(obj, sym, isCall, src, imm, bySection, ctx, where, site));
   }
+}
+
+/** Where a relocated instruction is, for messages. */
+interface RelocationSite {
+  readonly function: string;
+  readonly isProgram: boolean;
+  /** Instruction index in its section (as llvm-objdump numbers it). */
+  readonly slot: number;
+  readonly section: string;
 }
 
 function referenceFor(
   obj: ElfObject, sym: ElfSymbol, isCall: boolean, src: number, imm: number,
-  bySection: Map<number, FunctionCode[]>, ctx: ReferenceContext, where: { section: string; symbol: string },
+  bySection: Map<number, FunctionCode[]>, ctx: ReferenceContext, where: { section: string; symbol: string }, site: RelocationSite,
 ): InstructionReference | FunctionRef {
   if (ElfObject.isExtern(sym)) {
     const ext = ctx.externs.find((e) => e.name === sym.name);
@@ -172,17 +182,34 @@ function referenceFor(
     const f = functionStartingAt(bySection.get(target.index), (value + imm) / SLOT, `address of '${sym.name}'`, where);
     return { kind: "function", target: f };
   }
-  if (target.name === ".maps" || target.name === "maps") {
-    const kind = target.name === ".maps" ? "btf" : "legacy";
-    const map = ctx.maps.find((m) => m.kind === kind && m.sectionOffset === value);
-    if (!map) throw new ObjectError(`reference to '${sym.name}' at offset ${value} of ${target.name}, where no map is defined`, where);
-    return { kind: "map", map: map.name };
-  }
+  if (target.name === ".maps" || target.name === "maps") return { kind: "map", map: mapAt(ctx.maps, target.name, sym, value, imm, site, where) };
   const data = ctx.maps.find((m) => (m.kind === "data" || m.kind === "rodata" || m.kind === "bss") && m.sectionName === target.name);
   if (!data) {
     throw new ObjectError(`reference to '${sym.name || target.name}' in section '${target.name}', which holds neither code, maps nor global data`, where);
   }
   return { kind: "data", map: data.sectionName, offset: value + imm };
+}
+
+/**
+ * The map a maps-section reference names: the one whose definition starts at
+ * symbol value + imm. clang refers to a global map through its own symbol
+ * (imm 0) but to a `static` one through the section symbol, with the map's
+ * offset in imm — so the offset, not the symbol, identifies the map.
+ */
+function mapAt(
+  maps: readonly ObjectMapSpec[], sectionName: string, sym: ElfSymbol, value: number, imm: number,
+  site: RelocationSite, where: { section: string; symbol: string },
+): string {
+  const kind = sectionName === ".maps" ? "btf" : "legacy";
+  const offset = value + imm;
+  const map = maps.find((m) => m.kind === kind && m.sectionOffset === offset);
+  if (map) return map.name;
+  const via = sym.type === "section" ? `section symbol '${sectionName}'` : `symbol '${sym.name}' at ${value}`;
+  throw new ObjectError(
+    `${site.isProgram ? "program" : "subprogram"} '${site.function}', instruction ${site.slot} of section '${site.section}': ` +
+      `refers to offset ${offset} of ${sectionName} (${via}, imm ${imm}), where no map definition starts`,
+    { ...where, symbol: site.function },
+  );
 }
 
 /** Calls to static functions of the same section carry no relocation: imm is relative to the call. */

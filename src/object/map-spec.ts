@@ -3,6 +3,31 @@
 import type { MapSpec } from "../map/spec.js";
 import type { StructOpsSpec } from "./struct-ops.js";
 
+/** iproute2's `pinning` values of `struct bpf_elf_map`. */
+export const Iproute2Pinning = {
+  /** Not pinned. */
+  None: 0,
+  /** tc pins it under /sys/fs/bpf/tc/<hash of the object>/: no libbpf equivalent, the loader asks for a choice. */
+  ObjectNamespace: 1,
+  /** tc pins it under /sys/fs/bpf/tc/globals/<name>: tsbpf pins it by name (`pinning: "by-name"`) under pinPath. */
+  GlobalNamespace: 2,
+} as const;
+
+/**
+ * The fields iproute2's 36-byte `struct bpf_elf_map` adds after libbpf's 20-byte
+ * `struct bpf_map_def` (legacy `maps` definitions of tc/iproute2 objects).
+ */
+export interface Iproute2MapFields {
+  /** The map's id within the object (0: none), what `innerId` of an outer map refers to. */
+  readonly id: number;
+  /** An Iproute2Pinning value. */
+  readonly pinning: number;
+  /** Map-in-maps: the id of the map that is the template of their inner maps. */
+  readonly innerId: number;
+  /** A map with an id is stored at this slot of every outer map whose innerId is that id (0xffffffff: nowhere). */
+  readonly innerIdx: number;
+}
+
 /** Where a map of an object comes from. */
 export type ObjectMapKind =
   /** A BTF-defined map in `.maps`. */
@@ -47,4 +72,12 @@ export interface ObjectMapSpec extends MapSpec {
    * programs (initialValue holds the struct's bytes as the object lays them out).
    */
   structOps?: StructOpsSpec;
+  /**
+   * Legacy `maps` definitions in iproute2's 36-byte layout: its extra fields as
+   * read. `pinning` and map-in-map wiring are already applied to this spec
+   * (GlobalNamespace → `pinning: "by-name"`; innerId → `innerMap`; innerIdx → the
+   * outer map's `initialSlots`); ObjectNamespace must be decided by setting
+   * `pinning` before load.
+   */
+  readonly iproute2?: Iproute2MapFields;
 }
