@@ -79,7 +79,7 @@ function ensureMounted(type: string, root: string, magic: number): boolean {
   if (have === undefined) return false;
   const r = mountPseudoFs(type, root);
   if (r === -EPERM) {
-    throw new PermissionError(`${type} is not mounted at ${root}, and this process may not mount it (it needs CAP_SYS_ADMIN): ` +
+    throw new PermissionError(`${fsName(magic)} is not mounted at ${root}, and this process may not mount it (it needs CAP_SYS_ADMIN): ` +
       `mount it with \`mount -t ${type} ${type} ${root}\``, { operation: "mount", errno: EPERM });
   }
   return r === 0 && fsMagic(root) === magic;
@@ -107,6 +107,19 @@ export function notBpffsMessage(p: string): string {
 }
 
 /**
+ * Checks that `p` (or its nearest existing ancestor) is on bpffs, mounting
+ * bpffs at /sys/fs/bpf first when `p` is under it, bpffs is absent and this
+ * process may; else an InvalidArgumentError naming the file system `p` is on.
+ * Returns `p` as an absolute path.
+ */
+export function requireBpffs(p: string): string {
+  const abs = path.resolve(p);
+  if (!onBpffs(abs) && (abs === BPFFS_ROOT || abs.startsWith(`${BPFFS_ROOT}/`))) ensureMounted("bpf", BPFFS_ROOT, BPF_FS_MAGIC);
+  if (!onBpffs(abs)) throw new InvalidArgumentError(notBpffsMessage(p), "path");
+  return abs;
+}
+
+/**
  * Makes `dir` (and missing parents) as directories on bpffs, mode 0700 as
  * libbpf makes them (whatever the umask). The nearest existing ancestor must
  * be on bpffs; when `dir` is under /sys/fs/bpf and bpffs is not mounted
@@ -115,9 +128,7 @@ export function notBpffsMessage(p: string): string {
  * mkdir, so a path on sysfs can never send mkdir into a loop.
  */
 export function ensureBpffsDir(dir: string): void {
-  const abs = path.resolve(dir);
-  if (!onBpffs(abs) && (abs === BPFFS_ROOT || abs.startsWith(`${BPFFS_ROOT}/`))) ensureMounted("bpf", BPFFS_ROOT, BPF_FS_MAGIC);
-  if (!onBpffs(abs)) throw new InvalidArgumentError(notBpffsMessage(dir), "path");
+  const abs = requireBpffs(dir);
   const missing: string[] = [];
   for (let at = abs; fsMagic(at) === undefined; at = path.dirname(at)) missing.unshift(at);
   for (const d of missing) {

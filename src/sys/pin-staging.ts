@@ -26,7 +26,7 @@ import { randomBytes } from "node:crypto";
 import { cString } from "./cstring.js";
 import { EEXIST, errnoName } from "./errno.js";
 import { InvalidArgumentError, KeyExistsError, SyscallError } from "./errors.js";
-import { ensureBpffsDir } from "./filesystems.js";
+import { ensureBpffsDir, requireBpffs } from "./filesystems.js";
 import { rawSyscall, SYS } from "./syscall.js";
 
 const STAGING = "tsbpf_staging";
@@ -164,6 +164,7 @@ export class PinStaging {
   constructor(destinations: readonly string[]) {
     this.#destinations = [...new Set(destinations.map((d) => path.resolve(d)))];
     const homes = this.#destinations.map((d) => {
+      requireBpffs(d);
       if (exists(d)) {
         ensureBpffsDir(d);
         return d;
