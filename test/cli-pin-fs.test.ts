@@ -14,6 +14,7 @@ import { CLI, bpftool, tsbpf } from "./util/cli.js";
 import { bpffsTempDir } from "./util/kernel.js";
 
 const OBJ = fileURLToPath(new URL("../../test/fixtures/cli/socket-sections.bpf.o", import.meta.url));
+const UNSIZED_OBJ = fileURLToPath(new URL("../../test/fixtures/cli/unsized-map.bpf.o", import.meta.url));
 const OPENSNOOP = fileURLToPath(new URL("../examples/opensnoop/main.js", import.meta.url));
 /** A guard against hangs (the bug was an endless mkdir loop), not a duration being asserted. */
 const HANG_GUARD_MS = 60_000;
@@ -49,6 +50,29 @@ test("type TYPE applies to every program before unknown SEC() names are refused;
   } finally {
     dir.cleanup();
   }
+});
+
+test("library advice that names an API (spec.maps…) is reworded for the command line", () => {
+  const dir = bpffsTempDir("tsbpf-cli-unsized-");
+  try {
+    const r = tsbpf("prog", "load", UNSIZED_OBJ, `${dir.path}/p`);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /map 'sized_later' has max_entries 0: .* which `prog load` cannot do/);
+    assert.doesNotMatch(r.stderr, /spec\.maps|setType/);
+    assert.deepEqual(readdirSync(dir.path), []);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("bpffs unmounted (private mount namespace): map create and map pin mount it as bpftool does", () => {
+  const r = inPrivateMountNamespace(
+    `umount /sys/fs/bpf && "${process.execPath}" "${CLI}" map create /sys/fs/bpf/m type hash key 4 value 4 entries 1 name m && ` +
+      `"${process.execPath}" "${CLI}" map pin pinned /sys/fs/bpf/m /sys/fs/bpf/m2 && ls /sys/fs/bpf | grep -x 'm2*'`,
+  );
+  assert.equal(r.signal, null, "returned (did not hang)");
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["m", "m2"]);
 });
 
 test("bpffs unmounted (private mount namespace): loadall mounts it at /sys/fs/bpf and pins", () => {

@@ -10,6 +10,7 @@ import { loadObjectSpec } from "../object/object-spec.js";
 import type { ObjectSpec } from "../object/object-spec.js";
 import { sectionLoadFlags, sectionType } from "../object/section-types.js";
 import { UnknownSectionError } from "../object/errors.js";
+import { InvalidArgumentError } from "../sys/errors.js";
 import { pinFd } from "../sys/objects.js";
 import { PinStaging } from "../sys/pin-staging.js";
 
@@ -77,6 +78,17 @@ function unknownSection(section: string, program: string | undefined, topic: str
   );
 }
 
+/** Library errors whose advice is an API call (setType(), spec.maps…), reworded for the command line. */
+function forCliUsers(e: unknown, topic: string): unknown {
+  if (e instanceof UnknownSectionError) return unknownSection(e.section ?? "?", e.symbol, topic);
+  if (e instanceof InvalidArgumentError && e.field === "maxEntries") {
+    const map = /^map '([^']*)'/.exec(e.message)?.[1] ?? "?";
+    return new InvalidArgumentError(`map '${map}' has max_entries 0: the object expects its own loader to size it at run time, ` +
+      "which `prog load` cannot do (bpftool cannot either)", "maxEntries", { cause: e });
+  }
+  return e;
+}
+
 /**
  * Reads the object as bpftool does: unknown SEC() names are accepted at first,
  * since `type TYPE` (applied to every program) may name the type; only a
@@ -87,8 +99,7 @@ function readSpec(req: LoadRequest, topic: string): ObjectSpec {
   try {
     spec = loadObjectSpec(req.object, { allowUnknownSections: true });
   } catch (e) {
-    if (e instanceof UnknownSectionError) throw unknownSection(e.section ?? "?", e.symbol, topic);
-    throw e;
+    throw forCliUsers(e, topic);
   }
   if (req.type !== undefined) applyType(spec, req.type, topic);
   return spec;
@@ -130,8 +141,7 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
     staging.commit();
   } catch (e) {
     staging.abort();
-    if (e instanceof UnknownSectionError) throw unknownSection(e.section ?? "?", e.symbol, topic);
-    throw e;
+    throw forCliUsers(e, topic);
   } finally {
     // The pins keep the programs and maps alive; this process's fds are not needed.
     collection?.close();
