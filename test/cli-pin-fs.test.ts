@@ -108,7 +108,7 @@ test("a pin path outside bpffs is refused with the file system it is on, and not
   assert.match(one.stderr, /is not on a bpffs mount/);
 });
 
-test("a pin name bpffs refuses ('.') gets that reason, not an LSM", () => {
+test("a pin name bpffs refuses ('.') gets that reason, not an LSM; taken names are refused", () => {
   const dir = bpffsTempDir("tsbpf-cli-dot-");
   try {
     const r = tsbpf("prog", "load", OBJ, `${dir.path}/with.dot`, "type", "socket");
@@ -116,6 +116,16 @@ test("a pin name bpffs refuses ('.') gets that reason, not an LSM", () => {
     assert.match(r.stderr, /bpffs refuses names containing '\.' \(with\.dot\)/);
     assert.doesNotMatch(r.stderr, /LSM/);
     assert.deepEqual(readdirSync(dir.path), [], "no pin and no staging leftover");
+    // A loadall directory with a '.' is refused before anything loads (bpffs would refuse it only at commit).
+    const all = tsbpf("prog", "loadall", OBJ, `${dir.path}/dir.dot`, "type", "socket");
+    assert.equal(all.status, 1);
+    assert.match(all.stderr, /bpffs refuses names containing '\.' \(dir\.dot\)/);
+    assert.deepEqual(readdirSync(dir.path), []);
+    // A loadall PATH that is a pin, and a load PATH already pinned: refused, bpftool's EEXIST.
+    assert.equal(tsbpf("prog", "load", OBJ, `${dir.path}/p`, "type", "socket").status, 0);
+    assert.match(tsbpf("prog", "loadall", OBJ, `${dir.path}/p`, "type", "socket").stderr, /exists and is not a directory/);
+    assert.match(tsbpf("prog", "load", OBJ, `${dir.path}/p`, "type", "socket").stderr, /already pinned: .*\/p/);
+    assert.deepEqual(readdirSync(dir.path), ["p"]);
   } finally {
     dir.cleanup();
   }

@@ -166,9 +166,11 @@ export class PinStaging {
     const homes = this.#destinations.map((d) => {
       requireBpffs(d);
       if (exists(d)) {
-        ensureBpffsDir(d);
+        if (!statSync(d).isDirectory()) throw new InvalidArgumentError(`${d} exists and is not a directory`, "path");
         return d;
       }
+      // Made by the commit's rename, after the commit point: refuse now what bpffs would refuse then.
+      if (path.basename(d).includes(".")) throw new InvalidArgumentError(`${d}: bpffs refuses names containing '.' (${path.basename(d)})`, "path");
       ensureBpffsDir(path.dirname(d));
       return path.dirname(d);
     });
