@@ -11,7 +11,6 @@ import { BpfError, InvalidArgumentError, NotFoundError } from "../sys/errors.js"
 import type { Btf } from "../btf/btf.js";
 import { pinFd } from "../sys/objects.js";
 import type { PinStaging } from "../sys/pin-staging.js";
-import { dirname } from "node:path";
 
 /** libbpf's default directory for LIBBPF_PIN_BY_NAME maps when none is given. */
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
@@ -102,9 +101,12 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     throw new InvalidArgumentError(`map '${key}' has max_entries 0: set spec.maps.get(${JSON.stringify(key)}).maxEntries before load (the tool normally sizes it at run time)`, "maxEntries");
   }
   let spec = kernelMapSpec(withLegacyBtf(m, ctx.btf), ctx.btfFd);
+  let staging: PinStaging | undefined;
   if (spec.pinning === "by-name") {
     checkPinName(key, m.name);
     const dir = ctx.pinPath ?? DEFAULT_PIN_ROOT;
+    // Staging first: it finishes or removes what a killed load left there, so reuse sees the outcome.
+    staging = ctx.pinStaging?.(dir);
     try {
       const map = BpfMap.openPinned(`${dir}/${m.name}`, { expect: { type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: effectiveMaxEntries(spec), flags: spec.flags ?? 0 } });
       return { map, owned: true, reused: true };
@@ -119,7 +121,7 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     const map = BpfMap.create({ ...s, pinning: "none" });
     if (pinAt === undefined) return map;
     try {
-      if (ctx.pinStaging) pinFd(map.fd, ctx.pinStaging(dirname(pinAt)).stage(pinAt, (at) => map.adoptPin(at)));
+      if (staging) pinFd(map.fd, staging.stage(pinAt, (at) => map.adoptPin(at)));
       else map.pin(pinAt);
     } catch (e) {
       map.close();
