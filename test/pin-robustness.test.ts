@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setImmediate as turn } from "node:timers/promises";
 import { Collection } from "../src/collection.js";
@@ -180,6 +180,26 @@ test("a commit interrupted by a kill is finished by the next load: its pins all 
     const r = tsbpf("prog", "loadall", SOCKET_OBJ, `${dir.path}/progs`, "type", "socket");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(BpfMap.openPinned(`${dir.path}/target/rolled`).info().id, map.info().id, "the interrupted commit was finished");
+    assert.deepEqual(leftovers(dir.path), []);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("Collection.load finishes an interrupted commit before deciding to reuse a pin-by-name map", () => {
+  const dir = bpffsTempDir("tsbpf-pin-reuse-");
+  try {
+    // A 'shared' map as the killed load created it, left in its commit directory.
+    const first = Collection.load(loadObjectSpec(MAPS_OBJ), { pinPath: `${dir.path}/first` });
+    const id = first.map("shared").info().id;
+    first.close();
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const committed = `${dir.path}/${PIN_STAGING_PREFIXES[1]}_${dead}_0123abcd`;
+    mkdirSync(`${committed}/g0`, { recursive: true, mode: 0o700 });
+    symlinkSync(`${dir.path}/pins`, `${committed}/g0_to`);
+    renameSync(`${dir.path}/first/shared`, `${committed}/g0/shared`);
+    using c = Collection.load(loadObjectSpec(MAPS_OBJ), { pinPath: `${dir.path}/pins` });
+    assert.equal(c.map("shared").info().id, id, "the map of the interrupted load is reused");
     assert.deepEqual(leftovers(dir.path), []);
   } finally {
     dir.cleanup();
