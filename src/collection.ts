@@ -17,7 +17,7 @@ import type { ObjectProgramSpec } from "./object/program-spec.js";
 import { Program } from "./program/program.js";
 import type { FD } from "./sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "./sys/errors.js";
-import { unpinPath } from "./sys/objects.js";
+import { PinStaging } from "./sys/pin-staging.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
@@ -98,18 +98,16 @@ export class Collection implements Disposable {
    */
   static load(spec: ObjectSpec, options: CollectionLoadOptions = {}): Collection {
     const owned: { close(): void }[] = [];
-    const createdPins: string[] = [];
+    // New LIBBPF_PIN_BY_NAME pins appear together once everything loaded, or not at all.
+    let staging: PinStaging | undefined;
+    const pinStaging = (dir: string): PinStaging => (staging ??= new PinStaging([dir]));
     try {
-      return loadInto(spec, options, owned, createdPins);
+      const collection = loadInto(spec, options, owned, pinStaging);
+      staging?.commit();
+      return collection;
     } catch (e) {
+      staging?.abort();
       for (const r of owned.reverse()) r.close();
-      for (const p of createdPins) {
-        try {
-          unpinPath(p);
-        } catch {
-          // Best effort: the pin may already be gone.
-        }
-      }
       throw e;
     }
   }
@@ -196,7 +194,7 @@ function replacementMap(r: CollectionLoadOptions["mapReplacements"]): ReadonlyMa
   return r instanceof Map ? r : new Map(Object.entries(r));
 }
 
-function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { close(): void }[], createdPins: string[]): Collection {
+function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { close(): void }[], pinStaging: (dir: string) => PinStaging): Collection {
   const warnings: string[] = [];
   // Module BTF is read only if vmlinux misses (a CO-RE type, a ksym), and then once for both.
   const runningModules = options.modules ?? runningModuleBtfs(kernelBtf);
@@ -240,9 +238,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
       maps.set(key, map);
       continue;
     }
-    const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements, warnings, btf: spec.btf });
+    const created = createMap(key, m, { btfFd, pinPath: options.pinPath, replacements, warnings, btf: spec.btf, pinStaging });
     if (created.owned) owned.push(created.map);
-    if (!created.reused && created.map.pinnedPath) createdPins.push(created.map.pinnedPath);
     maps.set(key, created.map);
     if (isDataMap(m) && !created.reused) {
       const value = (m.initialValue ?? new Uint8Array(m.valueSize)).slice();

@@ -599,6 +599,11 @@ export class Map implements Disposable {
     this.#pinnedPath = path;
   }
 
+  /** @internal Records where a pin of this map made elsewhere ended up (pin staging moves staged pins into place). */
+  adoptPin(path: string): void {
+    this.#pinnedPath = path;
+  }
+
   /** Removes the pin this map was pinned at or opened from (or `path`); NotFoundError when none. */
   unpin(path: string | undefined = this.#pinnedPath): void {
     if (path === undefined) throw new NotFoundError(`${describeMap(this)} is not pinned`);

@@ -133,7 +133,7 @@ test("errors are typed and leave nothing open", () => {
   assert.equal(readCounter(map), 0n, "nothing attached");
 });
 
-test("tracefs not mounted is a NotFoundError that says so (private mount namespace)", (t) => {
+test("tracefs not mounted (private mount namespace): mounted at /sys/kernel/tracing when allowed, else a NotFoundError that says so", (t) => {
   const unshare = spawnSync("unshare", ["--version"]);
   if (unshare.status !== 0) return t.skip("unshare(1) is not installed");
   const module = fileURLToPath(new URL("../src/sys/perf-event.js", import.meta.url));
@@ -142,7 +142,12 @@ test("tracefs not mounted is a NotFoundError that says so (private mount namespa
     catch (e) { console.log(e.name + ": " + e.message); }
   })`;
   // The mount namespace is private to the child: the machine's tracefs stays mounted.
-  const r = spawnSync("unshare", ["-m", "sh", "-c", `umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; exec "${process.execPath}" -e '${script}'`], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^NotFoundError: tracepoint syscalls\/sys_enter_getppid: tracefs is not mounted/);
+  const run = (prefix: string): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync("unshare", ["-m", "sh", "-c", `umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; ${prefix} "${process.execPath}" -e '${script}'; grep -c "^tracefs /sys/kernel/tracing " /proc/self/mounts`], { encoding: "utf8" });
+  const mounted = run("");
+  assert.equal(mounted.stdout, "found\n1\n", mounted.stderr);
+  // Without CAP_SYS_ADMIN it cannot be mounted: the error says how to mount it.
+  const refused = run("setpriv --inh-caps -sys_admin --bounding-set -sys_admin");
+  assert.match(refused.stdout, /^NotFoundError: tracepoint syscalls\/sys_enter_getppid: tracefs is not mounted.*mount -t tracefs tracefs \/sys\/kernel\/tracing/);
+  assert.match(refused.stdout, /^0$/m);
 });

@@ -8,7 +8,9 @@ import { Cmd, MapCreateAttr } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { errorFromErrno } from "../sys/errors.js";
 import { FD } from "../sys/fd.js";
+import { dirname } from "node:path";
 import { pinFd } from "../sys/objects.js";
+import { requireBpffs } from "../sys/filesystems.js";
 import { isMapInMapType, mapTypeFromName } from "../map/types.js";
 
 /** Parses the create grammar, creates the map and pins it at FILE. */
@@ -44,6 +46,8 @@ export function createMapForCli(args: Args): void {
     if (entries === undefined) throw new UsageError("missing 'entries MAX_ENTRIES'", args.topic);
     if (name.length > 15) throw new UsageError(`map name '${name}' is longer than 15 characters`, args.topic);
     if (isMapInMapType(type) && !inner) throw new UsageError("map-in-map types need 'inner_map MAP'", args.topic);
+    // Checked (and bpffs mounted at /sys/fs/bpf if absent and allowed) before the map exists.
+    requireBpffs(dirname(path));
     const attr = new Attr(MapCreateAttr);
     attr.set("map_type", type).set("key_size", key).set("value_size", value).set("max_entries", entries)
       .set("map_flags", flags).setString("map_name", name);

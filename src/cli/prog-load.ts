@@ -1,8 +1,7 @@
 // `tsbpf prog load` and `tsbpf prog loadall`: bpftool's verbs that load an
 // object file (CO-RE included) and pin its programs, so they outlive the
-// command. Loading is Collection.load; this file only parses the grammar,
-// pins, and undoes its pins when something fails half-way.
-import { mkdirSync } from "node:fs";
+// command. Loading is Collection.load; this file parses the grammar, applies
+// `type TYPE`, and pins everything at once or nothing (sys/pin-staging.ts).
 import path from "node:path";
 import { Args, UsageError } from "./args.js";
 import type { Command, Context } from "./command.js";
@@ -10,7 +9,10 @@ import { Collection } from "../collection.js";
 import { loadObjectSpec } from "../object/object-spec.js";
 import type { ObjectSpec } from "../object/object-spec.js";
 import { sectionLoadFlags, sectionType } from "../object/section-types.js";
-import { unpinPath } from "../sys/objects.js";
+import { UnknownSectionError } from "../object/errors.js";
+import { InvalidArgumentError } from "../sys/errors.js";
+import { pinFd } from "../sys/objects.js";
+import { PinStaging } from "../sys/pin-staging.js";
 
 /** The words after `prog load`/`prog loadall`. */
 interface LoadRequest {
@@ -68,50 +70,81 @@ function chooseProgram(spec: ObjectSpec, name: string | undefined, topic: string
   return first.value;
 }
 
-/** Loads the object and pins what was asked; on failure removes every pin it made. */
-function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
-  const spec = loadObjectSpec(req.object);
-  if (req.type !== undefined) applyType(spec, req.type, topic);
-  const only = single ? chooseProgram(spec, req.program, topic) : undefined;
-  const collection = Collection.load(spec, {
-    ...(req.btf !== undefined ? { btf: req.btf } : {}),
-    ...(only !== undefined ? { programs: [only] } : {}),
-  });
-  const pinned: string[] = [];
+/** The library's advice (programTypes, setType()) in the CLI's words: `type TYPE`. */
+function unknownSection(section: string, program: string | undefined, topic: string): UsageError {
+  return new UsageError(
+    `program${program ? ` '${program}'` : ""} is in section '${section}', which names no known program type: ` +
+      "give the type with `type TYPE` (a SEC() name such as socket, xdp, tracepoint, kprobe)", topic,
+  );
+}
+
+/** Library errors whose advice is an API call (setType(), spec.maps…), reworded for the command line. */
+function forCliUsers(e: unknown, topic: string): unknown {
+  if (e instanceof UnknownSectionError) return unknownSection(e.section ?? "?", e.symbol, topic);
+  if (e instanceof InvalidArgumentError && e.field === "maxEntries") {
+    const map = /^map '([^']*)'/.exec(e.message)?.[1] ?? "?";
+    return new InvalidArgumentError(`map '${map}' has max_entries 0: the object expects its own loader to size it at run time, ` +
+      "which `prog load` cannot do (bpftool cannot either)", "maxEntries", { cause: e });
+  }
+  return e;
+}
+
+/**
+ * Reads the object as bpftool does: unknown SEC() names are accepted at first,
+ * since `type TYPE` (applied to every program) may name the type; only a
+ * program that is to be loaded and still has no type is refused.
+ */
+function readSpec(req: LoadRequest, topic: string): ObjectSpec {
+  let spec: ObjectSpec;
   try {
+    spec = loadObjectSpec(req.object, { allowUnknownSections: true });
+  } catch (e) {
+    throw forCliUsers(e, topic);
+  }
+  if (req.type !== undefined) applyType(spec, req.type, topic);
+  return spec;
+}
+
+/**
+ * Loads the object and pins what was asked, all pins at once or none (see
+ * sys/pin-staging.ts): the destinations are checked to be on bpffs (mounted
+ * at /sys/fs/bpf if absent and allowed) before anything is loaded.
+ */
+function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
+  const spec = readSpec(req, topic);
+  const only = single ? chooseProgram(spec, req.program, topic) : undefined;
+  for (const p of spec.programs.values()) {
+    if (!p.hasType && (only === undefined ? p.autoload : p.name === only)) throw unknownSection(p.sectionName, p.name, topic);
+  }
+  const destinations = [single ? path.dirname(req.pinPath) : req.pinPath];
+  if (req.pinMaps !== undefined) destinations.push(req.pinMaps);
+  const staging = new PinStaging(destinations);
+  let collection: Collection | undefined;
+  try {
+    collection = Collection.load(spec, {
+      ...(req.btf !== undefined ? { btf: req.btf } : {}),
+      ...(only !== undefined ? { programs: [only] } : {}),
+    });
     if (only !== undefined) {
-      collection.program(only).pin(req.pinPath);
-      pinned.push(req.pinPath);
+      pinFd(collection.program(only).fd, staging.stage(req.pinPath));
     } else {
-      // As bpftool: PATH is a directory (created if missing), one pin per program name.
-      mkdirSync(req.pinPath, { recursive: true });
-      for (const [name, p] of collection.programs) {
-        const at = path.join(req.pinPath, name);
-        p.pin(at);
-        pinned.push(at);
-      }
+      // As bpftool: PATH is a directory, one pin per program name.
+      for (const [name, p] of collection.programs) pinFd(p.fd, staging.stage(path.join(req.pinPath, name)));
     }
     if (req.pinMaps !== undefined) {
-      mkdirSync(req.pinMaps, { recursive: true });
       for (const [key, m] of collection.maps) {
         // bpffs reserves '.' in names (EPERM), so, as libbpf, ".rodata" maps pin as "_rodata".
-        const at = path.join(req.pinMaps, (spec.maps.get(key)?.name ?? key).replace(/\./g, "_"));
-        m.pin(at);
-        pinned.push(at);
+        const name = (spec.maps.get(key)?.name ?? key).replace(/\./g, "_");
+        pinFd(m.fd, staging.stage(path.join(req.pinMaps, name)));
       }
     }
+    staging.commit();
   } catch (e) {
-    for (const p of pinned.reverse()) {
-      try {
-        unpinPath(p);
-      } catch {
-        // Best effort: report the first failure, not the clean-up's.
-      }
-    }
-    throw e;
+    staging.abort();
+    throw forCliUsers(e, topic);
   } finally {
     // The pins keep the programs and maps alive; this process's fds are not needed.
-    collection.close();
+    collection?.close();
   }
 }
 

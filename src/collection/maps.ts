@@ -9,6 +9,8 @@ import type { FD } from "../sys/fd.js";
 import { possibleCpuCount } from "../sys/cpus.js";
 import { BpfError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { Btf } from "../btf/btf.js";
+import { pinFd } from "../sys/objects.js";
+import type { PinStaging } from "../sys/pin-staging.js";
 
 /** libbpf's default directory for LIBBPF_PIN_BY_NAME maps when none is given. */
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
@@ -38,6 +40,19 @@ export interface MapCreateContext {
   readonly warnings?: string[];
   /** The object's BTF: legacy `maps` maps take key/value ids from its `____btf_map_<name>` struct. */
   readonly btf?: Btf;
+  /** Where new LIBBPF_PIN_BY_NAME pins are made until the load commits them (all at once, or none); without it they are pinned in place. */
+  readonly pinStaging?: (dir: string) => PinStaging;
+}
+
+/**
+ * A LIBBPF_PIN_BY_NAME name is one bpffs directory entry: '/' would place the
+ * pin (or find one to reuse) outside the pin directory, and bpffs refuses '.'
+ * (so '..' too). libbpf relies on BTF map names being C identifiers.
+ */
+function checkPinName(key: string, name: string): void {
+  if (name.length > 0 && name.length <= 255 && !/[/.]/.test(name)) return;
+  throw new InvalidArgumentError(`map '${key}' cannot be pinned by name: '${name}' is not a plain file name ` +
+    "(pin names may not be empty or contain '/' or '.')", "pinning");
 }
 
 /**
@@ -94,8 +109,12 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     );
   }
   let spec = kernelMapSpec(withLegacyBtf(m, ctx.btf), ctx.btfFd);
+  let staging: PinStaging | undefined;
   if (spec.pinning === "by-name") {
+    checkPinName(key, m.name);
     const dir = ctx.pinPath ?? DEFAULT_PIN_ROOT;
+    // Staging first: it finishes or removes what a killed load left there, so reuse sees the outcome.
+    staging = ctx.pinStaging?.(dir);
     try {
       const map = BpfMap.openPinned(`${dir}/${m.name}`, { expect: { type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: effectiveMaxEntries(spec), flags: spec.flags ?? 0 } });
       return { map, owned: true, reused: true };
@@ -110,7 +129,8 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     const map = BpfMap.create({ ...s, pinning: "none" });
     if (pinAt === undefined) return map;
     try {
-      map.pin(pinAt);
+      if (staging) pinFd(map.fd, staging.stage(pinAt, (at) => map.adoptPin(at)));
+      else map.pin(pinAt);
     } catch (e) {
       map.close();
       throw e;

@@ -1,12 +1,14 @@
 // Generic operations on any BPF object fd: pinning in bpffs, ids, info.
-import { unlinkSync } from "node:fs";
+import { statSync, unlinkSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { Attr } from "./attr.js";
 import { cString } from "./cstring.js";
 import { Cmd, GetIdAttr, InfoByFdAttr, ObjAttr, cmdName } from "./layouts.js";
 import { bpfRaw } from "./syscall.js";
 import { FD } from "./fd.js";
-import { ENOENT } from "./errno.js";
-import { BpfError, errorFromErrno, NotFoundError } from "./errors.js";
+import { EACCES, EINVAL, ENOENT, EPERM, errnoName } from "./errno.js";
+import { notBpffsMessage, onBpffs } from "./filesystems.js";
+import { BpfError, errorFromErrno, InvalidArgumentError, NotFoundError } from "./errors.js";
 
 /** Kinds of BPF objects that have ids. */
 export type ObjectKind = "prog" | "map" | "btf" | "link";
@@ -49,9 +51,29 @@ function explainPathError(errno: number, op: string, path: string): BpfError {
       { operation: op, errno },
     );
   }
-  // EPERM and EINVAL are also what the kernel returns for a path outside bpffs.
-  const hint = errno === 1 || errno === 22 ? `${path}; is it inside a bpffs mount?` : path;
-  return errorFromErrno(errno, op, hint);
+  // bpffs and the VFS answer EPERM/EACCES/EINVAL for paths they will not take;
+  // say which of those it was before suspecting capabilities or an LSM.
+  const d = { operation: op, errno };
+  if (errno === EPERM || errno === EACCES || errno === EINVAL) {
+    const reason = pathProblem(op, path);
+    if (reason) return new InvalidArgumentError(`${op}: ${errnoName(errno)}: ${reason}`, "path", d);
+  }
+  return errorFromErrno(errno, op, path);
+}
+
+/** What is wrong with `path` itself for pinning (BPF_OBJ_PIN) or opening a pin (BPF_OBJ_GET), if anything. */
+function pathProblem(op: string, path: string): string | undefined {
+  const pinning = op === "BPF_OBJ_PIN";
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Missing: judged by its directory below.
+  }
+  if (!pinning && isDir) return `${path} is a directory, not a pin`;
+  if (!onBpffs(pinning ? dirname(path) : path)) return notBpffsMessage(pinning ? dirname(path) : path);
+  if (pinning && basename(path).includes(".")) return `bpffs refuses names containing '.' (${basename(path)}); use '_' instead`;
+  return undefined;
 }
 
 /** Removes a pin (a plain unlink in bpffs). Missing pins are NotFoundError. */

@@ -9,6 +9,7 @@ import { FD } from "./fd.js";
 import * as E from "./errno.js";
 import { BpfError, errorFromErrno, InvalidArgumentError, NotFoundError, NotSupportedError, PermissionError } from "./errors.js";
 import { attachError } from "./attach-errors.js";
+import { ensureTracefs } from "./filesystems.js";
 
 /** Fixed perf event types (enum perf_type_id); kprobe/uprobe types are dynamic, see {@link pmuType}. */
 export const PerfType = {
@@ -272,16 +273,23 @@ export function pmuType(name: string): number {
 /** Where tracefs is looked for: its own mount point first, then the debugfs location of old systems. */
 export const TRACEFS_DIRS: readonly string[] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
-/** The id of the tracepoint `category`/`name` (e.g. "syscalls", "sys_enter_getpid") from tracefs. */
+/**
+ * The id of the tracepoint `category`/`name` (e.g. "syscalls", "sys_enter_getpid")
+ * from tracefs, which is mounted at /sys/kernel/tracing first if it is nowhere.
+ */
 export function tracepointId(category: string, name: string): number {
   if (!/^[\w.-]+$/.test(category) || !/^[\w.-]+$/.test(name)) {
     throw new NotFoundError(`'${category}/${name}' is not a valid tracepoint name`);
   }
   let tracefs: string | undefined;
-  for (const dir of TRACEFS_DIRS) {
-    const id = readText(`${dir}/events/${category}/${name}/id`);
-    if (id !== undefined && /^\d+$/.test(id)) return Number(id);
-    if (tracefs === undefined && readText(`${dir}/available_events`) !== undefined) tracefs = dir;
+  // On a machine that never mounted tracefs, mount it (as bpftool and perf do) and look again.
+  for (const mayMount of [true, false]) {
+    for (const dir of TRACEFS_DIRS) {
+      const id = readText(`${dir}/events/${category}/${name}/id`);
+      if (id !== undefined && /^\d+$/.test(id)) return Number(id);
+      if (tracefs === undefined && readText(`${dir}/available_events`) !== undefined) tracefs = dir;
+    }
+    if (tracefs !== undefined || !mayMount || !ensureTracefs()) break;
   }
   throw new NotFoundError(
     tracefs
