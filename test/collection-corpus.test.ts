@@ -21,7 +21,8 @@ import { readProgramInfo } from "../src/program/info.js";
 import { mapInfoById } from "../src/map/info.js";
 import { dumpLoadedProgram } from "../src/program/xlated-dump.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
-import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
+import { bpffsTempDir, openFdCount } from "./util/kernel.js";
+import { missingOracle, requireOracle } from "./util/environment.js";
 
 /** What one loader produced for one program: its tag and its dump with map ids named. */
 interface LoadedProgram {
@@ -103,9 +104,9 @@ function firstDifference(a: string, b: string): string {
 }
 
 test("libbpf-tools objects: tsbpf loads what libbpf loads, with identical tags and xlated dumps", { timeout: 120_000 }, (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const tools = libbpfTools();
-  if (tools.length === 0) return t.skip("Debian's libbpf-tools is not installed");
+  if (tools.length === 0) return missingOracle(t, "libbpf-tools");
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-collection-corpus-"));
   const pins = bpffsTempDir("tsbpf-collection-corpus-");
   const fdsBefore = openFdCount();
