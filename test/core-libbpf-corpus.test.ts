@@ -18,7 +18,7 @@ test("libbpf-tools objects relocate exactly as libbpf does, on every kernel BTF 
   if (!harness) return missingOracle(t, "libbpf-dev");
   const tools = libbpfTools();
   if (tools.length === 0) return missingOracle(t, "libbpf-tools");
-  if (cachedKernelBtfs().length === 0) t.diagnostic("no other kernels' BTF cached: run scripts/fetch-kernel-btf.sh for 6.1/6.12 coverage");
+  if (cachedKernelBtfs().length === 0) missingOracle(t, "other kernels' BTF", "only the running kernel is compared");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-corpus-"));
   try {
     const objects = tools.map((tool) => ({ tool, file: writeToolObject(tool, dir) })).filter((o) => o.file !== undefined) as { tool: string; file: string }[];

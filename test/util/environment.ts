@@ -24,6 +24,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { Btf } from "../../src/btf/btf.js";
+import { cachedKernelBtfs } from "./kernel-btf-corpus.js";
 
 /** Prefixes the summary reporter recognises. */
 export const ENVIRONMENT_PREFIX = "[environment: ";
@@ -127,7 +128,7 @@ export type FactDetail<F extends EnvironmentFact> = F extends typeof KERNEL_OLDE
 
 /** Names of the oracles and tools the tests compare against or run. */
 export type Oracle = "bpftool" | "libbpf-dev" | "libbpf-tools" | "clang-19" | "llvm-mc-19" | "readelf" | "objdump" | "cc" | "iproute2"
-  | "unshare" | "GNU time" | "uapi headers" | "bench references";
+  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references";
 
 /** The oracles and tools tests need, and how to tell they are installed. Missing ones fail under CI=true. */
 const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> = {
@@ -143,6 +144,10 @@ const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> 
   "unshare": { install: "Debian package util-linux", present: () => runs("unshare", ["--version"]) },
   "GNU time": { install: "Debian package time", present: () => existsSync("/usr/bin/time") },
   "uapi headers": { install: "Debian package linux-libc-dev", present: () => existsSync("/usr/include/linux/bpf.h") },
+  "other kernels' BTF": {
+    install: "scripts/fetch-kernel-btf.sh (Debian 6.1/6.12 images' BTF into /var/cache/tsbpf-btf, or TSBPF_BTF_CACHE)",
+    present: () => cachedKernelBtfs().length > 0,
+  },
   "bench references": {
     install: "what bench/ needs: a C compiler, libbpf-dev, bpftool, libbpf-tools and a built CLI",
     present: () => haveOracle("libbpf-dev") && haveOracle("bpftool") && haveOracle("libbpf-tools"),

@@ -28,7 +28,7 @@ export default async function* skipSummary(source: AsyncIterable<TestEvent>): As
     const [kind, name] = classify(typeof skip === "string" ? skip : "(no reason given)");
     const key = `${kind}: ${name}`;
     const group = groups.get(key) ?? { tests: [] };
-    const file = event.data.file ? ` (${event.data.file.replace(/^.*\/dist\//, "")})` : "";
+    const file = event.data.file ? ` (${event.data.file.replace(/^.*\/dist\//, "").replace(/\.js$/, ".ts")})` : "";
     group.tests.push(`${event.data.name}${file}`);
     groups.set(key, group);
   }
@@ -36,7 +36,7 @@ export default async function* skipSummary(source: AsyncIterable<TestEvent>): As
     yield "\nskips: none\n";
     return;
   }
-  const lines = ["", `skips by cause (${[...groups.values()].reduce((n, g) => n + g.tests.length, 0)} tests):`];
+  const lines = ["", `skips by cause (${[...groups.values()].reduce((n, g) => n + g.tests.length, 0)} in all):`];
   for (const [key, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${key}: ${group.tests.length}`);
     for (const test of group.tests) lines.push(`    - ${test}`);
