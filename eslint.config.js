@@ -14,4 +14,16 @@ export default tseslint.config(
       "no-bitwise": "off",
     },
   },
+  {
+    // The skip policy (test/util/environment.ts): a test skips only through
+    // skipFor (a listed environment fact) or missingOracle/requireOracle.
+    files: ["test/**/*.ts"],
+    ignores: ["test/util/environment.ts"],
+    rules: {
+      "no-restricted-syntax": ["error",
+        { selector: "CallExpression[callee.property.name=/^(skip|todo)$/]", message: "Skip through skipFor/missingOracle/requireOracle of test/util/environment.ts." },
+        { selector: "CallExpression[callee.name=/^(test|it|describe|suite)$/] > ObjectExpression > Property[key.name=/^(skip|todo)$/]", message: "Skip inside the test through skipFor/requireOracle of test/util/environment.ts, not with a { skip } option." },
+      ],
+    },
+  },
 );

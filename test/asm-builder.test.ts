@@ -10,6 +10,7 @@ import { bpfRaw } from "../src/sys/syscall.js";
 import type { FD } from "../src/sys/fd.js";
 import { loadSocketFilter } from "./util/raw-prog-load.js";
 import { createArrayMap, updateArray } from "./program-util.js";
+import { skipFor } from "./util/environment.js";
 
 test("the documented entry point builds mov r0, 42; exit", () => {
   const bytes = new ProgramBuilder().mov64Imm(R0, 42).exit().build();
@@ -95,7 +96,7 @@ function run(fd: FD): number {
 /** Kernel tests need CAP_BPF/CAP_SYS_ADMIN; report why they do not run. */
 function lacksPrivilege(t: TestContext): boolean {
   if (process.getuid?.() === 0) return false;
-  t.skip("needs root (CAP_BPF) to load programs");
+  skipFor(t, "not root");
   return true;
 }
 
@@ -160,7 +161,7 @@ test("kernel: cpu v4 instructions (sdiv, smod, movsx, bswap, ldsx, gotol)", (t) 
   try {
     fd = loadSocketFilter(b.build());
   } catch (e) {
-    if (/unknown opcode|invalid/.test(String(e))) return t.skip("the running kernel predates cpu v4 (Linux 6.6)");
+    if (/unknown opcode|invalid/.test(String(e))) return skipFor(t, "kernel older than", { linux: "6.6", feature: "cpu v4 instructions" });
     throw e;
   }
   try {

@@ -12,6 +12,7 @@ import { encodeBtf } from "../src/btf/encode.js";
 import { typeSignature } from "../src/btf/signature.js";
 import { closeRaw } from "../src/sys/syscall.js";
 import { rawLoadSocketFilter } from "./util/raw-prog-load.js";
+import { skipFor } from "./util/environment.js";
 
 function text(b: ProgramBuilder, dialect: DisasmDialect = "modern"): string[] {
   return b.instructions().map((i) => formatInstruction(i, { dialect }));
@@ -270,7 +271,7 @@ function kernelListing(bytes: Uint8Array): Map<number, string> | undefined {
 }
 
 test("modern dialect matches the running kernel's disassembler, instruction by instruction", (t) => {
-  if (process.getuid?.() !== 0) return t.skip("needs root (CAP_BPF) to load programs");
+  if (process.getuid?.() !== 0) return skipFor(t, "not root");
   const b = new ProgramBuilder().mov64Reg(R9, R1);
   for (const op of ["mov", "add", "sub", "mul", "div", "sdiv", "mod", "smod", "or", "and", "xor", "lsh", "rsh", "arsh"] as const) {
     b[`${op}64Imm`](R1, op.endsWith("sh") ? 3 : -7)[`${op}64Reg`](R1, R2)[`${op}32Imm`](R3, op.endsWith("sh") ? 5 : 0x7fffffff)[`${op}32Reg`](R3, R4);
@@ -297,7 +298,7 @@ test("modern dialect matches the running kernel's disassembler, instruction by i
   b.mov64Imm(R0, 0).exit();
   const insns = b.instructions();
   const listing = kernelListing(b.build());
-  if (!listing) return t.skip("this kernel's verifier log has no instruction listing (Linux 6.15+)");
+  if (!listing) return skipFor(t, "kernel older than", { linux: "6.15", feature: "an instruction listing in the verifier log" });
   let slot = 0;
   let compared = 0;
   for (const insn of insns) {

@@ -7,6 +7,7 @@ import {
 import { BpfError } from "../src/sys/errors.js";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { missingOracle } from "./util/environment.js";
 
 /** One program that uses every builder method, so every class, mode and pseudo source appears. */
 function everyInstruction(): Instruction[] {
@@ -146,7 +147,7 @@ function llvmDisassemble(bytes: Uint8Array, order: ByteOrder): string {
 }
 
 test("LLVM decodes our big-endian encoding exactly as it decodes the little-endian one", (t) => {
-  if (!LLVM_MC) return t.skip("llvm-mc-19 is not installed");
+  if (!LLVM_MC) return missingOracle(t, "llvm-mc-19");
   const insns = everyInstruction();
   const le = llvmDisassemble(encode(insns, "le"), "le");
   const be = llvmDisassemble(encode(insns, "be"), "be");

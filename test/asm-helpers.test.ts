@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { HELPER_NAMES, helperId, helperName } from "../src/asm/index.js";
 import { InvalidArgumentError } from "../src/sys/errors.js";
 import { haveBpftool } from "./util/kernel.js";
+import { missingOracle, requireOracle, skipFor } from "./util/environment.js";
 
 /** enum bpf_func_id of the running kernel, read by bpftool (an independent BTF reader). */
 function kernelHelpers(): Map<number, string> | undefined {
@@ -25,20 +26,22 @@ function kernelHelpers(): Map<number, string> | undefined {
 }
 
 test("the generated helper table agrees with the running kernel's enum bpf_func_id", (t) => {
+  if (!requireOracle(t, "bpftool")) return;
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return skipFor(t, "no vmlinux BTF");
   const kernel = kernelHelpers();
-  if (!kernel) return t.skip("needs bpftool and /sys/kernel/btf/vmlinux");
+  if (!kernel) return skipFor(t, "kernel lacks a BTF type", "bpf_func_id");
   for (const [id, name] of kernel) {
     if (id < HELPER_NAMES.length) assert.equal(HELPER_NAMES[id], name, `helper ${id}`);
   }
   const newest = Math.max(...kernel.keys());
   if (newest >= HELPER_NAMES.length) {
-    return t.skip(`the running kernel knows helpers up to ${newest}; rerun node dist/scripts/gen-helpers.js`);
+    return skipFor(t, "kernel newer than generated tables", `the running kernel knows helpers up to ${newest}; rerun node dist/scripts/gen-helpers.js`);
   }
 });
 
 test("the generated helper table agrees with the installed uapi header", (t) => {
   const header = "/usr/include/linux/bpf.h";
-  if (!existsSync(header)) return t.skip(`${header} is not installed`);
+  if (!existsSync(header)) return missingOracle(t, "uapi headers", header);
   const text = readFileSync(header, "utf8");
   const body = text.slice(text.search(/#define ___?BPF_FUNC_MAPPER/));
   let id = 0;

@@ -14,10 +14,11 @@ import {
   Kallsyms, ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, type DisasmDialect,
 } from "../src/asm/index.js";
 import { openPinnedFd, pinFd } from "../src/sys/objects.js";
-import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir } from "./util/kernel.js";
 import { haveLibbpfTool, writeToolObject } from "./util/libbpf-tools.js";
 import { loadSocketFilter } from "./util/raw-prog-load.js";
 import { createArrayMap } from "./program-util.js";
+import { missingOracle, requireOracle, skipFor } from "./util/environment.js";
 
 /**
  * Tools whose programs (tracepoint, tp_btf, fentry, kprobe, uprobe, usdt) load
@@ -73,10 +74,10 @@ function firstDifference(want: string, got: string): string {
 }
 
 test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", async (t) => {
-  if (process.getuid?.() !== 0) return t.skip("needs root to load programs");
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (process.getuid?.() !== 0) return skipFor(t, "not root");
+  if (!requireOracle(t, "bpftool")) return;
   const available = TOOLS.filter(haveLibbpfTool);
-  if (available.length === 0) return t.skip("Debian's libbpf-tools package is not installed");
+  if (available.length === 0) return missingOracle(t, "libbpf-tools");
   const dialect = bpftoolDialect();
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-xlated-"));
   let programs = 0;
@@ -87,7 +88,7 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
     for (const tool of available) {
       await t.test(tool, async (st) => {
         const obj = writeToolObject(tool, objDir);
-        if (!obj) return st.skip(`${tool} has no embedded BPF object`);
+        if (!obj) return missingOracle(st, "libbpf-tools", `${tool} has no embedded BPF object`);
         const pins = bpffsTempDir(`tsbpf-xlated-${tool}-`);
         try {
           try {
@@ -95,7 +96,7 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
           } catch (e) {
             notLoaded.push(tool);
             const log = String((e as { stderr?: unknown }).stderr ?? "").trim().split("\n").slice(-1)[0];
-            return st.skip(`bpftool could not load ${tool} on this kernel: ${log}`);
+            return missingOracle(st, "bpftool", `it could not load ${tool} on this kernel: ${log}`);
           }
           // bpftool rereads kallsyms on every run; read it after loading, when these programs' JIT symbols exist.
           const kallsyms = new Kallsyms();
@@ -142,8 +143,8 @@ test("xlated dumps of libbpf-tools programs equal bpftool's, byte for byte", asy
 });
 
 test("xlated dump of a ProgramBuilder program equals bpftool's (maps, helpers, atomics, subprograms)", async (t) => {
-  if (process.getuid?.() !== 0) return t.skip("needs root to load programs");
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (process.getuid?.() !== 0) return skipFor(t, "not root");
+  if (!requireOracle(t, "bpftool")) return;
   const dialect = bpftoolDialect();
   const pins = bpffsTempDir("tsbpf-xlated-builder-");
   const map = createArrayMap(16, 1);

@@ -10,12 +10,13 @@ import { peakRssKiB } from "../bench/btf-rss.js";
 import { cToolchainProblem, runCHarness } from "../bench/c-harness.js";
 import { timeCommand } from "../bench/external.js";
 import { parseKernelBtf } from "../src/btf/discovery.js";
+import { requireOracle, skipForBenchProblem } from "./util/environment.js";
 
 const once = { ops: 1, warmup: 0, reps: 1 };
 
 test("btf walk: tsbpf and libbpf see the same type and member names", (t) => {
   const problem = existsSync(VMLINUX_BTF) ? cToolchainProblem() : `${VMLINUX_BTF} is missing`;
-  if (problem) return t.skip(problem);
+  if (problem) return skipForBenchProblem(t, problem);
   const btf = parseKernelBtf();
   const c = runCHarness("btf_parse", ["walk", VMLINUX_BTF, 0, 1]);
   assert.equal(c.ops, btf.lastId);
@@ -35,7 +36,7 @@ test("btf groups are registered with a name per benchmark", () => {
 
 test("btf dump: tsbpf prints bpftool's bytes in both formats", (t) => {
   const problem = dumpBenchProblem();
-  if (problem) return t.skip(problem);
+  if (problem) return skipForBenchProblem(t, problem);
   for (const format of ["c", "raw"] as const) {
     const [node, args] = tsbpfDumpCommand(format);
     const ours = timeCommand(node, args, once);
@@ -47,7 +48,7 @@ test("btf dump: tsbpf prints bpftool's bytes in both formats", (t) => {
 });
 
 test("peak RSS is read from GNU time", (t) => {
-  if (!existsSync("/usr/bin/time")) return t.skip("/usr/bin/time is not installed (Debian package time)");
+  if (!requireOracle(t, "GNU time")) return;
   const kib = peakRssKiB(process.execPath, ["-e", "0"]);
   // A Node.js process maps at least a few MiB and far less than a GiB.
   assert.ok(kib > 4096 && kib < 1 << 20, `node -e 0 peak RSS ${kib} KiB`);

@@ -12,6 +12,7 @@ import { checksumBytes, median, setBenchClock, summarize } from "../bench/harnes
 import { timeCommand } from "../bench/external.js";
 import { FD } from "../src/sys/fd.js";
 import { openFdCount } from "./util/kernel.js";
+import { skipForBenchProblem } from "./util/environment.js";
 
 const { benchmarks, skipped } = collectBenchmarks();
 
@@ -24,10 +25,7 @@ test("every benchmark group is registered and either runs or says why not", () =
 for (const group of benchmarkGroups) {
   const reason = skipped.find((s) => s.group === group.name)?.reason;
   test(`bench smoke: ${group.name}`, (t) => {
-    if (reason) {
-      t.skip(reason);
-      return;
-    }
+    if (reason) return skipForBenchProblem(t, reason);
     const built = group.benchmarks();
     assert.ok(Array.isArray(built));
     for (const b of built as typeof benchmarks) {
@@ -51,8 +49,7 @@ for (const group of benchmarkGroups) {
 test("batch benchmarks verify their contents: the sum of values key + 1 over n keys", (t) => {
   const batch = benchmarks.filter((b) => b.name.includes("batch"));
   if (batch.length === 0) {
-    t.skip(skipped[0]?.reason ?? "no batch benchmarks registered");
-    return;
+    return skipForBenchProblem(t, skipped[0]?.reason ?? "no batch benchmarks registered");
   }
   for (const b of batch) {
     const r = runBenchmark(b, "smoke", { ops: 1000 });
@@ -63,8 +60,7 @@ test("batch benchmarks verify their contents: the sum of values key + 1 over n k
 
 test("npm run bench --json prints a machine-readable report", (t) => {
   if (skipped.length > 0 && benchmarks.length === 0) {
-    t.skip(skipped[0].reason);
-    return;
+    return skipForBenchProblem(t, skipped[0].reason);
   }
   const runJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/run.js");
   const first = benchmarks[0].name;

@@ -15,30 +15,29 @@ import { dumpC, dumpCText } from "../src/btf/dump-c.js";
 import { encodeBtf } from "../src/btf/encode.js";
 import { haveBpftool } from "./util/kernel.js";
 import { assertSameText, bpftoolBtfDump, withDumpObjects } from "./util/btf-dump-oracle.js";
+import { missingOracle, requireOracle, skipFor } from "./util/environment.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures", import.meta.url));
 const bpftool = haveBpftool();
 
-test("vmlinux format c is byte-identical to bpftool", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+test("vmlinux format c is byte-identical to bpftool", (t) => {
+  if (!existsSync(VMLINUX)) return skipFor(t, "no vmlinux BTF");
+  if (!bpftool) return missingOracle(t, "bpftool");
   const ours = dumpC(loadBtfFile(VMLINUX));
   assertSameText(ours, bpftoolBtfDump(VMLINUX, "c"), "vmlinux.h");
 });
 
 test("objects' format c is byte-identical to bpftool (libbpf-tools and fixtures)", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   withDumpObjects(t, (files) => {
     for (const file of files) assertSameText(dumpC(loadBtfFile(file)), bpftoolBtfDump(file, "c"), path.basename(file));
   });
 });
 
-test("the generated vmlinux.h compiles with clang-19 -target bpf", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
-  try {
-    execFileSync("clang-19", ["--version"], { stdio: "ignore" });
-  } catch {
-    return t.skip("clang-19 is not installed");
-  }
+test("the generated vmlinux.h compiles with clang-19 -target bpf", (t) => {
+  if (!existsSync(VMLINUX)) return skipFor(t, "no vmlinux BTF");
+  if (!requireOracle(t, "clang-19")) return;
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-vmlinux-h-"));
   try {
     writeFileSync(path.join(dir, "vmlinux.h"), dumpC(loadBtfFile(VMLINUX)));
@@ -99,7 +98,7 @@ test("hand-built BTF: declarators, bitfields, padding, packed and name clashes",
 });
 
 test("hand-built BTF matches bpftool too", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   const btf = handBuiltBtf();
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-dump-hand-"));
   try {

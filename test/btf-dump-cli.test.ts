@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
+import { missingOracle } from "./util/environment.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const bpftool = haveBpftool();
@@ -22,17 +23,17 @@ function bpftoolOut(...args: string[]): Buffer {
 }
 
 test("btf dump file /sys/kernel/btf/vmlinux format c equals bpftool's", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   const args = ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"];
   assert.ok(tsbpf(...args).equals(bpftoolOut(...args)), "vmlinux.h differs from bpftool's");
 });
 
 test("btf dump of an object (raw, -j raw, c) and of kernel BTF by id equals bpftool's", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-btf-cli-"));
   try {
     const obj = writeToolObject("opensnoop", dir);
-    if (!obj) return t.skip("libbpf-tools' opensnoop is not installed");
+    if (!obj) return missingOracle(t, "libbpf-tools", "opensnoop");
     for (const args of [
       ["btf", "dump", "file", obj], ["-j", "btf", "dump", "file", obj], ["-p", "btf", "dump", "file", obj], ["btf", "dump", "file", obj, "format", "c"],
     ]) {
@@ -46,7 +47,7 @@ test("btf dump of an object (raw, -j raw, c) and of kernel BTF by id equals bpft
 });
 
 test("btf show lists the same objects as bpftool (ids, names, sizes, users)", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   type Row = { id: number; size: number; kernel: boolean; name?: string; prog_ids: number[]; map_ids: number[] };
   const norm = (rows: Row[]): Row[] =>
     rows.map((r) => ({ ...r, prog_ids: [...r.prog_ids].sort((a, b) => a - b), map_ids: [...r.map_ids].sort((a, b) => a - b) }));
@@ -85,12 +86,12 @@ test("bad command lines fail with a usage error and no output", () => {
 });
 
 test("btf dump of a loaded map's and program's BTF equals bpftool's", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-btf-cli-obj-"));
   const pins = bpffsTempDir("tsbpf-btf-cli-");
   try {
     const obj = writeToolObject("opensnoop", dir);
-    if (!obj) return t.skip("libbpf-tools' opensnoop is not installed");
+    if (!obj) return missingOracle(t, "libbpf-tools", "opensnoop");
     // libbpf (through bpftool) loads the object: its BTF gets the kernel's fixups (DATASEC sizes, offsets).
     execFileSync("bpftool", ["prog", "loadall", obj, `${pins.path}/p`, "pinmaps", `${pins.path}/m`], { stdio: "pipe" });
     const map = `${pins.path}/m/start`;

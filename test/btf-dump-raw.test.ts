@@ -8,22 +8,25 @@ import { loadBtfFile } from "../src/btf/discovery.js";
 import { dumpRaw } from "../src/btf/dump-raw.js";
 import { haveBpftool } from "./util/kernel.js";
 import { assertSameText, bpftoolBtfDump, withDumpObjects } from "./util/btf-dump-oracle.js";
+import { missingOracle, skipFor } from "./util/environment.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const bpftool = haveBpftool();
 
-test("vmlinux raw text is byte-identical to bpftool", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+test("vmlinux raw text is byte-identical to bpftool", (t) => {
+  if (!existsSync(VMLINUX)) return skipFor(t, "no vmlinux BTF");
+  if (!bpftool) return missingOracle(t, "bpftool");
   assertSameText(dumpRaw(loadBtfFile(VMLINUX)), bpftoolBtfDump(VMLINUX, "raw"), "vmlinux raw");
 });
 
-test("vmlinux raw JSON is byte-identical to bpftool -j", { skip: !existsSync(VMLINUX) && "no /sys/kernel/btf/vmlinux" }, (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+test("vmlinux raw JSON is byte-identical to bpftool -j", (t) => {
+  if (!existsSync(VMLINUX)) return skipFor(t, "no vmlinux BTF");
+  if (!bpftool) return missingOracle(t, "bpftool");
   assertSameText(dumpRaw(loadBtfFile(VMLINUX), { json: true }), bpftoolBtfDump(VMLINUX, "raw", true), "vmlinux raw JSON");
 });
 
 test("objects' raw text and JSON are byte-identical to bpftool", (t) => {
-  if (!bpftool) return t.skip("bpftool is not installed");
+  if (!bpftool) return missingOracle(t, "bpftool");
   withDumpObjects(t, (files) => {
     for (const file of files) {
       const btf = loadBtfFile(file);
@@ -34,7 +37,7 @@ test("objects' raw text and JSON are byte-identical to bpftool", (t) => {
 });
 
 test("rootId prints one type; every kind's line has its fields", (t) => {
-  if (!existsSync(VMLINUX)) return t.skip("no /sys/kernel/btf/vmlinux");
+  if (!existsSync(VMLINUX)) return skipFor(t, "no vmlinux BTF");
   const btf = loadBtfFile(VMLINUX);
   const text = (id: number): string => Buffer.from(dumpRaw(btf, { rootId: id })).toString();
   const intId = btf.typesByName("int", "INT")[0]?.id ?? 0;

@@ -16,7 +16,7 @@ import { FD } from "../src/sys/fd.js";
 import { Cmd, MapCreateAttr, MapElemAttr, MapInfo } from "../src/sys/layouts.js";
 import { infoByFd } from "../src/sys/objects.js";
 import { bpfCall } from "../src/sys/syscall.js";
-import { haveBpftool } from "./util/kernel.js";
+import { requireOracle } from "./util/environment.js";
 
 const int = (name: string, size: number, signed: boolean, extra: { char?: boolean; bool?: boolean } = {}) =>
   ({ kind: "INT", name, kindFlag: false, size, signed, char: extra.char ?? false, bool: extra.bool ?? false, bitOffset: 0, bits: size * 8 }) as const;
@@ -75,7 +75,7 @@ function valueBytes(): Uint8Array {
 }
 
 test("formatted values match bpftool -j map dump", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const btf = valueBtf();
   const btfFd = loadBtf(btf);
   let mapFd: FD | undefined;

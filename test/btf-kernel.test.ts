@@ -8,6 +8,7 @@ import {
   kernelBtf, loadBtfFile, vmlinuxSearchPaths, type BtfType,
 } from "../src/index.js";
 import { openFdCount } from "./util/kernel.js";
+import { skipFor } from "./util/environment.js";
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;
 
@@ -81,7 +82,7 @@ test("rejected BTF gives BtfLoadError with the kernel's log, growing a too-small
 });
 
 test("vmlinux BTF read by id equals /sys/kernel/btf/vmlinux", (t) => {
-  if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("kernel has no BTF in sysfs");
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return skipFor(t, "no vmlinux BTF");
   const sysfs = readFileSync("/sys/kernel/btf/vmlinux");
   let found = false;
   for (const id of kernelBtfIds()) {
@@ -154,7 +155,7 @@ function elfWithBtf(btf: Uint8Array): Uint8Array {
 }
 
 test("BTF from an ELF vmlinux image (the fallback locations, btfhub files)", (t) => {
-  if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("kernel has no BTF in sysfs");
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return skipFor(t, "no vmlinux BTF");
   const raw = readFileSync("/sys/kernel/btf/vmlinux");
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-vmlinux-"));
   try {

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { haveBpftool } from "./util/kernel.js";
 import { ok, tsbpf } from "./util/cli.js";
+import { requireOracle } from "./util/environment.js";
 
 interface Report {
   syscall_config: { have_bpf_syscall: boolean };
@@ -24,10 +24,7 @@ test("feature probe -j parses and agrees with bpftool on every type both know", 
   assert.equal(ours.program_types.have_socket_filter_prog_type, true);
   assert.ok(Array.isArray(ours.helpers.xdp_available_helpers));
   assert.ok(ours.helpers.xdp_available_helpers!.includes("bpf_redirect"));
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed: parsed only");
-    return;
-  }
+  if (!requireOracle(t, "bpftool", "parsed only")) return;
   const theirs = JSON.parse(execFileSync("bpftool", ["-j", "feature", "probe"], { encoding: "utf8" })) as Report;
   let both = 0;
   for (const section of ["program_types", "map_types"] as const) {
@@ -44,10 +41,7 @@ test("feature probe -j parses and agrees with bpftool on every type both know", 
 });
 
 test("feature probe plain text matches bpftool's wording section by section", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const ours = ok("feature", "probe").split("\n");
   const theirs = execFileSync("bpftool", ["feature", "probe"], { encoding: "utf8" }).split("\n");
   // The system configuration and syscall sections are identical line for line.
@@ -82,10 +76,7 @@ test("feature probe --summary (what npm start prints) is short and complete", ()
 });
 
 test("feature probe macros matches bpftool's #define lines", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   for (const prefix of [[], ["prefix", "TSBPF_"]]) {
     const ours = new Set(ok("feature", "probe", "macros", ...prefix).split("\n"));
     const theirs = execFileSync("bpftool", ["feature", "probe", "macros", ...prefix], { encoding: "utf8" }).split("\n");

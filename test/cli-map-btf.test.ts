@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
 import { bpftool, ok } from "./util/cli.js";
 import { Btf } from "../src/btf/btf.js";
@@ -18,29 +18,21 @@ import { FD } from "../src/sys/fd.js";
 import { Cmd, MapCreateAttr } from "../src/sys/layouts.js";
 import { pinFd } from "../src/sys/objects.js";
 import { bpfCall } from "../src/sys/syscall.js";
+import { missingOracle, requireOracle } from "./util/environment.js";
 
 test("BTF-formatted map dumps and lookups match bpftool (runqlat's maps)", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const pins = bpffsTempDir("tsbpf-cli-btfmap-");
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-cli-btfmap-"));
   try {
     const obj = writeToolObject("runqlat", objDir);
-    if (!obj) {
-      t.skip("runqlat (libbpf-tools) is not installed");
-      return;
-    }
+    if (!obj) return missingOracle(t, "libbpf-tools", "runqlat");
     const progDir = path.join(pins.path, "progs");
     const mapDir = path.join(pins.path, "maps");
     mkdirSync(progDir);
     mkdirSync(mapDir);
     const load = spawnSync("bpftool", ["prog", "loadall", obj, progDir, "pinmaps", mapDir], { encoding: "utf8" });
-    if (load.status !== 0) {
-      t.skip(`runqlat's object does not load here: ${load.stderr.trim().split("\n").pop() ?? ""}`);
-      return;
-    }
+    if (load.status !== 0) return missingOracle(t, "bpftool", `it does not load runqlat's object here: ${load.stderr.trim().split("\n").pop() ?? ""}`);
     // hists: u32 key → struct hist { __u32 slots[26]; char comm[16]; }.
     const hists = path.join(mapDir, "hists");
     const slots = Array.from({ length: 104 }, (_, i) => ((i * 37) & 0xff).toString(16).padStart(2, "0"));
@@ -72,10 +64,7 @@ test("BTF-formatted map dumps and lookups match bpftool (runqlat's maps)", (t) =
 });
 
 test("a per-CPU map with BTF dumps like bpftool (values per CPU, enums, strings)", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const btf = new Btf(encodeBtf([
     /* 1 */ { kind: "INT", name: "unsigned int", kindFlag: false, size: 4, signed: false, char: false, bool: false, bitOffset: 0, bits: 32 },
     /* 2 */ { kind: "INT", name: "char", kindFlag: false, size: 1, signed: true, char: false, bool: false, bitOffset: 0, bits: 8 },

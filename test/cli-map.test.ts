@@ -3,16 +3,14 @@
 // the same map.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir } from "./util/kernel.js";
 import { bpftool, ok, tsbpf } from "./util/cli.js";
+import { requireOracle } from "./util/environment.js";
 
 const json = (s: string): unknown => JSON.parse(s);
 
 test("map create/update/lookup/getnext/dump/delete round trip agrees with bpftool", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const dir = bpffsTempDir("tsbpf-cli-map-");
   try {
     const pin = `${dir.path}/counts`;
@@ -80,10 +78,7 @@ test("map create/update/lookup/getnext/dump/delete round trip agrees with bpftoo
 });
 
 test("per-CPU, queue, frozen and map-in-map maps print like bpftool", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const dir = bpffsTempDir("tsbpf-cli-map-");
   try {
     const pc = `${dir.path}/pc`;
@@ -141,10 +136,7 @@ test("per-CPU, queue, frozen and map-in-map maps print like bpftool", (t) => {
 });
 
 test("map show lists every map like bpftool", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const dir = bpffsTempDir("tsbpf-cli-map-");
   try {
     ok("map", "create", `${dir.path}/m`, "type", "array", "key", "4", "value", "4", "entries", "1", "name", "listed");

@@ -6,18 +6,19 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
 import { bpftool, ok, tsbpf } from "./util/cli.js";
+import { type Skippable, missingOracle, requireOracle, skipFor } from "./util/environment.js";
 
 /** Extracts libbpf-tools objects into a temporary directory for one test. */
-function withObjects(t: { skip(reason: string): void }, tools: string[], body: (objects: string[], pins: string) => void): void {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+function withObjects(t: Skippable, tools: string[], body: (objects: string[], pins: string) => void): void {
+  if (!requireOracle(t, "bpftool")) return;
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-cli-load-"));
   const pins = bpffsTempDir("tsbpf-cli-load-");
   try {
     const objects = tools.map((tool) => writeToolObject(tool, objDir));
-    if (objects.some((o) => o === undefined)) return t.skip(`Debian's libbpf-tools (${tools.join(", ")}) is not installed`);
+    if (objects.some((o) => o === undefined)) return missingOracle(t, "libbpf-tools", tools.join(", "));
     body(objects as string[], pins.path);
   } finally {
     pins.cleanup();
@@ -97,7 +98,7 @@ test("a refused object exits 1 with one clear paragraph, no stack trace, and lea
     assert.deepEqual(readdirSync(pins), [], "nothing pinned, no directory made before the load succeeded");
 
     const core = tsbpf("prog", "load", runqlen!, path.join(pins, "runqlen"));
-    if (core.status === 0) return t.skip("this kernel's struct cfs_rq still has nr_running: runqlen loads");
+    if (core.status === 0) return skipFor(t, "kernel older than", { linux: "6.14", feature: "struct cfs_rq without nr_running (runqlen must fail CO-RE)" });
     assert.equal(core.status, 1);
     const lines = core.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 1, `one paragraph: ${core.stderr}`);

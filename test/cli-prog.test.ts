@@ -11,6 +11,7 @@ import { writeToolObject } from "./util/libbpf-tools.js";
 import { Program, ProgramType, enableStats } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2 } from "../src/asm/index.js";
 import { bpftool, ok, tsbpf } from "./util/cli.js";
+import { missingOracle, requireOracle } from "./util/environment.js";
 
 // Tracepoint, raw tracepoint and BTF tracepoint (tracing type) programs.
 const CANDIDATE_TOOLS = ["execsnoop", "syscount", "runqlat"];
@@ -60,19 +61,13 @@ function normalizeBpftoolBackslash(records: Record<string, unknown>[]): Record<s
 }
 
 test("prog show and prog dump xlated match bpftool on a libbpf-tools object", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const pinDir = bpffsTempDir("tsbpf-cli-prog-");
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-cli-prog-"));
   try {
     const all = loadToolPrograms(pinDir.path, objDir);
     const loaded = all[0];
-    if (!loaded) {
-      t.skip(`none of ${CANDIDATE_TOOLS.join(", ")} is installed or loads on this kernel`);
-      return;
-    }
+    if (!loaded) return missingOracle(t, "libbpf-tools", `none of ${CANDIDATE_TOOLS.join(", ")} is installed or loads on this kernel`);
     let dumps = 0;
     for (const pin of loaded.pins) {
       const what: string = `${loaded.tool}: ${path.basename(pin)}`;
@@ -123,10 +118,7 @@ test("prog show and prog dump xlated match bpftool on a libbpf-tools object", (t
 });
 
 test("prog run feeds data_in to BPF_PROG_TEST_RUN and reports retval like bpftool", (t) => {
-  if (!haveBpftool()) {
-    t.skip("bpftool is not installed");
-    return;
-  }
+  if (!requireOracle(t, "bpftool")) return;
   const pinDir = bpffsTempDir("tsbpf-cli-prog-");
   const fileDir = mkdtempSync(path.join(tmpdir(), "tsbpf-cli-run-"));
   // XDP: return the packet's first byte + 1 (XDP_PASS is 2, so input 1 passes).

@@ -15,7 +15,8 @@ import { Collection } from "../src/collection.js";
 import { BpfError, InvalidArgumentError } from "../src/sys/errors.js";
 import { MapType } from "../src/map/types.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
-import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
+import { bpffsTempDir, openFdCount } from "./util/kernel.js";
+import { missingOracle, requireOracle } from "./util/environment.js";
 import { describeLoadedProgram, loadWithLibbpf, type LoadedProgram } from "./util/load-oracle.js";
 
 /** Collection.load; the loaded programs by name, or the typed error it threw. */
@@ -54,9 +55,9 @@ function firstDifference(a: string, b: string): string {
 }
 
 test("libbpf-tools objects: tsbpf loads what libbpf loads, with identical tags and xlated dumps", { timeout: 120_000 }, (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const tools = libbpfTools();
-  if (tools.length === 0) return t.skip("Debian's libbpf-tools is not installed");
+  if (tools.length === 0) return missingOracle(t, "libbpf-tools");
   const objDir = mkdtempSync(path.join(tmpdir(), "tsbpf-collection-corpus-"));
   const pins = bpffsTempDir("tsbpf-collection-corpus-");
   const fdsBefore = openFdCount();

@@ -22,6 +22,7 @@ import { createMap, legacyMapBtfIds } from "../src/collection/maps.js";
 import type { Map as BpfMap } from "../src/map.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
+import { missingOracle } from "./util/environment.js";
 
 const fixture = (rel: string): string => fileURLToPath(new URL(`../../test/fixtures/${rel}`, import.meta.url));
 type Feature = keyof BtfKernelSupport;
@@ -167,7 +168,7 @@ test("'?.data' datasec names become '_.data' where unsupported", () => {
 
 test("libbpf-tools corpus: every feature off, alone and together", (t) => {
   const tools = libbpfTools();
-  if (tools.length === 0) return t.skip("libbpf-tools is not installed");
+  if (tools.length === 0) return missingOracle(t, "libbpf-tools");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-sanitize-"));
   let objects = 0;
   try {

@@ -11,13 +11,14 @@ import { loadBtfFile } from "../src/btf/discovery.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { cachedKernelBtfs, kernelBtfCorpus } from "./util/kernel-btf-corpus.js";
 import { compareProgram, libbpfHarness, relocateWithTsbpf, runLibbpf } from "./oracle/core/libbpf-relocs.js";
+import { missingOracle } from "./util/environment.js";
 
 test("libbpf-tools objects relocate exactly as libbpf does, on every kernel BTF in the corpus", async (t) => {
   const harness = libbpfHarness();
-  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
+  if (!harness) return missingOracle(t, "libbpf-dev");
   const tools = libbpfTools();
-  if (tools.length === 0) return t.skip("Debian's libbpf-tools is not installed");
-  if (cachedKernelBtfs().length === 0) t.diagnostic("no other kernels' BTF cached: run scripts/fetch-kernel-btf.sh for 6.1/6.12 coverage");
+  if (tools.length === 0) return missingOracle(t, "libbpf-tools");
+  if (cachedKernelBtfs().length === 0) missingOracle(t, "other kernels' BTF", "only the running kernel is compared");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-corpus-"));
   try {
     const objects = tools.map((tool) => ({ tool, file: writeToolObject(tool, dir) })).filter((o) => o.file !== undefined) as { tool: string; file: string }[];

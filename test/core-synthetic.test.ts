@@ -13,6 +13,7 @@ import { btfFromElf } from "../src/btf/elf.js";
 import { applyCoreFixups, CoreRelocationError, resolveCoreRelocations, type CoreFixup } from "../src/core/index.js";
 import { compareProgram, libbpfHarness, relocateWithTsbpf, runLibbpf } from "./oracle/core/libbpf-relocs.js";
 import { agreeingKernel, ambiguousKernel, edgeKernel, reshapedKernel } from "./oracle/core/synthetic-targets.js";
+import { missingOracle } from "./util/environment.js";
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/core");
 const casesPath = path.join(fixtures, "core-cases.bpf.o");
@@ -52,7 +53,7 @@ function expectValues(fixups: CoreFixup[], section: string, expected: Expected):
 /** Runs `body` with the libbpf oracle and a scratch directory; skips when libbpf-dev or a C compiler is missing. */
 function withLibbpf(t: TestContext, body: (harness: string, dir: string) => void): void {
   const harness = libbpfHarness();
-  if (!harness) return t.skip("libbpf-dev or a C compiler is missing");
+  if (!harness) return missingOracle(t, "libbpf-dev");
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-core-"));
   try {
     body(harness, dir);

@@ -18,6 +18,7 @@ import {
 } from "../src/core/index.js";
 import { TargetBtfBuilder } from "./oracle/core/target-btf.js";
 import { extractToolObject } from "./util/libbpf-tools.js";
+import { missingOracle, skipFor } from "./util/environment.js";
 
 function relo(kind: CoreReloKindName, typeId: number, accessString: string, insnOffset = 0): CoreRelo {
   return { insnOffset, typeId, accessString, kind: CoreReloKind[kind], kindName: kind };
@@ -188,29 +189,24 @@ test("poisoning: both slots of an ld_imm64 become calls to helper 0xbad2310", ()
   assert.equal(code[0], 0x85);
 });
 
-test("relocating opensnoop against the running kernel's BTF takes a few ms", (t) => {
+test("relocating opensnoop against the running kernel's BTF: one fixup per record, the same on a second run", (t) => {
   const obj = extractToolObject("opensnoop");
-  if (!obj) return t.skip("libbpf-tools (opensnoop) is not installed");
-  if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("no kernel BTF");
+  if (!obj) return missingOracle(t, "libbpf-tools", "opensnoop");
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return skipFor(t, "no vmlinux BTF");
   const { btf, ext } = btfFromElf(obj);
   assert.ok(btf && ext);
   const vmlinux = kernelBtf();
-  const timeIt = (): number => {
-    const t0 = performance.now();
-    resolveCoreRelocations(btf, ext, { vmlinux });
-    return performance.now() - t0;
-  };
-  const first = timeIt();
-  const runs = Array.from({ length: 20 }, timeIt).sort((a, b) => a - b);
-  const median = runs[10] as number;
+  // How long this takes is bench/collection-load.ts's business; here, what it produces.
+  const first = resolveCoreRelocations(btf, ext, { vmlinux });
   const count = [...ext.coreRelos.values()].reduce((n, l) => n + l.length, 0);
-  t.diagnostic(`opensnoop: ${count} relocations; first run (builds name indexes) ${first.toFixed(2)} ms, then median ${median.toFixed(3)} ms`);
-  assert.ok(median < 20, `median ${median} ms`);
+  assert.equal(first.length, count);
+  assert.deepEqual(resolveCoreRelocations(btf, ext, { vmlinux }), first, "the name indexes the first run built change nothing");
+  t.diagnostic(`opensnoop: ${count} relocations`);
 });
 
 test("random malformed records only ever raise CoreRelocationError", (t) => {
   const obj = extractToolObject("biotop") ?? extractToolObject("opensnoop");
-  if (!obj) return t.skip("libbpf-tools is not installed");
+  if (!obj) return missingOracle(t, "libbpf-tools");
   const { btf, ext } = btfFromElf(obj);
   assert.ok(btf && ext);
   const target = local().btf;

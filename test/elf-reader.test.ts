@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ElfFile, ElfError, EM_BPF, SHT, readElfSections } from "../src/index.js";
+import { missingOracle } from "./util/environment.js";
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;
 const readelf = ["llvm-readelf-19", "llvm-readelf", "readelf"].find((t) => {
@@ -21,7 +22,7 @@ function run(args: string[]): string {
 }
 
 test("ELF header and sections of a BPF object match readelf", (t) => {
-  if (!readelf) return t.skip("no readelf installed");
+  if (!readelf) return missingOracle(t, "readelf");
   for (const name of ["kinds.bpf.o", "kinds.bpfeb.o", "core.bpf.o"]) {
     const path = fixtures + name;
     const elf = new ElfFile(readFileSync(path));
@@ -41,7 +42,7 @@ test("ELF header and sections of a BPF object match readelf", (t) => {
 });
 
 test("symbols match readelf -s", (t) => {
-  if (!readelf) return t.skip("no readelf installed");
+  if (!readelf) return missingOracle(t, "readelf");
   const path = fixtures + "kinds.bpf.o";
   const elf = new ElfFile(readFileSync(path));
   const syms = elf.symbols();
@@ -67,7 +68,7 @@ test("symbols match readelf -s", (t) => {
 });
 
 test("REL relocations match readelf -r, in both byte orders", (t) => {
-  if (!readelf) return t.skip("no readelf installed");
+  if (!readelf) return missingOracle(t, "readelf");
   for (const name of ["kinds.bpf.o", "kinds.bpfeb.o"]) {
     const path = fixtures + name;
     const elf = new ElfFile(readFileSync(path));
@@ -98,8 +99,8 @@ test("REL relocations match readelf -r, in both byte orders", (t) => {
 
 test("RELA relocations and notes of a host executable", (t) => {
   const path = "/usr/sbin/opensnoop";
-  if (!existsSync(path)) return t.skip("libbpf-tools is not installed");
-  if (!readelf) return t.skip("no readelf installed");
+  if (!existsSync(path)) return missingOracle(t, "libbpf-tools");
+  if (!readelf) return missingOracle(t, "readelf");
   const elf = new ElfFile(readFileSync(path));
   const rela = elf.sections.find((s) => s.type === SHT.RELA);
   assert.ok(rela, "an x86-64 PIE has .rela.dyn");
@@ -115,7 +116,7 @@ test("RELA relocations and notes of a host executable", (t) => {
 
 test("objects embedded in libbpf-tools binaries parse, with their BTF sections", (t) => {
   const tools = existsSync("/usr/sbin") ? readdirSync("/usr/sbin").filter((n) => /snoop$|^bio|^runq/.test(n)) : [];
-  if (tools.length === 0) return t.skip("libbpf-tools is not installed");
+  if (tools.length === 0) return missingOracle(t, "libbpf-tools");
   let found = 0;
   for (const tool of tools) {
     const bytes = readFileSync(join("/usr/sbin", tool));

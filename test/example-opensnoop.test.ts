@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { attachTracepoint, Collection, loadObjectSpec, RingBuffer } from "../src/index.js";
 import { OpenEventDecoder, type OpenEvent } from "../examples/opensnoop/event.js";
+import { missingOracle } from "./util/environment.js";
 
 const MAIN = fileURLToPath(new URL("../examples/opensnoop/main.js", import.meta.url));
 const OBJECT = fileURLToPath(new URL("../../examples/opensnoop/opensnoop.bpf.o", import.meta.url));
@@ -170,7 +171,7 @@ test("--json prints one parseable object per event; -n filters by command name",
 });
 
 test("the same lines as libbpf-tools' opensnoop for a child process", { timeout: 20_000 }, async (t) => {
-  if (!existsSync(LIBBPF_OPENSNOOP)) return t.skip(`${LIBBPF_OPENSNOOP} (Debian libbpf-tools) is not installed`);
+  if (!existsSync(LIBBPF_OPENSNOOP)) return missingOracle(t, "libbpf-tools", LIBBPF_OPENSNOOP);
   const ours = opensnoop(["-n", "cat", "-d", "3"]);
   const theirs = run(LIBBPF_OPENSNOOP, ["-n", "cat", "-d", "3"], undefined);
   await ours.ready;

@@ -15,6 +15,7 @@ import { InvalidArgumentError, NotFoundError, NotSupportedError } from "../src/s
 import { LinkType, PerfEventLinkType } from "../src/sys/link-info.js";
 import { attachTracepoint, parseTracepoint, tracepointOfSection } from "../src/link/index.js";
 import { counterMap, countingProgram, readCounter } from "./sys-attach-helpers.js";
+import { requireOracle } from "./util/environment.js";
 
 const TARGET = "syscalls:sys_enter_getppid";
 
@@ -134,8 +135,7 @@ test("errors are typed and leave nothing open", () => {
 });
 
 test("tracefs not mounted (private mount namespace): mounted at /sys/kernel/tracing when allowed, else a NotFoundError that says so", (t) => {
-  const unshare = spawnSync("unshare", ["--version"]);
-  if (unshare.status !== 0) return t.skip("unshare(1) is not installed");
+  if (!requireOracle(t, "unshare")) return;
   const module = fileURLToPath(new URL("../src/sys/perf-event.js", import.meta.url));
   const script = `import(${JSON.stringify(module)}).then((m) => {
     try { m.tracepointId("syscalls", "sys_enter_getppid"); console.log("found"); }

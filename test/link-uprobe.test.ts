@@ -19,16 +19,17 @@ import { LinkType, PerfEventLinkType } from "../src/sys/link-info.js";
 import { attachUprobe, resolveUprobeBinary, symbolFileOffset, uprobeOfSection } from "../src/link/index.js";
 import { cookieProgram, counterMap, readCounter } from "./sys-attach-helpers.js";
 import { buildTarget, objdumpFunction, TargetProcess, type TargetBinary } from "./uprobe-target.js";
+import { type Skippable, missingOracle, skipFor } from "./util/environment.js";
 
 /** Offsets in struct pt_regs of the first argument and of the return value (32-bit reads, little-endian). */
 const regs = process.arch === "x64" ? { arg0: 112 /* di */, ret: 80 /* ax */ }
   : process.arch === "arm64" ? { arg0: 0, ret: 0 /* x0 both */ } : undefined;
 
 let target: TargetBinary | undefined;
-let skipReason: string | undefined;
+let cannotRun: ((t: Skippable) => void) | undefined;
 before(() => {
-  if (!regs) skipReason = `no pt_regs offsets for ${process.arch}`;
-  else if (!(target = buildTarget())) skipReason = "no C compiler (cc) to build the target program";
+  if (!regs) cannotRun = (t) => skipFor(t, "unsupported architecture", "no pt_regs offsets");
+  else if (!(target = buildTarget())) cannotRun = (t) => missingOracle(t, "cc", "to build the target program");
 });
 after(() => target?.remove());
 
@@ -57,7 +58,7 @@ const argSum = (n: number): bigint => BigInt((n * (n - 1)) / 2);
 const retSum = (n: number): bigint => 2n * argSum(n) + BigInt(n);
 
 test("symbol → file offset matches objdump; program headers match readelf", (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const bin = target!.path;
   const elf = new ElfFile(readFileSync(bin));
   const resolved = symbolFileOffset(elf, bin, "tsbpf_target");
@@ -80,7 +81,7 @@ test("symbol → file offset matches objdump; program headers match readelf", (t
 });
 
 test("uprobe counts exact calls and sees the argument; uretprobe sees the return value; close detaches", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const proc = new TargetProcess(target!.path);
   using map = counterMap(2);
   using entry = registerSummer(map, regs!.arg0);
@@ -116,7 +117,7 @@ test("uprobe counts exact calls and sees the argument; uretprobe sees the return
 });
 
 test("pid filter: another process of the same binary does not count; without it both do", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const a = new TargetProcess(target!.path);
   const b = new TargetProcess(target!.path);
   try {
@@ -149,10 +150,10 @@ test("pid filter: another process of the same binary does not count; without it 
 });
 
 test("symbol+offset probes the instruction objdump names; a bare file offset works too", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const fn = objdumpFunction(target!.path, "tsbpf_target");
   const ret = fn.retOffsets[0];
-  if (ret === undefined || ret === 0) return t.skip("objdump shows no ret after the first instruction");
+  if (ret === undefined || ret === 0) return missingOracle(t, "objdump", "it shows no ret after the first instruction of the target");
   const proc = new TargetProcess(target!.path);
   try {
     using map = counterMap(2);
@@ -184,7 +185,7 @@ test("symbol+offset probes the instruction objdump names; a bare file offset wor
 });
 
 test("SEC(\"uprobe/PATH:FUNC\") and SEC(\"uretprobe/…\") give the target; cookies reach the program", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   assert.deepEqual(uprobeOfSection("uprobe//usr/lib/libc.so.6:malloc"), { retprobe: false, binary: "/usr/lib/libc.so.6", symbol: "malloc", offset: 0 });
   assert.deepEqual(uprobeOfSection("uretprobe.s/libc.so.6:malloc+0x10"), { retprobe: true, binary: "libc.so.6", symbol: "malloc", offset: 16 });
   assert.deepEqual(uprobeOfSection("uprobe//bin/x:0x1234"), { retprobe: false, binary: "/bin/x", offset: 0x1234 });
@@ -217,7 +218,7 @@ test("SEC(\"uprobe/PATH:FUNC\") and SEC(\"uretprobe/…\") give the target; cook
 });
 
 test("refCtrOffset: the kernel bumps the semaphore while the probe is attached", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const elf = new ElfFile(readFileSync(target!.path));
   const sema = elf.symbols().find((s) => s.name === "tsbpf_sema")!;
   const segment = loadSegmentAt(elf.segments(), sema.value)!;
@@ -241,7 +242,7 @@ test("refCtrOffset: the kernel bumps the semaphore while the probe is attached",
 
 test("libraries by bare name: from /proc/<pid>/maps and the library directories (.dynsym, versioned names)", (t) => {
   const mapped = /\s(\/\S*\/libc\.so\.6)$/m.exec(readFileSync("/proc/self/maps", "utf8"))?.[1];
-  if (!mapped) return t.skip("this process does not map libc.so.6");
+  if (!mapped) return skipFor(t, "no glibc");
   assert.equal(resolveUprobeBinary("libc.so.6", process.pid), mapped);
   assert.equal(resolveUprobeBinary("libc.so", process.pid), mapped);
   assert.equal(realpathSync(resolveUprobeBinary("libc.so.6")), realpathSync(mapped));
@@ -258,7 +259,7 @@ test("libraries by bare name: from /proc/<pid>/maps and the library directories 
 });
 
 test("errors are typed, name the binary, and leave nothing open or attached", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (cannotRun) return cannotRun(t);
   const bin = target!.path;
   using map = counterMap(2);
   using prog = registerSummer(map, regs!.arg0);

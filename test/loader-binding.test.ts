@@ -18,7 +18,8 @@ import { Map as BpfMap } from "../src/map.js";
 import { MapFlags, MapType } from "../src/map/types.js";
 import { InvalidArgumentError, PermissionError } from "../src/sys/errors.js";
 import { ElfFile } from "../src/elf/reader.js";
-import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
+import { bpffsTempDir, openFdCount } from "./util/kernel.js";
+import { requireOracle } from "./util/environment.js";
 import { describeLoadedProgram, loadWithLibbpf } from "./util/load-oracle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -53,7 +54,7 @@ const u64 = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([v]).bu
 const packet = new Uint8Array(64);
 
 test("btf-global: libbpf loads it, and tsbpf's program has the same tag and xlated dump", (t) => {
-  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const file = fixture("btf-global.bpf.o");
   const pins = bpffsTempDir("tsbpf-binding-");
   const fds = openFdCount();
@@ -71,7 +72,7 @@ test("btf-global: libbpf loads it, and tsbpf's program has the same tag and xlat
 });
 
 test("static maps in .maps are bound by section offset (libbpf refuses them)", (t) => {
-  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const file = fixture("btf-static.bpf.o");
   const spec = loadObjectSpec(file);
   // llvm-objdump -r: insn 5 `r1 = 0x0 ll` and insn 15 `r1 = 0x20 ll` both relocate against the `.maps` section symbol.
@@ -102,7 +103,7 @@ test("static maps in .maps are bound by section offset (libbpf refuses them)", (
 });
 
 test("static inner maps of a map-in-map's .values are bound by the addend's offset", (t) => {
-  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const file = fixture("btf-static-inner.bpf.o");
   const spec = loadObjectSpec(file);
   assert.deepEqual(spec.map("outer").initialSlots, ["in_b", "in_a"]);
@@ -121,7 +122,7 @@ test("static inner maps of a map-in-map's .values are bound by the addend's offs
 });
 
 test("legacy maps: each definition as long as its symbol; iproute2's layout; static maps by offset", (t) => {
-  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const file = fixture("legacy-sized.bpf.o");
   const spec = loadObjectSpec(file);
   const rows = [...spec.maps.values()].map((m) => [m.name, m.sectionOffset, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags, m.pinning]);
@@ -195,7 +196,7 @@ test("iproute2 map-in-maps by id, and PIN_OBJECT_NS asks for a choice", () => {
 });
 
 test("__ulong(map_extra, 5): an ENUM attribute is read as a number and reaches the kernel", (t) => {
-  if (!haveBpftool() && process.env.CI !== "true") return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const spec = loadObjectSpec(fixture("ulong-bloom.bpf.o"));
   const bloom = spec.map("bloom");
   const def = spec.btf!.typeById(spec.btf!.typesByName("bloom", "VAR")[0]!.type);

@@ -14,6 +14,7 @@ import {
   u32,
   unixSocketPair,
 } from "./map-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 for (const type of [MapType.ArrayOfMaps, MapType.HashOfMaps]) {
   test(`${MapType[type]}: inner maps set by fd, read back as ids`, () => {
@@ -62,7 +63,7 @@ test("perf_event_array holds perf events (one per CPU); user space cannot read t
 
 test("cgroup_array holds cgroup directory fds", (t) => {
   const dir = "/sys/fs/cgroup/unified";
-  if (!existsSync(`${dir}/cgroup.procs`)) return t.skip("no cgroup v2 hierarchy at /sys/fs/cgroup/unified");
+  if (!existsSync(`${dir}/cgroup.procs`)) return skipFor(t, "no cgroup v2", dir);
   const child = `${dir}/tsbpf-map-test-${process.pid}`;
   mkdirSync(child);
   try {

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { BpfError, Map, MapFlags, MapType, mapTypeName, mapTypeFromName, type MapSpec, possibleCpuCount } from "../src/index.js";
 import { pageSize } from "../src/map/mmap.js";
-import { haveBpftool } from "./util/kernel.js";
 import { loadTestBtf, TEST_BTF } from "./util/btf-blob.js";
+import { requireOracle } from "./util/environment.js";
 
 /** The smallest creatable spec of each type (struct_ops has its own test: it needs a vmlinux type id). */
 function minimalSpec(type: MapType, btfFd: number): MapSpec | undefined {
@@ -71,7 +71,7 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
       assert.equal(info.type, type);
       assert.equal(info.typeName, mapTypeName(type));
       assert.equal(info.name, spec.name);
-      if (haveBpftool()) {
+      if (requireOracle(t, "bpftool")) {
         const show = JSON.parse(execFileSync("bpftool", ["-j", "map", "show", "id", String(info.id)], { encoding: "utf8" })) as {
           id: number; type: string | number; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number;
         };

@@ -13,6 +13,7 @@ import {
   possibleCpuCount,
 } from "../src/index.js";
 import { hex, readU32, readU64, u32, u64 } from "./map-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 test("hash map: update, lookup, flags, delete", () => {
   using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, name: "ops_hash" });
@@ -107,7 +108,7 @@ test("batch lookup/update/delete agree with single-element operations", (t) => {
   try {
     assert.equal(m.updateBatch(keys, values), n);
   } catch (e) {
-    if ((e as Error).name === "NotSupportedError") return t.skip("kernel without BPF_MAP_UPDATE_BATCH (5.6+)");
+    if ((e as Error).name === "NotSupportedError") return skipFor(t, "kernel older than", { linux: "5.6", feature: "BPF_MAP_UPDATE_BATCH" });
     throw e;
   }
   const single = new globalThis.Map<string, string>();

@@ -13,8 +13,9 @@ import {
   PermissionError,
   type MapSpec,
 } from "../src/index.js";
-import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
+import { bpffsTempDir } from "./util/kernel.js";
 import { readU32, readU64, u32, u64 } from "./map-helpers.js";
+import { requireOracle } from "./util/environment.js";
 
 const indexUrl = new URL("../src/index.js", import.meta.url).href;
 
@@ -124,7 +125,7 @@ function bytesOf(list: unknown): number[] {
 }
 
 test("bpftool updates and dumps a map created by tsbpf", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const dir = bpffsTempDir();
   try {
     const path = `${dir.path}/tsbpf_made`;
@@ -149,7 +150,7 @@ test("bpftool updates and dumps a map created by tsbpf", (t) => {
 });
 
 test("tsbpf opens, reads and writes a map created by bpftool", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const dir = bpffsTempDir();
   try {
     const path = `${dir.path}/bpftool_made`;

@@ -15,9 +15,9 @@ import {
 } from "../src/index.js";
 import { mmapSharedFd, pageSize } from "../src/map/mmap.js";
 import { native } from "../src/sys/native.js";
-import { haveBpftool } from "./util/kernel.js";
 import { loadTestBtf } from "./util/btf-blob.js";
 import { readU32, readU64, u32 } from "./map-helpers.js";
+import { requireOracle, skipFor } from "./util/environment.js";
 
 test("ringbuf and user_ringbuf: created with a page-multiple size; positions start at zero; no element ops", () => {
   const page = pageSize();
@@ -80,9 +80,9 @@ test("arena: pages are allocated on first touch from user space", (t) => {
   try {
     m = Map.create({ type: MapType.Arena, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapFlags.MMAPABLE });
   } catch (e) {
-    if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) return t.skip(`arena maps need Linux 6.9+: ${e.message}`);
+    if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) return skipFor(t, "kernel older than", { linux: "6.9", feature: "arena maps", detail: e.message });
     // Seen on a Firecracker 6.18 VM: arena creation is EPERM for root, from C too.
-    if (e instanceof BpfError && e.code === "PERMISSION") return t.skip(`this machine refuses arena maps: ${e.message}`);
+    if (e instanceof BpfError && e.code === "PERMISSION") return skipFor(t, "arena maps refused", e.message);
     throw e;
   }
   try {
@@ -99,10 +99,10 @@ test("arena: pages are allocated on first touch from user space", (t) => {
 });
 
 test("struct_ops: a map of a kernel struct (tcp_congestion_ops) by vmlinux BTF id", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed (used to find the vmlinux type id)");
+  if (!requireOracle(t, "bpftool", "used to find the vmlinux type id")) return;
   const raw = execFileSync("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"], { encoding: "utf8", maxBuffer: 1 << 30 });
   const hit = /^\[(\d+)\] STRUCT 'bpf_struct_ops_tcp_congestion_ops' size=(\d+)/m.exec(raw);
-  if (!hit) return t.skip("this kernel has no bpf_struct_ops_tcp_congestion_ops");
+  if (!hit) return skipFor(t, "kernel lacks a BTF type", "bpf_struct_ops_tcp_congestion_ops");
   const id = Number(hit[1]);
   using btf = loadTestBtf(); // struct_ops maps need *some* BTF fd (the program's), even though the value is a kernel type
   using m = Map.create({ type: MapType.StructOps, keySize: 4, valueSize: Number(hit[2]), maxEntries: 1, vmlinuxValueTypeId: id, btfFd: btf, name: "tsbpf_cc" });
@@ -121,7 +121,7 @@ test("insn_array maps (Linux 6.19+)", (t) => {
     assert.equal(m.info().typeName, "insn_array");
   } catch (e) {
     if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) {
-      return t.skip(`the running kernel has no insn_array maps (added in 6.19): ${e.message}`);
+      return skipFor(t, "kernel older than", { linux: "6.19", feature: "insn_array maps", detail: e.message });
     }
     throw e;
   }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { FD, Map, MapType, MapFlags, UpdateFlags, KeyNotFoundError, type MapSpec } from "../src/index.js";
 import { loadTestBtf, TEST_BTF } from "./util/btf-blob.js";
 import { pidfdSelf, readU32, readU64, u32, u64, unixSocketPair } from "./map-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 function storageSpec(type: MapType, btf: FD): MapSpec {
   return {
@@ -54,7 +55,7 @@ test("inode_storage: a value per inode (keyed by an open file)", (t) => {
   try {
     m = Map.create(storageSpec(MapType.InodeStorage, btf));
   } catch (e) {
-    return t.skip(`inode storage needs the BPF LSM enabled (lsm=...,bpf): ${(e as Error).message}`);
+    return skipFor(t, "no BPF LSM", `inode storage: ${(e as Error).message}`);
   }
   const dir = mkdtempSync(`${tmpdir()}/tsbpf-inode-`);
   try {
@@ -69,7 +70,7 @@ test("inode_storage: a value per inode (keyed by an open file)", (t) => {
 
 test("cgrp_storage: a value per cgroup (keyed by a cgroup directory fd)", (t) => {
   const root = "/sys/fs/cgroup/unified";
-  if (!existsSync(`${root}/cgroup.procs`)) return t.skip("no cgroup v2 hierarchy at /sys/fs/cgroup/unified");
+  if (!existsSync(`${root}/cgroup.procs`)) return skipFor(t, "no cgroup v2", root);
   using btf = loadTestBtf();
   const child = `${root}/tsbpf-cgrp-storage-${process.pid}`;
   mkdirSync(child);

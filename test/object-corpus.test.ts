@@ -7,6 +7,7 @@ import path from "node:path";
 import { ObjectSpec, loadBtf, PermissionError } from "../src/index.js";
 import { findEmbeddedBpfObjects, LIBBPF_TOOLS_DIR } from "./util/libbpf-tools.js";
 import { libbpfView, oracleBinary, oracleUnavailable } from "./oracle/object-oracle.js";
+import { missingOracle, skipFor } from "./util/environment.js";
 
 function corpus(): { tool: string; bytes: Uint8Array }[] {
   const out: { tool: string; bytes: Uint8Array }[] = [];
@@ -32,9 +33,9 @@ function corpus(): { tool: string; bytes: Uint8Array }[] {
 }
 
 test("libbpf-tools objects: programs, maps and global data equal libbpf's view", (t) => {
-  if (!oracleBinary()) return t.skip(oracleUnavailable);
+  if (!oracleBinary()) return missingOracle(t, "libbpf-dev", oracleUnavailable);
   const objects = corpus();
-  if (objects.length === 0) return t.skip("libbpf-tools is not installed (no embedded BPF objects in /usr/sbin)");
+  if (objects.length === 0) return missingOracle(t, "libbpf-tools", "no embedded BPF objects in /usr/sbin");
   let programs = 0;
   let maps = 0;
   for (const { tool, bytes } of objects) {
@@ -74,7 +75,7 @@ test("libbpf-tools objects: programs, maps and global data equal libbpf's view",
 
 test("libbpf-tools objects: the fixed-up BTF loads into the kernel", (t) => {
   const objects = corpus();
-  if (objects.length === 0) return t.skip("libbpf-tools is not installed (no embedded BPF objects in /usr/sbin)");
+  if (objects.length === 0) return missingOracle(t, "libbpf-tools", "no embedded BPF objects in /usr/sbin");
   let loaded = 0;
   for (const { tool, bytes } of objects) {
     const spec = ObjectSpec.parse(bytes, { name: tool, allowUnknownSections: true });
@@ -84,7 +85,7 @@ test("libbpf-tools objects: the fixed-up BTF loads into the kernel", (t) => {
       loadBtf(raw).close();
       loaded++;
     } catch (e) {
-      if (e instanceof PermissionError) return t.skip("needs CAP_BPF / root");
+      if (e instanceof PermissionError) return skipFor(t, "not root");
       throw new Error(`${tool}: ${(e as Error).message}`, { cause: e });
     }
   }

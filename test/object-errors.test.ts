@@ -9,6 +9,8 @@ import { ElfFile } from "../src/elf/index.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../../test/fixtures/object");
 const fixture = (f: string): Uint8Array => new Uint8Array(readFileSync(path.join(fixtures, f)));
+/** Mutated objects per run of the fuzz test: a count, not a time budget, so a busy machine runs the same cases. */
+const MUTATIONS = 3000;
 
 /** Renames a section in place (same length) by rewriting its name in .shstrtab. */
 function renameSection(bytes: Uint8Array, from: string, to: string): Uint8Array {
@@ -79,10 +81,9 @@ test("fuzzed objects only ever throw ObjectError", () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed % n;
   };
-  const deadline = Date.now() + 8000;
   let runs = 0;
   let parsed = 0;
-  while (runs < 3000 && Date.now() < deadline) {
+  while (runs < MUTATIONS) {
     const input = seeds[runs % seeds.length]!.slice();
     const flips = 1 + rand(8);
     for (let i = 0; i < flips; i++) {
@@ -97,6 +98,5 @@ test("fuzzed objects only ever throw ObjectError", () => {
     }
     runs++;
   }
-  assert.ok(runs >= 500, `ran ${runs} mutations`);
   assert.ok(parsed > 0);
 });

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ObjectSpec, loadObjectSpec, ProgramFlags, ProgramType, AttachType, MapType, Program, loadBtf, PermissionError, ObjectError, type FD } from "../src/index.js";
 import { libbpfView, oracleBinary, oracleUnavailable, type OracleMap } from "./oracle/object-oracle.js";
+import { missingOracle, skipFor } from "./util/environment.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../../test/fixtures/object");
 const fixture = (f: string): Uint8Array => readFileSync(path.join(fixtures, f));
@@ -15,7 +16,7 @@ function libbpfName(spec: ObjectSpec, key: string): string {
 }
 
 test("linked programs equal libbpf's loaded instructions (modulo map fds)", (t) => {
-  if (!oracleBinary()) return t.skip(oracleUnavailable);
+  if (!oracleBinary()) return missingOracle(t, "libbpf-dev", oracleUnavailable);
   const bytes = fixture("link.bpf.o");
   const spec = ObjectSpec.parse(bytes, { name: "link" });
   const view = libbpfView(bytes, "link", true);
@@ -49,7 +50,7 @@ test("linked programs equal libbpf's loaded instructions (modulo map fds)", (t) 
 });
 
 test("fixture programs and maps match libbpf's open-time view", (t) => {
-  if (!oracleBinary()) return t.skip(oracleUnavailable);
+  if (!oracleBinary()) return missingOracle(t, "libbpf-dev", oracleUnavailable);
   for (const [file, name] of [["link.bpf.o", "link"], ["maps.bpf.o", "maps"], ["externs.bpf.o", "externs"]] as const) {
     const bytes = fixture(file);
     const spec = ObjectSpec.parse(bytes, { name });
@@ -178,7 +179,7 @@ test("subprograms outside .text link into programs the kernel verifies (with fun
       try {
         btfFd = loadBtf(spec.btfForKernel()!);
       } catch (e) {
-        if (e instanceof PermissionError) return t.skip("needs CAP_BPF / root");
+        if (e instanceof PermissionError) return skipFor(t, "not root");
         throw e;
       }
       const funcInfo = new Uint8Array(prog.funcInfos.length * 8);

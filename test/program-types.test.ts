@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { ProgramBuilder, R0, R1 } from "../src/asm/index.js";
 import { AttachType, Program, ProgramFlags, ProgramType, VerifierError } from "../src/program.js";
 import { InvalidArgumentError, PermissionError } from "../src/sys/index.js";
-import { haveBpftool } from "./util/kernel.js";
+import { requireOracle, skipFor } from "./util/environment.js";
 
 const ret = (v: number): Uint8Array => new ProgramBuilder().mov64Imm(R0, v).exit().build();
 
@@ -16,9 +16,9 @@ function vmlinuxTypeId(kind: string, name: string): number | undefined {
 }
 
 test("attachBtfId and expectedAttachType load a tp_btf program", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is needed to find BTF ids");
+  if (!requireOracle(t, "bpftool", "to find BTF ids")) return;
   const id = vmlinuxTypeId("TYPEDEF", "btf_trace_sched_switch");
-  if (id === undefined) return t.skip("this kernel has no btf_trace_sched_switch");
+  if (id === undefined) return skipFor(t, "kernel lacks a BTF type", "btf_trace_sched_switch");
   using prog = Program.load({
     type: ProgramType.Tracing, expectedAttachType: AttachType.TraceRawTp, attachBtfId: id,
     instructions: ret(0), license: "GPL", name: "tp_btf_switch",
@@ -35,16 +35,16 @@ test("attachBtfId and expectedAttachType load a tp_btf program", (t) => {
 });
 
 test("an fentry program loads against a vmlinux function", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is needed to find BTF ids");
+  if (!requireOracle(t, "bpftool", "to find BTF ids")) return;
   const id = vmlinuxTypeId("FUNC", "bpf_fentry_test1");
-  if (id === undefined) return t.skip("this kernel has no bpf_fentry_test1");
+  if (id === undefined) return skipFor(t, "kernel lacks a BTF type", "bpf_fentry_test1");
   let prog: Program;
   try {
     prog = Program.load({ type: ProgramType.Tracing, expectedAttachType: AttachType.TraceFentry, attachBtfId: id, instructions: ret(0), license: "GPL" });
   } catch (e) {
     // Seen on this machine's 6.18 kernel: every fentry load fails with EPERM and an
     // empty log, and libbpf's own fentry probe fails the same way (its tools fall back to kprobes).
-    if (e instanceof PermissionError && e.errno === 1) return t.skip("this machine refuses fentry programs (EPERM; ftrace function lists are unreadable here too) and libbpf's fentry probe fails the same way");
+    if (e instanceof PermissionError && e.errno === 1) return skipFor(t, "BPF trampolines refused", "libbpf's fentry probe fails the same way");
     throw e;
   }
   using _ = prog;

@@ -19,8 +19,9 @@ import { StructOpsError } from "../src/collection/struct-ops-error.js";
 import { MapFlags, MapType } from "../src/map/types.js";
 import { ProgramType } from "../src/program/types.js";
 import { BusyError, InvalidArgumentError } from "../src/sys/errors.js";
-import { haveBpftool, openFdCount } from "./util/kernel.js";
+import { openFdCount } from "./util/kernel.js";
 import { tcpTransfer } from "./util/tcp-transfer.js";
+import { requireOracle } from "./util/environment.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/struct-ops/${name}.bpf.o`, import.meta.url));
 const AVAILABLE = "/proc/sys/net/ipv4/tcp_available_congestion_control";
@@ -271,7 +272,8 @@ function dumpStructOps(name: string): unknown {
   return JSON.parse(r.stdout.replace(/prog_id:\d+/g, "prog_id:N").replace(/"(id|btf_id)":\d+/g, "\"$1\":0"));
 }
 
-test("tsbpf registers the same struct_ops value as libbpf (bpftool struct_ops register)", { skip: !haveBpftool() && "bpftool is not installed" }, () => {
+test("tsbpf registers the same struct_ops value as libbpf (bpftool struct_ops register)", (t) => {
+  if (!requireOracle(t, "bpftool")) return;
   const obj = fixture("oracle");
   const reg = spawnSync("bpftool", ["struct_ops", "register", obj], { encoding: "utf8" });
   let theirs: unknown;

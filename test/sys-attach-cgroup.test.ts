@@ -13,6 +13,7 @@ import { linkInfo, LinkType } from "../src/sys/link-info.js";
 import { AttachType } from "../src/program.js";
 import { FD, InvalidArgumentError, NotFoundError } from "../src/index.js";
 import { counterMap, countingProgram, load, readCounter, ProgramType } from "./sys-attach-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 const CGROUP2 = "/sys/fs/cgroup/unified";
 
@@ -51,7 +52,7 @@ function sendFromCgroup(cgroupPath: string, count: number): void {
 }
 
 test("prog_attach ALLOW_MULTI, prog_query and prog_detach on a child cgroup", (t) => {
-  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return t.skip(`no cgroup v2 hierarchy at ${CGROUP2}`);
+  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return skipFor(t, "no cgroup v2", CGROUP2);
   using map = counterMap(2);
   using first = load(ProgramType.CgroupSKB, countingProgram(map, { index: 0, retval: 1 }), "tsbpf_egress0", AttachType.CgroupInetEgress);
   using second = load(ProgramType.CgroupSKB, countingProgram(map, { index: 1, retval: 1 }), "tsbpf_egress1", AttachType.CgroupInetEgress);
@@ -92,7 +93,7 @@ test("prog_attach ALLOW_MULTI, prog_query and prog_detach on a child cgroup", (t
 });
 
 test("cgroup link: link_create, link info, link_update, link_detach", (t) => {
-  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return t.skip(`no cgroup v2 hierarchy at ${CGROUP2}`);
+  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return skipFor(t, "no cgroup v2", CGROUP2);
   using map = counterMap(2);
   using first = load(ProgramType.CgroupSKB, countingProgram(map, { index: 0, retval: 1 }), "tsbpf_egress0", AttachType.CgroupInetEgress);
   using second = load(ProgramType.CgroupSKB, countingProgram(map, { index: 1, retval: 1 }), "tsbpf_egress1", AttachType.CgroupInetEgress);

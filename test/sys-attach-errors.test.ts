@@ -14,6 +14,7 @@ import {
 } from "../src/index.js";
 import { counterMap, countingProgram, load, ProgramType } from "./sys-attach-helpers.js";
 import { openFdCount } from "./util/kernel.js";
+import { skipFor } from "./util/environment.js";
 
 const CGROUP2 = "/sys/fs/cgroup/unified";
 
@@ -62,7 +63,7 @@ test("bad input: mismatched attach type, closed fd, missing tracepoint, bad ifin
   // A link fd is needed for LINK_UPDATE; a program fd is the wrong kind of object.
   assert.throws(() => linkUpdate(xdp.fd, xdp.fd), (e: unknown) => e instanceof InvalidArgumentError || e instanceof BadFdError);
 
-  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return t.skip(`no cgroup v2 hierarchy at ${CGROUP2}`);
+  if (!existsSync(`${CGROUP2}/cgroup.procs`)) return skipFor(t, "no cgroup v2", CGROUP2);
   const path = `${CGROUP2}/tsbpf-err-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   mkdirSync(path);
   try {

@@ -10,6 +10,7 @@ import { NotFoundError, InvalidArgumentError, ClosedError, PermissionError, FD }
 import { kernelBtf } from "../src/btf/index.js";
 import { AttachType, Program } from "../src/program.js";
 import { counterMap, countingProgram, load, readCounter, ProgramType } from "./sys-attach-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 function syscalls(n: number): void {
   for (let i = 0; i < n; i++) readFileSync("/proc/self/stat");
@@ -90,7 +91,7 @@ test("tp_btf program attached with rawTracepointOpen(prog, null) counts sys_ente
 
 test("fentry program attached with rawTracepointOpen(prog, null)", (t) => {
   const target = btfId("do_sys_openat2", "FUNC");
-  if (!target) return t.skip("vmlinux BTF has no do_sys_openat2");
+  if (!target) return skipFor(t, "kernel lacks a BTF type", "do_sys_openat2");
   using map = counterMap();
   let prog: Program;
   try {
@@ -103,7 +104,7 @@ test("fentry program attached with rawTracepointOpen(prog, null)", (t) => {
     // kernel function (fentry/fexit/fmod_ret/lsm) with EPERM before verification,
     // and its ftrace function interface (set_ftrace_filter, available_filter_functions)
     // answers EPERM too; tp_btf and iterators, which need no trampoline, load.
-    if (e instanceof PermissionError) return t.skip(`fentry loads are refused by this kernel (EPERM before verification): ${e.message}`);
+    if (e instanceof PermissionError) return skipFor(t, "BPF trampolines refused", e.message);
     throw e;
   }
   try {

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as L from "../src/sys/layouts.js";
 import type { Layout } from "../src/sys/attr.js";
-import { haveBpftool } from "./util/kernel.js";
 import { RawBtf } from "./util/btf-raw.js";
+import { requireOracle } from "./util/environment.js";
 
 /** Where each layout lives in the uapi: root type, member prefix, renamed fields. */
 const where: Array<[Layout, string, string, Record<string, string>]> = [
@@ -55,7 +55,7 @@ function linkInfoDetailPaths(): Record<string, string> {
 const positional = new Set(["bpf_link_info"]);
 
 test("attr and info layouts match the running kernel's uapi (BTF)", (t) => {
-  if (!haveBpftool()) return t.skip("bpftool is not installed");
+  if (!requireOracle(t, "bpftool")) return;
   const btf = RawBtf.fromBpftool();
   let checked = 0;
   for (const [layout, root, prefix, renames] of where) {

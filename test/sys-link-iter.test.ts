@@ -14,6 +14,7 @@ import { AttachType, ProgramType, Program } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R6, R7, R10 } from "../src/asm/index.js";
 import { InvalidArgumentError, PermissionError } from "../src/index.js";
 import { counterMap } from "./sys-attach-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 /** Bit offset of `member` in the struct or union `typeId`, looking through anonymous members like C. */
 function findMember(typeId: number, member: string): number | undefined {
@@ -79,7 +80,7 @@ test("bpf_map iterator lists the ids of our maps", (t) => {
       expectedAttachType: AttachType.TraceIter, attachBtfId: funcId("bpf_iter_bpf_map"),
     });
   } catch (e) {
-    if (e instanceof PermissionError) return t.skip(`tracing program loads are refused here: ${e.message}`);
+    if (e instanceof PermissionError) return skipFor(t, "not root", `tracing program loads are refused: ${e.message}`);
     throw e;
   }
   try {

@@ -12,6 +12,7 @@ import { native } from "../src/sys/native.js";
 import { AttachType } from "../src/program.js";
 import { FD, NotFoundError } from "../src/index.js";
 import { counterMap, countingProgram, load, readCounter, sh, ProgramType } from "./sys-attach-helpers.js";
+import { type Skippable, requireOracle, skipFor } from "./util/environment.js";
 
 const SETNS: Record<string, number> = { x64: 308, arm64: 268, riscv64: 268 };
 const CLONE_NEWNET = 0x40000000;
@@ -73,15 +74,16 @@ function sendAcross(b: string, count: number): void {
   sh("ip", ["netns", "exec", b, process.execPath, "-e", script]);
 }
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root for ip netns";
-  if (SETNS[process.arch] === undefined) return `setns number unknown on ${process.arch}`;
-  return spawnSync("ip", ["-V"]).status === 0 ? undefined : "iproute2 is not installed";
+/** False (after skipping, or failing under CI) when this machine cannot make network namespaces. */
+function canRun(t: Skippable): boolean {
+  if (process.getuid?.() !== 0) skipFor(t, "not root", "ip netns");
+  else if (SETNS[process.arch] === undefined) skipFor(t, "unsupported architecture", "no setns number");
+  else return requireOracle(t, "iproute2");
+  return false;
 }
 
 test("XDP link on a veth in a private netns: info, packets counted, detach", (t) => {
-  const skip = skipReason();
-  if (skip) return t.skip(skip);
+  if (!canRun(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.XDP, countingProgram(map, { retval: 2 /* XDP_PASS */ }), "tsbpf_xdp", AttachType.XDP);
   const net = vethPair();
@@ -108,8 +110,7 @@ test("XDP link on a veth in a private netns: info, packets counted, detach", (t)
 });
 
 test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
-  const skip = skipReason();
-  if (skip) return t.skip(skip);
+  if (!canRun(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.SchedCls, countingProgram(map, { retval: 0 /* TCX_NEXT */ }), "tsbpf_tcx", AttachType.TCXIngress);
   const net = vethPair();
@@ -139,8 +140,7 @@ test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
 });
 
 test("netfilter link (LOCAL_IN, IPv4) inside the private netns", (t) => {
-  const skip = skipReason();
-  if (skip) return t.skip(skip);
+  if (!canRun(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.Netfilter, countingProgram(map, { retval: 1 /* NF_ACCEPT */ }), "tsbpf_nf", AttachType.Netfilter);
   const net = vethPair();

@@ -15,6 +15,7 @@ import { AttachType, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R10 } from "../src/asm/index.js";
 import { FD, NotFoundError, NotSupportedError } from "../src/index.js";
 import { load } from "./sys-attach-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 /** Stores bpf_get_attach_cookie(ctx) under the current tgid (Linux 5.15 for tracepoint programs). */
 function recordExecProgram(map: Map): Uint8Array {
@@ -56,7 +57,7 @@ function spawnTrue(): number {
 }
 
 test("ioctl request numbers match the uapi for x86-64/arm64", (t) => {
-  if (!["x64", "arm64", "riscv64", "s390x"].includes(process.arch)) return t.skip(`no reference numbers for ${process.arch}`);
+  if (!["x64", "arm64", "riscv64", "s390x"].includes(process.arch)) return skipFor(t, "unsupported architecture", "no reference numbers");
   assert.equal(PerfIoctl.ENABLE, 0x2400);
   assert.equal(PerfIoctl.DISABLE, 0x2401);
   assert.equal(PerfIoctl.RESET, 0x2403);
@@ -138,7 +139,7 @@ test("kprobe via the kprobe PMU", (t) => {
   try {
     type = pmuType("kprobe");
   } catch (e) {
-    if (e instanceof NotSupportedError) return t.skip(`kprobes are not built into this kernel (CONFIG_KPROBES is off): ${e.message}`);
+    if (e instanceof NotSupportedError) return skipFor(t, "no kprobes", e.message);
     throw e;
   }
   using ev = perfEventOpen({ type, kprobeFunc: "do_sys_openat2", probeOffset: 0, cpu: 0 });

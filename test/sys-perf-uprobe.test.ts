@@ -11,6 +11,7 @@ import { linkInfo, LinkType, PerfEventLinkType } from "../src/sys/link-info.js";
 import { AttachType, ProgramType } from "../src/program.js";
 import { NotSupportedError } from "../src/index.js";
 import { counterMap, countingProgram, load, readCounter } from "./sys-attach-helpers.js";
+import { skipFor } from "./util/environment.js";
 
 /** The libc this process runs with, from /proc/self/maps. */
 function libcPath(): string | undefined {
@@ -32,13 +33,13 @@ test("uprobe PMU event on libc getppid, attached with a perf_event link", (t) =>
   try {
     type = pmuType("uprobe");
   } catch (e) {
-    if (e instanceof NotSupportedError) return t.skip(e.message);
+    if (e instanceof NotSupportedError) return skipFor(t, "no uprobes", e.message);
     throw e;
   }
   const libc = libcPath();
-  if (!libc) return t.skip("this process does not map libc.so.6");
+  if (!libc) return skipFor(t, "no glibc");
   const offset = symbolFileOffset(libc, "getppid");
-  if (offset === undefined) return t.skip(`${libc} exports no getppid`);
+  if (offset === undefined) return skipFor(t, "no glibc", `${libc} exports no getppid`);
 
   using map = counterMap();
   using prog = load(ProgramType.Kprobe, countingProgram(map), "tsbpf_uprobe", AttachType.PerfEvent);
@@ -61,9 +62,9 @@ test("uprobe PMU event on libc getppid, attached with a perf_event link", (t) =>
 
 test("uprobe_multi link on libc getppid for this process (Linux 6.6)", (t) => {
   const libc = libcPath();
-  if (!libc) return t.skip("this process does not map libc.so.6");
+  if (!libc) return skipFor(t, "no glibc");
   const offset = symbolFileOffset(libc, "getppid");
-  if (offset === undefined) return t.skip(`${libc} exports no getppid`);
+  if (offset === undefined) return skipFor(t, "no glibc", `${libc} exports no getppid`);
   using map = counterMap();
   using prog = load(ProgramType.Kprobe, countingProgram(map), "tsbpf_umulti", AttachType.TraceUprobeMulti);
   let link;
@@ -73,7 +74,7 @@ test("uprobe_multi link on libc getppid for this process (Linux 6.6)", (t) => {
       uprobeMulti: { path: libc, offsets: [offset], cookies: [7n], pid: process.pid },
     });
   } catch (e) {
-    if (e instanceof NotSupportedError) return t.skip(`uprobe_multi links: ${e.message}`);
+    if (e instanceof NotSupportedError) return skipFor(t, "kernel older than", { linux: "6.6", feature: "uprobe_multi links", detail: e.message });
     throw e;
   }
   try {

@@ -17,8 +17,18 @@ if (!nr) throw new Error(`tsbpf: unsupported architecture ${process.arch}`);
 /** Syscall numbers of the running architecture. */
 export const SYS: SyscallNumbers = nr;
 
+// bpf(2) calls made through this module: tests assert that a cached answer
+// makes no kernel call by counting calls, never by timing them.
+let bpfCalls = 0;
+
+/** Number of bpf(2) calls this process has made through the sys layer. */
+export function bpfCallCount(): number {
+  return bpfCalls;
+}
+
 /** Performs a syscall; returns the result or -errno (never throws for kernel errors). */
 export function rawSyscall(number: number, ...args: SyscallArg[]): number {
+  if (number === SYS.bpf) bpfCalls++;
   return native.syscall(number, ...args);
 }
 
@@ -27,6 +37,7 @@ export function rawSyscall(number: number, ...args: SyscallArg[]): number {
  * Returns the result or -errno.
  */
 export function bpfRaw(cmd: number, attr: number | ArrayBufferView, size: number): number {
+  bpfCalls++;
   return typeof attr === "number" ? native.bpf(cmd, attr, size) : native.syscall(SYS.bpf, cmd, attr, size);
 }
 

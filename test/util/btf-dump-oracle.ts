@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
 import { writeToolObject } from "./libbpf-tools.js";
+import { missingOracle } from "./environment.js";
 
 /** libbpf-tools whose embedded objects carry a varied BTF (every kind appears in one of them). */
 const TOOLS = ["opensnoop", "execsnoop", "runqlat", "biolatency", "tcpconnect", "bashreadline", "runqslower", "tcplife"];
@@ -41,7 +42,7 @@ export function withDumpObjects(t: TestContext, body: (files: string[]) => void)
     if (existsSync(BTF_FIXTURES)) {
       for (const f of readdirSync(BTF_FIXTURES)) if (f.endsWith(".o")) files.push(path.join(BTF_FIXTURES, f));
     }
-    if (files.length === 0) return t.skip("no libbpf-tools objects and no fixtures");
+    if (files.length === 0) return missingOracle(t, "libbpf-tools", "and there are no BTF fixtures");
     body(files);
   } finally {
     rmSync(dir, { recursive: true, force: true });

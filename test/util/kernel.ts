@@ -1,15 +1,10 @@
 // Shared test helpers: privilege checks and a private bpffs directory.
 import { mkdtempSync, rmSync, existsSync, readdirSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { haveOracle } from "./environment.js";
 
-/** True when bpftool is installed (oracle tests skip without it). */
+/** True when bpftool is installed (tests that need it call requireOracle/missingOracle of util/environment.ts). */
 export function haveBpftool(): boolean {
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
+  return haveOracle("bpftool");
 }
 
 /** Number of open file descriptors of this process. */
