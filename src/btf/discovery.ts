@@ -9,6 +9,7 @@ import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { NotFoundError } from "../sys/errors.js";
 import { native } from "../sys/native.js";
+import { markReadOnlyMapping } from "./mapped-bytes.js";
 
 /** Where sysfs exposes the running kernel's BTF (Linux 5.4+, CONFIG_DEBUG_INFO_BTF). */
 export const SYSFS_BTF_DIR = "/sys/kernel/btf";
@@ -77,7 +78,10 @@ const MAP_PRIVATE = 2;
  * The bytes of a sysfs BTF file. Recent kernels (Linux 6.16+) let
  * /sys/kernel/btf/vmlinux be mapped read-only, which skips copying ~5 MB
  * through thousands of read(2) calls; elsewhere this falls back to reading.
- * A mapping is read-only: writing to the returned bytes would crash.
+ * The kernel refuses writable and copy-on-write (MAP_PRIVATE + PROT_WRITE)
+ * mappings of it, and a copy costs what the mapping saves (fresh pages are
+ * faulted in), so the mapping is marked read-only: Btf then hands callers
+ * copies, never a view a store through would crash the process.
  */
 function readSysfsBtf(path: string): Uint8Array {
   const fd = openSync(path, "r");
@@ -85,7 +89,10 @@ function readSysfsBtf(path: string): Uint8Array {
     const size = fstatSync(fd).size;
     if (size > 0) {
       const mapped = native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
-      if (typeof mapped !== "number") return new Uint8Array(mapped);
+      if (typeof mapped !== "number") {
+        markReadOnlyMapping(mapped);
+        return new Uint8Array(mapped);
+      }
     }
   } finally {
     closeSync(fd);
@@ -97,8 +104,9 @@ let cachedKernelBtf: Btf | undefined;
 
 /**
  * The running kernel's BTF: /sys/kernel/btf/vmlinux, else the first vmlinux
- * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`
- * may be a read-only mapping of the sysfs file: never write to them.
+ * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`,
+ * `words` and `strings.bytes` are copies when the sysfs file is mapped
+ * (made on first access; parsing itself reads the mapping in place).
  */
 export function kernelBtf(): Btf {
   cachedKernelBtf ??= findKernelBtf();
@@ -133,7 +141,7 @@ export function moduleBtfNames(): string[] {
   return readdirSync(SYSFS_BTF_DIR).filter((n) => n !== "vmlinux").sort();
 }
 
-/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux (never write to its `bytes`). */
+/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux . */
 export function moduleBtf(name: string, base: Btf = kernelBtf()): Btf {
   if (name.includes("/") || name === "vmlinux" || name === "" || name.startsWith(".")) throw new BtfError(`'${name}' is not a module name`);
   const path = `${SYSFS_BTF_DIR}/${name}`;
