@@ -2,9 +2,9 @@
 // vmlinux), the vmlinux image locations other loaders search on kernels
 // without sysfs BTF, and explicit files (raw BTF or ELF with .BTF, as
 // btfhub ships them). Reads files only; no bpf(2).
-import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync, fstatSync } from "node:fs";
+import { existsSync, readSync, closeSync, readdirSync } from "node:fs";
 import { release } from "node:os";
-import { fileError, readElfSections } from "../elf/file.js";
+import { fileError, openRegularFile, readElfSections, readRegularFile } from "../elf/file.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { NotFoundError } from "../sys/errors.js";
@@ -39,11 +39,12 @@ export interface BtfFileOptions {
  * file whose .BTF section is read (vmlinux images, btfhub files, objects).
  */
 export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
+  const invalid = (m: string): BtfError => new BtfError(m);
   let magic: Uint8Array;
   try {
-    magic = readPrefix(path, 4);
+    magic = readPrefix(path, 4, invalid);
   } catch (e) {
-    throw fileError(e, path, (m) => new BtfError(m));
+    throw fileError(e, path, invalid);
   }
   if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) {
     const { data } = readElfSections(path, [".BTF"]);
@@ -51,17 +52,11 @@ export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
     if (!btf) throw new BtfError(`${path} is an ELF file without a .BTF section`);
     return new Btf(btf, options);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw fileError(e, path, (m) => new BtfError(m));
-  }
-  return new Btf(bytes, options);
+  return new Btf(readRegularFile(path, invalid), options);
 }
 
-function readPrefix(path: string, n: number): Uint8Array {
-  const fd = openSync(path, "r");
+function readPrefix(path: string, n: number, invalid: (message: string) => BtfError): Uint8Array {
+  const { fd } = openRegularFile(path, invalid);
   try {
     const b = new Uint8Array(n);
     readSync(fd, b, 0, n, 0);
@@ -84,9 +79,9 @@ const MAP_PRIVATE = 2;
  * copies, never a view a store through would crash the process.
  */
 function readSysfsBtf(path: string): Uint8Array {
-  const fd = openSync(path, "r");
+  const invalid = (m: string): BtfError => new BtfError(m);
+  const { fd, size } = openRegularFile(path, invalid);
   try {
-    const size = fstatSync(fd).size;
     if (size > 0) {
       const mapped = native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
       if (typeof mapped !== "number") {
@@ -97,7 +92,7 @@ function readSysfsBtf(path: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
-  return readFileSync(path);
+  return readRegularFile(path, invalid);
 }
 
 let cachedKernelBtf: Btf | undefined;
