@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BtfError, loadBtfFile, parseKernelBtf } from "../src/btf/index.js";
+import { Btf, BtfError, encodeBtf, loadBtfFile, parseKernelBtf, type BtfTypeInput } from "../src/btf/index.js";
+import { dumpC } from "../src/btf/dump-c.js";
 import { ElfError } from "../src/elf/errors.js";
 import { readElfSections, readRegularFile } from "../src/elf/file.js";
 import { loadObjectSpec } from "../src/object/object-spec.js";
@@ -66,4 +67,72 @@ test("CLI: btf dump file on /dev/zero or a FIFO fails at once with the reason", 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- the C dumper: cycles and sizes no compiler accepts ----------------------------------
+
+const INT = { kind: "INT", name: "int", kindFlag: false, size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 } as const;
+const CHAR = { kind: "INT", name: "char", kindFlag: false, size: 1, signed: true, char: true, bool: false, bitOffset: 0, bits: 8 } as const;
+const ref = (kind: "PTR" | "TYPEDEF" | "VOLATILE" | "CONST" | "RESTRICT", type: number, name = ""): BtfTypeInput => ({ kind, name, kindFlag: false, type });
+const struct = (name: string, size: number, members: { name: string; type: number; bitOffset: number }[], kind: "STRUCT" | "UNION" = "STRUCT"): BtfTypeInput =>
+  ({ kind, name, kindFlag: false, size, members: members.map((m) => ({ ...m, bitfieldSize: 0 })) });
+const array = (type: number, nelems: number): BtfTypeInput => ({ kind: "ARRAY", name: "", kindFlag: false, type, indexType: 1, nelems });
+
+/** Malformed BTF (ids from 1, in order) and what the error must name. */
+const malformed: { what: string; types: BtfTypeInput[]; names: RegExp }[] = [
+  { what: "a typedef of itself", types: [INT, ref("TYPEDEF", 2, "loop_t")], names: /\[2\] TYPEDEF 'loop_t'/ },
+  { what: "typedef → typedef → back", types: [INT, ref("TYPEDEF", 3, "a_t"), ref("TYPEDEF", 2, "b_t")], names: /TYPEDEF '(a_t|b_t)'/ },
+  { what: "const → volatile → const", types: [INT, ref("CONST", 3), ref("VOLATILE", 2), ref("TYPEDEF", 2, "cv_t")], names: /\[[23]\] (CONST|VOLATILE)/ },
+  { what: "a pointer to itself", types: [INT, ref("PTR", 2), ref("TYPEDEF", 2, "p_t")], names: /\[2\] PTR/ },
+  { what: "a pointer to a typedef of itself", types: [INT, ref("PTR", 3), ref("TYPEDEF", 2, "pp_t")], names: /(PTR|TYPEDEF 'pp_t')/ },
+  {
+    what: "a function prototype taking a pointer to itself",
+    types: [INT, { kind: "FUNC_PROTO", name: "", kindFlag: false, returnType: 1, params: [{ name: "f", type: 3 }] }, ref("PTR", 2), ref("TYPEDEF", 3, "fn_t")],
+    names: /(FUNC_PROTO|PTR)/,
+  },
+  { what: "a struct holding an array of itself", types: [INT, struct("self_arr", 8, [{ name: "a", type: 3, bitOffset: 0 }]), array(2, 2)], names: /STRUCT 'self_arr'/ },
+  { what: "a struct holding itself", types: [INT, struct("self", 4, [{ name: "s", type: 2, bitOffset: 0 }])], names: /\[2\] STRUCT 'self'/ },
+  {
+    what: "an anonymous struct reached through a pointer from inside itself",
+    types: [INT, struct("", 8, [{ name: "next", type: 3, bitOffset: 0 }]), ref("PTR", 2), ref("TYPEDEF", 2, "anon_t")],
+    names: /(STRUCT '\(anon\)'|PTR)/,
+  },
+  { what: "a member at bit offset 2^31", types: [INT, struct("far", 4, [{ name: "x", type: 1, bitOffset: 2 ** 31 }])], names: /\[2\] STRUCT 'far'.*member 'x'/ },
+  { what: "a member larger than its struct", types: [INT, array(1, 1000), struct("small", 4, [{ name: "big", type: 2, bitOffset: 0 }])], names: /STRUCT 'small'.*member 'big'/ },
+  { what: "a struct of size 0xffffffff", types: [CHAR, struct("huge", 0xffff_ffff, [{ name: "c", type: 1, bitOffset: 0 }])], names: /\[2\] STRUCT 'huge'/ },
+  { what: "an empty struct of size 0xffffffff", types: [struct("huge_empty", 0xffff_ffff, [])], names: /\[1\] STRUCT 'huge_empty'/ },
+  { what: "a union of size 0xffffffff holding itself", types: [struct("u", 0xffff_ffff, [{ name: "u", type: 1, bitOffset: 0 }], "UNION")], names: /UNION 'u'/ },
+];
+
+for (const { what, types, names } of malformed) {
+  test(`dumpC: ${what} is a BtfError naming the type, not a stack overflow or gigabytes of padding`, () => {
+    const btf = new Btf(encodeBtf(types));
+    let printed = 0;
+    assert.throws(() => dumpC(btf, { onChunk: (c) => (printed += c.byteLength) }), (e) => e instanceof BtfError && names.test(e.message));
+    assert.ok(printed < 1 << 20, `printed ${printed} bytes before failing`);
+  });
+}
+
+test("dumpC: a chain of 100,000 const qualifiers is a BtfError (too deep), not a stack overflow", () => {
+  const types: BtfTypeInput[] = [INT];
+  for (let i = 0; i < 100_000; i++) types.push(ref("CONST", i + 1));
+  types.push(ref("TYPEDEF", types.length, "deep_t"));
+  const btf = new Btf(encodeBtf(types));
+  assert.throws(() => dumpC(btf), (e) => e instanceof BtfError && /nests more than \d+ types deep/.test(e.message));
+});
+
+test("dumpC: cycles C allows still print (a struct list through a pointer, through a typedef, a fwd)", () => {
+  const btf = new Btf(encodeBtf([
+    INT,
+    struct("node", 16, [{ name: "next", type: 3, bitOffset: 0 }, { name: "v", type: 1, bitOffset: 64 }]),
+    ref("PTR", 4),
+    ref("TYPEDEF", 2, "node_t"),
+  ]));
+  const text = new TextDecoder().decode(dumpC(btf));
+  assert.match(text, /typedef struct node node_t;\n\nstruct node \{\n\tnode_t \*next;\n\tint v;\n\};/);
+});
+
+test("dumpC on an unknown root id is a BtfError", () => {
+  const btf = new Btf(encodeBtf([INT]));
+  assert.throws(() => dumpC(btf, { rootIds: [7] }), BtfError);
 });

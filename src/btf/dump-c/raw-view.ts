@@ -74,6 +74,11 @@ export class RawView {
     return new RawView(words, strings, btf.lastId, btf.firstId);
   }
 
+  /** Bytes of type records and strings (base included): what output limits scale with. */
+  get byteLength(): number {
+    return this.words.byteLength + this.strings.byteLength;
+  }
+
   kind(id: number): number {
     return this.kinds[id] as number;
   }
