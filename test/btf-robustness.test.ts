@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Btf, BtfError, encodeBtf, loadBtfFile, parseKernelBtf, type BtfTypeInput } from "../src/btf/index.js";
 import { dumpC } from "../src/btf/dump-c.js";
+import { formatValueJson } from "../src/btf/format-value.js";
 import { ElfError } from "../src/elf/errors.js";
 import { readElfSections, readRegularFile } from "../src/elf/file.js";
 import { loadObjectSpec } from "../src/object/object-spec.js";
@@ -135,4 +136,19 @@ test("dumpC: cycles C allows still print (a struct list through a pointer, throu
 test("dumpC on an unknown root id is a BtfError", () => {
   const btf = new Btf(encodeBtf([INT]));
   assert.throws(() => dumpC(btf, { rootIds: [7] }), BtfError);
+});
+
+// ---- the value formatter (map dumps): the same malformed types -----------------------------
+
+test("formatValueJson: members outside the value, cycles and zero-size element explosions are BtfErrors", () => {
+  const value = new Uint8Array(64);
+  const far = new Btf(encodeBtf([INT, struct("far", 4, [{ name: "x", type: 1, bitOffset: 2 ** 31 }])]));
+  assert.throws(() => formatValueJson(far, 2, value), (e) => e instanceof BtfError && /'far': member 'x'/.test(e.message));
+  const self = new Btf(encodeBtf([INT, struct("self", 4, [{ name: "s", type: 2, bitOffset: 0 }])]));
+  assert.throws(() => formatValueJson(self, 2, value), BtfError);
+  const loop = new Btf(encodeBtf([INT, ref("CONST", 3), ref("VOLATILE", 2)]));
+  assert.throws(() => formatValueJson(loop, 2, value), BtfError);
+  // empty struct; 2^32-1 of them; 2^32-1 of those: zero bytes of value, 2^64 elements to print.
+  const explode = new Btf(encodeBtf([INT, struct("empty", 0, []), array(2, 0xffff_ffff), array(3, 0xffff_ffff)]));
+  assert.throws(() => formatValueJson(explode, 4, value), (e) => e instanceof BtfError && /expands to more/.test(e.message));
 });
