@@ -137,6 +137,8 @@ class ValueFormatter {
       const total = bitOffset + t.bitOffset;
       return this.#bitfield(bits, total % 8, at + (total >> 3));
     }
+    // An INT of more bits than its size (malformed BTF) would read past the value.
+    if (at + bits / 8 > v.byteLength) throw new BtfError(`INT '${t.name}' [${t.id}] of ${bits} bits at byte ${at} runs past the ${v.byteLength}-byte value`);
     if (bits === 128) return this.#hex128(v.getBigUint64(at + 8, true), v.getBigUint64(at, true));
     if (t.bool) return w.raw(v.getUint8(at) !== 0 ? "true" : "false");
     if (t.char) {
@@ -165,6 +167,8 @@ class ValueFormatter {
   /** `nrBits` bits starting `bitOffset` bits into byte `at` (little-endian bitfield), as bpftool's hex string. */
   #bitfield(nrBits: number, bitOffset: number, at: number): void {
     const nBytes = Math.ceil((bitOffset + nrBits) / 8);
+    // An INT whose offset or bit count exceeds its size (malformed BTF) would read past the value.
+    if (at + nBytes > this.#view.byteLength) throw new BtfError(`a ${nrBits}-bit field ${bitOffset} bits into byte ${at} runs past the ${this.#view.byteLength}-byte value`);
     let n = 0n;
     for (let i = nBytes - 1; i >= 0; i--) n = (n << 8n) | BigInt(this.#view.getUint8(at + i));
     n = (n >> BigInt(bitOffset)) & ((1n << BigInt(nrBits)) - 1n);
