@@ -152,3 +152,11 @@ test("formatValueJson: members outside the value, cycles and zero-size element e
   const explode = new Btf(encodeBtf([INT, struct("empty", 0, []), array(2, 60_000), array(3, 60_000)]));
   assert.throws(() => formatValueJson(explode, 4, value), (e) => e instanceof BtfError && /expands to more/.test(e.message));
 });
+
+test("formatValueJson: an INT wider than its size or with bits past it is a BtfError, not a read past the value", () => {
+  // Found by the fuzz suite: a 32-bit INT of size 2, and a 105-bit INT at a bit offset.
+  const narrow = new Btf(encodeBtf([{ ...INT, size: 2 }]));
+  assert.throws(() => formatValueJson(narrow, 1, new Uint8Array(2)), (e) => e instanceof BtfError && /runs past the 2-byte value/.test(e.message));
+  const wide = new Btf(encodeBtf([{ ...INT, size: 4, bitOffset: 2, bits: 105 }]));
+  assert.throws(() => formatValueJson(wide, 1, new Uint8Array(4)), (e) => e instanceof BtfError && /runs past the 4-byte value/.test(e.message));
+});
