@@ -62,7 +62,7 @@ async function runTask(task: WorkerTask): Promise<WorkerResult> {
         if (entry.typed.includes(name)) outcome = name;
         else untyped.push({ entry: entry.name, index, error: `${name}: ${String((err as Error)?.message ?? err).slice(0, 300)}` });
       }
-      if (outcome.startsWith("BpfError[")) outcome = "BpfError[…] (CLI)";
+      if (outcome.startsWith("BpfError[")) outcome = `CLI ${outcome}`;
       byClass[outcome] = (byClass[outcome] ?? 0) + 1;
       const ms = performance.now() - started;
       msByEntry[entry.name] = (msByEntry[entry.name] ?? 0) + ms;
