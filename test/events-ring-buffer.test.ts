@@ -195,16 +195,17 @@ test("the async iterator receives records produced after it started; AbortSignal
   assert.deepEqual(got[2], sent[2]);
 });
 
-test("consume() calls back on the event loop until aborted; the view is only valid during the call", { timeout: 20_000 }, async () => {
+test("consume() calls back on the event loop until aborted; the record may be written to (it is not the read-only ring)", { timeout: 20_000 }, async () => {
   using w = new Writer();
   using rb = new RingBuffer(w.ring);
   const controller = new AbortController();
   const got: Uint8Array[] = [];
-  let kept: Uint8Array | undefined;
   w.output(payload(7, 16)); // already there when consume starts
   const done = rb.consume((record) => {
-    kept = record;
     got.push(record.slice());
+    // The ring's data pages are mapped PROT_READ: a store through a view of
+    // them would kill the process. Records are copies, so this is harmless.
+    record.fill(0xff);
     if (got.length === 3) controller.abort();
   }, { signal: controller.signal });
   setTimeout(() => w.output(payload(8, 17)), 10);
@@ -214,7 +215,6 @@ test("consume() calls back on the event loop until aborted; the view is only val
   // After abort a new reader may start; nothing was left behind.
   assert.deepEqual(rb.readAvailable(), []);
   rb.close();
-  assert.equal(kept?.byteLength, 0, "views into the ring are detached once it is unmapped");
 });
 
 test("several ring buffers are read at the same time", { timeout: 20_000 }, async () => {

@@ -66,6 +66,13 @@ test("mmapable array: syscall updates and the shared mapping see each other", ()
   const ro = m.mmap();
   assert.equal(ro.writable, false);
   assert.equal(ro.view.getUint32(10 * 8, true), 0xabcd);
+  // The pages are PROT_READ: a store through a view of them would kill the
+  // process, so a read-only mapping's views are snapshot copies.
+  ro.view.setUint32(10 * 8, 1, true);
+  ro.bytes.fill(0xff);
+  new Uint8Array(ro.buffer).fill(0xff);
+  assert.equal(ro.view.getUint32(10 * 8, true), 0xabcd);
+  assert.equal(readU32(m.lookup(u32(10))), 0xabcd);
   m.close(); // unmaps `ro` too
   assert.equal(ro.closed, true);
 });

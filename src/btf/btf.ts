@@ -9,6 +9,7 @@ import { bytesEqualAt, essentialByteLength, FNV1A_BASIS, FNV1A_PRIME, fnv1a, Str
 import { decodeType, type DecodeContext } from "./decode.js";
 import { alignOf, resolveId, sizeOf } from "./layout.js";
 import type { BtfType, BtfTypeOf } from "./types.js";
+import { isReadOnlyMapping, RAW } from "./mapped-bytes.js";
 
 /** BTF magic (0xeB9F), which also tells the byte order. */
 export const BTF_MAGIC = 0xeb9f;
@@ -36,8 +37,7 @@ const VOID: BtfType = Object.freeze({ id: 0, kind: "VOID", name: "", kindFlag: f
 
 /** A BTF blob (raw `/sys/kernel/btf/*`, or the `.BTF` section of an object), decoded on demand. */
 export class Btf implements DecodeContext, Iterable<BtfType> {
-  /** The bytes this BTF was parsed from. */
-  readonly bytes: Uint8Array;
+  readonly #bytes: Uint8Array;
   readonly header: BtfHeader;
   /** Byte order of the input; encoding keeps it by default. */
   readonly littleEndian: boolean;
@@ -47,8 +47,10 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
   readonly firstId: number;
   /** Number of own types (void and base types excluded). */
   readonly count: number;
-  /** The type section as host-order u32 words. */
-  readonly words: Uint32Array;
+  readonly #words: Uint32Array;
+  /** Copies handed out when the input is a read-only mapping (see mapped-bytes.ts). */
+  #bytesCopy: Uint8Array | undefined;
+  #wordsCopy: Uint32Array | undefined;
   readonly strings: StringTable;
   /** Word index of each own type's record, by `id - firstId`. */
   readonly #starts: Uint32Array;
@@ -59,7 +61,7 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
 
   /** Parses raw BTF bytes (header, types, strings). Throws BtfError on malformed input. */
   constructor(bytes: Uint8Array, options: BtfParseOptions = {}) {
-    this.bytes = bytes;
+    this.#bytes = bytes;
     this.base = options.base;
     if (bytes.byteLength < HEADER_SIZE) throw new BtfError(`BTF is ${bytes.byteLength} bytes, shorter than its ${HEADER_SIZE}-byte header`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -83,10 +85,29 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     if (!this.base && (strBytes.byteLength === 0 || strBytes[0] !== 0)) throw new BtfError("string section must start with an empty string");
     if (strBytes.byteLength > 0 && strBytes[strBytes.byteLength - 1] !== 0) throw new BtfError("string section is not NUL-terminated");
     this.strings = new StringTable(strBytes, this.base?.strings);
-    this.words = typeWords(bytes, h.hdrLen + h.typeOff, h.typeLen, le);
+    this.#words = typeWords(bytes, h.hdrLen + h.typeOff, h.typeLen, le);
     this.firstId = this.base ? this.base.lastId + 1 : 1;
-    this.#starts = indexTypes(this.words);
+    this.#starts = indexTypes(this.#words);
     this.count = this.#starts.length;
+  }
+
+  /** The bytes this BTF was parsed from (a private copy when they are a read-only mapping, e.g. kernelBtf()). */
+  get bytes(): Uint8Array {
+    if (!isReadOnlyMapping(this.#bytes)) return this.#bytes;
+    this.#bytesCopy ??= this.#bytes.slice();
+    return this.#bytesCopy;
+  }
+
+  /** The type section as host-order u32 words (a private copy when they alias a read-only mapping). */
+  get words(): Uint32Array {
+    if (!isReadOnlyMapping(this.#words)) return this.#words;
+    this.#wordsCopy ??= this.#words.slice();
+    return this.#wordsCopy;
+  }
+
+  /** @internal The uncopied bytes and words, for the package's own readers: never write to them or return them. */
+  get [RAW](): { readonly bytes: Uint8Array; readonly words: Uint32Array } {
+    return { bytes: this.#bytes, words: this.#words };
   }
 
   /** Highest valid type id (including base types). */
@@ -106,7 +127,7 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     const cache = (this.#decoded ??= new Array<BtfType | undefined>(this.count));
     let t = cache[local];
     if (t === undefined) {
-      t = decodeType(this, id, this.#starts[local] as number);
+      t = decodeType(this, this.#words, id, this.#starts[local] as number);
       cache[local] = t;
     }
     return t;
@@ -135,7 +156,7 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     if (id < this.firstId) return this.base ? this.base.kindOf(id) : this.typeById(id).kind;
     const local = id - this.firstId;
     if (!(local < this.count)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
-    return kindNames[((this.words[(this.#starts[local] as number) + 1] as number) >>> 24) & 0x1f] as BtfKind;
+    return kindNames[((this.#words[(this.#starts[local] as number) + 1] as number) >>> 24) & 0x1f] as BtfKind;
   }
 
   /** The name of a type without decoding it ("" when anonymous). */
@@ -144,7 +165,7 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     if (id < this.firstId) return this.base ? this.base.nameOf(id) : this.typeById(id).name;
     const local = id - this.firstId;
     if (!(local < this.count)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
-    return this.strings.get(this.words[this.#starts[local] as number] as number);
+    return this.strings.get(this.#words[this.#starts[local] as number] as number);
   }
 
   /**
@@ -177,10 +198,10 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     const query = Buffer.from(name, "utf8");
     const n = query.length;
     for (let e = index.heads[fnv1a(query, 0, n) & index.mask] as number; e !== 0; e = index.next[e - 1] as number) {
-      const off = this.words[this.#starts[e - 1] as number] as number;
+      const off = this.#words[this.#starts[e - 1] as number] as number;
       const table = this.strings.ownerOf(off);
       const at = off - table.start;
-      if (bytesEqualAt(table.bytes, at, query, n) && table.bytes[at + n] === 0) ids.push(this.firstId + e - 1);
+      if (bytesEqualAt(table[RAW], at, query, n) && table[RAW][at + n] === 0) ids.push(this.firstId + e - 1);
     }
     // Chains run in no particular order; base ids are all lower than own ids.
     ids.sort((a, b) => a - b);
@@ -203,16 +224,16 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     if (!hits) return [];
     const out: number[] = [];
     for (const id of hits) {
-      const off = this.words[this.#starts[id - this.firstId] as number] as number;
+      const off = this.#words[this.#starts[id - this.firstId] as number] as number;
       const table = this.strings.ownerOf(off);
       const at = off - table.start;
-      if (essentialByteLength(table.bytes, at) === n && bytesEqualAt(table.bytes, at, query, n)) out.push(id);
+      if (essentialByteLength(table[RAW], at) === n && bytesEqualAt(table[RAW], at, query, n)) out.push(id);
     }
     return out;
   }
 
   #nameIndexOrBuild(): NameIndex {
-    return (this.#nameIndex ??= buildNameIndex(this.words, this.#starts, this.strings, this.firstId));
+    return (this.#nameIndex ??= buildNameIndex(this.#words, this.#starts, this.strings, this.firstId));
   }
 
   /** Own types in id order (not void, not base types). */
@@ -300,7 +321,8 @@ function buildNameIndex(words: Uint32Array, starts: Uint32Array, strings: String
   const mask = size - 1;
   const deferred = new Int32Array(count);
   // A plain Uint8Array view keeps the hot loop monomorphic (callers pass Buffers or Uint8Arrays).
-  const own = new Uint8Array(strings.bytes.buffer, strings.bytes.byteOffset, strings.bytes.byteLength);
+  const ownBytes = strings[RAW];
+  const own = new Uint8Array(ownBytes.buffer, ownBytes.byteOffset, ownBytes.byteLength);
   const nDeferred = hashOwnNames(words, starts, own, strings.start, heads, next, mask, deferred);
   let flavored: Map<number, number[]> | undefined;
   for (let k = 0; k < nDeferred; k++) {
@@ -308,7 +330,7 @@ function buildNameIndex(words: Uint32Array, starts: Uint32Array, strings: String
     const i = entry < 0 ? ~entry : entry;
     const off = words[starts[i] as number] as number;
     const table = strings.ownerOf(off);
-    const bytes = table.bytes;
+    const bytes = table[RAW];
     const at = off - table.start;
     if (at < 0 || at >= bytes.length) continue; // a bad offset names nothing findable
     const end = bytes.indexOf(0, at);

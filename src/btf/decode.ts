@@ -10,15 +10,13 @@ const linkages: readonly FuncLinkage[] = ["static", "global", "extern"];
 
 /** What decoding needs from the owning Btf. */
 export interface DecodeContext {
-  readonly words: Uint32Array;
   readonly strings: StringTable;
   /** Highest valid type id. */
   readonly lastId: number;
 }
 
 /** Decodes the type with `id` whose record starts at word `at`. */
-export function decodeType(ctx: DecodeContext, id: number, at: number): BtfType {
-  const w = ctx.words;
+export function decodeType(ctx: DecodeContext, w: Uint32Array, id: number, at: number): BtfType {
   const info = w[at + 1] as number;
   const kind = (info >>> 24) & 0x1f;
   const vlen = info & 0xffff;

@@ -2,13 +2,14 @@
 // vmlinux), the vmlinux image locations other loaders search on kernels
 // without sysfs BTF, and explicit files (raw BTF or ELF with .BTF, as
 // btfhub ships them). Reads files only; no bpf(2).
-import { existsSync, openSync, readFileSync, readSync, closeSync, readdirSync, fstatSync } from "node:fs";
+import { existsSync, readSync, closeSync, readdirSync } from "node:fs";
 import { release } from "node:os";
-import { fileError, readElfSections } from "../elf/file.js";
+import { fileError, openRegularFile, readElfSections, readRegularFile } from "../elf/file.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { NotFoundError } from "../sys/errors.js";
 import { native } from "../sys/native.js";
+import { markReadOnlyMapping } from "./mapped-bytes.js";
 
 /** Where sysfs exposes the running kernel's BTF (Linux 5.4+, CONFIG_DEBUG_INFO_BTF). */
 export const SYSFS_BTF_DIR = "/sys/kernel/btf";
@@ -38,11 +39,12 @@ export interface BtfFileOptions {
  * file whose .BTF section is read (vmlinux images, btfhub files, objects).
  */
 export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
+  const invalid = (m: string): BtfError => new BtfError(m);
   let magic: Uint8Array;
   try {
-    magic = readPrefix(path, 4);
+    magic = readPrefix(path, 4, invalid);
   } catch (e) {
-    throw fileError(e, path, (m) => new BtfError(m));
+    throw fileError(e, path, invalid);
   }
   if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) {
     const { data } = readElfSections(path, [".BTF"]);
@@ -50,17 +52,11 @@ export function loadBtfFile(path: string, options: BtfFileOptions = {}): Btf {
     if (!btf) throw new BtfError(`${path} is an ELF file without a .BTF section`);
     return new Btf(btf, options);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw fileError(e, path, (m) => new BtfError(m));
-  }
-  return new Btf(bytes, options);
+  return new Btf(readRegularFile(path, invalid), options);
 }
 
-function readPrefix(path: string, n: number): Uint8Array {
-  const fd = openSync(path, "r");
+function readPrefix(path: string, n: number, invalid: (message: string) => BtfError): Uint8Array {
+  const { fd } = openRegularFile(path, invalid);
   try {
     const b = new Uint8Array(n);
     readSync(fd, b, 0, n, 0);
@@ -77,28 +73,35 @@ const MAP_PRIVATE = 2;
  * The bytes of a sysfs BTF file. Recent kernels (Linux 6.16+) let
  * /sys/kernel/btf/vmlinux be mapped read-only, which skips copying ~5 MB
  * through thousands of read(2) calls; elsewhere this falls back to reading.
- * A mapping is read-only: writing to the returned bytes would crash.
+ * The kernel refuses writable and copy-on-write (MAP_PRIVATE + PROT_WRITE)
+ * mappings of it, and a copy costs what the mapping saves (fresh pages are
+ * faulted in), so the mapping is marked read-only: Btf then hands callers
+ * copies, never a view a store through would crash the process.
  */
 function readSysfsBtf(path: string): Uint8Array {
-  const fd = openSync(path, "r");
+  const invalid = (m: string): BtfError => new BtfError(m);
+  const { fd, size } = openRegularFile(path, invalid);
   try {
-    const size = fstatSync(fd).size;
     if (size > 0) {
       const mapped = native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
-      if (typeof mapped !== "number") return new Uint8Array(mapped);
+      if (typeof mapped !== "number") {
+        markReadOnlyMapping(mapped);
+        return new Uint8Array(mapped);
+      }
     }
   } finally {
     closeSync(fd);
   }
-  return readFileSync(path);
+  return readRegularFile(path, invalid);
 }
 
 let cachedKernelBtf: Btf | undefined;
 
 /**
  * The running kernel's BTF: /sys/kernel/btf/vmlinux, else the first vmlinux
- * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`
- * may be a read-only mapping of the sysfs file: never write to them.
+ * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`,
+ * `words` and `strings.bytes` are copies when the sysfs file is mapped
+ * (made on first access; parsing itself reads the mapping in place).
  */
 export function kernelBtf(): Btf {
   cachedKernelBtf ??= findKernelBtf();
@@ -133,7 +136,7 @@ export function moduleBtfNames(): string[] {
   return readdirSync(SYSFS_BTF_DIR).filter((n) => n !== "vmlinux").sort();
 }
 
-/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux (never write to its `bytes`). */
+/** A module's BTF (/sys/kernel/btf/<module>), parsed as split BTF on vmlinux . */
 export function moduleBtf(name: string, base: Btf = kernelBtf()): Btf {
   if (name.includes("/") || name === "vmlinux" || name === "" || name.startsWith(".")) throw new BtfError(`'${name}' is not a module name`);
   const path = `${SYSFS_BTF_DIR}/${name}`;

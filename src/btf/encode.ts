@@ -6,6 +6,7 @@ import { BtfError } from "./errors.js";
 import { BTF_MAGIC, type Btf } from "./btf.js";
 import { BtfKindId } from "./kinds.js";
 import type { BtfType, BtfTypeInput } from "./types.js";
+import { RAW } from "./mapped-bytes.js";
 
 /** Options of encodeBtf. */
 export interface BtfEncodeOptions {
@@ -183,7 +184,7 @@ function stringsOf(btf: Btf): Map<string, number> {
   let map = baseStrings.get(btf);
   if (map) return map;
   map = btf.base ? new Map(stringsOf(btf.base)) : new Map<string, number>();
-  const bytes = btf.strings.bytes;
+  const bytes = btf.strings[RAW];
   const decoder = new TextDecoder();
   let p = 0;
   while (p < bytes.byteLength) {

@@ -64,10 +64,17 @@ class ValueFormatter {
   readonly #w: JsonWriter;
   readonly #plain: boolean;
   readonly #markers: boolean;
+  /**
+   * Members and elements left to print. Arrays of zero-size types cost no
+   * value bytes, so sizes alone do not bound the output: a few hundred bytes
+   * of BTF could otherwise ask for 2^32 × 2^32 … elements.
+   */
+  #budget: number;
 
   constructor(btf: Btf, view: DataView, w: JsonWriter, options: FormatValueOptions) {
     this.#btf = btf;
     this.#view = view;
+    this.#budget = 8 * view.byteLength + 4096;
     this.#w = w;
     this.#plain = options.plain ?? false;
     this.#markers = options.markers ?? false;
@@ -80,7 +87,7 @@ class ValueFormatter {
     const w = this.#w;
     switch (t.kind) {
       case "INT": return this.#int(t, at, bitOffset);
-      case "STRUCT": case "UNION": return this.#composite(t.members, t.kindFlag, at, depth);
+      case "STRUCT": case "UNION": return this.#composite(id, t.members, t.kindFlag, at, depth);
       case "ARRAY": return this.#array(t.type, t.nelems, at, depth);
       case "ENUM": return this.#enum(t.size, t.values, at, true);
       case "ENUM64": return this.#enum(t.size, t.values, at, false);
@@ -97,7 +104,11 @@ class ValueFormatter {
         w.startObject();
         w.name(t.name);
         w.startArray();
-        for (const v of t.vars) this.type(v.type, at + v.offset, 0, depth + 1);
+        for (const v of t.vars) {
+          this.#spend(id);
+          this.#within(id, `var [${v.type}]`, at + v.offset, this.#btf.sizeOf(v.type));
+          this.type(v.type, at + v.offset, 0, depth + 1);
+        }
         w.endArray();
         w.endObject();
         return;
@@ -126,6 +137,8 @@ class ValueFormatter {
       const total = bitOffset + t.bitOffset;
       return this.#bitfield(bits, total % 8, at + (total >> 3));
     }
+    // An INT of more bits than its size (malformed BTF) would read past the value.
+    if (at + bits / 8 > v.byteLength) throw new BtfError(`INT '${t.name}' [${t.id}] of ${bits} bits at byte ${at} runs past the ${v.byteLength}-byte value`);
     if (bits === 128) return this.#hex128(v.getBigUint64(at + 8, true), v.getBigUint64(at, true));
     if (t.bool) return w.raw(v.getUint8(at) !== 0 ? "true" : "false");
     if (t.char) {
@@ -154,6 +167,8 @@ class ValueFormatter {
   /** `nrBits` bits starting `bitOffset` bits into byte `at` (little-endian bitfield), as bpftool's hex string. */
   #bitfield(nrBits: number, bitOffset: number, at: number): void {
     const nBytes = Math.ceil((bitOffset + nrBits) / 8);
+    // An INT whose offset or bit count exceeds its size (malformed BTF) would read past the value.
+    if (at + nBytes > this.#view.byteLength) throw new BtfError(`a ${nrBits}-bit field ${bitOffset} bits into byte ${at} runs past the ${this.#view.byteLength}-byte value`);
     let n = 0n;
     for (let i = nBytes - 1; i >= 0; i--) n = (n << 8n) | BigInt(this.#view.getUint8(at + i));
     n = (n >> BigInt(bitOffset)) & ((1n << BigInt(nrBits)) - 1n);
@@ -165,17 +180,34 @@ class ValueFormatter {
     this.#w.raw(this.#plain ? hex : `"${hex}"`);
   }
 
-  #composite(members: readonly { name: string; type: number; bitOffset: number; bitfieldSize: number }[], kindFlag: boolean, at: number, depth: number): void {
+  #composite(id: number, members: readonly { name: string; type: number; bitOffset: number; bitfieldSize: number }[], kindFlag: boolean, at: number, depth: number): void {
     const w = this.#w;
     w.startObject();
     for (const m of members) {
-      const byte = at + (m.bitOffset >> 3);
+      this.#spend(id);
+      const byte = at + Math.floor(m.bitOffset / 8);
       const bit = m.bitOffset & 7;
+      const bitfield = kindFlag && m.bitfieldSize !== 0;
+      this.#within(id, m.name, byte, bitfield ? Math.ceil((bit + m.bitfieldSize) / 8) : this.#btf.sizeOf(m.type));
       w.name(m.name);
-      if (kindFlag && m.bitfieldSize !== 0) this.#bitfield(m.bitfieldSize, bit, byte);
+      if (bitfield) this.#bitfield(m.bitfieldSize, bit, byte);
       else this.type(m.type, byte, bit, depth + 1);
     }
     w.endObject();
+  }
+
+  /** BtfError unless `size` bytes at `at` (member `name` of type `id`) lie within the value. */
+  #within(id: number, name: string, at: number, size: number): void {
+    if (at + size > this.#view.byteLength) {
+      throw new BtfError(`type [${id}] '${this.#btf.typeById(id).name}': member '${name}' at byte ${at} (${size} bytes) lies outside the ${this.#view.byteLength}-byte value`);
+    }
+  }
+
+  /** One more member or element printed; BtfError once the value expands past any real one. */
+  #spend(id: number): void {
+    if (--this.#budget < 0) {
+      throw new BtfError(`type [${id}] '${this.#btf.typeById(id).name}' expands to more members and elements than its ${this.#view.byteLength}-byte value can hold`);
+    }
   }
 
   #array(elemType: number, nelems: number, at: number, depth: number): void {
@@ -187,7 +219,10 @@ class ValueFormatter {
     }
     const size = this.#btf.sizeOf(elemType);
     w.startArray();
-    for (let i = 0; i < nelems; i++) this.type(elemType, at + i * size, 0, depth + 1);
+    for (let i = 0; i < nelems; i++) {
+      this.#spend(elemType);
+      this.type(elemType, at + i * size, 0, depth + 1);
+    }
     w.endArray();
   }
 

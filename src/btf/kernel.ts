@@ -12,6 +12,7 @@ import { readCString } from "../sys/cstring.js";
 import { Btf } from "./btf.js";
 import { BtfLoadError } from "./errors.js";
 import { kernelBtf } from "./discovery.js";
+import { RAW } from "./mapped-bytes.js";
 
 /** Options of loadBtf. */
 export interface BtfLoadOptions {
@@ -33,7 +34,7 @@ const MAX_LOG_SIZE = 16 * 1024 * 1024;
  * throws BtfLoadError carrying the kernel's log.
  */
 export function loadBtf(btf: Btf | Uint8Array, options: BtfLoadOptions = {}): FD {
-  const raw = btf instanceof Btf ? btf.bytes : btf;
+  const raw = btf instanceof Btf ? btf[RAW].bytes : btf;
   const data = stableBytes(raw.byteLength);
   data.set(raw);
   const attr = new Attr(BtfLoadAttr);

@@ -3,6 +3,7 @@
 // `baseLength` go to the base table.
 import { Buffer } from "node:buffer";
 import { BtfError } from "./errors.js";
+import { isReadOnlyMapping, RAW } from "./mapped-bytes.js";
 
 /** FNV-1a (32-bit) offset basis: the hash of the empty string. */
 export const FNV1A_BASIS = 0x811c9dc5 | 0;
@@ -43,7 +44,9 @@ export function bytesEqualAt(bytes: Uint8Array, at: number, query: Uint8Array, l
 
 /** A read-only view of one BTF string section (plus its base, for split BTF). */
 export class StringTable {
-  readonly bytes: Uint8Array;
+  readonly #bytes: Uint8Array;
+  /** The copy handed out when the bytes are a read-only mapping (see mapped-bytes.ts). */
+  #bytesCopy: Uint8Array | undefined;
   /** The base BTF's string table, for split BTF. */
   readonly base: StringTable | undefined;
   /** Offset of this table's first byte in the combined (base + own) offset space. */
@@ -54,15 +57,27 @@ export class StringTable {
   readonly #cache = new Map<number, string>();
 
   constructor(bytes: Uint8Array, base?: StringTable) {
-    this.bytes = bytes;
+    this.#bytes = bytes;
     this.base = base;
     this.start = base ? base.end : 0;
     this.#buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** This table's own bytes (a private copy when they are a read-only mapping, e.g. kernelBtf()'s). */
+  get bytes(): Uint8Array {
+    if (!isReadOnlyMapping(this.#bytes)) return this.#bytes;
+    this.#bytesCopy ??= this.#bytes.slice();
+    return this.#bytesCopy;
+  }
+
+  /** @internal The uncopied bytes, for the package's own readers: never write to them or return them. */
+  get [RAW](): Uint8Array {
+    return this.#bytes;
+  }
+
   /** One past the last valid offset in the combined offset space. */
   get end(): number {
-    return this.start + this.bytes.byteLength;
+    return this.start + this.#bytes.byteLength;
   }
 
   /** The string at `offset` (combined offset space); throws BtfError when out of range or unterminated. */
@@ -74,10 +89,10 @@ export class StringTable {
     const cached = this.#cache.get(offset);
     if (cached !== undefined) return cached;
     const at = offset - this.start;
-    if (at >= this.bytes.byteLength) {
+    if (at >= this.#bytes.byteLength) {
       throw new BtfError(`string offset ${offset} is past the end of the string section (${this.end} bytes)`);
     }
-    const end = this.bytes.indexOf(0, at);
+    const end = this.#bytes.indexOf(0, at);
     if (end < 0) throw new BtfError(`string at offset ${offset} is not NUL-terminated`);
     const s = this.#buf.toString("utf8", at, end);
     this.#cache.set(offset, s);

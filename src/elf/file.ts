@@ -1,6 +1,6 @@
 // Reads chosen sections of an ELF file from disk without loading the whole
 // file (a vmlinux with debug info can be hundreds of megabytes).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { ElfError } from "./errors.js";
 import { nameSections, parseElfHeader, parseSectionTable, type ElfHeader, type ElfSection } from "./reader.js";
 import { SHT } from "./constants.js";
@@ -15,6 +15,61 @@ export function fileError(e: unknown, path: string, invalid: (message: string) =
   if (code === "ENOENT") return new NotFoundError(`${path} does not exist`, { errno, cause: e });
   if (code === "EACCES" || code === "EPERM") return new PermissionError(`cannot read ${path}: ${code}`, { errno, cause: e });
   return invalid(`cannot read ${path}: ${(e as Error)?.message ?? String(e)}`);
+}
+
+/** What a non-regular file is, for the message that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Opens `path` for reading and returns its fd and size, refusing anything but
+ * a regular file with `invalid` (the caller's typed error): /dev/zero, a FIFO
+ * or a directory would otherwise be read until memory runs out, or block.
+ * O_NONBLOCK keeps open(2) of a FIFO from waiting for a writer; the check is
+ * fstat of the opened fd, so the file cannot be swapped after the check.
+ */
+export function openRegularFile(path: string, invalid: (message: string) => BpfError): { fd: number; size: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw invalid(`${path} is ${fileKind(st)}, not a regular file`);
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * The whole content of the regular file at `path` (as much as fstat reported
+ * when it was opened: a file growing meanwhile cannot make this read forever).
+ * Errors are typed and name the file: NotFoundError, PermissionError, or
+ * `invalid` for non-regular files and other failures.
+ */
+export function readRegularFile(path: string, invalid: (message: string) => BpfError): Uint8Array {
+  try {
+    const { fd, size } = openRegularFile(path, invalid);
+    try {
+      const buf = new Uint8Array(size);
+      let done = 0;
+      while (done < size) {
+        const n = readSync(fd, buf, done, size - done, done);
+        if (n <= 0) break;
+        done += n;
+      }
+      return done === size ? buf : buf.subarray(0, done);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw fileError(e, path, invalid);
+  }
 }
 
 /** Header, section headers and the bytes of the requested sections of an ELF file. */
@@ -35,9 +90,8 @@ export function readElfSections(path: string, names: readonly string[]): ElfFile
 }
 
 function readSections(path: string, names: readonly string[]): ElfFileSections {
-  const fd = openSync(path, "r");
+  const { fd, size: length } = openRegularFile(path, (m) => new ElfError(m));
   try {
-    const length = fstatSync(fd).size;
     const read = (offset: number, size: number, what: string): Uint8Array => {
       if (offset + size > length) throw new ElfError(`${what} runs past the end of the file (${length} bytes)`, offset);
       const buf = new Uint8Array(size);

@@ -1,5 +1,6 @@
 // RingBuffer: the user-space reader of a BPF_MAP_TYPE_RINGBUF map (Linux
-// 5.8). Records are read in place from the shared mapping; waiting for new
+// 5.8). Records are read from the shared mapping without syscalls (each copied
+// into a reused writable buffer: the pages are read-only); waiting for new
 // ones goes through epoll on the event loop, never blocking it.
 import type { Map as BpfMap } from "../map.js";
 import { MapType } from "../map/types.js";
@@ -65,7 +66,7 @@ export class RingBuffer implements Disposable {
 
   /**
    * Reads every record available now, synchronously, and returns how many
-   * there were. `callback` gets a view into the shared ring that is valid
+   * there were. `callback` gets the record's bytes in a reused buffer, valid
    * only during the call (copy it with `slice()` to keep it); discarded
    * records are skipped and a record still being written ends the batch.
    */

@@ -14,7 +14,12 @@ const LENGTH_MASK = 0x3fff_ffff;
 /** Size of the record header: u32 length + flags, u32 page offset. */
 const HEADER_SIZE = 8;
 
-/** Called with a view of one record's bytes, valid only during the call. */
+/**
+ * Called with one record's bytes, valid only during the call. They are a copy
+ * in a reused buffer: the ring's data pages are mapped read-only (the kernel
+ * allows nothing else) and a store through a view of them would crash the
+ * process; a memcpy per record keeps the callback free to scribble.
+ */
 export type RecordCallback = (record: Uint8Array) => void;
 
 /** The two mappings of one ring buffer and the drain loop over them. */
@@ -25,6 +30,8 @@ export class RingMemory {
   readonly #producerPos: BigUint64Array;
   readonly #headers: Uint32Array;
   readonly #data: Uint8Array;
+  /** Writable buffer records are copied into before the callback sees them (grows to the longest record). */
+  #scratch = new Uint8Array(256);
   /** Size of the data area in bytes (a power of two, a multiple of the page size). */
   readonly size: number;
   #unmapped = false;
@@ -77,7 +84,7 @@ export class RingMemory {
         consumer += (length + HEADER_SIZE + 7) & ~7;
         if (header & DISCARD) continue;
         delivered++;
-        callback(this.#data.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length));
+        callback(this.#copyOut(at + HEADER_SIZE, length));
         // The callback may have closed the reader: the memory is gone.
         if (this.#unmapped) return delivered;
         if (stop?.()) break;
@@ -86,6 +93,14 @@ export class RingMemory {
       if (!this.#unmapped) Atomics.store(this.#consumerPos, 0, BigInt(consumer));
     }
     return delivered;
+  }
+
+  /** A writable copy of `length` bytes of the data area from `start`. */
+  #copyOut(start: number, length: number): Uint8Array {
+    if (this.#scratch.byteLength < length) this.#scratch = new Uint8Array(Math.max(length, this.#scratch.byteLength * 2));
+    const scratch = this.#scratch;
+    this.#scratch.set(this.#data.subarray(start, start + length));
+    return scratch.subarray(0, length);
   }
 
   /** Unmaps both regions; views handed out earlier become detached (zero length). Idempotent. */

@@ -9,7 +9,7 @@ import { ProgramType, programTypeName } from "../program/types.js";
 import { PMU_DIR, perfEventOpen, pmuType } from "../sys/perf-event.js";
 import { InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
 import { ElfFile } from "../elf/index.js";
-import { fileError } from "../elf/file.js";
+import { fileError, readRegularFile } from "../elf/file.js";
 import { ElfError } from "../elf/errors.js";
 import type { Link } from "./link.js";
 import { attachToPerfEvent, checkCookieMethod, type PerfAttachMethod } from "./perf-event-link.js";
@@ -99,10 +99,12 @@ function resolveOptions(program: Program, options: UprobeOptions): UprobeOptions
 
 /** Reads and parses the binary, with typed errors that name it. */
 function readElf(path: string): ElfFile {
+  const invalid = (m: string): ElfError => new ElfError(m);
+  const bytes = readRegularFile(path, invalid);
   try {
-    return new ElfFile(readFileSync(path));
+    return new ElfFile(bytes);
   } catch (e) {
-    throw fileError(e, path, (m) => new ElfError(m));
+    throw fileError(e, path, invalid);
   }
 }
 

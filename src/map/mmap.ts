@@ -30,11 +30,17 @@ export function pageSize(): number {
   return pageSizeCache;
 }
 
-/** A mapping of map memory; `bytes`/`view` alias the kernel's pages until `close()`. */
+/**
+ * A mapping of map memory. A writable mapping's `buffer`/`bytes`/`view` alias
+ * the kernel's pages until `close()`. A read-only mapping (a frozen or RDONLY
+ * map, `.rodata`, a read-only fd) gives a fresh copy on each access instead:
+ * JavaScript has no read-only typed arrays, and one store through a view of a
+ * PROT_READ page would kill the process with SIGSEGV.
+ */
 export class MapMemory implements Disposable {
   #buffer: ArrayBuffer | undefined;
   readonly #onClose: (m: MapMemory) => void;
-  /** Whether the mapping is writable. */
+  /** Whether the mapping is writable (and its views alias it). */
   readonly writable: boolean;
   /** Bytes mapped (a multiple of the page size). */
   readonly length: number;
@@ -47,18 +53,18 @@ export class MapMemory implements Disposable {
     this.#onClose = onClose;
   }
 
-  /** The shared memory; throws after close(). */
+  /** The shared memory (a snapshot copy when the mapping is read-only); throws after close(). */
   get buffer(): ArrayBuffer {
     if (!this.#buffer) throw new Error("map memory is unmapped");
-    return this.#buffer;
+    return this.writable ? this.#buffer : this.#buffer.slice(0);
   }
 
-  /** A byte view of the whole mapping. */
+  /** A byte view of the whole mapping (of a snapshot copy when read-only). */
   get bytes(): Uint8Array {
     return new Uint8Array(this.buffer);
   }
 
-  /** A DataView of the whole mapping. */
+  /** A DataView of the whole mapping (of a snapshot copy when read-only). */
   get view(): DataView {
     return new DataView(this.buffer);
   }

@@ -2,13 +2,12 @@
 // (linked with their subprograms), maps, global variables and externs — as
 // editable plain data. Parsing does no syscalls; the collection loader turns
 // an ObjectSpec into live kernel objects.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Btf } from "../btf/btf.js";
 import { btfFromElf } from "../btf/elf.js";
 import type { BtfExt } from "../btf/ext.js";
 import type { ByteOrder } from "../asm/encoding.js";
-import { fileError } from "../elf/file.js";
+import { readRegularFile } from "../elf/file.js";
 import { ElfObject } from "./elf-object.js";
 import { ObjectError, UnknownSectionError, asObjectError } from "./errors.js";
 import { kconfigSize, readExterns, type ExternSpec } from "./externs.js";
@@ -147,12 +146,7 @@ export class ObjectSpec {
 
 /** Reads and parses an object file; the object name defaults to the file name up to its first '.'. */
 export function loadObjectSpec(file: string, options: ObjectParseOptions = {}): ObjectSpec {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw fileError(e, file, (m) => new ObjectError(m));
-  }
+  const bytes = readRegularFile(file, (m) => new ObjectError(m));
   const base = path.basename(file);
   const dot = base.indexOf(".");
   return ObjectSpec.parse(bytes, { name: dot >= 0 ? base.slice(0, dot) : base, ...options });

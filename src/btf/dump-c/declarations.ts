@@ -8,6 +8,11 @@ import type { LayoutCache } from "./layout-cache.js";
 import type { TypeNames } from "./naming.js";
 import { writeBitPadding } from "./padding.js";
 import { Kind, type RawView } from "./raw-view.js";
+import { describeRawType } from "./validate.js";
+import { BtfError } from "../errors.js";
+
+/** Padding one dump may print at least, whatever the size of its BTF. */
+const MIN_PADDING_LIMIT_BYTES = 1 << 20;
 
 /** Prints declarations of BTF types as C. */
 export class CDeclarations {
@@ -28,6 +33,8 @@ export class CDeclarations {
   readonly #prefixAt: Int32Array;
   readonly #prefixLen: Int32Array;
   #top = 0;
+  readonly #paddingLimitBytes: number;
+  #paddingBudgetBits: number;
 
   constructor(raw: RawView, names: TypeNames, layout: LayoutCache, out: ByteSink) {
     this.#raw = raw;
@@ -37,6 +44,8 @@ export class CDeclarations {
     this.#simple = new Uint8Array(raw.lastId + 1);
     this.#prefixAt = new Int32Array(raw.lastId + 1);
     this.#prefixLen = new Int32Array(raw.lastId + 1);
+    this.#paddingLimitBytes = Math.max(MIN_PADDING_LIMIT_BYTES, 16 * raw.byteLength);
+    this.#paddingBudgetBits = this.#paddingLimitBytes * 8;
   }
 
   /** The de-duplicated tag name (struct/union/enum/fwd); nothing for anonymous types. */
@@ -120,6 +129,7 @@ export class CDeclarations {
       const bitfield = kflag ? rawOff >>> 24 : 0;
       const bitOff = kflag ? rawOff & 0xff_ffff : rawOff;
       // Most members follow the previous one directly: skip the padding (and alignment) work then.
+      if (off < bitOff) this.#spendPadding(id, bitOff - off);
       if (off < bitOff) writeBitPadding(out, ptrSize, off, bitOff, packed ? 1 : layout.alignOf(type), prevBitfield && bitfield !== 0, lvl + 1);
       const nameOff = w[m] as number;
       if (this.#simple[type] === Simple.Cached && nameOff !== 0) {
@@ -142,6 +152,7 @@ export class CDeclarations {
       }
       out.byte(59);
     }
+    if (isStruct && off < size * 8) this.#spendPadding(id, size * 8 - off);
     if (isStruct) writeBitPadding(out, ptrSize, off, size * 8, align, false, lvl + 1);
     // `struct empty {}` stays on one line.
     if (n !== 0 || size !== 0) {
@@ -150,6 +161,21 @@ export class CDeclarations {
     }
     out.byte(125);
     if (packed) out.text(" __attribute__((packed))");
+  }
+
+  /**
+   * Padding lines cost ~1 output byte per struct byte: a struct that claims
+   * 4 GiB would print gigabytes. Real headers pad little (vmlinux: a few
+   * KiB), so one dump may pad at most max(1 MiB, 16 × the BTF's size).
+   */
+  #spendPadding(id: number, bits: number): void {
+    this.#paddingBudgetBits -= bits;
+    if (this.#paddingBudgetBits < 0) {
+      throw new BtfError(
+        `type ${describeRawType(this.#raw, id)}: ${Math.ceil(bits / 8)} bytes of padding take the dump past its limit ` +
+          `(${this.#paddingLimitBytes} bytes of padding for ${this.#raw.byteLength} bytes of BTF): the BTF claims sizes its members do not fill`,
+      );
+    }
   }
 
   /** libbpf's btf_is_struct_packed: a member off its natural alignment, or a size that is not a multiple of it. */

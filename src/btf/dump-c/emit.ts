@@ -8,6 +8,7 @@ import { LayoutCache } from "./layout-cache.js";
 import { TypeNames } from "./naming.js";
 import { DefinitionOrder } from "./ordering.js";
 import { Kind, type RawView } from "./raw-view.js";
+import { CTypeValidator } from "./validate.js";
 
 const enum Emit {
   NotEmitted = 0,
@@ -32,11 +33,14 @@ export class CDefinitionEmitter {
   readonly #order: DefinitionOrder;
   readonly #state: Uint8Array;
   readonly #fwdEmitted: Uint8Array;
+  readonly #validator: CTypeValidator;
 
   constructor(raw: RawView, out: ByteSink) {
     this.#raw = raw;
     this.#out = out;
-    this.#decl = new CDeclarations(raw, new TypeNames(raw), new LayoutCache(raw), out);
+    const layout = new LayoutCache(raw);
+    this.#validator = new CTypeValidator(raw, layout);
+    this.#decl = new CDeclarations(raw, new TypeNames(raw), layout, out);
     this.#order = new DefinitionOrder(raw);
     this.#state = new Uint8Array(raw.lastId + 1);
     this.#state[0] = Emit.Emitted;
@@ -45,6 +49,8 @@ export class CDefinitionEmitter {
 
   /** Prints `id` and whatever it needs that was not printed yet (btf_dump__dump_type). */
   dumpType(id: number): void {
+    // Malformed BTF would recurse without end or print gigabytes of padding below.
+    this.#validator.check(id);
     for (const q of this.#order.queueFor(id)) this.#emit(q, 0);
   }
 

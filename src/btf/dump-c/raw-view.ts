@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import type { Btf } from "../btf.js";
 import { fixedWords, wordsPerEntry } from "../kinds.js";
+import { RAW } from "../mapped-bytes.js";
 
 /** Numeric BTF kinds used by the dumpers. */
 export const enum Kind {
@@ -54,7 +55,7 @@ export class RawView {
   static of(btf: Btf): RawView {
     let v = cache.get(btf);
     if (!v) {
-      v = btf.base ? RawView.#flatten(btf, btf.base) : new RawView(btf.words, btf.strings.bytes, btf.lastId, 1);
+      v = btf.base ? RawView.#flatten(btf, btf.base) : new RawView(btf[RAW].words, btf.strings[RAW], btf.lastId, 1);
       cache.set(btf, v);
     }
     return v;
@@ -62,13 +63,20 @@ export class RawView {
 
   static #flatten(btf: Btf, base: Btf): RawView {
     const b = RawView.of(base);
-    const words = new Uint32Array(b.words.length + btf.words.length);
+    const own = btf[RAW].words;
+    const ownStrings = btf.strings[RAW];
+    const words = new Uint32Array(b.words.length + own.length);
     words.set(b.words);
-    words.set(btf.words, b.words.length);
-    const strings = new Uint8Array(b.strings.length + btf.strings.bytes.length);
+    words.set(own, b.words.length);
+    const strings = new Uint8Array(b.strings.length + ownStrings.length);
     strings.set(b.strings);
-    strings.set(btf.strings.bytes, b.strings.length);
+    strings.set(ownStrings, b.strings.length);
     return new RawView(words, strings, btf.lastId, btf.firstId);
+  }
+
+  /** Bytes of type records and strings (base included): what output limits scale with. */
+  get byteLength(): number {
+    return this.words.byteLength + this.strings.byteLength;
   }
 
   kind(id: number): number {
