@@ -2,7 +2,7 @@
 // pages of arenas (6.9+), shared with BPF programs without syscalls.
 import { readFileSync } from "node:fs";
 import { native } from "../sys/native.js";
-import { errorFromErrno } from "../sys/errors.js";
+import { ClosedError, errorFromErrno } from "../sys/errors.js";
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -49,7 +49,7 @@ export class MapMemory implements Disposable {
 
   /** The shared memory; throws after close(). */
   get buffer(): ArrayBuffer {
-    if (!this.#buffer) throw new Error("map memory is unmapped");
+    if (!this.#buffer) throw new ClosedError("map memory (unmapped by close())");
     return this.#buffer;
   }
 
