@@ -23,6 +23,7 @@ import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0 } from "../src/asm/index.js";
 import { loadObjectSpec, ObjectSpec, ObjectError } from "../src/object/index.js";
 import { Collection } from "../src/collection.js";
+import { PerfBuffer, RingBuffer } from "../src/events/index.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
 import { u32, u64 } from "./map-helpers.js";
 
@@ -179,4 +180,90 @@ test(".bss and .kconfig sizes beyond the kernel's limit are ObjectError before a
 
 test("missing pins stay NotFoundError", () => {
   assert.throws(() => Map.openPinned("/sys/fs/bpf/tsbpf-args-no-such-pin"), NotFoundError);
+});
+
+/** Values of every JS type for arguments that want something else. */
+const WRONG: unknown[] = [null, undefined, -1, NaN, 1.5, 2 ** 40, 5n, "x", {}, [], () => 0, Symbol("s")];
+
+/**
+ * Runs `f`; a throw must be one of the project's errors. A promise (consume()
+ * waits until its reader closes) is kept in `pending` to be checked after.
+ */
+function onlyTyped(label: string, f: () => unknown, pending: Array<Promise<void>>): void {
+  const typed = (e: unknown): void => {
+    assert.ok(e instanceof BpfError, `${label}: untyped ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+  };
+  try {
+    const r = f();
+    if (r instanceof Promise) pending.push(r.then(() => undefined, typed));
+    else if (r && typeof (r as AsyncGenerator).return === "function") pending.push((r as AsyncGenerator).return(undefined).then(() => undefined, typed));
+  } catch (e) {
+    typed(e);
+  }
+}
+
+test("Program, RingBuffer, PerfBuffer and Collection entry points: wrong arguments and use after close are typed", async () => {
+  const before = openFdCount();
+  const spec = loadObjectSpec(fixture("collection", "globals"));
+  const load = () => Program.load({ type: ProgramType.SocketFilter, instructions: new ProgramBuilder().mov64Imm(R0, 0).exit().build(), license: "GPL" });
+  let calls = 0;
+  const pending: Array<Promise<void>> = [];
+  const check = async (label: string, f: () => unknown): Promise<void> => {
+    calls++;
+    onlyTyped(label, f, pending);
+  };
+  for (const v of WRONG) {
+    const s = String(typeof v === "symbol" ? "symbol" : v);
+    const p = load();
+    await check(`Program.fromFd(${s})`, () => Program.fromFd(v as FD));
+    await check(`Program.fromId(${s})`, () => Program.fromId(v as number));
+    await check(`Program.openPinned(${s})`, () => Program.openPinned(v as string));
+    await check(`Program.load(${s})`, () => Program.load(v as Parameters<typeof Program.load>[0]));
+    await check(`testRun(${s})`, () => p.testRun(v as object));
+    await check(`testRun({ data: ${s} })`, () => p.testRun({ data: v as Uint8Array }));
+    await check(`testRun({ repeat: ${s} })`, () => p.testRun({ data: new Uint8Array(64), repeat: v as number }));
+    await check(`info(${s})`, () => p.info(v as object));
+    await check(`bindMap(${s})`, () => p.bindMap(v as FD));
+    p.close();
+    await check("testRun after close", () => p.testRun({ data: new Uint8Array(64) }));
+    await check("info after close", () => p.info());
+
+    await check(`RingBuffer(${s})`, () => new RingBuffer(v as Map));
+    await check(`PerfBuffer(${s})`, () => new PerfBuffer(v as Map));
+    using ringMap = Map.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const ring = new RingBuffer(ringMap);
+    await check(`ring.poll(${s})`, () => ring.poll(v as () => void));
+    await check(`ring.consume(${s})`, () => ring.consume(v as () => void));
+    await check(`ring.consume(cb, ${s})`, () => ring.consume(() => undefined, v as object));
+    await check(`ring.records(${s})`, () => ring.records(v as object));
+    ring.close();
+    await Promise.all(pending.splice(0));
+    await check("ring.poll after close", () => ring.poll(() => undefined));
+    await check("ring.pending after close", () => ring.pending);
+    using perfMap = Map.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
+    await check(`PerfBuffer(map, ${s})`, () => new PerfBuffer(perfMap, v as object).close());
+    await check(`PerfBuffer(map, { pages: ${s} })`, () => new PerfBuffer(perfMap, { pages: v as number }).close());
+    const perf = new PerfBuffer(perfMap);
+    await check(`perf.poll(${s})`, () => perf.poll(v as () => void));
+    await check(`perf.consume(${s})`, () => perf.consume(v as () => void));
+    await check(`perf.records(${s})`, () => perf.records(v as object));
+    perf.close();
+    await Promise.all(pending.splice(0));
+    await check("perf.readAvailable after close", () => perf.readAvailable());
+
+    await check(`Collection.load(${s})`, () => Collection.load(v as ObjectSpec));
+    await check(`Collection.load(spec, ${s})`, () => Collection.load(spec, v as object).close());
+  }
+  const c = Collection.load(spec);
+  for (const v of WRONG) {
+    await check("collection.map", () => c.map(v as string));
+    await check("collection.program", () => c.program(v as string));
+    await check("collection.variable", () => c.variable(v as string));
+  }
+  c.close();
+  await check("map of a closed collection", () => c.map(".data").lookup(u32(0)));
+  await check("program of a closed collection", () => c.program("count").testRun({ data: new Uint8Array(64) }));
+  await Promise.all(pending);
+  assert.ok(calls > 350, `${calls} calls`);
+  assert.equal(openFdCount(), before, "no fd left open");
 });

@@ -1,7 +1,8 @@
 // RingBuffer: the user-space reader of a BPF_MAP_TYPE_RINGBUF map (Linux
 // 5.8). Records are read in place from the shared mapping; waiting for new
 // ones goes through epoll on the event loop, never blocking it.
-import type { Map as BpfMap } from "../map.js";
+import { Map as BpfMap } from "../map.js";
+import { checkFunction, checkInstance, optionsArgument } from "../sys/arguments.js";
 import { MapType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
@@ -33,6 +34,7 @@ export class RingBuffer implements Disposable {
 
   /** Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise). */
   constructor(map: BpfMap) {
+    checkInstance(map, BpfMap, "map", "RingBuffer");
     this.#what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
     if (map.type !== MapType.Ringbuf) {
       throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
@@ -71,6 +73,7 @@ export class RingBuffer implements Disposable {
    */
   poll(callback: RecordCallback): number {
     this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
     return this.#memory.drain(callback);
   }
 
@@ -89,7 +92,8 @@ export class RingBuffer implements Disposable {
    */
   consume(callback: RecordCallback, options: RingBufferReadOptions = {}): Promise<void> {
     this.#assertOpen();
-    const { signal } = options;
+    checkFunction(callback, "callback", this.#what);
+    const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
     return new Promise<void>((resolve, reject) => {
@@ -133,7 +137,7 @@ export class RingBuffer implements Disposable {
    */
   records(options: RingBufferReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     this.#assertOpen();
-    return this.#iterate(options.signal);
+    return this.#iterate(optionsArgument(options, this.#what).signal);
   }
 
   /** `for await (const record of ringBuffer)`: records() without a signal (ends when the reader is closed). */

@@ -52,3 +52,24 @@ export function checkAccessMode(mode: unknown, what: string): void {
     throw new InvalidArgumentError(`${what}: mode must be "rw", "read-only" or "write-only" (got ${describeValue(mode)})`, "mode");
   }
 }
+
+/** An options argument: undefined or null mean none (`{}`); anything but an object is an InvalidArgumentError. */
+export function optionsArgument<T extends object>(options: T | undefined | null, what: string): T | Record<string, never> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object") throw new InvalidArgumentError(`${what}: options must be an object (got ${describeValue(options)})`, "options");
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`${what}: signal must be an AbortSignal (got ${describeValue(signal)})`, "signal");
+  }
+  return options;
+}
+
+/** A callback argument: anything but a function is an InvalidArgumentError naming `field`. */
+export function checkFunction(fn: unknown, field: string, what: string): void {
+  if (typeof fn !== "function") throw new InvalidArgumentError(`${what}: ${field} must be a function (got ${describeValue(fn)})`, field);
+}
+
+/** An argument that must be an instance of `cls` (a Map, an FD, an ObjectSpec …). */
+export function checkInstance(v: unknown, cls: { readonly name: string; [Symbol.hasInstance](value: unknown): boolean }, field: string, what: string): void {
+  if (!(v instanceof cls)) throw new InvalidArgumentError(`${what}: ${field} must be a ${cls.name} (got ${describeValue(v)})`, field);
+}
