@@ -5,6 +5,7 @@
 // RangeError from deep inside, and nothing is left open.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -266,4 +267,31 @@ test("Program, RingBuffer, PerfBuffer and Collection entry points: wrong argumen
   await Promise.all(pending);
   assert.ok(calls > 350, `${calls} calls`);
   assert.equal(openFdCount(), before, "no fd left open");
+});
+
+test("writing through what read-only mappings hand out cannot crash the process (child process)", () => {
+  // In a child: a write to a PROT_READ page is a SIGSEGV, which must show up as a failure, not kill the runner.
+  const dist = fileURLToPath(new URL("../src/", import.meta.url));
+  const script = `
+    import { Map, MapType, MapFlags } from ${JSON.stringify(`${dist}index.js`)};
+    import { Collection } from ${JSON.stringify(`${dist}collection.js`)};
+    import { loadObjectSpec } from ${JSON.stringify(`${dist}object/index.js`)};
+    const c = Collection.load(loadObjectSpec(${JSON.stringify(fixture("collection", "globals"))}));
+    const v = c.variable("multiplier");
+    v.view().setUint32(0, 9, true);
+    const frozen = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, flags: MapFlags.MMAPABLE });
+    frozen.update(new Uint8Array(4), new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0]));
+    frozen.freeze();
+    const mem = frozen.mmap();
+    mem.bytes[0] = 7;
+    new DataView(mem.buffer).setUint8(0, 7);
+    mem.view.setUint8(0, 7);
+    process.stdout.write(JSON.stringify({ writable: mem.writable, variable: v.getNumber(), map: frozen.lookup(new Uint8Array(4))[0] }));
+    c.close();
+    frozen.close();
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.signal, null, `the child crashed: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { writable: false, variable: 2, map: 5 });
 });

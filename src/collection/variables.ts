@@ -46,11 +46,15 @@ export class Variable {
   /** A copy of the current bytes. */
   get(): Uint8Array {
     const memory = this.#open();
-    if (memory) return memory.bytes.slice(this.offset, this.offset + this.size);
+    if (memory) return memory.read(this.offset, this.size);
     return this.#map.lookup(ZERO_KEY).slice(this.offset, this.offset + this.size);
   }
 
-  /** A DataView over the variable in the mapped memory (aliases kernel memory; undefined when not mmapable). */
+  /**
+   * A DataView over the variable in the mapped memory (aliases kernel memory;
+   * undefined when not mmapable). For `.rodata` variables, whose pages are
+   * mapped read-only, a view of a copy: writing there changes nothing.
+   */
   view(): DataView | undefined {
     const memory = this.#open();
     return memory ? new DataView(memory.buffer, this.offset, this.size) : undefined;

@@ -30,7 +30,13 @@ export function pageSize(): number {
   return pageSizeCache;
 }
 
-/** A mapping of map memory; `bytes`/`view` alias the kernel's pages until `close()`. */
+/**
+ * A mapping of map memory. Writable mappings: `buffer`/`bytes`/`view` alias
+ * the kernel's pages until `close()`. Read-only mappings (frozen maps,
+ * read-only fds): they are fresh copies of the current contents, because V8
+ * cannot make a view read-only and one write through an alias of a PROT_READ
+ * page would kill the process.
+ */
 export class MapMemory implements Disposable {
   #buffer: ArrayBuffer | undefined;
   readonly #onClose: (m: MapMemory) => void;
@@ -47,8 +53,18 @@ export class MapMemory implements Disposable {
     this.#onClose = onClose;
   }
 
-  /** The shared memory; throws after close(). */
+  /** The shared memory (a copy of it when read-only); ClosedError after close(). */
   get buffer(): ArrayBuffer {
+    const b = this.#mapped();
+    return this.writable ? b : b.slice(0);
+  }
+
+  /** A copy of `length` bytes from `offset`, without copying the whole of a read-only mapping. */
+  read(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.#mapped()).slice(offset, offset + length);
+  }
+
+  #mapped(): ArrayBuffer {
     if (!this.#buffer) throw new ClosedError("map memory (unmapped by close())");
     return this.#buffer;
   }
