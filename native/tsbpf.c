@@ -1,21 +1,33 @@
 // tsbpf native shim: the only C in the project. It exposes raw kernel
 // entry points to TypeScript and nothing else — no BPF logic lives here.
-//   syscall(nr, ...args)          -> result >= 0, or -errno
+//   syscall(nr, ...args)          -> result >= 0, or -errno (at most 6 args)
 //   bpf(cmd, attrAddress, size)   -> the same for bpf(2), numbers only (hot path)
 //   address(view)                 -> bigint address of a Buffer/TypedArray/ArrayBuffer
 //   mmap(fd, len, prot, flags, off) -> external ArrayBuffer, or -errno
-//   munmap(arrayBuffer)           -> 0 or -errno (detaches the buffer)
+//   munmap(arrayBuffer)           -> 0 or -errno (detaches the buffer; again: no-op)
 //   watch(fd, events, callback)   -> handle; callback(status, events) on readiness
-//   unwatch(handle)
+//   unwatch(handle)               -> 0 (again, or after the fd closed: no-op)
+// Every argument is checked here, before any side effect: a wrong type is a
+// TypeError, a value out of range a RangeError, both with the code below so
+// the TypeScript wrapper can tell them apart. A bad argument must never reach
+// libuv or the kernel as a half-made watcher or a dangling pointer.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
+
+#define ARG_ERROR_CODE "ERR_TSBPF_NATIVE_ARGUMENT"
+#define MAX_SYSCALL_ARGS 6
+#define MAX_SAFE_INTEGER 9007199254740991.0
+#define TWO_POW_63 9223372036854775808.0
+#define TWO_POW_64 18446744073709551616.0
 
 #define CHECK(call)                                                  \
   do {                                                               \
@@ -25,39 +37,105 @@
     }                                                                \
   } while (0)
 
-// Converts one JS argument to a machine word: numbers and bigints by value,
-// buffers and typed arrays by the address of their bytes.
-static int to_word(napi_env env, napi_value v, int64_t *out) {
+// Tags that prove a buffer or handle was made by this shim (not just any
+// ArrayBuffer or object a caller hands back).
+static const napi_type_tag MAPPING_TAG = {0x7473627066006d6dULL, 0x6d61707069676e31ULL};
+static const napi_type_tag WATCHER_TAG = {0x7473627066007777ULL, 0x7761746368657231ULL};
+
+static napi_value arg_error(napi_env env, int range, const char *fn, const char *what) {
+  char msg[192];
+  snprintf(msg, sizeof msg, "tsbpf native %s: %s", fn, what);
+  if (range) napi_throw_range_error(env, ARG_ERROR_CODE, msg);
+  else napi_throw_type_error(env, ARG_ERROR_CODE, msg);
+  return NULL;
+}
+
+// An integral number or bigint within [min, max]. Returns 0 after throwing.
+static int get_int(napi_env env, napi_value v, double min, double max, int64_t *out, const char *fn, const char *what) {
+  char msg[160];
   napi_valuetype t;
-  bool is;
   if (napi_typeof(env, v, &t) != napi_ok) return 0;
-  if (t == napi_number) return napi_get_value_int64(env, v, out) == napi_ok;
+  if (t == napi_number) {
+    double d;
+    napi_get_value_double(env, v, &d);
+    if (isfinite(d) && floor(d) == d && d >= min && d <= max) { *out = (int64_t)d; return 1; }
+  } else if (t == napi_bigint) {
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, out, &lossless);
+    if (lossless && (double)*out >= min && (double)*out <= max) return 1;
+  } else {
+    snprintf(msg, sizeof msg, "%s must be an integer", what);
+    arg_error(env, 0, fn, msg);
+    return 0;
+  }
+  snprintf(msg, sizeof msg, "%s must be an integer in [%.0f, %.0f]", what, min, max);
+  arg_error(env, 1, fn, msg);
+  return 0;
+}
+
+// The bytes of a buffer argument. Detached buffers are refused: their
+// address is gone, and 0 would reach the kernel as a NULL pointer.
+// Returns 1 on success, 0 when v is not a buffer, -1 after throwing.
+static int get_bytes(napi_env env, napi_value v, void **data, const char *fn) {
+  bool is = false, detached = false;
+  napi_value ab = v;
+  size_t len, off;
+  napi_typedarray_type tt;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    if (napi_get_typedarray_info(env, v, &tt, &len, data, &ab, &off) != napi_ok) return -1;
+  } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    if (napi_get_dataview_info(env, v, &len, data, &ab, &off) != napi_ok) return -1;
+  } else if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    if (napi_get_arraybuffer_info(env, v, data, &len) != napi_ok) return -1;
+  } else {
+    return 0;
+  }
+  if (napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached) {
+    arg_error(env, 0, fn, "the buffer is detached");
+    return -1;
+  }
+  return 1;
+}
+
+// One syscall argument as a machine word: integers (negative ones too, e.g.
+// AT_FDCWD; bigints up to 2^64-1) by value, buffers by the address of their bytes.
+static int to_word(napi_env env, napi_value v, int64_t *out, int index) {
+  char what[48];
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  snprintf(what, sizeof what, "argument %d", index);
+  if (t == napi_undefined || t == napi_null) { *out = 0; return 1; }
+  if (t == napi_number) {
+    double d;
+    napi_get_value_double(env, v, &d);
+    if (isfinite(d) && floor(d) == d && d >= -TWO_POW_63 && d < TWO_POW_64) {
+      *out = d < TWO_POW_63 ? (int64_t)d : (int64_t)(uint64_t)d;
+      return 1;
+    }
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer of at most 64 bits", what);
+    arg_error(env, 1, "syscall", msg);
+    return 0;
+  }
   if (t == napi_bigint) {
     bool lossless;
-    return napi_get_value_bigint_int64(env, v, out, &lossless) == napi_ok;
+    uint64_t u;
+    napi_get_value_bigint_int64(env, v, out, &lossless);
+    if (lossless) return 1;
+    napi_get_value_bigint_uint64(env, v, &u, &lossless);
+    if (lossless) { *out = (int64_t)u; return 1; }
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must fit in 64 bits", what);
+    arg_error(env, 1, "syscall", msg);
+    return 0;
   }
-  if (t == napi_undefined || t == napi_null) { *out = 0; return 1; }
   void *data = NULL;
-  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
-    size_t len, off;
-    napi_typedarray_type tt;
-    napi_value ab;
-    if (napi_get_typedarray_info(env, v, &tt, &len, &data, &ab, &off) != napi_ok) return 0;
-    *out = (int64_t)(uintptr_t)data;
-    return 1;
-  }
-  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
-    size_t len, off;
-    napi_value ab;
-    if (napi_get_dataview_info(env, v, &len, &data, &ab, &off) != napi_ok) return 0;
-    *out = (int64_t)(uintptr_t)data;
-    return 1;
-  }
-  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
-    size_t len;
-    if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok) return 0;
-    *out = (int64_t)(uintptr_t)data;
-    return 1;
+  int r = get_bytes(env, v, &data, "syscall");
+  if (r > 0) { *out = (int64_t)(uintptr_t)data; return 1; }
+  if (r == 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a number, bigint, buffer, null or undefined", what);
+    arg_error(env, 0, "syscall", msg);
   }
   return 0;
 }
@@ -69,17 +147,16 @@ static napi_value make_i64(napi_env env, int64_t v) {
 }
 
 static napi_value js_syscall(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  int64_t w[7] = {0};
+  size_t argc = MAX_SYSCALL_ARGS + 1;
+  napi_value argv[MAX_SYSCALL_ARGS + 1];
+  int64_t w[MAX_SYSCALL_ARGS + 1] = {0};
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) { napi_throw_type_error(env, NULL, "syscall: missing number"); return NULL; }
-  for (size_t i = 0; i < argc; i++) {
-    if (!to_word(env, argv[i], &w[i])) {
-      napi_throw_type_error(env, NULL, "syscall: arguments must be number, bigint or buffer");
-      return NULL;
-    }
-  }
+  // argc is the caller's count, which may exceed what argv holds.
+  if (argc < 1 || argc > MAX_SYSCALL_ARGS + 1)
+    return arg_error(env, 0, "syscall", "takes a syscall number and at most 6 arguments");
+  if (!get_int(env, argv[0], 0, 4095, &w[0], "syscall", "the syscall number")) return NULL;
+  for (size_t i = 1; i < argc; i++)
+    if (!to_word(env, argv[i], &w[i], (int)i)) return NULL;
   long r = syscall(w[0], w[1], w[2], w[3], w[4], w[5], w[6]);
   return make_i64(env, r < 0 ? -errno : r);
 }
@@ -89,38 +166,41 @@ static napi_value js_syscall(napi_env env, napi_callback_info info) {
 static napi_value js_bpf(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  int32_t cmd, size;
-  int64_t attr;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &cmd) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &attr) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &size) != napi_ok) {
-    napi_throw_type_error(env, NULL, "bpf(cmd, attrAddress, size): numbers expected");
-    return NULL;
-  }
-  long r = syscall(__NR_bpf, cmd, (void *)(uintptr_t)attr, size);
+  double cmd, attr, size;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 3) return arg_error(env, 0, "bpf", "bpf(cmd, attrAddress, size) takes 3 numbers");
+  if (napi_get_value_double(env, argv[0], &cmd) != napi_ok || napi_get_value_double(env, argv[1], &attr) != napi_ok ||
+      napi_get_value_double(env, argv[2], &size) != napi_ok)
+    return arg_error(env, 0, "bpf", "bpf(cmd, attrAddress, size): numbers expected");
+  // NaN fails every comparison, so it lands here too.
+  if (!(cmd >= 0 && cmd <= INT32_MAX && floor(cmd) == cmd) || !(attr >= 0 && attr <= MAX_SAFE_INTEGER && floor(attr) == attr) ||
+      !(size >= 0 && size <= UINT32_MAX && floor(size) == size))
+    return arg_error(env, 1, "bpf", "bpf(cmd, attrAddress, size): non-negative integers expected");
+  long r = syscall(__NR_bpf, (int)cmd, (void *)(uintptr_t)attr, (unsigned int)size);
   return make_i64(env, r < 0 ? -errno : r);
 }
 
 static napi_value js_address(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], r;
-  int64_t w;
+  void *data = NULL;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || !to_word(env, argv[0], &w)) {
-    napi_throw_type_error(env, NULL, "address: expected a buffer");
-    return NULL;
-  }
-  CHECK(napi_create_bigint_uint64(env, (uint64_t)w, &r));
+  if (argc != 1) return arg_error(env, 0, "address", "takes one buffer");
+  int ok = get_bytes(env, argv[0], &data, "address");
+  if (ok == 0) return arg_error(env, 0, "address", "expected a Buffer, TypedArray, DataView or ArrayBuffer");
+  if (ok < 0) return NULL;
+  CHECK(napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)data, &r));
   return r;
 }
 
-// A mapping stays alive until munmap() or until its ArrayBuffer is collected.
+// A mapping lives until munmap() or until its ArrayBuffer's backing store is
+// freed (garbage collection), whichever comes first. munmap() reaches it
+// through a wrap that it removes before detaching, so nothing points at the
+// record once the backing store's finalizer may free it.
 typedef struct { void *addr; size_t len; } mapping_t;
 
 static void mapping_finalize(napi_env env, void *data, void *hint) {
   mapping_t *m = hint;
-  (void)env; (void)data;
   if (m->addr) munmap(m->addr, m->len);
   free(m);
 }
@@ -128,27 +208,36 @@ static void mapping_finalize(napi_env env, void *data, void *hint) {
 static napi_value js_mmap(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5], ab;
-  int64_t w[5];
+  int64_t fd, len, prot, flags, off;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < 5; i++)
-    if (i >= argc || !to_word(env, argv[i], &w[i])) {
-      napi_throw_type_error(env, NULL, "mmap(fd, length, prot, flags, offset)");
-      return NULL;
-    }
-  void *p = mmap(NULL, (size_t)w[1], (int)w[2], (int)w[3], (int)w[0], (off_t)w[4]);
-  if (p == MAP_FAILED) return make_i64(env, -errno);
+  if (argc != 5) return arg_error(env, 0, "mmap", "mmap(fd, length, prot, flags, offset) takes 5 integers");
+  if (!get_int(env, argv[0], 0, INT32_MAX, &fd, "mmap", "fd") ||
+      !get_int(env, argv[1], 1, MAX_SAFE_INTEGER, &len, "mmap", "length") ||
+      !get_int(env, argv[2], 0, PROT_READ | PROT_WRITE, &prot, "mmap", "prot (PROT_READ|PROT_WRITE)") ||
+      !get_int(env, argv[3], 0, MAP_SHARED | MAP_PRIVATE, &flags, "mmap", "flags") ||
+      !get_int(env, argv[4], 0, MAX_SAFE_INTEGER, &off, "mmap", "offset"))
+    return NULL;
+  // Only a new shared or private mapping: MAP_FIXED and friends could replace memory Node uses.
+  if (flags != MAP_SHARED && flags != MAP_PRIVATE) return arg_error(env, 1, "mmap", "flags must be MAP_SHARED or MAP_PRIVATE");
   mapping_t *m = malloc(sizeof *m);
-  if (!m) { munmap(p, (size_t)w[1]); return make_i64(env, -ENOMEM); }
+  if (!m) return make_i64(env, -ENOMEM);
+  void *p = mmap(NULL, (size_t)len, (int)prot, (int)flags, (int)fd, (off_t)off);
+  if (p == MAP_FAILED) {
+    int e = errno;
+    free(m);
+    return make_i64(env, -e);
+  }
   m->addr = p;
-  m->len = (size_t)w[1];
+  m->len = (size_t)len;
   if (napi_create_external_arraybuffer(env, p, m->len, mapping_finalize, m, &ab) != napi_ok) {
     munmap(p, m->len);
     free(m);
-    napi_throw_error(env, NULL, "mmap: cannot wrap mapping");
+    napi_throw_error(env, NULL, "tsbpf native mmap: cannot wrap the mapping");
     return NULL;
   }
-  // Remember the mapping on the buffer so munmap() can find it.
-  napi_wrap(env, ab, m, NULL, NULL, NULL);
+  // From here the finalizer owns m: failures below leave it to garbage collection.
+  CHECK(napi_type_tag_object(env, ab, &MAPPING_TAG));
+  CHECK(napi_wrap(env, ab, m, NULL, NULL, NULL));
   return ab;
 }
 
@@ -156,25 +245,54 @@ static napi_value js_munmap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   mapping_t *m = NULL;
+  bool is = false, ours = false, detached = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_unwrap(env, argv[0], (void **)&m) != napi_ok || !m || !m->addr)
-    return make_i64(env, -EINVAL);
-  // Detach first so no JS view can touch the pages after they are gone.
-  CHECK(napi_detach_arraybuffer(env, argv[0]));
-  int r = munmap(m->addr, m->len);
+  if (argc != 1 || napi_is_arraybuffer(env, argv[0], &is) != napi_ok || !is)
+    return arg_error(env, 0, "munmap", "expected an ArrayBuffer returned by mmap()");
+  if (napi_check_object_type_tag(env, argv[0], &MAPPING_TAG, &ours) != napi_ok || !ours)
+    return arg_error(env, 0, "munmap", "the ArrayBuffer was not returned by mmap()");
+  // Already unmapped (or transferred away): a second release does nothing.
+  CHECK(napi_is_detached_arraybuffer(env, argv[0], &detached));
+  if (detached) return make_i64(env, 0);
+  if (napi_remove_wrap(env, argv[0], (void **)&m) != napi_ok || !m) return make_i64(env, 0);
+  void *addr = m->addr;
+  size_t len = m->len;
   m->addr = NULL;
+  int r = munmap(addr, len);
+  // Detached, no JS view can reach the pages; the record is freed by the finalizer.
+  CHECK(napi_detach_arraybuffer(env, argv[0]));
   return make_i64(env, r < 0 ? -errno : 0);
 }
 
+// A watcher is shared by its JS handle (a tagged object wrapping it) and its
+// libuv poll; it is freed when both are gone, so unwatch() on a stale handle
+// reads live memory and does nothing.
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;
   napi_async_context context;
   int closing;
+  int owners;
 } watcher_t;
 
-static void watcher_closed(uv_handle_t *h) { free(h->data); }
+static void watcher_release(watcher_t *w) {
+  if (--w->owners == 0) free(w);
+}
+
+static void watcher_closed(uv_handle_t *h) { watcher_release(h->data); }
+
+static void handle_finalize(napi_env env, void *data, void *hint) { watcher_release(data); }
+
+static void watcher_stop(void *arg) {
+  watcher_t *w = arg;
+  if (w->closing) return;
+  w->closing = 1;
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->context);
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, watcher_closed);
+}
 
 static void watcher_ready(uv_poll_t *p, int status, int events) {
   watcher_t *w = p->data;
@@ -194,31 +312,56 @@ static void watcher_ready(uv_poll_t *p, int status, int events) {
 
 static napi_value js_watch(napi_env env, napi_callback_info info) {
   size_t argc = 3;
-  napi_value argv[3], handle;
-  int32_t fd, events;
+  napi_value argv[3], handle, name;
+  int64_t fd, events;
+  napi_valuetype t;
   uv_loop_t *loop;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_value_int32(env, argv[1], &events) != napi_ok) {
-    napi_throw_type_error(env, NULL, "watch(fd, events, callback)");
+  if (argc != 3) return arg_error(env, 0, "watch", "watch(fd, events, callback) takes 3 arguments");
+  if (!get_int(env, argv[0], 0, INT32_MAX, &fd, "watch", "fd") ||
+      !get_int(env, argv[1], 1, UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED, &events, "watch",
+               "events (a non-empty mask of UV_READABLE|UV_WRITABLE|UV_DISCONNECT|UV_PRIORITIZED)"))
     return NULL;
-  }
+  CHECK(napi_typeof(env, argv[2], &t));
+  if (t != napi_function) return arg_error(env, 0, "watch", "callback must be a function");
+  // Everything JS-side is made before the poll starts, so a failure leaves nothing running.
   CHECK(napi_get_uv_event_loop(env, &loop));
+  CHECK(napi_create_object(env, &handle));
+  CHECK(napi_type_tag_object(env, handle, &WATCHER_TAG));
   watcher_t *w = calloc(1, sizeof *w);
   if (!w) return make_i64(env, -ENOMEM);
   w->env = env;
   w->poll.data = w;
-  int r = uv_poll_init(loop, &w->poll, fd);
-  if (r == 0) r = uv_poll_start(&w->poll, events, watcher_ready);
+  int r = uv_poll_init(loop, &w->poll, (int)fd);
   if (r != 0) {
     free(w);
     return make_i64(env, r);  // libuv errors are already -errno
   }
-  napi_value name;
-  CHECK(napi_create_string_utf8(env, "tsbpf:watch", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &w->context));
-  CHECK(napi_create_reference(env, argv[2], 1, &w->callback));
-  CHECK(napi_create_external(env, w, NULL, NULL, &handle));
+  // From here the poll handle exists and can only be freed through uv_close.
+  w->owners = 1;
+  w->closing = 1;
+  if (napi_create_string_utf8(env, "tsbpf:watch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &w->callback) != napi_ok) {
+    uv_close((uv_handle_t *)&w->poll, watcher_closed);
+    napi_throw_error(env, NULL, "tsbpf native watch: cannot keep the callback");
+    return NULL;
+  }
+  if (napi_async_init(env, NULL, name, &w->context) != napi_ok) {
+    napi_delete_reference(env, w->callback);
+    uv_close((uv_handle_t *)&w->poll, watcher_closed);
+    napi_throw_error(env, NULL, "tsbpf native watch: cannot create the async context");
+    return NULL;
+  }
+  w->closing = 0;
+  r = uv_poll_start(&w->poll, (int)events, watcher_ready);
+  if (r == 0 && napi_wrap(env, handle, w, handle_finalize, NULL, NULL) != napi_ok) r = -ENOMEM;
+  if (r != 0) {
+    watcher_stop(w);
+    return make_i64(env, r);
+  }
+  w->owners = 2;
+  // Stop the poll if the environment (a worker thread) ends while it runs.
+  napi_add_env_cleanup_hook(env, watcher_stop, w);
   return handle;
 }
 
@@ -226,15 +369,16 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   watcher_t *w = NULL;
+  bool ours = false;
+  napi_valuetype t;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w)
-    return make_i64(env, -EINVAL);
-  if (w->closing) return make_i64(env, 0);
-  w->closing = 1;
-  napi_delete_reference(env, w->callback);
-  napi_async_destroy(env, w->context);
-  uv_poll_stop(&w->poll);
-  uv_close((uv_handle_t *)&w->poll, watcher_closed);
+  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object ||
+      napi_check_object_type_tag(env, argv[0], &WATCHER_TAG, &ours) != napi_ok || !ours)
+    return arg_error(env, 0, "unwatch", "expected a handle returned by watch()");
+  // A tagged handle whose watch() failed carries no watcher: nothing to stop.
+  if (napi_unwrap(env, argv[0], (void **)&w) != napi_ok || !w || w->closing) return make_i64(env, 0);
+  napi_remove_env_cleanup_hook(env, watcher_stop, w);
+  watcher_stop(w);
   return make_i64(env, 0);
 }
 

@@ -12,7 +12,8 @@ import type { CoreFixup } from "./core/fixup.js";
 import { Map as BpfMap } from "./map.js";
 import type { MapMemory } from "./map/mmap.js";
 import { MapType } from "./map/types.js";
-import type { ObjectSpec } from "./object/object-spec.js";
+import { ObjectSpec } from "./object/object-spec.js";
+import { checkInstance, describeValue, optionsArgument } from "./sys/arguments.js";
 import type { ObjectProgramSpec } from "./object/program-spec.js";
 import { Program } from "./program/program.js";
 import type { FD } from "./sys/fd.js";
@@ -57,6 +58,10 @@ export interface CollectionLoadOptions {
   modules?: ModuleBtfSource;
 }
 
+function checkName(name: unknown, kind: string): void {
+  if (typeof name !== "string") throw new InvalidArgumentError(`collection.${kind}(name): name must be a string (got ${describeValue(name)})`, "name");
+}
+
 /** The loaded maps, programs and variables of an object. Closing it closes everything it created. */
 export class Collection implements Disposable {
   /** Maps by their ObjectSpec key (C name; section name such as ".rodata" for global data). */
@@ -97,6 +102,8 @@ export class Collection implements Disposable {
    * type the kernel's (vmlinux or module) BTF does not match.
    */
   static load(spec: ObjectSpec, options: CollectionLoadOptions = {}): Collection {
+    checkInstance(spec, ObjectSpec, "spec", "Collection.load");
+    options = optionsArgument(options, "Collection.load");
     const owned: { close(): void }[] = [];
     // New LIBBPF_PIN_BY_NAME pins appear together once everything loaded, or not at all.
     let staging: PinStaging | undefined;
@@ -114,6 +121,7 @@ export class Collection implements Disposable {
 
   /** The map named `name`; NotFoundError when the collection has none. */
   map(name: string): BpfMap {
+    checkName(name, "map");
     const m = this.maps.get(name);
     if (!m) throw new NotFoundError(`the collection has no map '${name}'`);
     return m;
@@ -121,6 +129,7 @@ export class Collection implements Disposable {
 
   /** The program named `name`; NotFoundError when it was not loaded. */
   program(name: string): Program {
+    checkName(name, "program");
     const p = this.programs.get(name);
     if (!p) throw new NotFoundError(`the collection has no loaded program '${name}'`);
     return p;
@@ -128,6 +137,7 @@ export class Collection implements Disposable {
 
   /** The global variable named `name`; NotFoundError when there is none. */
   variable(name: string): Variable {
+    checkName(name, "variable");
     const v = this.variables.get(name);
     if (!v) throw new NotFoundError(`the collection has no global variable '${name}'`);
     return v;

@@ -2,7 +2,7 @@
 // scratch buffers per map (src/map/elem.ts), so lookupInto/update allocate
 // nothing; the other files of src/map/ hold the pieces (spec, batch,
 // iteration, per-CPU values, mmap, pins, info).
-import { bpfKindOfTarget, ownFdTarget } from "./sys/fd-kind.js";
+import { bpfFdKindMismatch } from "./sys/fd-kind.js";
 import { join } from "node:path";
 import { Attr } from "./sys/attr.js";
 import { Cmd, MapCreateAttr } from "./sys/layouts.js";
@@ -18,10 +18,12 @@ import {
   InvalidArgumentError,
   NoSpaceError,
   NotFoundError,
+  ClosedError,
   NotSupportedError,
   PermissionError,
 } from "./sys/errors.js";
-import { asBytes, roundUp8, type BytesLike } from "./map/bytes.js";
+import { bytesArgument, roundUp8, type BytesLike } from "./map/bytes.js";
+import { checkAccessMode, checkFlags, checkObjectId, describeValue, MAX_FD } from "./sys/arguments.js";
 import { ElemOps } from "./map/elem.js";
 import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
@@ -200,18 +202,30 @@ export class Map implements Disposable {
    * unless given.
    */
   static fromFd(fd: FD | number, mode?: AccessMode): Map {
-    const owned = typeof fd === "number" ? new FD(fd, "map fd") : fd;
-    // Without /proc, trust the caller; BPF_OBJ_GET_INFO_BY_FD still validates the fd.
-    const target = ownFdTarget(owned.raw);
-    if (target !== undefined && bpfKindOfTarget(target) !== "map") {
-      if (typeof fd === "number") owned.release();
-      throw new BadFdError(`fd ${owned.closed ? fd : owned.raw} is not a BPF map (it is ${target})`);
+    if (typeof fd === "number") {
+      if (!Number.isInteger(fd) || fd < 0 || fd > MAX_FD) throw new BadFdError(`Map.fromFd: ${fd} is not a file descriptor`, { errno: E.EBADF });
+    } else if (!(fd instanceof FD)) {
+      throw new InvalidArgumentError(`Map.fromFd: expected an FD or a file descriptor number, got ${describeValue(fd)}`, "fd");
     }
-    return new Map(owned, mapInfoByFd(owned), mode ?? accessModeOf(owned.raw));
+    const raw = typeof fd === "number" ? fd : fd.raw;
+    // Without /proc, trust the caller; BPF_OBJ_GET_INFO_BY_FD still validates the fd.
+    const other = bpfFdKindMismatch(raw, "map");
+    if (other !== undefined) throw new BadFdError(`fd ${raw} is not a BPF map (it is ${other})`, { errno: E.EBADF });
+    checkAccessMode(mode, "Map.fromFd");
+    const owned = typeof fd === "number" ? new FD(fd, "map fd") : fd;
+    try {
+      return new Map(owned, mapInfoByFd(owned), mode ?? accessModeOf(owned.raw));
+    } catch (e) {
+      // A number stays the caller's: the leak net must not close it later.
+      if (typeof fd === "number") owned.release();
+      throw e;
+    }
   }
 
   /** Opens a map by its kernel id (BPF_MAP_GET_FD_BY_ID, needs CAP_SYS_ADMIN); NotFoundError when no such map. */
   static fromId(id: number, mode: AccessMode = "rw"): Map {
+    checkObjectId(id, "Map.fromId");
+    checkAccessMode(mode, "Map.fromId");
     const fd = fdById("map", id, mode);
     try {
       return new Map(fd, mapInfoByFd(fd), mode);
@@ -228,8 +242,16 @@ export class Map implements Disposable {
    */
   static openPinned(path: string, options: OpenPinnedOptions = {}): Map {
     const mode = options.mode ?? "rw";
+    if (typeof path !== "string") throw new InvalidArgumentError(`Map.openPinned: path must be a string (got ${describeValue(path)})`, "path");
+    checkAccessMode(mode, "Map.openPinned");
     const fd = openPinnedFd(path, mode, "map");
     try {
+      // Map info read from a program (or link) fd is garbage: tell the kinds apart first.
+      const other = bpfFdKindMismatch(fd.raw, "map");
+      if (other !== undefined) {
+        const hint = other === "a BPF program" ? ": open it with Program.openPinned" : "";
+        throw new BadFdError(`${path} is not a pinned map: it is ${other}${hint}`, { operation: "BPF_OBJ_GET", errno: E.EBADF });
+      }
       const info = mapInfoByFd(fd);
       if (options.expect) checkCompatible(info, options.expect, `map pinned at ${path}`);
       const map = new Map(fd, info, mode);
@@ -259,6 +281,7 @@ export class Map implements Disposable {
 
   /** Info of the map with kernel id `id`. */
   static infoById(id: number): MapInfoData {
+    checkObjectId(id, "Map.infoById");
     return mapInfoById(id);
   }
 
@@ -291,7 +314,7 @@ export class Map implements Disposable {
   }
 
   #putKey(key: BytesLike): void {
-    const k = key instanceof Uint8Array ? key : asBytes(key);
+    const k = key instanceof Uint8Array ? key : bytesArgument(key, "key", describeMap(this));
     const n = this.keySize;
     if (k.byteLength !== n) throw this.#sizeError("key", k.byteLength, n);
     const dst = this.#ops.key;
@@ -303,7 +326,7 @@ export class Map implements Disposable {
   #putValue(value: MapValue): void {
     const scratch = this.#ops.value;
     if (ArrayBuffer.isView(value)) {
-      const v = value instanceof Uint8Array ? value : asBytes(value);
+      const v = value instanceof Uint8Array ? value : bytesArgument(value, "value", describeMap(this));
       const n = this.valueBufferSize;
       if (v.byteLength !== n) throw this.#sizeError("value", v.byteLength, n);
       if (n <= 16) for (let i = 0; i < n; i++) scratch[i] = v[i] as number;
@@ -317,8 +340,13 @@ export class Map implements Disposable {
       else if (this.valueSize === 8) new DataView(scratch.buffer, scratch.byteOffset, 8).setBigUint64(0, BigInt(raw), true);
       else throw new InvalidArgumentError(`${describeMap(this)}: value size ${this.valueSize} cannot hold an fd`, "value");
     } else {
-      throw new InvalidArgumentError(`${describeMap(this)}: value must be bytes, per-CPU values or an fd holder`, "value");
+      throw new InvalidArgumentError(`${describeMap(this)}: value must be bytes, per-CPU values or an fd holder (got ${describeValue(value)})`, "value");
     }
+  }
+
+  // Flags are a u64 field: NaN would reach the kernel as 0, -1 as all ones.
+  #checkFlags(flags: number): void {
+    if (flags !== 0 && flags !== 2 && flags !== 1 && flags !== 4) checkFlags(flags, describeMap(this), "flags", Number.MAX_SAFE_INTEGER);
   }
 
   #fail(errno: number, operation: string): BpfError {
@@ -335,6 +363,7 @@ export class Map implements Disposable {
   /** The value of `key` as a new Uint8Array (per-CPU maps: the flat buffer); KeyNotFoundError when absent. */
   lookup(key: BytesLike, flags = 0): Uint8Array {
     this.#putKey(key);
+    this.#checkFlags(flags);
     const r = this.#ops.lookup(flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_ELEM");
     return this.#ops.value.slice(0, this.valueBufferSize);
@@ -343,6 +372,7 @@ export class Map implements Disposable {
   /** Like lookup, but undefined when the key is absent. */
   tryLookup(key: BytesLike, flags = 0): Uint8Array | undefined {
     this.#putKey(key);
+    this.#checkFlags(flags);
     const r = this.#ops.lookup(flags);
     if (r === -E.ENOENT) return undefined;
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_ELEM");
@@ -356,7 +386,8 @@ export class Map implements Disposable {
    */
   lookupInto(key: BytesLike, out: BytesLike, flags = 0): boolean {
     this.#putKey(key);
-    const o = out instanceof Uint8Array ? out : asBytes(out);
+    this.#checkFlags(flags);
+    const o = out instanceof Uint8Array ? out : bytesArgument(out, "out", describeMap(this));
     if (o.byteLength < this.valueBufferSize) throw this.#sizeError("value", o.byteLength, this.valueBufferSize);
     const r = this.#ops.lookup(flags);
     if (r === -E.ENOENT) return false;
@@ -382,6 +413,7 @@ export class Map implements Disposable {
   update(key: BytesLike, value: MapValue, flags: number = UpdateFlags.ANY): void {
     this.#putKey(key);
     this.#putValue(value);
+    this.#checkFlags(flags);
     const r = this.#ops.update(flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_UPDATE_ELEM");
   }
@@ -403,6 +435,7 @@ export class Map implements Disposable {
   /** Looks up and deletes `key` atomically (hash maps 5.14+; queue/stack 4.20+); KeyNotFoundError when absent. */
   lookupAndDelete(key: BytesLike, flags = 0): Uint8Array {
     this.#putKey(key);
+    this.#checkFlags(flags);
     const r = this.#ops.lookupAndDelete(flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
     return this.#ops.value.slice(0, this.valueBufferSize);
@@ -445,6 +478,7 @@ export class Map implements Disposable {
   push(value: BytesLike, flags: number = UpdateFlags.ANY): void {
     this.#putKey(EMPTY_KEY);
     this.#putValue(value);
+    this.#checkFlags(flags);
     const r = this.#ops.update(flags);
     if (r < 0) {
       if (-r === E.E2BIG || -r === E.ENOSPC) {
@@ -523,7 +557,8 @@ export class Map implements Disposable {
 
   /** Every [key, value] pair read with batch lookups (a consistent bucket-by-bucket walk, fewer syscalls). */
   *batchEntries(options: BatchIterationOptions = {}): Generator<[Uint8Array, Uint8Array], void, undefined> {
-    let size = Math.max(1, options.batchSize ?? 256);
+    let size = options.batchSize ?? 256;
+    if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`${describeMap(this)}: batchSize must be a positive integer (got ${describeValue(size)})`, "batchSize");
     let keys = new Uint8Array(size * this.keySize);
     let values = new Uint8Array(size * this.valueBufferSize);
     const cursor = this.batchCursor();
@@ -562,6 +597,7 @@ export class Map implements Disposable {
    * `memory.close()` or when the map is closed.
    */
   mmap(options: { writable?: boolean } = {}): MapMemory {
+    if (this.fd.closed) throw new ClosedError(`${describeMap(this)}`);
     const page = pageSize();
     let length: number;
     if (this.type === MapType.Arena) length = this.maxEntries * page;

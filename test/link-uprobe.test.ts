@@ -284,6 +284,9 @@ test("errors are typed, name the binary, and leave nothing open or attached", as
   assert.throws(() => attachUprobe(filter, { binary: bin, symbol }), (e) => e instanceof InvalidArgumentError && /socket_filter/.test(e.message));
   // The kernel refuses an offset past the end of the file: the perf event never opens.
   assert.throws(() => attachUprobe(prog, { binary: bin, offset: 1 << 30 }));
+  // A pid above any pid_max: the kernel's ESRCH, said in words.
+  assert.throws(() => attachUprobe(prog, { binary: bin, symbol, pid: 0x3fff_ffff }),
+    (e) => e instanceof NotFoundError && /no process with pid 1073741823/.test(e.message));
   assert.equal(openFds(), before, "no fd left behind");
   const proc = new TargetProcess(bin);
   try {

@@ -4,7 +4,8 @@
 import type { Map as BpfMap } from "../map.js";
 import type { MapMemory } from "../map/mmap.js";
 import type { VariableSpec } from "../object/variables.js";
-import { InvalidArgumentError } from "../sys/errors.js";
+import { ClosedError, InvalidArgumentError } from "../sys/errors.js";
+import { describeValue } from "../sys/arguments.js";
 
 const ZERO_KEY = new Uint8Array(4);
 
@@ -36,15 +37,27 @@ export class Variable {
     return this.#memory !== undefined;
   }
 
+  /** The mapped memory, or undefined when not mmapable; ClosedError once the collection is closed. */
+  #open(): MapMemory | undefined {
+    if (this.#memory?.closed || this.#map.fd.closed) throw new ClosedError(`the collection of variable '${this.name}'`);
+    return this.#memory;
+  }
+
   /** A copy of the current bytes. */
   get(): Uint8Array {
-    if (this.#memory) return this.#memory.bytes.slice(this.offset, this.offset + this.size);
+    const memory = this.#open();
+    if (memory) return memory.read(this.offset, this.size);
     return this.#map.lookup(ZERO_KEY).slice(this.offset, this.offset + this.size);
   }
 
-  /** A DataView over the variable in the mapped memory (aliases kernel memory; undefined when not mmapable). */
+  /**
+   * A DataView over the variable in the mapped memory (aliases kernel memory;
+   * undefined when not mmapable). For `.rodata` variables, whose pages are
+   * mapped read-only, a view of a copy: writing there changes nothing.
+   */
   view(): DataView | undefined {
-    return this.#memory ? new DataView(this.#memory.buffer, this.offset, this.size) : undefined;
+    const memory = this.#open();
+    return memory ? new DataView(memory.buffer, this.offset, this.size) : undefined;
   }
 
   /** The value as an unsigned (or signed) little-endian integer of the variable's size. */
@@ -67,20 +80,26 @@ export class Variable {
   /** Writes bytes of exactly the variable's size, or an integer (little-endian). `.rodata` variables refuse. */
   set(value: Uint8Array | number | bigint | boolean): void {
     if (this.readOnly) throw new InvalidArgumentError(`variable '${this.name}' is in .rodata, frozen at load: set it on the ObjectSpec before loading`, "value");
+    const memory = this.#open();
     let bytes: Uint8Array;
+    if (typeof value === "number" && !Number.isInteger(value)) {
+      throw new InvalidArgumentError(`variable '${this.name}': ${value} is not an integer`, "value");
+    }
     if (value instanceof Uint8Array) {
       if (value.byteLength !== this.size) throw new InvalidArgumentError(`variable '${this.name}' is ${this.size} bytes, got ${value.byteLength}`, "value");
       bytes = value;
-    } else {
+    } else if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
       const v = typeof value === "boolean" ? (value ? 1n : 0n) : BigInt(value);
       const bits = BigInt(this.size * 8);
       if (this.size > 8 || v < -(1n << (bits - 1n)) || v >= 1n << bits) throw new InvalidArgumentError(`variable '${this.name}': ${v} does not fit in ${this.size} bytes`, "value");
       let u = BigInt.asUintN(Number(bits), v);
       bytes = new Uint8Array(this.size);
       for (let i = 0; i < this.size; i++, u >>= 8n) bytes[i] = Number(u & 0xffn);
+    } else {
+      throw new InvalidArgumentError(`variable '${this.name}': expected a Uint8Array of ${this.size} bytes, an integer, a bigint or a boolean (got ${describeValue(value)})`, "value");
     }
-    if (this.#memory) {
-      this.#memory.bytes.set(bytes, this.offset);
+    if (memory) {
+      memory.bytes.set(bytes, this.offset);
       return;
     }
     const whole = this.#map.lookup(ZERO_KEY);

@@ -3,6 +3,7 @@
 // and ring per online CPU, stored in the map at key = CPU, read on the event
 // loop through one readiness watch per CPU.
 import { Map as BpfMap } from "../map.js";
+import { checkFunction, checkInstance, describeValue, optionsArgument } from "../sys/arguments.js";
 import { MapType } from "../map/types.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
@@ -43,7 +44,7 @@ export interface PerfRecord {
 
 function checkPositive(value: number | undefined, name: string, what: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 0xffff_ffff)) {
-    throw new InvalidArgumentError(`${what}: ${name} must be a positive 32-bit integer, got ${value}`, name);
+    throw new InvalidArgumentError(`${what}: ${name} must be a positive 32-bit integer, got ${describeValue(value)}`, name);
   }
 }
 
@@ -84,13 +85,15 @@ export class PerfBuffer implements Disposable {
    * On any failure everything opened so far is closed again.
    */
   constructor(map: BpfMap, options: PerfBufferOptions = {}) {
+    checkInstance(map, BpfMap, "map", "PerfBuffer");
+    options = optionsArgument(options, "PerfBuffer");
     this.#what = `perf buffer${map.name ? ` '${map.name}'` : ""}`;
     if (map.type !== MapType.PerfEventArray) {
       throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a perf_event_array`, "map");
     }
     const pages = options.pages ?? 8;
     if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 || pages > 1 << 20) {
-      throw new InvalidArgumentError(`${this.#what}: pages must be a power of two (1, 2, 4 …), got ${pages}`, "pages");
+      throw new InvalidArgumentError(`${this.#what}: pages must be a power of two (1, 2, 4 …), got ${describeValue(pages)}`, "pages");
     }
     checkPositive(options.wakeupEvents, "wakeupEvents", this.#what);
     checkPositive(options.wakeupWatermark, "wakeupWatermark", this.#what);
@@ -167,6 +170,7 @@ export class PerfBuffer implements Disposable {
    */
   poll(callback: PerfRecordCallback): number {
     this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
     let n = 0;
     for (let i = 0; i < this.#rings.length && !this.#closed; i++) n += this.#drain(i, callback);
     return n;
@@ -186,7 +190,8 @@ export class PerfBuffer implements Disposable {
    */
   consume(callback: PerfRecordCallback, options: PerfBufferReadOptions = {}): Promise<void> {
     this.#assertOpen();
-    const { signal } = options;
+    checkFunction(callback, "callback", this.#what);
+    const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
     return new Promise<void>((resolve, reject) => {
@@ -229,7 +234,7 @@ export class PerfBuffer implements Disposable {
    */
   records(options: PerfBufferReadOptions = {}): AsyncGenerator<PerfRecord, void, undefined> {
     this.#assertOpen();
-    return this.#iterate(options.signal);
+    return this.#iterate(optionsArgument(options, this.#what).signal);
   }
 
   /** `for await (const { cpu, data } of perfBuffer)`: records() without a signal. */

@@ -2,7 +2,8 @@
 // 5.8). Records are read from the shared mapping without syscalls (each copied
 // into a reused writable buffer: the pages are read-only); waiting for new
 // ones goes through epoll on the event loop, never blocking it.
-import type { Map as BpfMap } from "../map.js";
+import { Map as BpfMap } from "../map.js";
+import { checkFunction, checkInstance, optionsArgument } from "../sys/arguments.js";
 import { MapType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
@@ -34,6 +35,7 @@ export class RingBuffer implements Disposable {
 
   /** Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise). */
   constructor(map: BpfMap) {
+    checkInstance(map, BpfMap, "map", "RingBuffer");
     this.#what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
     if (map.type !== MapType.Ringbuf) {
       throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
@@ -72,6 +74,7 @@ export class RingBuffer implements Disposable {
    */
   poll(callback: RecordCallback): number {
     this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
     return this.#memory.drain(callback);
   }
 
@@ -90,7 +93,8 @@ export class RingBuffer implements Disposable {
    */
   consume(callback: RecordCallback, options: RingBufferReadOptions = {}): Promise<void> {
     this.#assertOpen();
-    const { signal } = options;
+    checkFunction(callback, "callback", this.#what);
+    const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
     return new Promise<void>((resolve, reject) => {
@@ -134,7 +138,7 @@ export class RingBuffer implements Disposable {
    */
   records(options: RingBufferReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     this.#assertOpen();
-    return this.#iterate(options.signal);
+    return this.#iterate(optionsArgument(options, this.#what).signal);
   }
 
   /** `for await (const record of ringBuffer)`: records() without a signal (ends when the reader is closed). */

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
+import { Capability, effectiveCapabilities } from "../sys/privileges.js";
 
 /** The BPF-related sysctls (undefined when the file is missing or unreadable). */
 export interface BpfSysctls {
@@ -83,9 +84,6 @@ export function readKernelConfig(): ReadonlyMap<string, string> | null {
   return kconfigCache;
 }
 
-/** Linux capabilities relevant to BPF, by bit number. */
-const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
-
 /** The process's effective privileges as far as bpf(2) cares. */
 export interface Privileges {
   /** Effective user id (0 is root). */
@@ -98,20 +96,15 @@ export interface Privileges {
 
 /** Reads the effective capability set from /proc/self/status. */
 export function readPrivileges(): Privileges {
-  let eff = 0n;
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m) eff = BigInt(`0x${m[1]}`);
-  } catch {
-    // no procfs: report no capabilities
-  }
+  // No procfs: report no capabilities.
+  const eff = effectiveCapabilities() ?? 0n;
   const has = (bit: number): boolean => ((eff >> BigInt(bit)) & 1n) === 1n;
   return {
     euid: process.geteuid?.() ?? -1,
-    CAP_BPF: has(CAPS.CAP_BPF),
-    CAP_PERFMON: has(CAPS.CAP_PERFMON),
-    CAP_NET_ADMIN: has(CAPS.CAP_NET_ADMIN),
-    CAP_SYS_ADMIN: has(CAPS.CAP_SYS_ADMIN),
+    CAP_BPF: has(Capability.BPF),
+    CAP_PERFMON: has(Capability.PERFMON),
+    CAP_NET_ADMIN: has(Capability.NET_ADMIN),
+    CAP_SYS_ADMIN: has(Capability.SYS_ADMIN),
   };
 }
 

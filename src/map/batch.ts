@@ -7,7 +7,8 @@ import type { FD } from "../sys/fd.js";
 import * as E from "../sys/errno.js";
 import { type BpfError, InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
 import { describeMap, elemError, type MapIdentity } from "./errors.js";
-import { asBytes, roundUp8, type BytesLike } from "./bytes.js";
+import { bytesArgument, roundUp8, type BytesLike } from "./bytes.js";
+import { checkFlags } from "../sys/arguments.js";
 import { kernelOlderThan } from "./kernel-version.js";
 
 /**
@@ -98,6 +99,8 @@ export class BatchOps {
       max = Math.min(max, values.byteLength / g.valueStride);
     }
     const count = opts?.count ?? max;
+    if (opts?.elemFlags !== undefined) checkFlags(opts.elemFlags, describeMap(g), "elemFlags", Number.MAX_SAFE_INTEGER);
+    if (opts?.flags !== undefined) checkFlags(opts.flags, describeMap(g), "flags", Number.MAX_SAFE_INTEGER);
     if (!Number.isInteger(count) || count < 0 || count > max) {
       throw new InvalidArgumentError(`${describeMap(g)}: count ${count} does not fit the buffers (at most ${max})`, "count");
     }
@@ -131,9 +134,14 @@ export class BatchOps {
 
   /** LOOKUP_BATCH or LOOKUP_AND_DELETE_BATCH: fills keys/values, returns the element count; sets cursor.done at the end. */
   lookup(andDelete: boolean, cursor: MapBatchCursor, keysOut: BytesLike, valuesOut: BytesLike, opts?: BatchOptions): number {
+    const what = describeMap(this.#geo);
+    // The kernel writes up to a key into the cursor: it must be one made for this map's key size.
+    if (!(cursor instanceof MapBatchCursor) || cursor.bytes.byteLength < roundUp8(Math.max(this.#geo.keySize, 8))) {
+      throw new InvalidArgumentError(`${what}: the cursor must come from this map's batchCursor()`, "cursor");
+    }
     if (cursor.done) return 0;
-    const keys = asBytes(keysOut);
-    const values = asBytes(valuesOut);
+    const keys = bytesArgument(keysOut, "keys", what);
+    const values = bytesArgument(valuesOut, "values", what);
     const cmd = andDelete ? Cmd.MAP_LOOKUP_AND_DELETE_BATCH : Cmd.MAP_LOOKUP_BATCH;
     const count = this.#count(keys, values, opts);
     // The kernel answers a zero count with success and no progress: a caller looping until done would spin.
@@ -153,8 +161,8 @@ export class BatchOps {
 
   /** UPDATE_BATCH: returns the number of elements written (all of them, or throws). */
   update(keysIn: BytesLike, valuesIn: BytesLike, opts?: BatchOptions): number {
-    const keys = asBytes(keysIn);
-    const values = asBytes(valuesIn);
+    const keys = bytesArgument(keysIn, "keys", describeMap(this.#geo));
+    const values = bytesArgument(valuesIn, "values", describeMap(this.#geo));
     const count = this.#count(keys, values, opts);
     if (count === 0) return 0;
     const { done, errno } = this.#run(Cmd.MAP_UPDATE_BATCH, undefined, keys, values, count, opts);
@@ -164,7 +172,7 @@ export class BatchOps {
 
   /** DELETE_BATCH of the given keys; returns the count deleted (all of them, or throws). */
   delete(keysIn: BytesLike, opts?: BatchOptions): number {
-    const keys = asBytes(keysIn);
+    const keys = bytesArgument(keysIn, "keys", describeMap(this.#geo));
     const count = this.#count(keys, undefined, opts);
     if (count === 0) return 0;
     const { done, errno } = this.#run(Cmd.MAP_DELETE_BATCH, undefined, keys, undefined, count, opts);

@@ -2,7 +2,7 @@
 // pages of arenas (6.9+), shared with BPF programs without syscalls.
 import { readFileSync } from "node:fs";
 import { native } from "../sys/native.js";
-import { errorFromErrno } from "../sys/errors.js";
+import { ClosedError, errorFromErrno } from "../sys/errors.js";
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -31,11 +31,11 @@ export function pageSize(): number {
 }
 
 /**
- * A mapping of map memory. A writable mapping's `buffer`/`bytes`/`view` alias
- * the kernel's pages until `close()`. A read-only mapping (a frozen or RDONLY
- * map, `.rodata`, a read-only fd) gives a fresh copy on each access instead:
- * JavaScript has no read-only typed arrays, and one store through a view of a
- * PROT_READ page would kill the process with SIGSEGV.
+ * A mapping of map memory. Writable mappings: `buffer`/`bytes`/`view` alias
+ * the kernel's pages until `close()`. Read-only mappings (frozen maps,
+ * read-only fds): they are fresh copies of the current contents, because V8
+ * cannot make a view read-only and one write through an alias of a PROT_READ
+ * page would kill the process.
  */
 export class MapMemory implements Disposable {
   #buffer: ArrayBuffer | undefined;
@@ -53,10 +53,20 @@ export class MapMemory implements Disposable {
     this.#onClose = onClose;
   }
 
-  /** The shared memory (a snapshot copy when the mapping is read-only); throws after close(). */
+  /** The shared memory (a copy of it when read-only); ClosedError after close(). */
   get buffer(): ArrayBuffer {
-    if (!this.#buffer) throw new Error("map memory is unmapped");
-    return this.writable ? this.#buffer : this.#buffer.slice(0);
+    const b = this.#mapped();
+    return this.writable ? b : b.slice(0);
+  }
+
+  /** A copy of `length` bytes from `offset`, without copying the whole of a read-only mapping. */
+  read(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.#mapped()).slice(offset, offset + length);
+  }
+
+  #mapped(): ArrayBuffer {
+    if (!this.#buffer) throw new ClosedError("map memory (unmapped by close())");
+    return this.#buffer;
   }
 
   /** A byte view of the whole mapping (of a snapshot copy when read-only). */

@@ -2,7 +2,7 @@
 // padded to 8 bytes. These helpers convert between that flat buffer and an
 // array of per-CPU values.
 import { InvalidArgumentError } from "../sys/errors.js";
-import { asBytes, type BytesLike } from "./bytes.js";
+import { bytesArgument, type BytesLike } from "./bytes.js";
 
 /** Splits a flat per-CPU buffer into `cpus` copies of `valueSize` bytes. */
 export function splitPerCpu(flat: Uint8Array, valueSize: number, stride: number, cpus: number): Uint8Array[] {
@@ -19,7 +19,7 @@ export function packPerCpu(dst: Uint8Array, values: readonly BytesLike[], valueS
   }
   dst.fill(0);
   for (let c = 0; c < cpus; c++) {
-    const v = asBytes(values[c] as BytesLike);
+    const v = bytesArgument(values[c], `per-CPU value ${c}`, what);
     if (v.byteLength !== valueSize) {
       throw new InvalidArgumentError(`${what}: per-CPU value ${c} is ${v.byteLength} bytes, the map's value size is ${valueSize}`, "value");
     }

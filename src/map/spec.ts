@@ -48,6 +48,13 @@ export interface MapSpec {
 
 const MAX_U32 = 0xffff_ffff;
 const NAME_RE = /^[A-Za-z0-9_.]*$/;
+/**
+ * The largest map value the kernel accepts (value_size ≤ INT_MAX; larger is
+ * E2BIG). Sizes that no file bytes back (.bss, .kconfig) are checked against
+ * it before anything is allocated for them.
+ */
+export const MAX_VALUE_SIZE = 0x7fff_ffff;
+
 /** The kernel's BPF_OBJ_NAME_LEN, including the NUL. */
 export const MAP_NAME_MAX = 15;
 

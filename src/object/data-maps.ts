@@ -8,6 +8,8 @@ import type { ElfSection } from "../elf/reader.js";
 import type { ElfObject } from "./elf-object.js";
 import type { ObjectMapKind, ObjectMapSpec } from "./map-spec.js";
 import { datasecLayout } from "./datasec.js";
+import { MAX_VALUE_SIZE } from "../map/spec.js";
+import { ObjectError } from "./errors.js";
 
 /** The kernel's BPF_OBJ_NAME_LEN (15 characters and a NUL). */
 const OBJ_NAME_LEN = 16;
@@ -49,6 +51,10 @@ export function readDataMaps(obj: ElfObject, btf: Btf | undefined, objectName: s
   for (const s of obj.elf.sections) {
     const kind = dataSectionKind(s);
     if (!kind) continue;
+    // A .bss size is backed by no file bytes: a malformed header must not make us allocate gigabytes.
+    if (s.size > MAX_VALUE_SIZE) {
+      throw new ObjectError(`section ${s.name} claims ${s.size} bytes; a map value holds at most ${MAX_VALUE_SIZE} (the kernel's limit)`, { section: s.name });
+    }
     const initialValue = new Uint8Array(s.size);
     if (kind !== "bss") initialValue.set(obj.data(s));
     const layout = datasecLayout(obj, btf, s);

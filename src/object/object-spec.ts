@@ -14,6 +14,7 @@ import { kconfigSize, readExterns, type ExternSpec } from "./externs.js";
 import { readBtfMaps } from "./btf-maps.js";
 import { readLegacyMaps } from "./legacy-maps.js";
 import { datasecId, internalMap, readDataMaps } from "./data-maps.js";
+import { MAX_VALUE_SIZE } from "../map/spec.js";
 import { readFunctions } from "./functions.js";
 import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
@@ -176,6 +177,10 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
   const externs = readExterns(obj, btf);
   const mapList: ObjectMapSpec[] = [...readBtfMaps(obj, btf), ...readLegacyMaps(obj), ...readDataMaps(obj, btf, name)];
   const kconfig = kconfigSize(externs);
+  // Sizes of .kconfig externs come from BTF types, which no file bytes back.
+  if (kconfig > MAX_VALUE_SIZE) {
+    throw new ObjectError(`the .kconfig externs need ${kconfig} bytes; a map value holds at most ${MAX_VALUE_SIZE} (the kernel's limit)`, { section: ".kconfig" });
+  }
   if (kconfig > 0 || externs.some((e) => e.kind === "kconfig")) {
     // libbpf (1.1) makes the .kconfig map mmapable too: it fills it through the mapping.
     mapList.push(internalMap("kconfig", ".kconfig", name, new Uint8Array(kconfig), datasecId(btf, ".kconfig"), true));

@@ -1,7 +1,8 @@
 // Program: a BPF program loaded in the kernel, owning its fd.
 import { FD } from "../sys/fd.js";
 import { allIds, fdById, openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
-import { NotFoundError } from "../sys/errors.js";
+import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import { checkInstance, checkObjectId, describeValue, optionsArgument } from "../sys/arguments.js";
 import { loadProgram } from "./load.js";
 import type { LoadOptions, ProgramSpec } from "./spec.js";
 import { TestRunner, type TestRunOptions, type TestRunResult } from "./test-run.js";
@@ -48,6 +49,7 @@ export class Program {
 
   /** Wraps a program fd, taking ownership of it (on error the fd stays the caller's). */
   static fromFd(fd: FD): Program {
+    checkInstance(fd, FD, "fd", "Program.fromFd");
     assertProgramFd(fd, "program fd");
     const identity = readProgramIdentity(fd);
     const program = new Program(fd, identity.type, identity.name, undefined);
@@ -58,11 +60,13 @@ export class Program {
 
   /** Opens the program with this id (needs CAP_SYS_ADMIN). */
   static fromId(id: number): Program {
+    checkObjectId(id, "Program.fromId");
     return adopt(fdById("prog", id));
   }
 
   /** Opens the program pinned at `path` in bpffs. */
   static openPinned(path: string): Program {
+    if (typeof path !== "string") throw new InvalidArgumentError(`Program.openPinned: path must be a string (got ${describeValue(path)})`, "path");
     const program = adopt(openPinnedFd(path, "rw", "program"));
     program.#pinnedPath = path;
     return program;
@@ -70,8 +74,10 @@ export class Program {
 
   /** Info of the program with this id, without keeping it open. */
   static infoById(id: number, options?: ProgramInfoOptions): ProgramInfo {
+    checkObjectId(id, "Program.infoById");
+    const opts = optionsArgument(options, "Program.infoById");
     using fd = fdById("prog", id);
-    return readProgramInfo(fd, options);
+    return readProgramInfo(fd, opts);
   }
 
   /** Ids of every program loaded on the system, ascending. */
@@ -130,12 +136,13 @@ export class Program {
 
   /** Everything the kernel reports about the program (two BPF_OBJ_GET_INFO_BY_FD calls). */
   info(options?: ProgramInfoOptions): ProgramInfo {
-    return readProgramInfo(this.#fd, options);
+    return readProgramInfo(this.#fd, optionsArgument(options, `program '${this.name}'`));
   }
 
   /** Runs the program on test input with BPF_PROG_TEST_RUN (Linux 4.12; ctx in/out 5.2). */
   testRun(options: TestRunOptions = {}): TestRunResult {
     const raw = this.#fd.raw;
+    options = optionsArgument(options, `test run of program '${this.name}'`);
     this.#runner ??= new TestRunner(this.type);
     return this.#runner.run(raw, options);
   }
@@ -159,6 +166,9 @@ export class Program {
 
   /** Keeps a map alive as long as the program (BPF_PROG_BIND_MAP, Linux 5.10). */
   bindMap(map: MapFdLike): void {
+    if (!(map instanceof FD) && !(typeof map === "object" && map !== null && (map as { fd?: unknown }).fd instanceof FD)) {
+      throw new InvalidArgumentError(`program '${this.name}': bindMap needs a Map or an FD (got ${describeValue(map)})`, "map");
+    }
     bindMapToProgram(this.#fd, map instanceof FD ? map : map.fd);
   }
 

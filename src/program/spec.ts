@@ -3,6 +3,7 @@
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { AttachType, ProgramType } from "./types.js";
+import { describeValue } from "../sys/arguments.js";
 
 /** Size of one raw BPF instruction (struct bpf_insn). */
 export const INSTRUCTION_SIZE = 8;
@@ -65,6 +66,7 @@ const nameChars = /^[A-Za-z0-9_.]*$/;
 
 /** Checks what the kernel would reject with a bare EINVAL, so the user gets a precise error instead. */
 export function validateProgramSpec(spec: ProgramSpec): void {
+  if (spec === null || typeof spec !== "object") throw new InvalidArgumentError(`program spec must be an object (got ${describeValue(spec)})`, "spec");
   const what = spec.name ? `program '${spec.name}'` : "program";
   if (!Number.isInteger(spec.type) || spec.type < 0 || spec.type > 0xffff_ffff) {
     throw new InvalidArgumentError(`${what}: program type ${String(spec.type)} is not a valid number`, "type");

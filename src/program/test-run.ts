@@ -7,6 +7,7 @@ import { bpfRaw } from "../sys/syscall.js";
 import { ENOSPC } from "../sys/errno.js";
 import { errorFromErrno, InvalidArgumentError, NoSpaceError } from "../sys/errors.js";
 import { ProgramType, TestRunFlags } from "./types.js";
+import { describeValue } from "../sys/arguments.js";
 
 /**
  * Room for packet growth when tsbpf sizes the data-out buffer itself: XDP
@@ -58,7 +59,7 @@ export interface TestRunResult {
 
 function checkCount(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new InvalidArgumentError(`test run: ${field} must be an integer between 0 and 2^32-1, got ${value}`, field);
+    throw new InvalidArgumentError(`test run: ${field} must be an integer between 0 and 2^32-1, got ${describeValue(value)}`, field);
   }
   return value;
 }

@@ -28,3 +28,18 @@ export function ownFdTarget(raw: number): string | undefined {
     return undefined;
   }
 }
+
+const KIND_NOUN: Readonly<Record<BpfFdKind, string>> = { prog: "a BPF program", map: "a BPF map", link: "a BPF link" };
+
+/**
+ * What `raw` refers to when it is not a BPF object of kind `want` ("a BPF
+ * program", "anon_inode:[eventfd]", "/dev/null"), or undefined when it is one
+ * (or when procfs cannot tell: the kernel's own checks then decide).
+ */
+export function bpfFdKindMismatch(raw: number, want: BpfFdKind): string | undefined {
+  const target = ownFdTarget(raw);
+  if (target === undefined) return undefined;
+  const kind = bpfKindOfTarget(target);
+  if (kind === want) return undefined;
+  return kind ? KIND_NOUN[kind] : target;
+}

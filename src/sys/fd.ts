@@ -2,7 +2,9 @@
 // `using`); a FinalizationRegistry closes forgotten descriptors as a leak
 // safety net only — it is never the intended way to release one.
 import { closeRaw, rawSyscall, SYS } from "./syscall.js";
-import { ClosedError, errorFromErrno } from "./errors.js";
+import { BadFdError, ClosedError, errorFromErrno } from "./errors.js";
+import { describeValue, MAX_FD } from "./arguments.js";
+import { EBADF } from "./errno.js";
 
 const F_DUPFD_CLOEXEC = 1030;
 const fcntlNumbers: Record<string, number> = { x64: 72, arm64: 25, riscv64: 25, s390x: 55, ppc64: 55 };
@@ -20,7 +22,7 @@ export class FD {
 
   /** Takes ownership of `raw`; `kind` names the object in error messages ("map fd"). */
   constructor(raw: number, kind = "fd") {
-    if (!Number.isInteger(raw) || raw < 0) throw new RangeError(`invalid file descriptor ${raw}`);
+    if (!Number.isInteger(raw) || raw < 0 || raw > MAX_FD) throw new BadFdError(`${kind}: ${describeValue(raw)} is not a file descriptor`, { errno: EBADF });
     this.#raw = raw;
     this.#kind = kind;
     leakGuard.register(this, raw, this);

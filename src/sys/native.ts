@@ -3,6 +3,7 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { InvalidArgumentError } from "./errors.js";
 
 /** Readiness events for {@link NativeShim.watch} (libuv's UV_READABLE …). */
 export const POLL_READABLE = 1;
@@ -12,30 +13,101 @@ export const POLL_WRITABLE = 2;
 export type SyscallArg = number | bigint | ArrayBufferView | ArrayBuffer | null | undefined;
 
 export interface NativeShim {
-  /** Raw syscall; returns the result (≥ 0) or -errno. */
+  // Every entry point checks its arguments before acting: a wrong type or a
+  // value out of range throws (InvalidArgumentError through `native`).
+  /** Raw syscall (at most 6 arguments); returns the result (≥ 0) or -errno. */
   syscall(nr: number, ...args: SyscallArg[]): number;
   /** bpf(2) with the attr given by address; numbers only, for hot paths. Result or -errno. */
   bpf(cmd: number, attrAddress: number, size: number): number;
   /** Address of the bytes behind a buffer (stable while the buffer lives). */
   address(buf: ArrayBufferView | ArrayBuffer): bigint;
-  /** mmap(2) wrapped as an external ArrayBuffer, or -errno. */
+  /** mmap(2) (flags MAP_SHARED or MAP_PRIVATE only, length > 0) wrapped as an external ArrayBuffer, or -errno. */
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer | number;
-  /** Unmaps and detaches an ArrayBuffer returned by mmap; 0 or -errno. */
+  /** Unmaps and detaches an ArrayBuffer returned by mmap; 0 or -errno. Again on the same buffer: 0, nothing done. */
   munmap(buffer: ArrayBuffer): number;
   /** Calls back on the event loop whenever fd is ready; a handle or -errno. */
   watch(fd: number, events: number, callback: (status: number, events: number) => void): WatchHandle | number;
-  /** Stops a watcher; safe to call twice. */
+  /** Stops a watcher; again (or after the fd was closed): 0, nothing done. */
   unwatch(handle: WatchHandle): number;
 }
 
 /** Opaque handle of an fd watcher. */
 export type WatchHandle = { readonly __watchHandle: unique symbol };
 
+/** Where node-gyp puts the addon: dist/src/sys/native.js → repository root is three levels up. */
+export const NATIVE_ADDON_PATH = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.."), "build", "Release", "tsbpf.node");
+
+/** The code the shim gives the TypeError/RangeError it throws for a bad argument. */
+export const NATIVE_ARGUMENT_ERROR_CODE = "ERR_TSBPF_NATIVE_ARGUMENT";
+
 function load(): NativeShim {
-  const require = createRequire(import.meta.url);
-  // dist/src/sys/native.js → repository root is three levels up.
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-  return require(path.join(root, "build", "Release", "tsbpf.node")) as NativeShim;
+  return createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeShim;
 }
 
-export const native: NativeShim = load();
+/**
+ * A shim argument error (the shim validates every argument before acting) as
+ * the project's InvalidArgumentError, so a bad value that slips through a
+ * public API reaches the user typed; anything else passes through unchanged.
+ */
+function typed(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof Error && code === NATIVE_ARGUMENT_ERROR_CODE) {
+    return new InvalidArgumentError(e.message, undefined, { cause: e });
+  }
+  return e;
+}
+
+const addon = load();
+
+// One explicit wrapper per entry point (no rest-argument spreading on the bpf hot path).
+export const native: NativeShim = {
+  syscall(nr, ...args) {
+    try {
+      return addon.syscall(nr, ...args);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  bpf(cmd, attrAddress, size) {
+    try {
+      return addon.bpf(cmd, attrAddress, size);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  address(buf) {
+    try {
+      return addon.address(buf);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  mmap(fd, length, prot, flags, offset) {
+    try {
+      return addon.mmap(fd, length, prot, flags, offset);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  munmap(buffer) {
+    try {
+      return addon.munmap(buffer);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  watch(fd, events, callback) {
+    try {
+      return addon.watch(fd, events, callback);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+  unwatch(handle) {
+    try {
+      return addon.unwatch(handle);
+    } catch (e) {
+      throw typed(e);
+    }
+  },
+};

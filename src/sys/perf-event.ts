@@ -159,6 +159,9 @@ function perfOpenError(errno: number, o: PerfEventOpenOptions): BpfError {
         d,
       );
     }
+    case E.ESRCH:
+      // The only process perf_event_open looks up is the one its pid names.
+      return new NotFoundError(`perf_event_open (${what}): ESRCH: no process with pid ${o.pid ?? -1}`, d);
     case E.ENOENT:
       return new NotFoundError(`perf_event_open (${what}): ENOENT: the event type or config does not exist (unknown tracepoint id, function or PMU)`, d);
     case E.ENODEV:

@@ -33,6 +33,19 @@ export function missingBpfCapabilities(): CapabilityName[] {
   return (Object.keys(Capability) as CapabilityName[]).filter((n) => ((caps >> BigInt(Capability[n])) & 1n) === 0n);
 }
 
+/**
+ * Capabilities a full feature probe needs and this process lacks: none with
+ * CAP_SYS_ADMIN (which implies the others for BPF), else those of CAP_BPF,
+ * CAP_PERFMON and CAP_NET_ADMIN it misses, then CAP_SYS_ADMIN as the
+ * alternative. Empty when /proc cannot tell (the kernel then decides).
+ */
+export function missingForFullProbe(): CapabilityName[] {
+  const missing = missingBpfCapabilities();
+  if (!missing.includes("SYS_ADMIN")) return [];
+  const needed = (["BPF", "PERFMON", "NET_ADMIN"] as const).filter((n) => missing.includes(n));
+  return needed.length ? [...needed, "SYS_ADMIN"] : [];
+}
+
 /** Explains an EPERM/EACCES from bpf(2) in terms a user can act on. */
 export function explainPermissionDenied(): string {
   const missing = missingBpfCapabilities();
