@@ -21,6 +21,7 @@ import { unpinPath } from "./sys/objects.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
+import { namingExternUsers } from "./collection/extern-errors.js";
 import { runningModuleBtfs, type ModuleBtfSource } from "./collection/module-btf.js";
 import { ModuleBtfFds } from "./collection/module-btf-fds.js";
 import { createMap, initMapInMapSlots } from "./collection/maps.js";
@@ -221,7 +222,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   // 2. Externs.
   const externs = spec.externs;
   const kconfigSources = options.kconfig ?? runningKernelKconfig(kernelBtf);
-  const ksyms = spec.btf ? resolveKsyms(externs.values(), spec.btf, { vmlinux: kernelBtf, modules: runningModules }) : new Map();
+  const objectBtf = spec.btf;
+  const ksyms = objectBtf ? namingExternUsers(spec, () => resolveKsyms(externs.values(), objectBtf, { vmlinux: kernelBtf, modules: runningModules })) : new Map();
 
   // 2b. struct_ops maps matched against the running kernel's structs (their programs' attach targets come from them).
   const structOpsPlans = planObjectStructOps(spec.maps, spec.btf, kernelBtf);
@@ -248,7 +250,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
       const value = (m.initialValue ?? new Uint8Array(m.valueSize)).slice();
       if (m.kind === "kconfig") {
         if (!spec.btf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
-        fillKconfig(spec.btf, externs.values(), value, spec.byteOrder === "le", kconfigSources);
+        const btf = spec.btf;
+        namingExternUsers(spec, () => fillKconfig(btf, externs.values(), value, spec.byteOrder === "le", kconfigSources));
       }
       initDataMap(m, created.map, value);
     }

@@ -7,65 +7,16 @@
 // ids are replaced by map names.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { tmpdir } from "node:os";
 import { loadObjectSpec } from "../src/object/index.js";
 import { Collection } from "../src/collection.js";
 import { BpfError, InvalidArgumentError } from "../src/sys/errors.js";
 import { MapType } from "../src/map/types.js";
-import { openPinnedFd } from "../src/sys/objects.js";
-import type { FD } from "../src/sys/fd.js";
-import { readProgramInfo } from "../src/program/info.js";
-import { mapInfoById } from "../src/map/info.js";
-import { dumpLoadedProgram } from "../src/program/xlated-dump.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, haveBpftool, openFdCount } from "./util/kernel.js";
-
-/** What one loader produced for one program: its tag and its dump with map ids named. */
-interface LoadedProgram {
-  tag: string;
-  dump: string;
-}
-
-/**
- * libbpf names global-data maps "<object name prefix>.<section>" (the object
- * name comes from the file name); the data section is what identifies them.
- */
-function canonicalMapName(name: string): string {
-  const dot = name.indexOf(".");
-  return dot > 0 ? name.slice(dot) : name;
-}
-
-/** Tag and xlated dump of a loaded program, `map[id:N]` replaced by the map's name. */
-function describe(fd: FD): LoadedProgram {
-  const info = readProgramInfo(fd);
-  const names = new Map(info.mapIds.map((id) => [id, canonicalMapName(mapInfoById(id).name)]));
-  const dump = dumpLoadedProgram(fd).replace(/map\[id:(\d+)\]/g, (_, id: string) => `map[${names.get(Number(id)) ?? `unknown id ${id}`}]`);
-  return { tag: info.tag, dump };
-}
-
-/** bpftool prog loadall into `dir`; the pinned programs by name, or libbpf's error text. */
-function loadWithLibbpf(file: string, dir: string): Map<string, LoadedProgram> | string {
-  try {
-    execFileSync("bpftool", ["prog", "loadall", file, dir], { stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-    const lines = stderr.trim().split("\n");
-    return lines.slice(-2).join(" | ");
-  }
-  const out = new Map<string, LoadedProgram>();
-  for (const name of readdirSync(dir)) {
-    const fd = openPinnedFd(path.join(dir, name), "rw", "program");
-    try {
-      out.set(name, describe(fd));
-    } finally {
-      fd.close();
-    }
-  }
-  return out;
-}
+import { describeLoadedProgram, firstDifference, loadWithLibbpf, type LoadedProgram } from "./util/libbpf-oracle.js";
 
 /** Collection.load; the loaded programs by name, or the typed error it threw. */
 function loadWithTsbpf(file: string): Map<string, LoadedProgram> | BpfError {
@@ -78,7 +29,7 @@ function loadWithTsbpf(file: string): Map<string, LoadedProgram> | BpfError {
     throw e;
   }
   try {
-    return new Map([...c.programs].map(([name, p]) => [name, describe(p.fd)]));
+    return new Map([...c.programs].map(([name, p]) => [name, describeLoadedProgram(p.fd)]));
   } finally {
     c.close();
   }
@@ -90,16 +41,6 @@ function unsizedMap(file: string): string | undefined {
     if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray) return key;
   }
   return undefined;
-}
-
-/** The first line where two dumps differ, for the report. */
-function firstDifference(a: string, b: string): string {
-  const la = a.split("\n");
-  const lb = b.split("\n");
-  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return `line ${i + 1}: libbpf '${la[i] ?? "<end>"}' vs tsbpf '${lb[i] ?? "<end>"}'`;
-  }
-  return "dumps equal";
 }
 
 test("libbpf-tools objects: tsbpf loads what libbpf loads, with identical tags and xlated dumps", { timeout: 120_000 }, (t) => {

@@ -83,7 +83,7 @@ export function loadSpecFor(
   program: ObjectProgramSpec, code: Uint8Array, btfFd: FD | undefined, strings: StringOffsets | undefined, attachId: number | undefined,
 ): ProgramSpec {
   const spec: ProgramSpec = {
-    type: program.type, instructions: code, license: program.license, name: program.name.slice(0, 15), sectionName: program.sectionName,
+    type: program.type, instructions: code, license: program.license, name: program.name, sectionName: program.sectionName,
   };
   if (program.expectedAttachType !== 0) spec.expectedAttachType = program.expectedAttachType;
   if (program.flags) spec.flags = program.flags;

@@ -16,6 +16,7 @@ import { readBtfMaps } from "./btf-maps.js";
 import { readLegacyMaps } from "./legacy-maps.js";
 import { datasecId, internalMap, readDataMaps } from "./data-maps.js";
 import { readFunctions } from "./functions.js";
+import { namingExternUsers } from "./extern-users.js";
 import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
@@ -179,8 +180,8 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
     kernelVersion = new DataView(v.buffer, v.byteOffset, 4).getUint32(0, le);
   }
 
-  const externs = readExterns(obj, btf);
   const mapList: ObjectMapSpec[] = [...readBtfMaps(obj, btf), ...readLegacyMaps(obj), ...readDataMaps(obj, btf, name)];
+  const externs = namingExternUsers(obj, { maps: mapList, ext }, () => readExterns(obj, btf));
   const kconfig = kconfigSize(externs);
   if (kconfig > 0 || externs.some((e) => e.kind === "kconfig")) {
     // libbpf (1.1) makes the .kconfig map mmapable too: it fills it through the mapping.

@@ -65,7 +65,8 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
   }
   const firstLogSize = Math.min(Math.max(options.logSize ?? DEFAULT_LOG_SIZE, 1024), MAX_LOG_SIZE);
   const name = kernelName(spec.name);
-  const label = name ? `${programTypeName(spec.type)} program '${name}'` : `${programTypeName(spec.type)} program`;
+  // Errors name the program by its full name; only the kernel gets it cut to 15 characters.
+  const label = spec.name ? `${programTypeName(spec.type)} program '${spec.name}'` : `${programTypeName(spec.type)} program`;
 
   // Every buffer the attr points to stays referenced by a local until the last syscall.
   const attr = sharedAttr.zero();

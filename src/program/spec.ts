@@ -17,7 +17,7 @@ export interface ProgramSpec {
   instructions: Uint8Array;
   /** License string; helpers marked GPL-only need a GPL-compatible one ("GPL", "Dual MIT/GPL" …). */
   license: string;
-  /** Name shown by bpftool; up to 15 characters of [A-Za-z0-9_.] (longer names are cut). */
+  /** Name shown by bpftool; characters of [A-Za-z0-9_.]. The kernel keeps 15 (longer names are cut); errors show it whole. */
   name?: string;
   /** LINUX_VERSION_CODE; only kprobe programs on kernels before 5.0 check it. */
   kernelVersion?: number;
