@@ -28,7 +28,8 @@ import { createMap, initMapInMapSlots } from "./collection/maps.js";
 import { initDataMap, isDataMap, mapDataMemory } from "./collection/data-sections.js";
 import { createRelocator, relocateCore } from "./collection/core.js";
 import { relocateProgram } from "./collection/relocate.js";
-import { attachBtfId, littleEndianCode, loadSpecFor, StringOffsets } from "./collection/programs.js";
+import { attachBtfId, littleEndianCode, loadSpecFor, programAttachTargets, StringOffsets } from "./collection/programs.js";
+import type { AttachTarget } from "./program/attach-target.js";
 import { explainVerifierError } from "./collection/verifier-explain.js";
 import { Variable } from "./collection/variables.js";
 import { planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
@@ -50,6 +51,12 @@ export interface CollectionLoadOptions {
   mapReplacements?: ReadonlyMap<string, BpfMap> | Readonly<Record<string, BpfMap>>;
   /** Names of the programs to load (default: every program with autoload set). */
   programs?: readonly string[];
+  /**
+   * Targets of freplace (and fentry/fexit-on-BPF) programs by program name:
+   * the loaded program and the function in it to replace or trace (default:
+   * the function the SEC() name gives). Every freplace program needs one.
+   */
+  attachTargets?: ReadonlyMap<string, AttachTarget> | Readonly<Record<string, AttachTarget>>;
   /** Verifier log level for every program (Program.verifierLog keeps the log). */
   logLevel?: number;
   /** @internal Tests: kconfig values instead of the running kernel's. */
@@ -229,6 +236,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   const structOpsPlans = planObjectStructOps(spec.maps, spec.btf, kernelBtf);
   const structOpsTargetsByProgram = structOpsTargets(structOpsPlans);
   const selected = selectPrograms(spec, options.programs, structOpsTargetsByProgram);
+  const attachTargets = programAttachTargets(selected, spec.programs, options.attachTargets);
 
   // 3. Maps, global data written and frozen as each is created (as libbpf).
   const maps = new Map<string, BpfMap>();
@@ -283,7 +291,9 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
       kconfigFd: () => maps.get(".kconfig")?.fd.raw ?? -1,
       externs, externIndex, ksyms, moduleBtf: moduleBtfFds,
     });
-    const loadSpec = loadSpecFor(p, code, btfFd, strings, attachBtfId(p, kernelBtf));
+    const attachTarget = attachTargets.get(p.name);
+    // A target program replaces the kernel function a tracing SEC() name would name.
+    const loadSpec = loadSpecFor(p, code, btfFd, strings, attachTarget ? undefined : attachBtfId(p, kernelBtf));
     const structOpsTarget = structOpsTargetsByProgram.get(p.name);
     if (structOpsTarget) {
       loadSpec.attachBtfId = structOpsTarget.attachBtfId;
@@ -293,7 +303,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     if (fdArray) loadSpec.fdArray = fdArray;
     let program: Program;
     try {
-      program = Program.load(loadSpec, options.logLevel ? { logLevel: options.logLevel } : {});
+      program = Program.load(loadSpec, { ...(options.logLevel ? { logLevel: options.logLevel } : {}), ...(attachTarget ? { attachTarget } : {}) });
     } catch (e) {
       throw explainVerifierError(e, p, fixups);
     }
