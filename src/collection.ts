@@ -49,7 +49,11 @@ export interface CollectionLoadOptions {
   pinPath?: string;
   /** Existing maps to use instead of creating them, by map name (borrowed: not closed by the collection). */
   mapReplacements?: ReadonlyMap<string, BpfMap> | Readonly<Record<string, BpfMap>>;
-  /** Names of the programs to load (default: every program with autoload set). */
+  /**
+   * Names of the programs to load (default: every program with autoload set).
+   * A prog-array slot initialised with a program left out stays empty (see
+   * `warnings`); a struct_ops member whose program is left out is refused.
+   */
   programs?: readonly string[];
   /**
    * Targets of freplace (and fentry/fexit-on-BPF) programs by program name:
@@ -75,7 +79,11 @@ export class Collection implements Disposable {
   readonly variables: ReadonlyMap<string, Variable>;
   /** The CO-RE fixups applied, by program name (for diagnostics). */
   readonly coreFixups: ReadonlyMap<string, readonly CoreFixup[]>;
-  /** What the loader worked around (e.g. BTF the kernel refused, so programs load without it). */
+  /**
+   * What the loader worked around or left undone: BTF the kernel refused (so
+   * programs load without it), maps created without BTF, prog-array slots left
+   * empty because their program was not loaded (a partial load).
+   */
   readonly warnings: readonly string[];
   readonly #owned: { close(): void }[];
   readonly #structOps: Map<string, StructOpsMap>;
@@ -311,14 +319,20 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     programs.set(p.name, program);
   }
 
-  // 5. Prog arrays initialised from `.values` (slots of programs not loaded stay empty).
+  // 5. Prog arrays initialised from `.values`. A slot whose program was not loaded stays empty, and
+  // the warnings say so (libbpf refuses the whole load instead; a partial load is asked for here).
   for (const [key, m] of spec.maps) {
     if (m.type !== MapType.ProgArray || !m.initialSlots) continue;
     const arr = maps.get(key)!;
     const k = new Uint8Array(4);
     m.initialSlots.forEach((name, i) => {
-      const prog = name === undefined ? undefined : programs.get(name);
-      if (!prog) return;
+      if (name === undefined) return;
+      const prog = programs.get(name);
+      if (!prog) {
+        const why = options.programs ? "the programs option leaves it out" : "its autoload is off";
+        warnings.push(`prog array '${key}': slot ${i} is left empty because its program '${name}' was not loaded (${why}); a tail call to it falls through`);
+        return;
+      }
       new DataView(k.buffer).setUint32(0, i, true);
       arr.update(k, prog.fd);
     });
