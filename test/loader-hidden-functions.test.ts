@@ -41,6 +41,10 @@ test("the same subprogram without __hidden stays global and the kernel refuses i
     assert.ok(e instanceof VerifierError);
     assert.match(e.reason, /invalid mem access 'mem_or_null'/);
     assert.match(e.message, /'global_helper_caller'/);
+    // The advice points at the global function's argument, not at a NULL check the caller already has.
+    assert.equal(e.failure, "null-dereference");
+    assert.match(e.hint ?? "", /'add_one_through_pointer' is a global function, which the verifier checks on its own/);
+    assert.match(e.hint ?? "", /make the function static or `__hidden`/);
     return true;
   });
 });
