@@ -15,6 +15,7 @@ import { VerifierError } from "../src/program/verifier-error.js";
 import { Program } from "../src/program/program.js";
 import { ProgramType } from "../src/program/types.js";
 import { IncompatibleError, InvalidArgumentError } from "../src/sys/errors.js";
+import { attachTracepoint } from "../src/link/tracepoint.js";
 import { openFdCount } from "./util/kernel.js";
 import { libbpfRefusal } from "./util/libbpf-oracle.js";
 
@@ -89,7 +90,7 @@ test("a map the kernel refuses is named in full", () => {
   assert.equal(openFdCount(), fds, "nothing left open");
 });
 
-test("Program.load names a long-named program in full; the kernel keeps 15 characters", () => {
+test("Program.load names a long-named program in full (in errors and Program.name); the kernel keeps 15 characters", () => {
   const exitOnly = new Uint8Array([0x95, 0, 0, 0, 0, 0, 0, 0]); // exit without setting r0: refused
   assert.throws(() => Program.load({ type: ProgramType.SocketFilter, instructions: exitOnly, license: "GPL", name: "a_program_with_a_long_name" }), (e: unknown) => {
     assert.ok(e instanceof VerifierError, String(e));
@@ -98,6 +99,17 @@ test("Program.load names a long-named program in full; the kernel keeps 15 chara
   });
   const returnsZero = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
   using p = Program.load({ type: ProgramType.SocketFilter, instructions: returnsZero, license: "GPL", name: "a_program_with_a_long_name" });
-  assert.equal(p.name, "a_program_with_");
+  assert.equal(p.name, "a_program_with_a_long_name");
   assert.equal(p.info().name, "a_program_with_");
+});
+
+test("attach errors name a collection's program in full", () => {
+  using c = Collection.load(loadObjectSpec(loader("usdt")));
+  const probe = c.program("usdt_auto_attach_probe");
+  assert.equal(probe.name, "usdt_auto_attach_probe");
+  assert.throws(() => attachTracepoint(probe, "syscalls:sys_enter_getpid"), (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentError, String(e));
+    namesInFull(e.message, "usdt_auto_attach_probe");
+    return true;
+  });
 });
