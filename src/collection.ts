@@ -32,7 +32,7 @@ import { attachBtfId, littleEndianCode, loadSpecFor, programAttachTargets, Strin
 import type { AttachTarget } from "./program/attach-target.js";
 import { explainVerifierError } from "./collection/verifier-explain.js";
 import { Variable } from "./collection/variables.js";
-import { planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
+import { checkStructOpsPrograms, planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
 import { createStructOpsMap, StructOpsMap } from "./collection/struct-ops-map.js";
 import type { StructOpsLink } from "./collection/struct-ops-link.js";
 import { StructOpsError } from "./collection/struct-ops-error.js";
@@ -245,6 +245,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   const structOpsTargetsByProgram = structOpsTargets(structOpsPlans);
   const selected = selectPrograms(spec, options.programs, structOpsTargetsByProgram);
   const attachTargets = programAttachTargets(selected, spec.programs, options.attachTargets);
+  checkStructOpsPrograms(structOpsPlans, new Set(selected.map((p) => p.name)), options.programs ? "the programs option leaves it out" : "its autoload is off");
 
   // 3. Maps, global data written and frozen as each is created (as libbpf).
   const maps = new Map<string, BpfMap>();
@@ -343,7 +344,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   for (const plan of structOpsPlans) {
     const value = structOpsValue(plan, (name) => {
       const prog = programs.get(name);
-      if (!prog) throw new StructOpsError(plan.map, `its program '${name}' was not loaded (it is left out of the programs option)`);
+      // checkStructOpsPrograms refused this before anything was created.
+      if (!prog) throw new StructOpsError(plan.map, `its program '${name}' was not loaded`);
       return prog.fd.raw;
     });
     structOps.set(plan.map, new StructOpsMap(plan.map, maps.get(plan.map)!, value));
