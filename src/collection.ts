@@ -21,7 +21,7 @@ import { unpinPath } from "./sys/objects.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
-import { namingExternUsers } from "./collection/extern-errors.js";
+import { externStepNamingUsers } from "./collection/extern-errors.js";
 import { runningModuleBtfs, type ModuleBtfSource } from "./collection/module-btf.js";
 import { ModuleBtfFds } from "./collection/module-btf-fds.js";
 import { createMap, initMapInMapSlots } from "./collection/maps.js";
@@ -238,14 +238,16 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   const externs = spec.externs;
   const kconfigSources = options.kconfig ?? runningKernelKconfig(kernelBtf);
   const objectBtf = spec.btf;
-  const ksyms = objectBtf ? namingExternUsers(spec, () => resolveKsyms(externs.values(), objectBtf, { vmlinux: kernelBtf, modules: runningModules })) : new Map();
+  const ksyms = objectBtf ? externStepNamingUsers(spec, () => resolveKsyms(externs.values(), objectBtf, { vmlinux: kernelBtf, modules: runningModules })) : new Map();
 
   // 2b. struct_ops maps matched against the running kernel's structs (their programs' attach targets come from them).
   const structOpsPlans = planObjectStructOps(spec.maps, spec.btf, kernelBtf);
   const structOpsTargetsByProgram = structOpsTargets(structOpsPlans);
   const selected = selectPrograms(spec, options.programs, structOpsTargetsByProgram);
   const attachTargets = programAttachTargets(selected, spec.programs, options.attachTargets);
-  checkStructOpsPrograms(structOpsPlans, new Set(selected.map((p) => p.name)), options.programs ? "the programs option leaves it out" : "its autoload is off");
+  // Why a program the object refers to (a prog-array slot, a struct_ops member) may not be loaded.
+  const leftOutBecause = options.programs ? "the programs option leaves it out" : "its autoload is off";
+  checkStructOpsPrograms(structOpsPlans, new Set(selected.map((p) => p.name)), leftOutBecause);
 
   // 3. Maps, global data written and frozen as each is created (as libbpf).
   const maps = new Map<string, BpfMap>();
@@ -266,9 +268,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     if (isDataMap(m) && !created.reused) {
       const value = (m.initialValue ?? new Uint8Array(m.valueSize)).slice();
       if (m.kind === "kconfig") {
-        if (!spec.btf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
-        const btf = spec.btf;
-        namingExternUsers(spec, () => fillKconfig(btf, externs.values(), value, spec.byteOrder === "le", kconfigSources));
+        if (!objectBtf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
+        externStepNamingUsers(spec, () => fillKconfig(objectBtf, externs.values(), value, spec.byteOrder === "le", kconfigSources));
       }
       initDataMap(m, created.map, value);
     }
@@ -330,8 +331,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
       if (name === undefined) return;
       const prog = programs.get(name);
       if (!prog) {
-        const why = options.programs ? "the programs option leaves it out" : "its autoload is off";
-        warnings.push(`prog array '${key}': slot ${i} is left empty because its program '${name}' was not loaded (${why}); a tail call to it falls through`);
+        warnings.push(`prog array '${key}': slot ${i} is left empty because its program '${name}' was not loaded (${leftOutBecause}); a tail call to it falls through`);
         return;
       }
       new DataView(k.buffer).setUint32(0, i, true);

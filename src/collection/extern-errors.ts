@@ -6,7 +6,7 @@ import { specProgramsUsing, withUsers } from "../object/extern-users.js";
 import { BpfError } from "../sys/errors.js";
 
 /** Runs one extern-resolving step; its BpfError about an extern of `spec` gets that extern's users appended. */
-export function namingExternUsers<T>(spec: ObjectSpec, step: () => T): T {
+export function externStepNamingUsers<T>(spec: ObjectSpec, step: () => T): T {
   try {
     return step();
   } catch (e) {

@@ -45,9 +45,8 @@ export function programsUsing(obj: ElfObject, name: string, context: { maps: rea
     return readFunctions(obj, { maps: context.maps, externs, ext: context.ext })
       .filter((f) => f.isProgram && [...linkProgram(f, obj.byteOrder === "le").references.values()].some((r) => "extern" in r && r.extern === name))
       .map((f) => f.name);
-  } catch (e) {
+  } catch {
     // The object has a second problem; the first error stands on its own.
-    if (e instanceof ObjectError) return [];
-    throw e;
+    return [];
   }
 }
