@@ -100,7 +100,8 @@ export class ObjectSpec {
   /**
    * The object's BTF as BPF_BTF_LOAD accepts it: DATASEC sizes and variable
    * offsets filled in from the ELF file (clang leaves them zero), .kconfig laid
-   * out like its map, .ksyms externs turned into allocated globals — libbpf's fix-up,
+   * out like its map, .ksyms externs turned into allocated globals, `__hidden`
+   * global subprograms marked static (verified with their callers) — libbpf's fix-up,
    * in the host byte order. Records are patched in place: type ids and string
    * offsets are unchanged, so the object's func_info/line_info stay valid.
    * Kernel-specific sanitising (dropping kinds an old kernel lacks) is the loader's job.
