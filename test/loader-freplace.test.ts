@@ -4,6 +4,7 @@
 // the target program's BTF — checked against bpftool's view of that BTF. This
 // kernel refuses BPF trampolines with EPERM, so the load then fails with the
 // trampoline explanation, naming the target; a kernel that allows them loads it.
+// fexit on a BPF function takes its target the same way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -152,4 +153,31 @@ test("tsbpf prog load of an extension says a target is missing (bpftool's prog l
   assert.match(r.stderr, /freplace program 'classify_packet_replacement' .* needs a target/);
   assert.match(r.stderr, /`tsbpf prog load` cannot give a target \(nor can bpftool's\)/);
   assert.equal(existsSync("/sys/fs/bpf/tsbpf-loader-freplace-never-pinned"), false, "nothing pinned");
+});
+
+test("fexit on a BPF function: without attachTargets the error points at it, with it the target reaches the kernel", () => {
+  const fds = openFdCount();
+  assert.throws(() => Collection.load(loadObjectSpec(fixture("fexit-bpf-function"))), (e: unknown) => {
+    assert.ok(e instanceof NotFoundError, String(e));
+    assert.match(e.message, /attach target func 'classify_packet' is not in the kernel's BTF; to trace a function of a loaded BPF program instead, give that program with Collection.load's option `attachTargets: \{ count_classify_packet_exits: \{ program \} \}`/);
+    return true;
+  });
+  using target = Collection.load(loadObjectSpec(fixture("freplace-target")));
+  const prog = target.program("freplace_target_program");
+  const expectedId = bpftoolFuncId(prog.id, "classify_packet");
+  let loaded: Collection | undefined;
+  try {
+    loaded = Collection.load(loadObjectSpec(fixture("fexit-bpf-function")), { attachTargets: { count_classify_packet_exits: { program: prog } } });
+  } catch (e) {
+    assert.ok(e instanceof PermissionError, String(e));
+    assert.match(e.message, /refused to attach a BPF trampoline/);
+    assert.ok(e.message.includes(`function 'classify_packet' (BTF id ${expectedId}) of program 'freplace_target_program' (id ${prog.id})`), e.message);
+  }
+  if (loaded) {
+    // A kernel that builds trampolines: the program points at the target function.
+    assert.equal(loaded.program("count_classify_packet_exits").info().attachBtfId, expectedId);
+    loaded.close();
+  }
+  target.close();
+  assert.equal(openFdCount(), fds, "no fd leaked");
 });

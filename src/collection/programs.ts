@@ -75,7 +75,12 @@ export function attachBtfId(program: ObjectProgramSpec, vmlinux: () => Btf): num
     default: name = target; kind = "FUNC";
   }
   const found = vmlinux().typesByName(name, kind)[0];
-  if (!found) throw new NotFoundError(`program '${program.name}' (SEC("${program.sectionName}")): attach target ${kind.toLowerCase()} '${name}' is not in the kernel's BTF`);
+  if (!found) {
+    const bpfTarget = program.type === ProgramType.Tracing && kind === "FUNC" && program.expectedAttachType !== AttachType.TraceIter
+      ? `; to trace a function of a loaded BPF program instead, give that program with Collection.load's option \`attachTargets: { ${program.name}: { program } }\``
+      : "";
+    throw new NotFoundError(`program '${program.name}' (SEC("${program.sectionName}")): attach target ${kind.toLowerCase()} '${name}' is not in the kernel's BTF${bpfTarget}`);
+  }
   return found.id;
 }
 
