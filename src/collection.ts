@@ -22,16 +22,18 @@ import { PinStaging } from "./sys/pin-staging.js";
 import { programBtfSupported, sanitizeBtf } from "./collection/btf-sanitize.js";
 import { fillKconfig, runningKernelKconfig, type KconfigSources } from "./collection/kconfig.js";
 import { resolveKsyms } from "./collection/ksyms.js";
+import { externStepNamingUsers } from "./collection/extern-errors.js";
 import { runningModuleBtfs, type ModuleBtfSource } from "./collection/module-btf.js";
 import { ModuleBtfFds } from "./collection/module-btf-fds.js";
 import { createMap, initMapInMapSlots } from "./collection/maps.js";
 import { initDataMap, isDataMap, mapDataMemory } from "./collection/data-sections.js";
 import { createRelocator, relocateCore } from "./collection/core.js";
 import { relocateProgram } from "./collection/relocate.js";
-import { attachBtfId, littleEndianCode, loadSpecFor, StringOffsets } from "./collection/programs.js";
+import { attachBtfId, littleEndianCode, loadSpecFor, programAttachTargets, StringOffsets } from "./collection/programs.js";
+import type { AttachTarget } from "./program/attach-target.js";
 import { explainVerifierError } from "./collection/verifier-explain.js";
 import { Variable } from "./collection/variables.js";
-import { planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
+import { checkStructOpsPrograms, planObjectStructOps, structOpsTargets, structOpsValue, type StructOpsTarget } from "./collection/struct-ops.js";
 import { createStructOpsMap, StructOpsMap } from "./collection/struct-ops-map.js";
 import type { StructOpsLink } from "./collection/struct-ops-link.js";
 import { StructOpsError } from "./collection/struct-ops-error.js";
@@ -48,8 +50,18 @@ export interface CollectionLoadOptions {
   pinPath?: string;
   /** Existing maps to use instead of creating them, by map name (borrowed: not closed by the collection). */
   mapReplacements?: ReadonlyMap<string, BpfMap> | Readonly<Record<string, BpfMap>>;
-  /** Names of the programs to load (default: every program with autoload set). */
+  /**
+   * Names of the programs to load (default: every program with autoload set).
+   * A prog-array slot initialised with a program left out stays empty (see
+   * `warnings`); a struct_ops member whose program is left out is refused.
+   */
   programs?: readonly string[];
+  /**
+   * Targets of freplace (and fentry/fexit-on-BPF) programs by program name:
+   * the loaded program and the function in it to replace or trace (default:
+   * the function the SEC() name gives). Every freplace program needs one.
+   */
+  attachTargets?: ReadonlyMap<string, AttachTarget> | Readonly<Record<string, AttachTarget>>;
   /** Verifier log level for every program (Program.verifierLog keeps the log). */
   logLevel?: number;
   /** @internal Tests: kconfig values instead of the running kernel's. */
@@ -72,7 +84,11 @@ export class Collection implements Disposable {
   readonly variables: ReadonlyMap<string, Variable>;
   /** The CO-RE fixups applied, by program name (for diagnostics). */
   readonly coreFixups: ReadonlyMap<string, readonly CoreFixup[]>;
-  /** What the loader worked around (e.g. BTF the kernel refused, so programs load without it). */
+  /**
+   * What the loader worked around or left undone: BTF the kernel refused (so
+   * programs load without it), maps created without BTF, prog-array slots left
+   * empty because their program was not loaded (a partial load).
+   */
   readonly warnings: readonly string[];
   readonly #owned: { close(): void }[];
   readonly #structOps: Map<string, StructOpsMap>;
@@ -229,12 +245,17 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   // 2. Externs.
   const externs = spec.externs;
   const kconfigSources = options.kconfig ?? runningKernelKconfig(kernelBtf);
-  const ksyms = spec.btf ? resolveKsyms(externs.values(), spec.btf, { vmlinux: kernelBtf, modules: runningModules }) : new Map();
+  const objectBtf = spec.btf;
+  const ksyms = objectBtf ? externStepNamingUsers(spec, () => resolveKsyms(externs.values(), objectBtf, { vmlinux: kernelBtf, modules: runningModules })) : new Map();
 
   // 2b. struct_ops maps matched against the running kernel's structs (their programs' attach targets come from them).
   const structOpsPlans = planObjectStructOps(spec.maps, spec.btf, kernelBtf);
   const structOpsTargetsByProgram = structOpsTargets(structOpsPlans);
   const selected = selectPrograms(spec, options.programs, structOpsTargetsByProgram);
+  const attachTargets = programAttachTargets(selected, spec.programs, options.attachTargets);
+  // Why a program the object refers to (a prog-array slot, a struct_ops member) may not be loaded.
+  const leftOutBecause = options.programs ? "the programs option leaves it out" : "its autoload is off";
+  checkStructOpsPrograms(structOpsPlans, new Set(selected.map((p) => p.name)), leftOutBecause);
 
   // 3. Maps, global data written and frozen as each is created (as libbpf).
   const maps = new Map<string, BpfMap>();
@@ -254,8 +275,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     if (isDataMap(m) && !created.reused) {
       const value = (m.initialValue ?? new Uint8Array(m.valueSize)).slice();
       if (m.kind === "kconfig") {
-        if (!spec.btf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
-        fillKconfig(spec.btf, externs.values(), value, spec.byteOrder === "le", kconfigSources);
+        if (!objectBtf) throw new InvalidArgumentError("kconfig externs need the object's BTF", "btf");
+        externStepNamingUsers(spec, () => fillKconfig(objectBtf, externs.values(), value, spec.byteOrder === "le", kconfigSources));
       }
       initDataMap(m, created.map, value);
     }
@@ -287,7 +308,9 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
       kconfigFd: () => maps.get(".kconfig")?.fd.raw ?? -1,
       externs, externIndex, ksyms, moduleBtf: moduleBtfFds,
     });
-    const loadSpec = loadSpecFor(p, code, btfFd, strings, attachBtfId(p, kernelBtf));
+    const attachTarget = attachTargets.get(p.name);
+    // A target program replaces the kernel function a tracing SEC() name would name.
+    const loadSpec = loadSpecFor(p, code, btfFd, strings, attachTarget ? undefined : attachBtfId(p, kernelBtf));
     const structOpsTarget = structOpsTargetsByProgram.get(p.name);
     if (structOpsTarget) {
       loadSpec.attachBtfId = structOpsTarget.attachBtfId;
@@ -297,7 +320,7 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     if (fdArray) loadSpec.fdArray = fdArray;
     let program: Program;
     try {
-      program = Program.load(loadSpec, options.logLevel ? { logLevel: options.logLevel } : {});
+      program = Program.load(loadSpec, { ...(options.logLevel ? { logLevel: options.logLevel } : {}), ...(attachTarget ? { attachTarget } : {}) });
     } catch (e) {
       throw explainVerifierError(e, p, fixups);
     }
@@ -305,14 +328,19 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
     programs.set(p.name, program);
   }
 
-  // 5. Prog arrays initialised from `.values` (slots of programs not loaded stay empty).
+  // 5. Prog arrays initialised from `.values`. A slot whose program was not loaded stays empty, and
+  // the warnings say so (libbpf refuses the whole load instead; a partial load is asked for here).
   for (const [key, m] of spec.maps) {
     if (m.type !== MapType.ProgArray || !m.initialSlots) continue;
     const arr = maps.get(key)!;
     const k = new Uint8Array(4);
     m.initialSlots.forEach((name, i) => {
-      const prog = name === undefined ? undefined : programs.get(name);
-      if (!prog) return;
+      if (name === undefined) return;
+      const prog = programs.get(name);
+      if (!prog) {
+        warnings.push(`prog array '${key}': slot ${i} is left empty because its program '${name}' was not loaded (${leftOutBecause}); a tail call to it falls through`);
+        return;
+      }
       new DataView(k.buffer).setUint32(0, i, true);
       arr.update(k, prog.fd);
     });
@@ -323,7 +351,8 @@ function loadInto(spec: ObjectSpec, options: CollectionLoadOptions, owned: { clo
   for (const plan of structOpsPlans) {
     const value = structOpsValue(plan, (name) => {
       const prog = programs.get(name);
-      if (!prog) throw new StructOpsError(plan.map, `its program '${name}' was not loaded (it is left out of the programs option)`);
+      // checkStructOpsPrograms refused this before anything was created.
+      if (!prog) throw new StructOpsError(plan.map, `its program '${name}' was not loaded`);
       return prog.fd.raw;
     });
     structOps.set(plan.map, new StructOpsMap(plan.map, maps.get(plan.map)!, value));

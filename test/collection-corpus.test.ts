@@ -17,7 +17,7 @@ import { MapType } from "../src/map/types.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
 import { missingOracle, requireOracle } from "./util/environment.js";
-import { describeLoadedProgram, loadWithLibbpf, type LoadedProgram } from "./util/load-oracle.js";
+import { describeLoadedProgram, firstDifference, loadWithLibbpf, type LoadedProgram } from "./util/libbpf-oracle.js";
 
 /** Collection.load; the loaded programs by name, or the typed error it threw. */
 function loadWithTsbpf(file: string): Map<string, LoadedProgram> | BpfError {
@@ -42,16 +42,6 @@ function unsizedMap(file: string): string | undefined {
     if (m.maxEntries === 0 && m.type !== MapType.PerfEventArray) return key;
   }
   return undefined;
-}
-
-/** The first line where two dumps differ, for the report. */
-function firstDifference(a: string, b: string): string {
-  const la = a.split("\n");
-  const lb = b.split("\n");
-  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return `line ${i + 1}: libbpf '${la[i] ?? "<end>"}' vs tsbpf '${lb[i] ?? "<end>"}'`;
-  }
-  return "dumps equal";
 }
 
 test("libbpf-tools objects: tsbpf loads what libbpf loads, with identical tags and xlated dumps", { timeout: 120_000 }, (t) => {

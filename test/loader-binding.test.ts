@@ -20,7 +20,7 @@ import { InvalidArgumentError, PermissionError } from "../src/sys/errors.js";
 import { ElfFile } from "../src/elf/reader.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
 import { requireOracle } from "./util/environment.js";
-import { describeLoadedProgram, loadWithLibbpf } from "./util/load-oracle.js";
+import { describeLoadedProgram, loadWithLibbpf } from "./util/libbpf-oracle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtureDir = path.resolve(here, "../../test/fixtures/binding");

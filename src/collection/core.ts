@@ -5,6 +5,7 @@ import type { Btf } from "../btf/btf.js";
 import { CoreRelocator } from "../core/relocator.js";
 import { applyCoreFixups } from "../core/patch.js";
 import type { CoreFixup } from "../core/fixup.js";
+import { CoreRelocationError } from "../core/errors.js";
 import type { ObjectProgramSpec } from "../object/program-spec.js";
 import type { ModuleBtfSource } from "./module-btf.js";
 
@@ -39,7 +40,14 @@ export function createRelocator(localBtf: Btf, target: CoreTarget, byteOrder: "l
  */
 export function relocateCore(relocator: CoreRelocator, program: ObjectProgramSpec, code: Uint8Array): ProgramCoreResult {
   if (program.coreRelocations.length === 0) return { fixups: [], poisonedSlots: [] };
-  const fixups = program.coreRelocations.map((r) => relocator.resolve({ ...r, insnOffset: r.slot * 8 }, program.sectionName));
+  let fixups: CoreFixup[];
+  try {
+    fixups = program.coreRelocations.map((r) => relocator.resolve({ ...r, insnOffset: r.slot * 8 }, program.sectionName));
+  } catch (e) {
+    // The relocation names its section; several programs may share it, so say which one (by its full name).
+    if (e instanceof CoreRelocationError) e.message = `program '${program.name}': ${e.message}`;
+    throw e;
+  }
   const poisonedSlots = applyCoreFixups(code, fixups, { byteOrder: "le" });
   return { fixups, poisonedSlots };
 }

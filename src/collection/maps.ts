@@ -126,7 +126,12 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
   // 15-character name the kernel keeps — so reuse finds it again.
   const pinAt = spec.pinning === "by-name" ? `${ctx.pinPath ?? DEFAULT_PIN_ROOT}/${m.name}` : undefined;
   const create = (s: MapSpec): BpfMap => {
-    const map = BpfMap.create({ ...s, pinning: "none" });
+    let map: BpfMap;
+    try {
+      map = BpfMap.create({ ...s, pinning: "none" });
+    } catch (e) {
+      throw namedInFull(e, s.name, m.name);
+    }
     if (pinAt === undefined) return map;
     try {
       if (staging) pinFd(map.fd, staging.stage(pinAt, (at) => map.adoptPin(at)));
@@ -148,6 +153,17 @@ export function createMap(key: string, m: ObjectMapSpec, ctx: MapCreateContext):
     ctx.warnings?.push(`map '${key}' was created without BTF: the kernel refused its key/value types (${e.message})`);
     return { map, owned: true, reused: false };
   }
+}
+
+/**
+ * The kernel keeps 15 characters of a map name, and Map.create's errors quote
+ * the name it sent; the collection knows the map's full C name, so its errors
+ * say that one instead ('usdt_auto_attac' means nothing to the reader).
+ */
+function namedInFull(e: unknown, kernelName: string | undefined, fullName: string): unknown {
+  if (!(e instanceof BpfError) || !kernelName || kernelName === fullName) return e;
+  e.message = e.message.replaceAll(`'${kernelName}'`, `'${fullName}'`);
+  return e;
 }
 
 /** A copy of `spec` (and its inner map template) with no BTF key/value ids. */

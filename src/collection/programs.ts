@@ -6,7 +6,8 @@ import { encode } from "../asm/encoding.js";
 import type { ObjectProgramSpec } from "../object/program-spec.js";
 import { AttachType, ProgramType, type ProgramSpec } from "../program/index.js";
 import type { FD } from "../sys/fd.js";
-import { NotFoundError } from "../sys/errors.js";
+import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import type { AttachTarget } from "../program/attach-target.js";
 
 /** The program's linked instructions as a private little-endian copy (relocation patches it). */
 export function littleEndianCode(program: ObjectProgramSpec): Uint8Array {
@@ -74,7 +75,12 @@ export function attachBtfId(program: ObjectProgramSpec, vmlinux: () => Btf): num
     default: name = target; kind = "FUNC";
   }
   const found = vmlinux().typesByName(name, kind)[0];
-  if (!found) throw new NotFoundError(`program '${program.name}' (SEC("${program.sectionName}")): attach target ${kind.toLowerCase()} '${name}' is not in the kernel's BTF`);
+  if (!found) {
+    const bpfTarget = program.type === ProgramType.Tracing && kind === "FUNC" && program.expectedAttachType !== AttachType.TraceIter
+      ? `; to trace a function of a loaded BPF program instead, give that program with Collection.load's option \`attachTargets: { ${program.name}: { program } }\``
+      : "";
+    throw new NotFoundError(`program '${program.name}' (SEC("${program.sectionName}")): attach target ${kind.toLowerCase()} '${name}' is not in the kernel's BTF${bpfTarget}`);
+  }
   return found.id;
 }
 
@@ -83,7 +89,7 @@ export function loadSpecFor(
   program: ObjectProgramSpec, code: Uint8Array, btfFd: FD | undefined, strings: StringOffsets | undefined, attachId: number | undefined,
 ): ProgramSpec {
   const spec: ProgramSpec = {
-    type: program.type, instructions: code, license: program.license, name: program.name.slice(0, 15), sectionName: program.sectionName,
+    type: program.type, instructions: code, license: program.license, name: program.name, sectionName: program.sectionName,
   };
   if (program.expectedAttachType !== 0) spec.expectedAttachType = program.expectedAttachType;
   if (program.flags) spec.flags = program.flags;
@@ -95,4 +101,38 @@ export function loadSpecFor(
     if (program.lineInfos.length > 0) spec.lineInfo = lineInfoRecords(program, strings);
   }
   return spec;
+}
+
+/**
+ * The attach targets of the programs to load, checked before anything is
+ * created: every key names a program of the object, targets are given only to
+ * programs that take one (freplace, fentry/fexit), and every freplace program
+ * has one — without it the kernel has nothing to verify it against. A target
+ * without a function takes it from the SEC() name.
+ */
+export function programAttachTargets(
+  selected: readonly ObjectProgramSpec[], all: ReadonlyMap<string, ObjectProgramSpec>,
+  given: ReadonlyMap<string, AttachTarget> | Readonly<Record<string, AttachTarget>> | undefined,
+): Map<string, AttachTarget> {
+  const targets = given instanceof Map ? given : new Map(Object.entries(given ?? {}));
+  const out = new Map<string, AttachTarget>();
+  for (const [name, target] of targets) {
+    const p = all.get(name);
+    if (!p) throw new NotFoundError(`attachTargets names program '${name}', which the object does not have (it has: ${[...all.keys()].join(", ")})`);
+    if (p.type !== ProgramType.Ext && p.type !== ProgramType.Tracing) {
+      throw new InvalidArgumentError(`attachTargets: program '${name}' (SEC("${p.sectionName}")) is not a freplace or fentry/fexit program, so it takes no target program`, "attachTargets");
+    }
+    out.set(name, { function: p.attachTo, ...target });
+  }
+  for (const p of selected) {
+    if (p.type !== ProgramType.Ext || out.has(p.name)) continue;
+    throw new InvalidArgumentError(
+      `freplace program '${p.name}' (SEC("${p.sectionName}")) needs a target, the loaded program whose function it replaces: ` +
+        `give it with Collection.load's option \`attachTargets: { ${p.name}: { program, function } }\` ` +
+        "(program: a loaded Program or its fd; function: its name in that program's BTF, by default the one in the SEC() name), " +
+        "or leave the program out with the `programs` option. `tsbpf prog load` cannot give a target (nor can bpftool's)",
+      "attachTargets",
+    );
+  }
+  return out;
 }

@@ -116,6 +116,19 @@ export function structOpsTargets(plans: readonly StructOpsPlan[]): Map<string, S
   return out;
 }
 
+/**
+ * Refuses, before anything is created, a struct_ops map whose member's
+ * program will not be loaded: registered without it, the struct would
+ * silently lack that operation. `why` says why the program is left out.
+ */
+export function checkStructOpsPrograms(plans: readonly StructOpsPlan[], loaded: ReadonlySet<string>, why: string): void {
+  for (const plan of plans) {
+    for (const slot of plan.programSlots) {
+      if (!loaded.has(slot.program)) throw new StructOpsError(plan.map, `its program '${slot.program}' was not loaded (${why}); load it too, or leave the struct_ops map out`, slot.member);
+    }
+  }
+}
+
 /** The map value with program fds in their slots (the fd as a native-endian u64, as the kernel reads it). */
 export function structOpsValue(plan: StructOpsPlan, programFd: (name: string) => number): Uint8Array {
   const value = plan.value.slice();

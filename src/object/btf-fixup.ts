@@ -2,9 +2,11 @@
 // variable offsets at zero, which BPF_BTF_LOAD rejects; libbpf fills them in
 // from the ELF section sizes and symbol values before loading. This computes
 // the same fix-up (type ids are unchanged, so func_info type ids stay valid).
+// It also marks `__hidden` global subprograms static, as libbpf does, so the
+// verifier checks them in their caller's context.
 import type { Btf } from "../btf/btf.js";
 import type { BtfType } from "../btf/types.js";
-import type { ElfObject } from "./elf-object.js";
+import { ElfObject } from "./elf-object.js";
 import { datasecLayout } from "./datasec.js";
 import type { ExternSpec } from "./externs.js";
 
@@ -28,6 +30,7 @@ export function btfFixups(obj: ElfObject, btf: Btf | undefined, externs: readonl
   const appended: BtfType[] = [];
   if (!btf) return { replaced, appended };
   const intId = [...btf.types("INT")].find((t) => t.size === 4)?.id ?? 0;
+  markHiddenFunctionsStatic(obj, btf, replaced);
   for (const sec of btf.types("DATASEC")) {
     if (sec.name === ".kconfig") {
       const vars = sec.vars.map((v) => {
@@ -73,6 +76,25 @@ export function btfFixups(obj: ElfObject, btf: Btf | undefined, externs: readonl
     replaced.set(sec.id, { ...sec, size: section.size, vars });
   }
   return { replaced, appended };
+}
+
+/**
+ * A global (or weak) subprogram whose symbol is hidden or internal cannot be
+ * called from outside the object, so nothing needs it verified on its own:
+ * libbpf marks its BTF FUNC static, and the verifier then checks it with its
+ * caller's context (e.g. a pointer argument the caller proves non-NULL). The
+ * helpers of libbpf's <bpf/usdt.bpf.h> are written for exactly that.
+ * Only subprograms (in .text) are marked, as libbpf does.
+ */
+function markHiddenFunctionsStatic(obj: ElfObject, btf: Btf, replaced: Map<number, BtfType>): void {
+  for (const sym of obj.symbols) {
+    if (sym.type !== "func" || (sym.binding !== "global" && sym.binding !== "weak")) continue;
+    if (sym.visibility !== "hidden" && sym.visibility !== "internal") continue;
+    const section = obj.elf.sections[sym.sectionIndex];
+    if (!section || section.name !== ".text" || !ElfObject.isCode(section)) continue;
+    const func = btf.typesByName(sym.name, "FUNC").find((t) => t.linkage === "global");
+    if (func) replaced.set(func.id, { ...func, linkage: "static", linkageValue: 0 });
+  }
 }
 
 const HEADER = 24;

@@ -88,7 +88,14 @@ function draft(btf: Btf, name: string, weak: boolean): Draft {
   if (!t || (t.kind !== "VAR" && t.kind !== "FUNC")) throw new ObjectError(`extern '${name}' has no extern VAR or FUNC in BTF`, { symbol: name });
   const section = sectionOf(btf, t.id);
   if (t.kind === "FUNC") {
-    if (section !== ".ksyms") throw new ObjectError(`extern function '${name}' is in section '${section ?? "none"}', expected .ksyms`, { symbol: name });
+    if (section === undefined) {
+      throw new ObjectError(
+        `function '${name}' is declared but not defined in this object: define it (or link the object that does), ` +
+          "or, if it is a kernel function (kfunc), declare it `extern … __ksym`",
+        { symbol: name },
+      );
+    }
+    if (section !== ".ksyms") throw new ObjectError(`extern function '${name}' is in section '${section}', expected .ksyms`, { symbol: name });
     return { name, kind: "kfunc", weak, btfId: t.id, typeId: t.type, size: 0, align: 1 };
   }
   if (section === ".kconfig") {
@@ -100,7 +107,14 @@ function draft(btf: Btf, name: string, weak: boolean): Draft {
     const target = skipMods(btf, t.type);
     return { name, kind: "ksym", weak, btfId: t.id, typeId: target.kind === "VOID" ? undefined : target.id, size: 0, align: 1 };
   }
-  throw new ObjectError(`extern '${name}' is in section '${section ?? "none"}'; only .kconfig and .ksyms externs are supported`, { symbol: name });
+  if (section === undefined) {
+    throw new ObjectError(
+      `variable '${name}' is declared extern but not defined in this object: define it (or link the object that does), ` +
+        "or mark it __kconfig (a CONFIG_* value) or __ksym (a kernel variable)",
+      { symbol: name },
+    );
+  }
+  throw new ObjectError(`extern '${name}' is in section '${section}'; only .kconfig and .ksyms externs are supported`, { symbol: name });
 }
 
 /** Size of the .kconfig map: the end of the last kconfig extern. */

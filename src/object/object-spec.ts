@@ -16,6 +16,7 @@ import { readLegacyMaps } from "./legacy-maps.js";
 import { datasecId, internalMap, readDataMaps } from "./data-maps.js";
 import { MAX_VALUE_SIZE } from "../map/spec.js";
 import { readFunctions } from "./functions.js";
+import { namingExternUsers } from "./extern-users.js";
 import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
@@ -99,7 +100,8 @@ export class ObjectSpec {
   /**
    * The object's BTF as BPF_BTF_LOAD accepts it: DATASEC sizes and variable
    * offsets filled in from the ELF file (clang leaves them zero), .kconfig laid
-   * out like its map, .ksyms externs turned into allocated globals — libbpf's fix-up,
+   * out like its map, .ksyms externs turned into allocated globals, `__hidden`
+   * global subprograms marked static (verified with their callers) — libbpf's fix-up,
    * in the host byte order. Records are patched in place: type ids and string
    * offsets are unchanged, so the object's func_info/line_info stay valid.
    * Kernel-specific sanitising (dropping kinds an old kernel lacks) is the loader's job.
@@ -174,8 +176,8 @@ function parseObject(bytes: Uint8Array, options: ObjectParseOptions): ObjectSpec
     kernelVersion = new DataView(v.buffer, v.byteOffset, 4).getUint32(0, le);
   }
 
-  const externs = readExterns(obj, btf);
   const mapList: ObjectMapSpec[] = [...readBtfMaps(obj, btf), ...readLegacyMaps(obj), ...readDataMaps(obj, btf, name)];
+  const externs = namingExternUsers(obj, { maps: mapList, ext }, () => readExterns(obj, btf));
   const kconfig = kconfigSize(externs);
   // Sizes of .kconfig externs come from BTF types, which no file bytes back.
   if (kconfig > MAX_VALUE_SIZE) {

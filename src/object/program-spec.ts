@@ -145,7 +145,7 @@ export class ObjectProgramSpec {
     const hostLe = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
     const hostOrder: ByteOrder = hostLe ? "le" : "be";
     const instructions = this.byteOrder === hostOrder ? this.bytes.slice() : encode(this.instructions, hostOrder);
-    const spec: ProgramSpec = { type: this.type, instructions, license: this.license, name: this.name.slice(0, 15) };
+    const spec: ProgramSpec = { type: this.type, instructions, license: this.license, name: this.name };
     if (this.#expectedAttachType !== 0) spec.expectedAttachType = this.#expectedAttachType;
     if (this.#flags) spec.flags = this.#flags;
     if (this.kernelVersion !== undefined) spec.kernelVersion = this.kernelVersion;

@@ -11,3 +11,4 @@ export {
 export { enableStats, StatsType } from "./stats.js";
 export { bindMapToProgram } from "./bind-map.js";
 export { Program, type MapFdLike } from "./program.js";
+export { resolveAttachTarget, type AttachTarget, type ResolvedAttachTarget } from "./attach-target.js";

@@ -11,6 +11,7 @@ import { BpfError, errorFromErrno, InvalidArgumentError, PermissionError } from 
 import { missingBpfCapabilities } from "../sys/privileges.js";
 import { MAX_PROGRAM_NAME, validateProgramSpec, type LoadOptions, type ProgramSpec } from "./spec.js";
 import { VerifierError } from "./verifier-error.js";
+import { resolveAttachTarget, sectionTargetFunction, type ResolvedAttachTarget } from "./attach-target.js";
 import { AttachType, ProgramType, programTypeName, LogLevel } from "./types.js";
 
 /** Default first size of the verifier log buffer. */
@@ -58,6 +59,15 @@ function kernelName(name: string | undefined): string {
  * retry; older kernels grow the buffer fourfold per attempt.
  */
 export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): LoadedProgram {
+  let target: ResolvedAttachTarget | undefined;
+  if (options.attachTarget !== undefined) {
+    target = resolveAttachTarget(options.attachTarget, {
+      defaultFunction: sectionTargetFunction(spec.sectionName),
+      forWhat: `${programTypeName(spec.type)} program '${spec.name ?? ""}'`,
+      extension: spec.type === ProgramType.Ext,
+    });
+    spec = { ...spec, attachProgFd: target.programFd, attachBtfId: target.btfId };
+  }
   validateProgramSpec(spec);
   const requestedLevel = options.logLevel ?? 0;
   if (!Number.isInteger(requestedLevel) || requestedLevel < 0 || requestedLevel > 0xff) {
@@ -65,7 +75,8 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
   }
   const firstLogSize = Math.min(Math.max(options.logSize ?? DEFAULT_LOG_SIZE, 1024), MAX_LOG_SIZE);
   const name = kernelName(spec.name);
-  const label = name ? `${programTypeName(spec.type)} program '${name}'` : `${programTypeName(spec.type)} program`;
+  // Errors name the program by its full name; only the kernel gets it cut to 15 characters.
+  const label = spec.name ? `${programTypeName(spec.type)} program '${spec.name}'` : `${programTypeName(spec.type)} program`;
 
   // Every buffer the attr points to stays referenced by a local until the last syscall.
   const attr = sharedAttr.zero();
@@ -135,12 +146,20 @@ export function loadProgram(spec: ProgramSpec, options: LoadOptions = {}): Loade
     }
     const log = logBuf ? readCString(logBuf) : "";
     if (log.trim() !== "") throw new VerifierError(label, errno, log);
-    throw explainLoadError(errno, label, spec);
+    throw explainLoadError(errno, label, spec, target);
   }
 }
 
 /** Failures the kernel reports before the verifier runs (so without a log). */
-function explainLoadError(errno: number, label: string, spec: ProgramSpec): BpfError {
+function explainLoadError(errno: number, label: string, spec: ProgramSpec, target: ResolvedAttachTarget | undefined): BpfError {
+  if (errno === EINVAL && target) {
+    return new InvalidArgumentError(
+      `BPF_PROG_LOAD (${label}): EINVAL: the kernel rejected the load attributes or the attach target ${target.description}: ` +
+        "a freplace program must match the replaced function's prototype (arguments and return type), and the target must be JITed",
+      "attachTarget",
+      { operation: "BPF_PROG_LOAD", errno },
+    );
+  }
   if (errno === EINVAL) {
     return new InvalidArgumentError(
       `BPF_PROG_LOAD (${label}): EINVAL: the kernel rejected the load attributes: program type ${spec.type} ` +
@@ -154,7 +173,8 @@ function explainLoadError(errno: number, label: string, spec: ProgramSpec): BpfE
     // Privileged, yet refused before the verifier ran: the kernel would not
     // build a BPF trampoline on the target function.
     return new PermissionError(
-      `BPF_PROG_LOAD (${label}): EPERM: the kernel refused to attach a BPF trampoline to the target function ` +
+      `BPF_PROG_LOAD (${label}): EPERM: the kernel refused to attach a BPF trampoline to the target ` +
+        `${target ? target.description : "function"} ` +
         "(fentry/fexit/fmod_ret/lsm/freplace need ftrace-based direct calls). The process holds every BPF capability, " +
         "so the kernel's configuration or a security policy blocks ftrace attachment — check that " +
         "/sys/kernel/tracing/available_filter_functions is readable; tp_btf and raw_tp programs are alternatives",
@@ -167,6 +187,8 @@ function explainLoadError(errno: number, label: string, spec: ProgramSpec): BpfE
 /** Program types whose load builds a trampoline on a kernel function (attach_btf_id given). */
 function needsTrampoline(spec: ProgramSpec): boolean {
   const trampolineAttach: readonly number[] = [AttachType.TraceFentry, AttachType.TraceFexit, AttachType.ModifyReturn, AttachType.LSMMac];
-  if (spec.type === ProgramType.LSM || spec.type === ProgramType.Ext) return true;
+  if (spec.type === ProgramType.LSM) return true;
+  // An extension without a target program is refused before this (validateProgramSpec).
+  if (spec.type === ProgramType.Ext) return spec.attachProgFd !== undefined;
   return spec.type === ProgramType.Tracing && trampolineAttach.includes(spec.expectedAttachType ?? -1);
 }

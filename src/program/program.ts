@@ -19,7 +19,12 @@ export class Program {
   readonly #fd: FD;
   /** The program type. */
   readonly type: ProgramType;
-  /** The name the kernel knows the program by (at most 15 characters). */
+  /**
+   * The program's name: for Program.load, the name it was loaded with, whole
+   * (the C function name for collection programs), as errors show it; the
+   * kernel keeps only 15 characters (see `info().name`). For programs opened
+   * by fd, id or pin, the kernel's name.
+   */
   readonly name: string;
   /** The verifier log, when Program.load was asked for one with `logLevel`. */
   readonly verifierLog: string | undefined;
@@ -44,7 +49,7 @@ export class Program {
    */
   static load(spec: ProgramSpec, options: LoadOptions = {}): Program {
     const { fd, log, name } = loadProgram(spec, options);
-    return new Program(fd, spec.type, name, log, spec.sectionName);
+    return new Program(fd, spec.type, spec.name ?? name, log, spec.sectionName);
   }
 
   /** Wraps a program fd, taking ownership of it (on error the fd stays the caller's). */

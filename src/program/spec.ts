@@ -2,7 +2,8 @@
 // does no syscalls; Program.load turns it into a live program.
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError } from "../sys/errors.js";
-import type { AttachType, ProgramType } from "./types.js";
+import { ProgramType, type AttachType } from "./types.js";
+import type { AttachTarget } from "./attach-target.js";
 import { describeValue } from "../sys/arguments.js";
 
 /** Size of one raw BPF instruction (struct bpf_insn). */
@@ -18,7 +19,7 @@ export interface ProgramSpec {
   instructions: Uint8Array;
   /** License string; helpers marked GPL-only need a GPL-compatible one ("GPL", "Dual MIT/GPL" …). */
   license: string;
-  /** Name shown by bpftool; up to 15 characters of [A-Za-z0-9_.] (longer names are cut). */
+  /** Name shown by bpftool; characters of [A-Za-z0-9_.]. The kernel keeps 15 (longer names are cut); errors show it whole. */
   name?: string;
   /** LINUX_VERSION_CODE; only kprobe programs on kernels before 5.0 check it. */
   kernelVersion?: number;
@@ -60,6 +61,12 @@ export interface LoadOptions {
   logLevel?: number;
   /** First size of the log buffer in bytes (default 64 KiB); it grows until the log fits. */
   logSize?: number;
+  /**
+   * The function a freplace (ProgramType.Ext) program replaces, or an
+   * fentry/fexit program traces, in a loaded program: sets attachProgFd and
+   * attachBtfId (the function's id in that program's BTF). Freplace needs Linux 5.6.
+   */
+  attachTarget?: AttachTarget;
 }
 
 const nameChars = /^[A-Za-z0-9_.]*$/;
@@ -91,6 +98,14 @@ export function validateProgramSpec(spec: ProgramSpec): void {
   }
   if (spec.attachBtfObjFd && spec.attachProgFd) {
     throw new InvalidArgumentError(`${what}: attachBtfObjFd and attachProgFd are mutually exclusive`, "attachProgFd");
+  }
+  if (spec.type === ProgramType.Ext && !spec.attachProgFd) {
+    throw new InvalidArgumentError(
+      `${what}: a freplace (extension) program needs a target, the program and function it replaces: ` +
+        "give it with the load option `attachTarget: { program, function }` (Program.load; Collection.load takes `attachTargets` by program name). " +
+        "`tsbpf prog load` cannot give one (nor can bpftool's)",
+      "attachTarget",
+    );
   }
   if ((spec.funcInfo?.byteLength || spec.lineInfo?.byteLength) && !spec.btfFd) {
     throw new InvalidArgumentError(`${what}: func info and line info need btfFd`, "btfFd");

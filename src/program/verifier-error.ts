@@ -108,6 +108,27 @@ function splitSourceLine(sourceLine: string): { text: string; location: string |
   return m ? { text: sourceLine.slice(0, m.index).trim(), location: `${m[1]}:${m[2]}` } : { text: sourceLine, location: undefined };
 }
 
+// The verifier checks global functions after the main program, each on its own, announcing each one.
+const validatingGlobal = /^Validating (\w+)\(\) func#\d+\.\.\.$/gm;
+
+/**
+ * A NULL pointer in a global function is usually an argument: the verifier
+ * checks the function alone, where a pointer argument may be NULL whatever the
+ * callers pass, so the usual "check it for NULL" advice points at the wrong code.
+ */
+function globalFunctionHint(log: string, known: { failure: VerifierFailure; hint: string } | undefined): { failure: VerifierFailure; hint: string } | undefined {
+  if (known?.failure !== "null-dereference") return known;
+  const functions = [...log.matchAll(validatingGlobal)];
+  const name = functions[functions.length - 1]?.[1];
+  if (name === undefined) return known;
+  return {
+    failure: known.failure,
+    hint: `the pointer may be NULL: '${name}' is a global function, which the verifier checks on its own, where a pointer argument may be NULL ` +
+      "whatever its callers pass; check the argument inside the function, or make the function static or `__hidden` " +
+      "(the loader then has it verified with each caller)",
+  };
+}
+
 /** The rejected program; `log` holds the verifier's complete, untruncated log. */
 export class VerifierError extends BpfError {
   /** The whole verifier log. */
@@ -135,7 +156,7 @@ export class VerifierError extends BpfError {
 
   constructor(programName: string, errno: number, log: string) {
     const a = analyzeLog(log);
-    const known = matchVerifierHint(a.verdict.join("\n"));
+    const known = globalFunctionHint(log, matchVerifierHint(a.verdict.join("\n")));
     const source = a.sourceLine ? splitSourceLine(a.sourceLine) : undefined;
     const reason = a.reason || "the verifier rejected the program without saying why";
     // One paragraph (the CLI prints it as is): what, where in the code, what to do.
