@@ -1,13 +1,17 @@
 // Variable: a global variable of a loaded collection, read and written in
 // place through the mmap of its data map (shared with the running programs,
 // no syscall per access), or through map lookup/update when not mmapable.
+// Values convert through the spec's codec (btf/scalar-codec.ts) in host byte
+// order, the order the kernel keeps them in.
+import { endianness } from "node:os";
 import type { Map as BpfMap } from "../map.js";
 import type { MapMemory } from "../map/mmap.js";
 import type { VariableSpec } from "../object/variables.js";
+import type { ScalarCodec, ScalarInput, ScalarKind, ScalarValue } from "../btf/scalar-codec.js";
 import { ClosedError, InvalidArgumentError } from "../sys/errors.js";
-import { describeValue } from "../sys/arguments.js";
 
 const ZERO_KEY = new Uint8Array(4);
+const HOST_LITTLE_ENDIAN = endianness() === "LE";
 
 /** A live global variable (`.data`, `.bss`: read/write; `.rodata`: read-only after load). */
 export class Variable {
@@ -19,8 +23,13 @@ export class Variable {
   readonly size: number;
   /** True for `.rodata` variables (frozen at load). */
   readonly readOnly: boolean;
+  /** Key of its data map in Collection.maps (the section name, e.g. ".data"). */
+  readonly sectionName: string;
+  /** BTF id of the variable's type in the object's BTF (0 when untyped). */
+  readonly typeId: number;
   readonly #map: BpfMap;
   readonly #memory: MapMemory | undefined;
+  readonly #codec: ScalarCodec;
 
   /** @internal Built by Collection.load. */
   constructor(spec: VariableSpec, map: BpfMap, memory: MapMemory | undefined) {
@@ -28,6 +37,9 @@ export class Variable {
     this.offset = spec.offset;
     this.size = spec.size;
     this.readOnly = spec.readOnly;
+    this.sectionName = spec.sectionName;
+    this.typeId = spec.typeId;
+    this.#codec = spec.codec;
     this.#map = map;
     this.#memory = memory;
   }
@@ -60,44 +72,41 @@ export class Variable {
     return memory ? new DataView(memory.buffer, this.offset, this.size) : undefined;
   }
 
-  /** The value as an unsigned (or signed) little-endian integer of the variable's size. */
-  getBigInt(signed = false): bigint {
-    const b = this.get();
-    let v = 0n;
-    for (let i = b.byteLength - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-    return signed ? BigInt.asIntN(this.size * 8, v) : v;
+  /** What the BTF type says the value is (int, char, bool, enum, pointer; untyped without BTF or for non-scalars). */
+  get kind(): ScalarKind {
+    return this.#codec.kind;
   }
 
-  /** The value as a number (InvalidArgumentError above 2^53). */
-  getNumber(signed = false): number {
-    const v = this.getBigInt(signed);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new InvalidArgumentError(`variable '${this.name}': ${v} does not fit in a number; use getBigInt()`, "value");
-    }
-    return Number(v);
+  /** Whether the C type is signed: the default of getBigInt/getNumber. */
+  get signed(): boolean {
+    return this.#codec.signed;
   }
 
-  /** Writes bytes of exactly the variable's size, or an integer (little-endian). `.rodata` variables refuse. */
-  set(value: Uint8Array | number | bigint | boolean): void {
+  /** The value as an integer of the variable's size (1, 2, 4 or 8 bytes); `signed` defaults to the C type's signedness. */
+  getBigInt(signed = this.#codec.signed): bigint {
+    return this.#codec.decode(this.get(), HOST_LITTLE_ENDIAN, signed);
+  }
+
+  /** The value as a number (InvalidArgumentError when it is beyond 2^53: use getBigInt). */
+  getNumber(signed = this.#codec.signed): number {
+    return this.#codec.decodeNumber(this.get(), HOST_LITTLE_ENDIAN, signed);
+  }
+
+  /** The value as its type reads: a boolean for bool, a bigint for pointers and integers beyond 2^53, else a number. */
+  getValue(): ScalarValue {
+    return this.#codec.decodeValue(this.get(), HOST_LITTLE_ENDIAN);
+  }
+
+  /**
+   * Writes bytes of exactly the variable's size, or an integer/boolean that fits
+   * its C type (host byte order), where the programs see it at once. `.rodata`
+   * variables refuse; InvalidArgumentError for a value that does not fit, and
+   * nothing is written then.
+   */
+  set(value: ScalarInput): void {
     if (this.readOnly) throw new InvalidArgumentError(`variable '${this.name}' is in .rodata, frozen at load: set it on the ObjectSpec before loading`, "value");
     const memory = this.#open();
-    let bytes: Uint8Array;
-    if (typeof value === "number" && !Number.isInteger(value)) {
-      throw new InvalidArgumentError(`variable '${this.name}': ${value} is not an integer`, "value");
-    }
-    if (value instanceof Uint8Array) {
-      if (value.byteLength !== this.size) throw new InvalidArgumentError(`variable '${this.name}' is ${this.size} bytes, got ${value.byteLength}`, "value");
-      bytes = value;
-    } else if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      const v = typeof value === "boolean" ? (value ? 1n : 0n) : BigInt(value);
-      const bits = BigInt(this.size * 8);
-      if (this.size > 8 || v < -(1n << (bits - 1n)) || v >= 1n << bits) throw new InvalidArgumentError(`variable '${this.name}': ${v} does not fit in ${this.size} bytes`, "value");
-      let u = BigInt.asUintN(Number(bits), v);
-      bytes = new Uint8Array(this.size);
-      for (let i = 0; i < this.size; i++, u >>= 8n) bytes[i] = Number(u & 0xffn);
-    } else {
-      throw new InvalidArgumentError(`variable '${this.name}': expected a Uint8Array of ${this.size} bytes, an integer, a bigint or a boolean (got ${describeValue(value)})`, "value");
-    }
+    const bytes = this.#codec.encode(value, HOST_LITTLE_ENDIAN);
     if (memory) {
       memory.bytes.set(bytes, this.offset);
       return;

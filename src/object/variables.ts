@@ -1,6 +1,9 @@
 // VariableSpec: a global variable of a data section, read and written in the
 // section's initial bytes before load (how `.rodata` configuration is set).
+// Values convert through the one scalar codec (btf/scalar-codec.ts), in the
+// object's byte order; the live Variable uses the same codec in host order.
 import type { Btf } from "../btf/btf.js";
+import { ScalarCodec, type ScalarInput, type ScalarKind, type ScalarValue } from "../btf/scalar-codec.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import type { ElfObject } from "./elf-object.js";
@@ -20,17 +23,20 @@ export class VariableSpec {
   readonly typeId: number;
   /** True for static (file-local) variables. */
   readonly isStatic: boolean;
+  /** @internal How values convert (shared with the live Variable built from this spec). */
+  readonly codec: ScalarCodec;
   readonly #map: ObjectMapSpec;
   readonly #littleEndian: boolean;
 
-  /** @internal Built by ObjectSpec.parse. */
-  constructor(init: { name: string; offset: number; size: number; typeId: number; isStatic: boolean; map: ObjectMapSpec; littleEndian: boolean }) {
+  /** @internal Built by ObjectSpec.parse; without `btf` (or with typeId 0) the value is untyped. */
+  constructor(init: { name: string; offset: number; size: number; typeId: number; isStatic: boolean; map: ObjectMapSpec; littleEndian: boolean; btf?: Btf | undefined }) {
     this.name = init.name;
     this.sectionName = init.map.sectionName;
     this.offset = init.offset;
     this.size = init.size;
     this.typeId = init.typeId;
     this.isStatic = init.isStatic;
+    this.codec = ScalarCodec.of(`variable '${init.name}'`, init.size, init.btf, init.typeId);
     this.#map = init.map;
     this.#littleEndian = init.littleEndian;
   }
@@ -38,6 +44,16 @@ export class VariableSpec {
   /** True when the program cannot change it at run time (`.rodata*`): set it here, before load. */
   get readOnly(): boolean {
     return this.#map.kind === "rodata";
+  }
+
+  /** What the BTF type says the value is (int, char, bool, enum, pointer; untyped without BTF or for non-scalars). */
+  get kind(): ScalarKind {
+    return this.codec.kind;
+  }
+
+  /** Whether the C type is signed: the default of getBigInt/getNumber. */
+  get signed(): boolean {
+    return this.codec.signed;
   }
 
   #bytes(): Uint8Array {
@@ -53,67 +69,29 @@ export class VariableSpec {
     return this.#bytes().slice();
   }
 
-  /** The value as an integer of the variable's size (1, 2, 4 or 8 bytes). */
-  getBigInt(signed = false): bigint {
-    const view = this.#intView();
-    const le = this.#littleEndian;
-    switch (this.size) {
-      case 1: return BigInt(signed ? view.getInt8(0) : view.getUint8(0));
-      case 2: return BigInt(signed ? view.getInt16(0, le) : view.getUint16(0, le));
-      case 4: return BigInt(signed ? view.getInt32(0, le) : view.getUint32(0, le));
-      default: return signed ? view.getBigInt64(0, le) : view.getBigUint64(0, le);
-    }
+  /** The value as an integer of the variable's size (1, 2, 4 or 8 bytes); `signed` defaults to the C type's signedness. */
+  getBigInt(signed = this.codec.signed): bigint {
+    return this.codec.decode(this.#bytes(), this.#littleEndian, signed);
   }
 
-  /** The value as a number (InvalidArgumentError when it exceeds 2^53). */
-  getNumber(signed = false): number {
-    const v = this.getBigInt(signed);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new InvalidArgumentError(`variable '${this.name}': value ${v} does not fit in a number; use getBigInt()`, "value");
-    }
-    return Number(v);
+  /** The value as a number (InvalidArgumentError when it is beyond 2^53: use getBigInt). */
+  getNumber(signed = this.codec.signed): number {
+    return this.codec.decodeNumber(this.#bytes(), this.#littleEndian, signed);
+  }
+
+  /** The value as its type reads: a boolean for bool, a bigint for pointers and integers beyond 2^53, else a number. */
+  getValue(): ScalarValue {
+    return this.codec.decodeValue(this.#bytes(), this.#littleEndian);
   }
 
   /**
-   * Writes the variable: bytes of exactly its size, or an integer/boolean
-   * encoded in the object's byte order (the variable must be 1, 2, 4 or 8 bytes).
+   * Writes the variable: bytes of exactly its size, or an integer/boolean that
+   * fits its C type, encoded in the object's byte order (1, 2, 4 or 8-byte
+   * variables). InvalidArgumentError for anything else; nothing is written then.
    */
-  set(value: Uint8Array | number | bigint | boolean): void {
+  set(value: ScalarInput): void {
     const target = this.#bytes();
-    if (value instanceof Uint8Array) {
-      if (value.byteLength !== this.size) {
-        throw new InvalidArgumentError(`variable '${this.name}' is ${this.size} bytes, got ${value.byteLength}`, "value");
-      }
-      target.set(value);
-      return;
-    }
-    let v: bigint;
-    if (typeof value === "boolean") v = value ? 1n : 0n;
-    else if (typeof value === "number") {
-      if (!Number.isInteger(value)) throw new InvalidArgumentError(`variable '${this.name}': ${value} is not an integer`, "value");
-      v = BigInt(value);
-    } else v = value;
-    const bits = BigInt(this.size * 8);
-    if (v < -(1n << (bits - 1n)) || v >= 1n << bits) {
-      throw new InvalidArgumentError(`variable '${this.name}': ${v} does not fit in ${this.size} bytes`, "value");
-    }
-    const view = this.#intView();
-    const u = BigInt.asUintN(Number(bits), v);
-    const le = this.#littleEndian;
-    switch (this.size) {
-      case 1: view.setUint8(0, Number(u)); break;
-      case 2: view.setUint16(0, Number(u), le); break;
-      case 4: view.setUint32(0, Number(u), le); break;
-      default: view.setBigUint64(0, u, le);
-    }
-  }
-
-  #intView(): DataView {
-    if (this.size !== 1 && this.size !== 2 && this.size !== 4 && this.size !== 8) {
-      throw new InvalidArgumentError(`variable '${this.name}' is ${this.size} bytes; only 1, 2, 4 and 8-byte variables convert to and from numbers`, "value");
-    }
-    const b = this.#bytes();
-    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+    target.set(this.codec.encode(value, this.#littleEndian));
   }
 }
 
@@ -133,7 +111,7 @@ export function readVariables(obj: ElfObject, btf: Btf | undefined, maps: readon
         .map((s) => ({ name: s.name, offset: Number(s.value), size: Number(s.size), typeId: 0, isStatic: s.binding === "local" }));
     for (const e of entries) {
       if (!e.name || out.has(e.name) || e.size === 0 || e.offset + e.size > map.valueSize) continue;
-      out.set(e.name, new VariableSpec({ ...e, map, littleEndian }));
+      out.set(e.name, new VariableSpec({ ...e, map, littleEndian, btf }));
     }
   }
   return out;
