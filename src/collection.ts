@@ -37,6 +37,9 @@ export class Collection implements Disposable {
    */
   readonly warnings: readonly string[];
   readonly #owned: Closeable[];
+  /** The same maps as `maps` and `programs`, writable: takeMap/takeProgram remove from them. */
+  readonly #maps: Map<string, BpfMap>;
+  readonly #programs: Map<string, Program>;
   readonly #structOps: Map<string, StructOpsMap>;
   #closed = false;
 
@@ -48,6 +51,8 @@ export class Collection implements Disposable {
     this.coreFixups = parts.fixups;
     this.warnings = parts.warnings;
     this.#owned = parts.owned;
+    this.#maps = parts.maps;
+    this.#programs = parts.programs;
     this.#structOps = parts.structOps;
   }
 
@@ -86,6 +91,45 @@ export class Collection implements Disposable {
     const v = this.variables.get(name);
     if (!v) throw new NotFoundError(`the collection has no global variable '${name}'`);
     return v;
+  }
+
+  /**
+   * Takes the map named `name` out of the collection: it leaves `maps`, and
+   * closing the collection no longer closes it — the caller owns it now
+   * (close it when done). Global variables over it keep working while it is
+   * open. A struct_ops map stays (register it with attachStructOps).
+   * NotFoundError when the collection has no such map.
+   */
+  takeMap(name: string): BpfMap {
+    this.#checkOpen();
+    const m = this.map(name);
+    if (this.#structOps.has(name)) throw new InvalidArgumentError(`map '${name}' is a struct_ops map: register it with attachStructOps('${name}') instead of taking it`, "name");
+    this.#maps.delete(name);
+    this.#disown(m);
+    return m;
+  }
+
+  /**
+   * Takes the program named `name` out of the collection: it leaves
+   * `programs`, and closing the collection no longer closes it — the caller
+   * owns it now. NotFoundError when it was not loaded.
+   */
+  takeProgram(name: string): Program {
+    this.#checkOpen();
+    const p = this.program(name);
+    this.#programs.delete(name);
+    this.#disown(p);
+    return p;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
+  }
+
+  /** Removes `resource` from what close() closes (borrowed replacement maps were never there). */
+  #disown(resource: Closeable): void {
+    const at = this.#owned.indexOf(resource);
+    if (at >= 0) this.#owned.splice(at, 1);
   }
 
   /**
