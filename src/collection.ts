@@ -144,7 +144,7 @@ export class Collection implements Disposable {
    * such struct_ops map.
    */
   attachStructOps(name: string): StructOpsLink {
-    if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
+    this.#checkOpen();
     const ops = this.#structOps.get(name);
     if (!ops) {
       const known = [...this.#structOps.keys()];
@@ -157,7 +157,7 @@ export class Collection implements Disposable {
 
   /** A struct_ops map to swap a link to: one of ours by name or Map (value written first), or a foreign Map as it is. */
   #structOpsTarget(target: string | BpfMap): { name: string; map: BpfMap } {
-    if (this.#closed) throw new InvalidArgumentError("the collection is closed", "collection");
+    this.#checkOpen();
     const ops = typeof target === "string" ? this.#structOps.get(target) : [...this.#structOps.values()].find((o) => o.map === target);
     if (ops) {
       ops.prepare();
