@@ -16,6 +16,7 @@ import { loadObjectSpec } from "../src/object/index.js";
 import type { ObjectSpec } from "../src/object/object-spec.js";
 import type { ExternSpec } from "../src/object/externs.js";
 import { Collection } from "../src/collection.js";
+import { loadCollectionWith } from "../src/collection/load-with.js";
 import { resolveKsyms, type KsymValue } from "../src/collection/ksyms.js";
 import { runningModuleBtfs, type ModuleBtf } from "../src/collection/module-btf.js";
 import { ModuleBtfFds } from "../src/collection/module-btf-fds.js";
@@ -204,7 +205,7 @@ test("a failed load closes the module BTF fds it opened", () => {
   const b = moduleB();
   // The synthetic modules' fds are ordinary BTF, not kernel BTF: the kernel follows insn.off into
   // fd_array (or the ld_imm64's fd), finds that BTF and refuses the program.
-  assert.throws(() => Collection.load(spec, { modules: () => [a, b] }), (e: unknown) =>
+  assert.throws(() => loadCollectionWith(spec, {}, { modules: () => [a, b] }), (e: unknown) =>
     e instanceof VerifierError && /not a (module|kernel) btf/i.test(`${e.message}\n${e.log}`));
   assert.ok(a.opened.length === 1 && a.opened.every((fd) => fd.closed));
   assert.ok(b.opened.every((fd) => fd.closed));

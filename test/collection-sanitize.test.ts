@@ -16,7 +16,8 @@ import { Btf } from "../src/btf/btf.js";
 import { loadBtf } from "../src/btf/kernel.js";
 import type { BtfType } from "../src/btf/types.js";
 import { loadObjectSpec } from "../src/object/index.js";
-import { Collection } from "../src/collection.js";
+import { Collection, type CollectionLoadOptions } from "../src/collection.js";
+import { loadCollectionWith } from "../src/collection/load-with.js";
 import { ENUM64_PLACEHOLDER, overrideBtfSupport, probeBtfSupport, programBtfSupported, sanitizeBtf, type BtfKernelSupport } from "../src/collection/btf-sanitize.js";
 import { createMap, legacyMapBtfIds } from "../src/collection/maps.js";
 import type { Map as BpfMap } from "../src/map.js";
@@ -187,13 +188,8 @@ test("libbpf-tools corpus: every feature off, alone and together", (t) => {
 });
 
 /** Loads a fixture with Collection.load as on a kernel with `support`. */
-function loadAs(support: BtfKernelSupport, file: string, options: Parameters<typeof Collection.load>[1] = {}): Collection {
-  overrideBtfSupport(support);
-  try {
-    return Collection.load(loadObjectSpec(file), options);
-  } finally {
-    overrideBtfSupport(undefined);
-  }
+function loadAs(support: BtfKernelSupport, file: string, options: CollectionLoadOptions = {}): Collection {
+  return loadCollectionWith(loadObjectSpec(file), options, { btfSupport: support });
 }
 
 for (const s of SCENARIOS) {

@@ -20,7 +20,7 @@ import { namingExternUsers } from "./extern-users.js";
 import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
-import { readVariables, type VariableSpec } from "./variables.js";
+import { readVariables, VariableSpec } from "./variables.js";
 import { btfFixups, patchBtf, type BtfFixups } from "./btf-fixup.js";
 import { readStructOpsMaps } from "./struct-ops.js";
 import { ProgramType } from "../program/types.js";
@@ -125,6 +125,34 @@ export class ObjectSpec {
     }
   }
 
+  /**
+   * A deep copy of what is editable: programs (autoload, type, flags,
+   * license, instructions), maps (every field, initial values and slots,
+   * inner map templates) and variables (over the copy's maps). Editing the
+   * copy leaves this spec alone, so one parsed object can be loaded several
+   * ways. The BTF, .BTF.ext and externs are read-only and shared.
+   */
+  copy(): ObjectSpec {
+    const maps = new Map([...this.maps].map(([key, m]) => [key, copyMapSpec(m)]));
+    const littleEndian = this.byteOrder === "le";
+    const variables = new Map([...this.variables].map(([name, v]) => [name, new VariableSpec({
+      name: v.name, offset: v.offset, size: v.size, typeId: v.typeId, isStatic: v.isStatic,
+      map: this.#dataMap(maps, v), littleEndian,
+    })]));
+    return new ObjectSpec({
+      name: this.name, byteOrder: this.byteOrder, license: this.license, kernelVersion: this.kernelVersion,
+      programs: new Map([...this.programs].map(([name, p]) => [name, copyProgramSpec(p)])),
+      maps, variables, externs: new Map(this.externs), btf: this.btf, btfExt: this.btfExt, btfFixups: this.#btfFixups,
+    });
+  }
+
+  /** The copied data map a variable lives in (data maps are keyed by their section name, as the loader finds them). */
+  #dataMap(copies: ReadonlyMap<string, ObjectMapSpec>, v: VariableSpec): ObjectMapSpec {
+    const m = copies.get(v.sectionName);
+    if (!m) throw new ObjectError(`variable '${v.name}' lives in section '${v.sectionName}', which has no map`, { symbol: v.name });
+    return m;
+  }
+
   /** The program named `name`; ObjectError when there is none. */
   program(name: string): ObjectProgramSpec {
     const p = this.programs.get(name);
@@ -145,6 +173,27 @@ export class ObjectSpec {
     if (!v) throw new ObjectError(`the object has no global variable '${name}'`, { symbol: name });
     return v;
   }
+}
+
+/** A map spec with its own initial value, slots and inner map template. */
+function copyMapSpec(m: ObjectMapSpec): ObjectMapSpec {
+  const out: ObjectMapSpec = { ...m };
+  if (m.initialValue) out.initialValue = m.initialValue.slice();
+  if (m.initialSlots) out.initialSlots = [...m.initialSlots];
+  if (m.innerMap) out.innerMap = copyMapSpec(m.innerMap);
+  return out;
+}
+
+/** A program spec with its own load attributes and instruction bytes (the reference tables are read-only and shared). */
+function copyProgramSpec(p: ObjectProgramSpec): ObjectProgramSpec {
+  const copy = new ObjectProgramSpec({
+    name: p.name, sectionName: p.sectionName, autoload: p.autoload, ownSlots: p.ownSlots, byteOrder: p.byteOrder,
+    code: { bytes: p.bytes.slice(), references: p.references, subprograms: p.subprograms, funcInfos: p.funcInfos, lineInfos: p.lineInfos, coreRelos: p.coreRelocations },
+    license: p.license, kernelVersion: p.kernelVersion,
+    override: p.hasType ? { type: p.type, expectedAttachType: p.expectedAttachType } : undefined,
+  });
+  copy.flags = p.flags;
+  return copy;
 }
 
 /** Reads and parses an object file; the object name defaults to the file name up to its first '.'. */
