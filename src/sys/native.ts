@@ -41,7 +41,7 @@ export type WatchHandle = { readonly __watchHandle: unique symbol };
 /** The package root: dist/src/sys/native.js → three levels up. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** Where node-gyp puts the addon. */
+/** Where node-gyp puts the addon it compiles (preferred over a prebuild when present). */
 export const NATIVE_ADDON_PATH = path.join(PACKAGE_ROOT, "build", "Release", "tsbpf.node");
 
 /**
@@ -53,18 +53,35 @@ export const NATIVE_ADDON_ENV = "TSBPF_NATIVE_ADDON";
 /** The code the shim gives the TypeError/RangeError it throws for a bad argument. */
 export const NATIVE_ARGUMENT_ERROR_CODE = "ERR_TSBPF_NATIVE_ARGUMENT";
 
-/** The file the first kernel call loads. */
-function addonPath(): string {
-  return process.env[NATIVE_ADDON_ENV] || NATIVE_ADDON_PATH;
+const require = createRequire(import.meta.url);
+
+/**
+ * The file the first kernel call loads: $TSBPF_NATIVE_ADDON, else what
+ * node-gyp-build picks (build/Release, then the package's prebuilds/ for this
+ * platform and arch, as prebuildify names them), else build/Release when
+ * node-gyp-build itself is not installed (a checkout whose node_modules
+ * predates the dependency).
+ */
+export function nativeAddonPath(): string {
+  const override = process.env[NATIVE_ADDON_ENV];
+  if (override) return override;
+  let gypBuild: { path(dir: string): string };
+  try {
+    gypBuild = require("node-gyp-build") as typeof gypBuild;
+  } catch {
+    return NATIVE_ADDON_PATH;
+  }
+  return gypBuild.path(PACKAGE_ROOT);
 }
 
 let addon: NativeShim | undefined;
 
 /** The addon, loaded on first use; a NativeAddonError (retried next call) when it cannot be. */
 function load(): NativeShim {
-  const file = addonPath();
+  let file = `${NATIVE_ADDON_PATH} (or a prebuild in ${path.join(PACKAGE_ROOT, "prebuilds")})`;
   try {
-    addon = createRequire(import.meta.url)(file) as NativeShim;
+    file = nativeAddonPath();
+    addon = require(file) as NativeShim;
   } catch (e) {
     throw new NativeAddonError(file, e);
   }
