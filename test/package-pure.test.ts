@@ -53,9 +53,10 @@ const out = {
   disasm: dumpXlated(program.instructions),
   fixups: fixups.length,
 };
+// Imported outside the try: importing the whole API must not need the addon.
+const { Map, MapType } = await import("tsbpf");
 let kernelCall;
 try {
-  const { Map, MapType } = await import("tsbpf");
   Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
   kernelCall = { created: true };
 } catch (e) {
