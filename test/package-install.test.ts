@@ -73,13 +73,28 @@ test("npm pack → a tarball under 1 MB with no tests, installed into a fresh pr
     return { file: `example${i}.js`, expected };
   });
 
+  // Every subpath resolves, for TypeScript ("types") and for Node ("default").
+  writeFileSync(path.join(project, "subpaths.ts"), `
+import { Btf, dumpCText } from "tsbpf/btf";
+import { ElfFile } from "tsbpf/elf";
+import { dumpXlated } from "tsbpf/asm";
+import { loadObjectSpec } from "tsbpf/object";
+import { resolveCoreRelocations } from "tsbpf/core";
+import { FD } from "tsbpf/sys";
+const spec = loadObjectSpec("test/fixtures/collection/globals.bpf.o");
+const program = [...spec.programs.values()][0]!;
+console.log([typeof Btf, typeof ElfFile, typeof resolveCoreRelocations, typeof FD].join(","),
+  dumpCText(spec.btf!).includes("struct"), dumpXlated(program.instructions).includes("exit"));
+`);
+  runnable.push({ file: "subpaths.js", expected: "function,function,function,function true true" });
+
   // Type-checked against the installed declarations (this is what a TypeScript user sees), then run.
   writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({
     compilerOptions: {
       target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "esnext.disposable"], strict: true,
       types: ["node"], typeRoots: [path.join(ROOT, "node_modules/@types")], skipLibCheck: false,
     },
-    include: ["example*.ts"],
+    include: ["example*.ts", "subpaths.ts"],
   }));
   run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], project);
   for (const { file, expected } of runnable) {
