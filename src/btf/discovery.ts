@@ -7,7 +7,7 @@ import { release } from "node:os";
 import { fileError, openRegularFile, readElfSections, readRegularFile } from "../elf/file.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
-import { NotFoundError } from "../sys/errors.js";
+import { NativeAddonError, NotFoundError } from "../sys/errors.js";
 import { native } from "../sys/native.js";
 import { markReadOnlyMapping } from "./mapped-bytes.js";
 
@@ -83,7 +83,7 @@ function readSysfsBtf(path: string): Uint8Array {
   const { fd, size } = openRegularFile(path, invalid);
   try {
     if (size > 0) {
-      const mapped = native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
+      const mapped = mapReadOnly(fd, size);
       if (typeof mapped !== "number") {
         markReadOnlyMapping(mapped);
         return new Uint8Array(mapped);
@@ -93,6 +93,16 @@ function readSysfsBtf(path: string): Uint8Array {
     closeSync(fd);
   }
   return readRegularFile(path, invalid);
+}
+
+/** The read-only mapping, or a number (-errno, or -1 without the native addon: BTF parsing must work without it). */
+function mapReadOnly(fd: number, size: number): ArrayBuffer | number {
+  try {
+    return native.mmap(fd, size, PROT_READ, MAP_PRIVATE, 0);
+  } catch (e) {
+    if (e instanceof NativeAddonError) return -1;
+    throw e;
+  }
 }
 
 let cachedKernelBtf: Btf | undefined;

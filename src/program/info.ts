@@ -90,11 +90,11 @@ function hex(bytes: Uint8Array): string {
 // thread serves them all (allocating off-heap buffers per call dominated the cost).
 const sharedInfo = new Attr(ProgInfo);
 const infoCall = new Attr(InfoByFdAttr);
-infoCall.set("info_len", sharedInfo.size).set("info", sharedInfo.address);
 
 /** BPF_OBJ_GET_INFO_BY_FD into `sharedInfo`. */
 function fetchInfo(fd: FD): void {
-  infoCall.set("bpf_fd", fd.raw).set("info_len", sharedInfo.size);
+  // The pointer is set per call, not at import: its address needs the native addon.
+  infoCall.set("bpf_fd", fd.raw).set("info_len", sharedInfo.size).set("info", sharedInfo.address);
   const r = bpfRaw(Cmd.OBJ_GET_INFO_BY_FD, infoCall.address, infoCall.size);
   if (r < 0) throw errorFromErrno(-r, "BPF_OBJ_GET_INFO_BY_FD", `program ${fd}`);
 }

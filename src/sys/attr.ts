@@ -48,19 +48,25 @@ const encoder = new TextEncoder();
 
 /**
  * A reusable, zero-initialised attr buffer for one layout. Its address is
- * computed once, so hot paths pass a plain number to the syscall.
+ * computed once, on first use (modules build attrs at import, and importing
+ * must not load the native addon), so hot paths pass a plain number to the
+ * syscall.
  */
 export class Attr<F extends string> {
   readonly layout: Layout<F>;
   readonly bytes: Uint8Array;
   readonly view: DataView;
-  readonly address: number;
+  #address: number | undefined;
 
   constructor(layout: Layout<F>, size = layout.size) {
     this.layout = layout;
     this.bytes = stableBytes(size);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
-    this.address = addressOf(this.bytes);
+  }
+
+  /** Address of the attr bytes, for the syscall. */
+  get address(): number {
+    return (this.#address ??= addressOf(this.bytes));
   }
 
   get size(): number {

@@ -25,7 +25,8 @@ export type ErrorCode =
   | "BTF_LOAD"
   | "INVALID_OBJECT"
   | "UNKNOWN_SECTION"
-  | "CORE_RELOCATION";
+  | "CORE_RELOCATION"
+  | "NATIVE_ADDON";
 
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */
@@ -76,6 +77,27 @@ export class NotSupportedError extends BpfError {
 export class PermissionError extends BpfError {
   constructor(message: string, details: ErrorDetails = {}) {
     super("PERMISSION", message, details);
+  }
+}
+
+/**
+ * The native shim (build/Release/tsbpf.node or a prebuild) is missing or did
+ * not load, so no kernel call can be made. Only kernel calls need it: parsing
+ * BTF and ELF, disassembling and CO-RE work without it.
+ */
+export class NativeAddonError extends BpfError {
+  /** The addon file that was tried. */
+  readonly path: string;
+  constructor(path: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    super(
+      "NATIVE_ADDON",
+      `the tsbpf native addon could not be loaded from ${path} (${why}); kernel calls need it. ` +
+        "Build it with `npm rebuild tsbpf` (needs a C compiler, python3 and make), " +
+        "or install on linux-x64/linux-arm64 where a prebuilt addon ships with the package",
+      { cause },
+    );
+    this.path = path;
   }
 }
 

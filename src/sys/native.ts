@@ -1,9 +1,13 @@
 // Loads the native shim (native/tsbpf.c). It is the only place that touches
 // the addon, so the rest of the code sees a typed, documented surface.
+// The addon is loaded on the first kernel call, not at import: the pure
+// layers (BTF, ELF, asm, CO-RE, objects) and everything that imports them must
+// work where the addon was never built, and a missing addon must surface as a
+// typed error that says how to build it, not as an import failure.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError, NativeAddonError } from "./errors.js";
 
 /** Readiness events for {@link NativeShim.watch} (libuv's UV_READABLE …). */
 export const POLL_READABLE = 1;
@@ -34,14 +38,54 @@ export interface NativeShim {
 /** Opaque handle of an fd watcher. */
 export type WatchHandle = { readonly __watchHandle: unique symbol };
 
-/** Where node-gyp puts the addon: dist/src/sys/native.js → repository root is three levels up. */
-export const NATIVE_ADDON_PATH = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.."), "build", "Release", "tsbpf.node");
+/** The package root: dist/src/sys/native.js → three levels up. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Where node-gyp puts the addon it compiles (preferred over a prebuild when present). */
+export const NATIVE_ADDON_PATH = path.join(PACKAGE_ROOT, "build", "Release", "tsbpf.node");
+
+/**
+ * Environment variable naming the addon file to load instead of the package's
+ * own (a custom build; tests point it at a missing file to run without one).
+ */
+export const NATIVE_ADDON_ENV = "TSBPF_NATIVE_ADDON";
 
 /** The code the shim gives the TypeError/RangeError it throws for a bad argument. */
 export const NATIVE_ARGUMENT_ERROR_CODE = "ERR_TSBPF_NATIVE_ARGUMENT";
 
+const require = createRequire(import.meta.url);
+
+/**
+ * The file the first kernel call loads: $TSBPF_NATIVE_ADDON, else what
+ * node-gyp-build picks (build/Release, then the package's prebuilds/ for this
+ * platform and arch, as prebuildify names them), else build/Release when
+ * node-gyp-build itself is not installed (a checkout whose node_modules
+ * predates the dependency).
+ */
+export function nativeAddonPath(): string {
+  const override = process.env[NATIVE_ADDON_ENV];
+  if (override) return override;
+  let gypBuild: { path(dir: string): string };
+  try {
+    gypBuild = require("node-gyp-build") as typeof gypBuild;
+  } catch {
+    return NATIVE_ADDON_PATH;
+  }
+  return gypBuild.path(PACKAGE_ROOT);
+}
+
+let addon: NativeShim | undefined;
+
+/** The addon, loaded on first use; a NativeAddonError (retried next call) when it cannot be. */
 function load(): NativeShim {
-  return createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeShim;
+  let file = `${NATIVE_ADDON_PATH} (or a prebuild in ${path.join(PACKAGE_ROOT, "prebuilds")})`;
+  try {
+    file = nativeAddonPath();
+    addon = require(file) as NativeShim;
+  } catch (e) {
+    throw new NativeAddonError(file, e);
+  }
+  return addon;
 }
 
 /**
@@ -57,55 +101,55 @@ function typed(e: unknown): unknown {
   return e;
 }
 
-const addon = load();
-
-// One explicit wrapper per entry point (no rest-argument spreading on the bpf hot path).
+// One explicit wrapper per entry point (no rest-argument spreading on the bpf
+// hot path); each loads the addon on first use. A NativeAddonError passes
+// through typed() unchanged.
 export const native: NativeShim = {
   syscall(nr, ...args) {
     try {
-      return addon.syscall(nr, ...args);
+      return (addon ?? load()).syscall(nr, ...args);
     } catch (e) {
       throw typed(e);
     }
   },
   bpf(cmd, attrAddress, size) {
     try {
-      return addon.bpf(cmd, attrAddress, size);
+      return (addon ?? load()).bpf(cmd, attrAddress, size);
     } catch (e) {
       throw typed(e);
     }
   },
   address(buf) {
     try {
-      return addon.address(buf);
+      return (addon ?? load()).address(buf);
     } catch (e) {
       throw typed(e);
     }
   },
   mmap(fd, length, prot, flags, offset) {
     try {
-      return addon.mmap(fd, length, prot, flags, offset);
+      return (addon ?? load()).mmap(fd, length, prot, flags, offset);
     } catch (e) {
       throw typed(e);
     }
   },
   munmap(buffer) {
     try {
-      return addon.munmap(buffer);
+      return (addon ?? load()).munmap(buffer);
     } catch (e) {
       throw typed(e);
     }
   },
   watch(fd, events, callback) {
     try {
-      return addon.watch(fd, events, callback);
+      return (addon ?? load()).watch(fd, events, callback);
     } catch (e) {
       throw typed(e);
     }
   },
   unwatch(handle) {
     try {
-      return addon.unwatch(handle);
+      return (addon ?? load()).unwatch(handle);
     } catch (e) {
       throw typed(e);
     }
