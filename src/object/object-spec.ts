@@ -21,7 +21,8 @@ import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 import { readVariables, type VariableSpec } from "./variables.js";
-import { btfFixups, patchBtf, type BtfFixups } from "./btf-fixup.js";
+import { btfFixups, type BtfFixups } from "./btf-fixup.js";
+import { patchBtf } from "../btf/patch.js";
 import { readStructOpsMaps } from "./struct-ops.js";
 import { ProgramType } from "../program/types.js";
 
