@@ -2,7 +2,7 @@
 // Referenced ids are checked against the last valid id, so consumers of the
 // model never see a dangling id.
 import { BtfError } from "./errors.js";
-import { BtfKindId as K, kindNames, kindOf, vlenOf } from "./kinds.js";
+import { BtfKindId as K, kindFlagOf, kindNames, kindOf, vlenOf } from "./kinds.js";
 import type { StringTable } from "./strings.js";
 import type { BtfMember, BtfType, FuncLinkage, VarLinkage } from "./types.js";
 
@@ -20,7 +20,7 @@ export function decodeType(ctx: DecodeContext, w: Uint32Array, id: number, at: n
   const info = w[at + 1] as number;
   const kind = kindOf(info);
   const vlen = vlenOf(info);
-  const kindFlag = info >>> 31 === 1;
+  const kindFlag = kindFlagOf(info);
   const name = ctx.strings.get(w[at] as number);
   const sizeOrType = w[at + 2] as number;
   const p = at + 3;

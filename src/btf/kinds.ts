@@ -56,6 +56,11 @@ export function vlenOf(info: number): number {
   return info & 0xffff;
 }
 
+/** The kind_flag bit of a btf_type info word. */
+export function kindFlagOf(info: number): boolean {
+  return info >>> 31 === 1;
+}
+
 /** A btf_type info word: kind_flag, kind, vlen. */
 export function infoWord(kind: number, vlen: number, kindFlag = false): number {
   return ((kindFlag ? 0x8000_0000 : 0) | (kind << 24) | vlen) >>> 0;

@@ -5,7 +5,7 @@
 // same arrays.
 import { Buffer } from "node:buffer";
 import type { Btf } from "../btf.js";
-import { kindOf, recordWords, vlenOf } from "../kinds.js";
+import { kindFlagOf, kindOf, recordWords, vlenOf } from "../kinds.js";
 import { RAW } from "../mapped-bytes.js";
 
 /** Numeric BTF kinds (the one kind table's const enum), re-exported for the dumpers. */
@@ -84,7 +84,7 @@ export class RawView {
   }
 
   kflag(id: number): boolean {
-    return (this.words[(this.starts[id] as number) + 1] as number) >>> 31 === 1;
+    return kindFlagOf(this.words[(this.starts[id] as number) + 1] as number);
   }
 
   nameOff(id: number): number {
