@@ -11,6 +11,8 @@ import { encodeBtf } from "../src/btf/encode.js";
 import { assembleBtf, BTF_HEADER_SIZE, readBtfHeader, stringBytesOf, typeWordsOf } from "../src/btf/header.js";
 import { BtfKindId, infoWord, kindNames, kindOf, MAX_KIND, recordWords, vlenOf } from "../src/btf/kinds.js";
 import { BtfStringAppender } from "../src/btf/string-appender.js";
+import { loadObjectSpec } from "../src/object/index.js";
+import { sanitizeBtf } from "../src/collection/btf-sanitize.js";
 import { ENUM64_PLACEHOLDER, patchBtf, supportsAllKinds, type BtfKindSupport } from "../src/btf/patch.js";
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;
@@ -84,4 +86,16 @@ test("patchBtf: no options rewrites nothing; sanitising keeps ids and string off
   assert.deepEqual(Buffer.from(out.strings.bytes.subarray(0, before.byteLength)), Buffer.from(before), "strings are only appended");
   for (const t of out) assert.ok(!["FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"].includes(t.kind), `${t.kind} left`);
   assert.throws(() => patchBtf(new Btf(encodeBtf([]), { base: btf }), {}), BtfError, "split BTF is refused");
+});
+
+test("ObjectSpec.btfForKernel(supported) fixes up and sanitises in one pass, with the bytes of the two passes", () => {
+  const keys = Object.keys(ALL) as (keyof BtfKindSupport)[];
+  const scenarios = [...keys.map((k) => ({ ...ALL, [k]: false })), Object.fromEntries(keys.map((k) => [k, false])) as unknown as BtfKindSupport];
+  const dir = new URL("../../test/fixtures/", import.meta.url).pathname;
+  for (const rel of ["collection/globals.bpf.o", "collection/module-ksyms.bpf.o", "collection/kfunc-flavors.bpf.o", "btf/kinds.bpf.o"]) {
+    const spec = loadObjectSpec(dir + rel);
+    const raw = spec.btfForKernel();
+    assert.ok(raw, rel);
+    for (const s of scenarios) assert.deepEqual(Buffer.from(spec.btfForKernel(s)!), Buffer.from(sanitizeBtf(raw, s)), `${rel} ${JSON.stringify(s)}`);
+  }
 });
