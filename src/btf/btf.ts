@@ -3,7 +3,8 @@
 // Uint32Array, no objects); a type is decoded only when asked for, and the
 // name index is built on the first lookup by name. Pure parsing, no syscalls.
 import { BtfError } from "./errors.js";
-import { fixedWords, kindNames, MAX_KIND, wordsPerEntry, type BtfKind } from "./kinds.js";
+import { kindNames, kindOf, MAX_KIND, recordWords, vlenOf, type BtfKind } from "./kinds.js";
+import { BTF_HEADER_SIZE, readBtfHeader, stringBytesOf, typeWordsOf, type BtfHeader } from "./header.js";
 import { Buffer } from "node:buffer";
 import { bytesEqualAt, essentialByteLength, FNV1A_BASIS, FNV1A_PRIME, fnv1a, StringTable } from "./strings.js";
 import { decodeType, type DecodeContext } from "./decode.js";
@@ -11,26 +12,12 @@ import { alignOf, resolveId, sizeOf } from "./layout.js";
 import type { BtfType, BtfTypeOf } from "./types.js";
 import { isReadOnlyMapping, RAW } from "./mapped-bytes.js";
 
-/** BTF magic (0xeB9F), which also tells the byte order. */
-export const BTF_MAGIC = 0xeb9f;
-const HEADER_SIZE = 24;
-const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export { BTF_MAGIC, type BtfHeader } from "./header.js";
 
 /** Options for parsing BTF. */
 export interface BtfParseOptions {
   /** Base BTF for split BTF (module BTF sits on vmlinux): ids and string offsets continue from it. */
   base?: Btf;
-}
-
-/** The parsed BTF header. */
-export interface BtfHeader {
-  readonly version: number;
-  readonly flags: number;
-  readonly hdrLen: number;
-  readonly typeOff: number;
-  readonly typeLen: number;
-  readonly strOff: number;
-  readonly strLen: number;
 }
 
 const VOID: BtfType = Object.freeze({ id: 0, kind: "VOID", name: "", kindFlag: false });
@@ -63,29 +50,20 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
   constructor(bytes: Uint8Array, options: BtfParseOptions = {}) {
     this.#bytes = bytes;
     this.base = options.base;
-    if (bytes.byteLength < HEADER_SIZE) throw new BtfError(`BTF is ${bytes.byteLength} bytes, shorter than its ${HEADER_SIZE}-byte header`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const magicLe = view.getUint16(0, true);
-    if (magicLe === BTF_MAGIC) this.littleEndian = true;
-    else if (view.getUint16(0, false) === BTF_MAGIC) this.littleEndian = false;
-    else throw new BtfError(`bad BTF magic 0x${magicLe.toString(16)} (expected 0xeb9f)`);
-    const le = this.littleEndian;
-    const h: BtfHeader = {
-      version: view.getUint8(2), flags: view.getUint8(3), hdrLen: view.getUint32(4, le),
-      typeOff: view.getUint32(8, le), typeLen: view.getUint32(12, le), strOff: view.getUint32(16, le), strLen: view.getUint32(20, le),
-    };
+    const { header: h, littleEndian: le } = readBtfHeader(bytes);
+    this.littleEndian = le;
     this.header = h;
     if (h.version !== 1) throw new BtfError(`unsupported BTF version ${h.version}`);
-    if (h.hdrLen < HEADER_SIZE || h.hdrLen > bytes.byteLength) throw new BtfError(`bad BTF header length ${h.hdrLen}`);
+    if (h.hdrLen < BTF_HEADER_SIZE || h.hdrLen > bytes.byteLength) throw new BtfError(`bad BTF header length ${h.hdrLen}`);
     const dataLen = bytes.byteLength - h.hdrLen;
     if (h.typeOff + h.typeLen > dataLen) throw new BtfError(`type section [${h.typeOff}, +${h.typeLen}) runs past the end of the data (${dataLen} bytes)`);
     if (h.strOff + h.strLen > dataLen) throw new BtfError(`string section [${h.strOff}, +${h.strLen}) runs past the end of the data (${dataLen} bytes)`);
     if (h.typeOff % 4 !== 0 || h.typeLen % 4 !== 0) throw new BtfError("type section is not 4-byte aligned");
-    const strBytes = bytes.subarray(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen);
+    const strBytes = stringBytesOf(bytes, h);
     if (!this.base && (strBytes.byteLength === 0 || strBytes[0] !== 0)) throw new BtfError("string section must start with an empty string");
     if (strBytes.byteLength > 0 && strBytes[strBytes.byteLength - 1] !== 0) throw new BtfError("string section is not NUL-terminated");
     this.strings = new StringTable(strBytes, this.base?.strings);
-    this.#words = typeWords(bytes, h.hdrLen + h.typeOff, h.typeLen, le);
+    this.#words = typeWordsOf(bytes, h, le);
     this.firstId = this.base ? this.base.lastId + 1 : 1;
     this.#starts = indexTypes(this.#words);
     this.count = this.#starts.length;
@@ -156,7 +134,7 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     if (id < this.firstId) return this.base ? this.base.kindOf(id) : this.typeById(id).kind;
     const local = id - this.firstId;
     if (!(local < this.count)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
-    return kindNames[((this.#words[(this.#starts[local] as number) + 1] as number) >>> 24) & 0x1f] as BtfKind;
+    return kindNames[kindOf(this.#words[(this.#starts[local] as number) + 1] as number)] as BtfKind;
   }
 
   /** The name of a type without decoding it ("" when anonymous). */
@@ -396,16 +374,6 @@ function hashOwnNames(
   return nDeferred;
 }
 
-/** The type section as host-order words: a view when possible, else an aligned (byte-swapped) copy. */
-function typeWords(bytes: Uint8Array, start: number, length: number, littleEndian: boolean): Uint32Array {
-  const abs = bytes.byteOffset + start;
-  if (littleEndian === hostLittleEndian && abs % 4 === 0) return new Uint32Array(bytes.buffer, abs, length / 4);
-  const out = new Uint32Array(length / 4);
-  const view = new DataView(bytes.buffer, abs, length);
-  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, littleEndian);
-  return out;
-}
-
 /** One pass over the type records: where each starts. Unknown kinds and truncated records are BtfError. */
 function indexTypes(w: Uint32Array): Uint32Array {
   const n = w.length;
@@ -417,7 +385,7 @@ function indexTypes(w: Uint32Array): Uint32Array {
   while (pos < n) {
     if (pos + 3 > n) throw new BtfError(`type ${count + 1} is truncated (type section ends inside its header)`);
     const info = w[pos + 1] as number;
-    const kind = (info >>> 24) & 0x1f;
+    const kind = kindOf(info);
     if (kind === 0 || kind > MAX_KIND) {
       throw new BtfError(`type #${count + 1} has unknown kind ${kind} (this library knows kinds 1..${MAX_KIND}, up to BTF_KIND_ENUM64)`);
     }
@@ -427,7 +395,7 @@ function indexTypes(w: Uint32Array): Uint32Array {
       starts = grown;
     }
     starts[count++] = pos;
-    pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);
+    pos += recordWords(kind, vlenOf(info));
   }
   if (pos !== n) throw new BtfError(`type #${count} runs past the end of the type section`);
   return starts.subarray(0, count);

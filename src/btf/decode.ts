@@ -2,7 +2,7 @@
 // Referenced ids are checked against the last valid id, so consumers of the
 // model never see a dangling id.
 import { BtfError } from "./errors.js";
-import { BtfKindId as K, kindNames } from "./kinds.js";
+import { BtfKindId as K, kindFlagOf, kindNames, kindOf, vlenOf } from "./kinds.js";
 import type { StringTable } from "./strings.js";
 import type { BtfMember, BtfType, FuncLinkage, VarLinkage } from "./types.js";
 
@@ -18,9 +18,9 @@ export interface DecodeContext {
 /** Decodes the type with `id` whose record starts at word `at`. */
 export function decodeType(ctx: DecodeContext, w: Uint32Array, id: number, at: number): BtfType {
   const info = w[at + 1] as number;
-  const kind = (info >>> 24) & 0x1f;
-  const vlen = info & 0xffff;
-  const kindFlag = info >>> 31 === 1;
+  const kind = kindOf(info);
+  const vlen = vlenOf(info);
+  const kindFlag = kindFlagOf(info);
   const name = ctx.strings.get(w[at] as number);
   const sizeOrType = w[at + 2] as number;
   const p = at + 3;

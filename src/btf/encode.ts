@@ -3,8 +3,10 @@
 // type ids and string offsets continue from the base, and strings the base
 // already has are referenced there (as libbpf does).
 import { BtfError } from "./errors.js";
-import { BTF_MAGIC, type Btf } from "./btf.js";
-import { BtfKindId } from "./kinds.js";
+import type { Btf } from "./btf.js";
+import { BtfKindId, infoWord } from "./kinds.js";
+import { assembleBtf } from "./header.js";
+import { BtfStringAppender } from "./string-appender.js";
 import type { BtfType, BtfTypeInput } from "./types.js";
 import { RAW } from "./mapped-bytes.js";
 
@@ -21,33 +23,21 @@ const baseStrings = new WeakMap<Btf, Map<string, number>>();
 
 /** Encodes types (in id order, without void) into a raw BTF blob. Throws BtfError for values BTF cannot hold. */
 export function encodeBtf(types: Iterable<BtfType | BtfTypeInput>, options: BtfEncodeOptions = {}): Uint8Array {
-  const strings = new StringWriter(options.base);
+  const base = options.base;
+  // Without a base, the section starts with the empty string at offset 0.
+  const strings = base
+    ? new BtfStringAppender(new Uint8Array(0), { start: base.strings.end, known: stringsOf(base) })
+    : new BtfStringAppender(new Uint8Array(1));
   const w = new WordWriter();
   for (const t of types) encodeType(t, w, strings);
-  const typeLen = w.length * 4;
-  const strBytes = strings.finish();
-  const out = new Uint8Array(24 + typeLen + strBytes.byteLength);
-  const view = new DataView(out.buffer);
-  const le = options.littleEndian ?? true;
-  view.setUint16(0, BTF_MAGIC, le);
-  view.setUint8(2, 1);
-  view.setUint8(3, 0);
-  view.setUint32(4, 24, le);
-  view.setUint32(8, 0, le);
-  view.setUint32(12, typeLen, le);
-  view.setUint32(16, typeLen, le);
-  view.setUint32(20, strBytes.byteLength, le);
-  const words = w.words;
-  for (let i = 0; i < w.length; i++) view.setUint32(24 + i * 4, words[i] as number, le);
-  out.set(strBytes, 24 + typeLen);
-  return out;
+  return assembleBtf(w.words, w.length, strings.finish(), { littleEndian: options.littleEndian ?? true });
 }
 
-function encodeType(t: BtfType | BtfTypeInput, w: WordWriter, s: StringWriter): void {
+function encodeType(t: BtfType | BtfTypeInput, w: WordWriter, s: BtfStringAppender): void {
   const name = s.add(t.name);
   const head = (kind: number, vlen: number, kindFlag: boolean, sizeOrType: number): void => {
     if (vlen > 0xffff) throw new BtfError(`${t.kind} '${t.name}' has ${vlen} entries; BTF allows at most 65535`);
-    w.push(name, ((kindFlag ? 1 : 0) << 31) | (kind << 24) | vlen, u32(sizeOrType, t));
+    w.push(name, infoWord(kind, vlen, kindFlag), u32(sizeOrType, t));
   };
   switch (t.kind) {
     case "VOID":
@@ -134,48 +124,6 @@ class WordWriter {
       this.words = bigger;
     }
     for (const v of values) this.words[this.length++] = v;
-  }
-}
-
-/** Deduplicating string section writer; offsets continue after the base's strings. */
-class StringWriter {
-  readonly #offsets = new Map<string, number>();
-  readonly #chunks: Uint8Array[] = [];
-  readonly #encoder = new TextEncoder();
-  readonly #base: Map<string, number> | undefined;
-  readonly #start: number;
-  #length = 0;
-
-  constructor(base?: Btf) {
-    this.#start = base ? base.strings.end : 0;
-    this.#base = base ? stringsOf(base) : undefined;
-    if (!base) this.#append("");
-  }
-
-  add(s: string): number {
-    if (s === "") return 0;
-    const base = this.#base?.get(s);
-    if (base !== undefined) return base;
-    return this.#offsets.get(s) ?? this.#append(s);
-  }
-
-  #append(s: string): number {
-    const off = this.#start + this.#length;
-    const b = this.#encoder.encode(s + "\0");
-    this.#chunks.push(b);
-    this.#length += b.byteLength;
-    this.#offsets.set(s, off);
-    return off;
-  }
-
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let p = 0;
-    for (const c of this.#chunks) {
-      out.set(c, p);
-      p += c.byteLength;
-    }
-    return out;
   }
 }
 

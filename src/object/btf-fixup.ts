@@ -3,20 +3,20 @@
 // from the ELF section sizes and symbol values before loading. This computes
 // the same fix-up (type ids are unchanged, so func_info type ids stay valid).
 // It also marks `__hidden` global subprograms static, as libbpf does, so the
-// verifier checks them in their caller's context.
+// verifier checks them in their caller's context. The fix-ups are written over
+// the records by the BTF layer's one patcher (btf/patch.ts).
 import type { Btf } from "../btf/btf.js";
 import type { BtfType } from "../btf/types.js";
 import { ElfObject } from "./elf-object.js";
 import { datasecLayout } from "./datasec.js";
 import type { ExternSpec } from "./externs.js";
+import { DUMMY_KSYM } from "../btf/patch.js";
 
 /** Replacement types by id, plus types to append (libbpf's dummy ksym variable). */
 export interface BtfFixups {
   readonly replaced: ReadonlyMap<number, BtfType>;
   readonly appended: readonly BtfType[];
 }
-
-const DUMMY_KSYM = "dummy_ksym";
 
 /**
  * libbpf's BTF fix-ups before load: DATASECs of data sections get their real
@@ -95,74 +95,4 @@ function markHiddenFunctionsStatic(obj: ElfObject, btf: Btf, replaced: Map<numbe
     const func = btf.typesByName(sym.name, "FUNC").find((t) => t.linkage === "global");
     if (func) replaced.set(func.id, { ...func, linkage: "static", linkageValue: 0 });
   }
-}
-
-const HEADER = 24;
-const KIND_VAR = 14;
-
-/**
- * The object's BTF with the fix-ups written over its own records, in the host
- * byte order. Patching in place (rather than re-encoding) keeps every string
- * offset, so .BTF.ext func_info/line_info stay valid against the result.
- */
-export function patchBtf(btf: Btf, fixups: BtfFixups): Uint8Array {
-  const h = btf.header;
-  const strings = btf.bytes.subarray(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen);
-  const needsDummy = fixups.appended.length > 0 || [...fixups.replaced.values()].some((t) => t.kind === "FUNC_PROTO");
-  const extra = needsDummy ? new TextEncoder().encode(`${DUMMY_KSYM}\0`) : new Uint8Array(0);
-  const dummyName = strings.byteLength;
-  const words = new Uint32Array(btf.words.length + fixups.appended.length * 4);
-  words.set(btf.words);
-  const nameOff = (name: string, original: number): number => (name === DUMMY_KSYM ? dummyName : original);
-  for (const t of fixups.replaced.values()) {
-    const at = btf.recordStart(t.id);
-    switch (t.kind) {
-      case "DATASEC":
-        words[at + 2] = t.size;
-        t.vars.forEach((v, i) => {
-          words[at + 3 + i * 3] = v.type;
-          words[at + 4 + i * 3] = v.offset;
-          words[at + 5 + i * 3] = v.size;
-        });
-        break;
-      case "VAR":
-        words[at + 2] = t.type;
-        words[at + 3] = t.linkageValue;
-        break;
-      case "FUNC":
-        words[at + 1] = ((words[at + 1] as number) & 0xffff_0000) | t.linkageValue;
-        break;
-      case "FUNC_PROTO":
-        t.params.forEach((p, i) => {
-          words[at + 3 + i * 2] = nameOff(p.name, words[at + 3 + i * 2] as number);
-        });
-        break;
-      default:
-        break;
-    }
-  }
-  fixups.appended.forEach((t, i) => {
-    if (t.kind !== "VAR") return;
-    const at = btf.words.length + i * 4;
-    words[at] = dummyName;
-    words[at + 1] = KIND_VAR << 24;
-    words[at + 2] = t.type;
-    words[at + 3] = t.linkageValue;
-  });
-  const typeLen = words.length * 4;
-  const out = new Uint8Array(HEADER + typeLen + strings.byteLength + extra.byteLength);
-  const view = new DataView(out.buffer);
-  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  view.setUint16(0, 0xeb9f, le);
-  view.setUint8(2, 1);
-  view.setUint8(3, h.flags);
-  view.setUint32(4, HEADER, le);
-  view.setUint32(8, 0, le);
-  view.setUint32(12, typeLen, le);
-  view.setUint32(16, typeLen, le);
-  view.setUint32(20, strings.byteLength + extra.byteLength, le);
-  out.set(new Uint8Array(words.buffer, 0, typeLen), HEADER);
-  out.set(strings, HEADER + typeLen);
-  out.set(extra, HEADER + typeLen + strings.byteLength);
-  return out;
 }

@@ -21,7 +21,8 @@ import { linkProgram } from "./link.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import { ObjectProgramSpec, type ProgramTypeOverride } from "./program-spec.js";
 import { readVariables, VariableSpec } from "./variables.js";
-import { btfFixups, patchBtf, type BtfFixups } from "./btf-fixup.js";
+import { btfFixups, type BtfFixups } from "./btf-fixup.js";
+import { patchBtf, type BtfKindSupport } from "../btf/patch.js";
 import { readStructOpsMaps } from "./struct-ops.js";
 import { ProgramType } from "../program/types.js";
 
@@ -104,10 +105,12 @@ export class ObjectSpec {
    * global subprograms marked static (verified with their callers) — libbpf's fix-up,
    * in the host byte order. Records are patched in place: type ids and string
    * offsets are unchanged, so the object's func_info/line_info stay valid.
-   * Kernel-specific sanitising (dropping kinds an old kernel lacks) is the loader's job.
+   * Given `supported` (what the target kernel's BTF loader accepts), kinds it
+   * lacks are sanitised in the same pass, with the same bytes as sanitising
+   * the result afterwards.
    */
-  btfForKernel(): Uint8Array | undefined {
-    return this.btf ? patchBtf(this.btf, this.#btfFixups()) : undefined;
+  btfForKernel(supported?: BtfKindSupport): Uint8Array | undefined {
+    return this.btf ? patchBtf(this.btf, { ...this.#btfFixups(), supported }) : undefined;
   }
 
   /**

@@ -5,15 +5,11 @@
 // same arrays.
 import { Buffer } from "node:buffer";
 import type { Btf } from "../btf.js";
-import { fixedWords, wordsPerEntry } from "../kinds.js";
+import { kindFlagOf, kindOf, recordWords, vlenOf } from "../kinds.js";
 import { RAW } from "../mapped-bytes.js";
 
-/** Numeric BTF kinds used by the dumpers. */
-export const enum Kind {
-  Int = 1, Ptr = 2, Array = 3, Struct = 4, Union = 5, Enum = 6, Fwd = 7, Typedef = 8, Volatile = 9,
-  Const = 10, Restrict = 11, Func = 12, FuncProto = 13, Var = 14, Datasec = 15, Float = 16, DeclTag = 17,
-  TypeTag = 18, Enum64 = 19,
-}
+/** Numeric BTF kinds (the one kind table's const enum), re-exported for the dumpers. */
+export { Kind } from "../kinds.js";
 
 /** Word-level access to every type (base types included) of one BTF. */
 export class RawView {
@@ -45,9 +41,9 @@ export class RawView {
     for (let id = 1; id <= lastId; id++) {
       this.starts[id] = pos;
       const info = words[pos + 1] as number;
-      const kind = (info >>> 24) & 0x1f;
+      const kind = kindOf(info);
       this.kinds[id] = kind;
-      pos += 3 + (fixedWords[kind] as number) + (wordsPerEntry[kind] as number) * (info & 0xffff);
+      pos += recordWords(kind, vlenOf(info));
     }
   }
 
@@ -84,11 +80,11 @@ export class RawView {
   }
 
   vlen(id: number): number {
-    return (this.words[(this.starts[id] as number) + 1] as number) & 0xffff;
+    return vlenOf(this.words[(this.starts[id] as number) + 1] as number);
   }
 
   kflag(id: number): boolean {
-    return (this.words[(this.starts[id] as number) + 1] as number) >>> 31 === 1;
+    return kindFlagOf(this.words[(this.starts[id] as number) + 1] as number);
   }
 
   nameOff(id: number): number {
