@@ -11,7 +11,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Map, MapType } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R10 } from "../src/asm/index.js";
-import { BusyError, ClosedError, InvalidArgumentError, onlineCpus } from "../src/index.js";
+import { BusyError, ClosedError, InvalidArgumentError } from "../src/index.js";
+import { onlineCpus } from "../src/sys/index.js";
 import { PerfBuffer } from "../src/events/index.js";
 
 const MAX_RECORD = 8192;

@@ -16,3 +16,8 @@ export {
   loadBtf, btfInfo, readBtfFd, readKernelBtfById, kernelBtfIds, openKernelBtfByName,
   type BtfLoadOptions, type KernelBtfInfo, type ReadBtfOptions,
 } from "./kernel.js";
+// BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
+export { dumpC, dumpCText, type DumpCOptions } from "./dump-c.js";
+export { dumpRaw, type DumpRawOptions } from "./dump-raw.js";
+export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./format-value.js";
+export { JsonWriter } from "./json-writer.js";

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "KEY_NOT_FOUND"
   | "KEY_EXISTS"
+  | "PIN_EXISTS"
   | "NOT_FOUND"
   | "CLOSED"
   | "BUSY"
@@ -99,6 +100,19 @@ export class KeyNotFoundError extends BpfError {
 export class KeyExistsError extends BpfError {
   constructor(message = "key already exists", details: ErrorDetails = {}) {
     super("KEY_EXISTS", message, details);
+  }
+}
+
+/**
+ * Pinning found the path taken (EEXIST from BPF_OBJ_PIN): a bpffs file is
+ * already there. Distinct from KeyExistsError, which is about map keys.
+ */
+export class PinExistsError extends BpfError {
+  /** The bpffs path that is already taken. */
+  readonly path: string | undefined;
+  constructor(message: string, path?: string, details: ErrorDetails = {}) {
+    super("PIN_EXISTS", message, details);
+    this.path = path;
   }
 }
 
