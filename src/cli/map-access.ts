@@ -1,6 +1,6 @@
 // An opened map as the element verbs see it: the library's Map (public API)
 // plus the extra facts `map show` prints (memlock, frozen, … from fdinfo).
-import { Map, type MapValue } from "../map.js";
+import { BpfMap, type MapValue } from "../map.js";
 import { isKeylessType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
 import { BpfError } from "../sys/errors.js";
@@ -10,13 +10,13 @@ import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 /** One map opened for the CLI; `close()` releases it. */
 export class MapAccess {
   /** The library's handle on the map; owns the fd. */
-  readonly map: Map;
+  readonly map: BpfMap;
   /** What `map show` prints about it, read when it was opened. */
   readonly info: MapShowInfo;
 
   private constructor(fd: FD) {
     this.info = mapShowInfo(fd);
-    this.map = Map.fromFd(fd);
+    this.map = BpfMap.fromFd(fd);
   }
 
   /** Takes ownership of `fd`; closes it when it is not a usable map. */
