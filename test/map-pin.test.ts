@@ -9,7 +9,9 @@ import {
   BpfMap,
   MapType,
   IncompatibleError,
+  KeyExistsError,
   NotFoundError,
+  PinExistsError,
   PermissionError,
   type MapSpec,
 } from "../src/index.js";
@@ -54,6 +56,22 @@ test("honeypot: a pinned array map is reopened by another process with its data,
     assert.equal(existsSync(path), false);
     assert.equal(again.pinnedPath, undefined);
     assert.throws(() => BpfMap.openPinned(path), NotFoundError);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("pinning over a taken path is a PinExistsError (not a map-key error), naming the path", () => {
+  const dir = bpffsTempDir();
+  try {
+    const path = `${dir.path}/taken`;
+    using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    m.pin(path);
+    using other = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    assert.throws(() => other.pin(path), (e) =>
+      e instanceof PinExistsError && !(e instanceof KeyExistsError) && e.code === "PIN_EXISTS" && e.path === path && e.errno === 17);
+    using reopened = BpfMap.openPinned(path);
+    assert.equal(reopened.info().id, m.info().id, "the first pin is untouched");
   } finally {
     dir.cleanup();
   }
