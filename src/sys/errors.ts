@@ -4,29 +4,33 @@
 import * as E from "./errno.js";
 import { explainPermissionDenied } from "./privileges.js";
 
-/** Stable error codes; match on these rather than on messages. */
-export type ErrorCode =
-  | "SYSCALL"
-  | "NOT_SUPPORTED"
-  | "PERMISSION"
-  | "INVALID_ARGUMENT"
-  | "KEY_NOT_FOUND"
-  | "KEY_EXISTS"
-  | "PIN_EXISTS"
-  | "NOT_FOUND"
-  | "CLOSED"
-  | "BUSY"
-  | "VERIFIER"
-  | "INCOMPATIBLE"
-  | "NO_SPACE"
-  | "TOO_BIG"
-  | "BAD_FD"
-  | "INVALID_ELF"
-  | "INVALID_BTF"
-  | "BTF_LOAD"
-  | "INVALID_OBJECT"
-  | "UNKNOWN_SECTION"
-  | "CORE_RELOCATION";
+/**
+ * The stable error codes, one key each; match on `code` rather than on
+ * messages. sys names only the codes of kernel calls: every other layer adds
+ * its own next to its error classes by augmenting this interface (src/btf/
+ * errors.ts adds INVALID_BTF and BTF_LOAD, src/elf INVALID_ELF, src/object
+ * INVALID_OBJECT and UNKNOWN_SECTION, src/core CORE_RELOCATION, src/program
+ * VERIFIER), so ErrorCode is the union of the layers a program imports.
+ */
+export interface ErrorCodes {
+  SYSCALL: true;
+  NOT_SUPPORTED: true;
+  PERMISSION: true;
+  INVALID_ARGUMENT: true;
+  KEY_NOT_FOUND: true;
+  KEY_EXISTS: true;
+  PIN_EXISTS: true;
+  NOT_FOUND: true;
+  CLOSED: true;
+  BUSY: true;
+  INCOMPATIBLE: true;
+  NO_SPACE: true;
+  TOO_BIG: true;
+  BAD_FD: true;
+}
+
+/** A stable error code (see ErrorCodes). */
+export type ErrorCode = keyof ErrorCodes;
 
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */
