@@ -3,7 +3,7 @@
 import { BpfMap, type MapValue } from "../map.js";
 import { isKeylessType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
-import { BpfError } from "../sys/errors.js";
+import { BpfError, InvalidArgumentError } from "../sys/errors.js";
 import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 
@@ -66,7 +66,7 @@ export class MapAccess {
   /** Stores `value` under `key` (pushes it when `key` is null) with update `flags`. */
   update(key: Uint8Array | null, value: MapValue, flags: number): void {
     if (key === null) {
-      if (!ArrayBuffer.isView(value)) throw new TypeError("a key-less map takes a byte value");
+      if (!ArrayBuffer.isView(value)) throw new InvalidArgumentError("a key-less map takes a byte value", "value");
       this.map.push(value, flags);
     } else {
       this.map.update(key, value, flags);
