@@ -7,7 +7,7 @@
 import { runCHarness, cToolchainProblem } from "./c-harness.js";
 import { timeRepetitions, type Benchmark, type BenchGroup, type BenchParams, type Measurement } from "./harness.js";
 import { createRawMap, RawBatchOps } from "./sys-baseline.js";
-import { Map as BpfMap, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 
 type BatchMode = "batch-dump" | "batch-fill";
 

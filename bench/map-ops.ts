@@ -5,7 +5,7 @@
 import { runCHarness, cToolchainProblem } from "./c-harness.js";
 import { timeRepetitions, type Benchmark, type BenchGroup, type BenchParams, type Measurement } from "./harness.js";
 import { createRawMap, RawElemOps } from "./sys-baseline.js";
-import { Map as BpfMap, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 
 /** Keys per map (a power of two, so the key is `i & (KEY_SPACE - 1)` on both sides). */
 export const KEY_SPACE = 1024;

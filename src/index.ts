@@ -1,44 +1,87 @@
-// Public API of tsbpf.
-export * from "./sys/index.js";
+// The `tsbpf` entry: the everyday API — maps, programs, object files and
+// collections, links and attach calls, events, feature probes, the
+// instruction builder, and every error class (so `instanceof` works from one
+// import). The layers keep their full surface behind their own entries:
+// `tsbpf/sys` (the raw kernel boundary: attrs, layouts, perf events, ids),
+// `tsbpf/btf`, `tsbpf/elf`, `tsbpf/asm`, `tsbpf/object`, `tsbpf/core` (pure).
+// What is named here is a deliberate choice: add a name only when a user of
+// maps, programs and collections needs it.
+
+// Errors of every layer.
+export {
+  BpfError, SyscallError, NotSupportedError, PermissionError, InvalidArgumentError, KeyNotFoundError, KeyExistsError,
+  PinExistsError, NotFoundError, ClosedError, BadFdError, BusyError, NoSpaceError, TooBigError, IncompatibleError,
+  type ErrorCode, type ErrorDetails,
+} from "./sys/errors.js";
+export { BtfError, BtfLoadError } from "./btf/errors.js";
+export { ElfError } from "./elf/errors.js";
+export { ObjectError, UnknownSectionError } from "./object/errors.js";
+export { CoreRelocationError, type CoreRelocationSite } from "./core/errors.js";
+export { InvalidInstructionError, LabelError } from "./asm/errors.js";
+export { CoreVerifierError } from "./collection/verifier-explain.js";
+export { StructOpsError } from "./collection/struct-ops-error.js";
+
+// File descriptors and CPUs, as maps and programs hand them out and take them.
+export { FD } from "./sys/fd.js";
+export type { AccessMode } from "./sys/objects.js";
+export { possibleCpuCount } from "./sys/cpus.js";
+
+// Maps (`BpfMap`; `Map` is kept as a deprecated alias, see src/map.ts).
 export * from "./map.js";
-// Attach-family kernel calls (links, prog attach/query, raw tracepoints, iterators, perf events), low level.
-export * from "./sys/link.js";
-export * from "./sys/link-info.js";
-export * from "./sys/attach.js";
-export * from "./sys/attach-flags.js";
-export { attachError, describeAttachType, attachTypeSince, type AttachContext } from "./sys/attach-errors.js";
-export * from "./sys/raw-tracepoint.js";
-export * from "./sys/iter.js";
-export * from "./sys/perf-event.js";
-export * from "./elf/index.js";
-export * from "./btf/index.js";
-// BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
-export { dumpC, dumpCText, type DumpCOptions } from "./btf/dump-c.js";
-export { dumpRaw, type DumpRawOptions } from "./btf/dump-raw.js";
-export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./btf/format-value.js";
-export { JsonWriter } from "./btf/json-writer.js";
-export * from "./program.js";
+
+// Programs: types, specs, loading, test runs, info, verifier errors.
+export * from "./program/index.js";
 // `bpftool prog dump xlated` of a loaded program (signatures and source lines from its BTF).
 export { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "./program/xlated-dump.js";
 // The verifier failures tsbpf recognises (VerifierError.failure) and their hints.
 export { VERIFIER_HINTS, matchVerifierHint, type VerifierFailure, type VerifierHint } from "./program/verifier-hints.js";
-// Object files: programs, maps, variables and externs of a BPF ELF object, as editable specs.
-export * from "./object/index.js";
-// The loader: an ObjectSpec into live maps, programs and variables (CO-RE, externs, frozen .rodata).
+
+// Object files as editable specs (the rest of the layer: `tsbpf/object`).
+export { ObjectSpec, loadObjectSpec, type ObjectParseOptions } from "./object/object-spec.js";
+export { ObjectProgramSpec, type ProgramTypeOverride } from "./object/program-spec.js";
+export { Iproute2Pinning, type Iproute2MapFields, type ObjectMapSpec, type ObjectMapKind } from "./object/map-spec.js";
+export { VariableSpec } from "./object/variables.js";
+export type { ExternSpec, ExternKind } from "./object/externs.js";
+export type { StructOpsSpec } from "./object/struct-ops.js";
+
+// The loader: an ObjectSpec into live maps, programs and variables.
 export { Collection, type CollectionLoadOptions } from "./collection.js";
-export * from "./collection/index.js";
+export { Variable } from "./collection/variables.js";
+export { StructOpsLink } from "./collection/struct-ops-link.js";
+export { Tristate, type KconfigSources } from "./collection/kconfig.js";
+export type { KsymValue } from "./collection/ksyms.js";
+
+// BTF, as the loader takes it (custom target BTF) and maps and programs report it (the rest: `tsbpf/btf`).
+export { Btf } from "./btf/btf.js";
+
+// Attaching: links and the attach functions (src/link/), and the attach calls of the kernel for the
+// families that have no attach function yet (links by type, legacy prog attach, raw tracepoints, iterators).
+export * from "./link/index.js";
+export {
+  linkCreate, linkUpdate, linkDetach, linkFdById, linkIds, type LinkCreateOptions, type LinkUpdateOptions,
+  type KprobeMultiOptions, type UprobeMultiOptions, type NetfilterOptions, type RelativeOptions, type IterInfo,
+} from "./sys/link.js";
+export { linkInfo, linkTypeName, LinkType, PerfEventLinkType, type LinkInfo, type PerfEventLinkInfo } from "./sys/link-info.js";
+export {
+  progAttach, progDetach, progQuery, type ProgAttachOptions, type ProgDetachOptions, type ProgQueryOptions,
+  type ProgQueryResult,
+} from "./sys/attach.js";
+export { AttachFlags, XdpFlags, QueryFlags, NetfilterFlags, MULTI_RETURN } from "./sys/attach-flags.js";
+export { rawTracepointOpen } from "./sys/raw-tracepoint.js";
+// Whether a tracepoint exists on this kernel (its id), before attaching to it.
+export { tracepointId } from "./sys/perf-event.js";
+export { iterCreate, readIterator, readIteratorText } from "./sys/iter.js";
+
+// Reading what programs write (ring and perf buffers).
+export * from "./events/index.js";
+
 // Kernel feature probes, each answer cached per process.
 export {
   probeAll, probeProgramType, haveProgramType, probeMapType, haveMapType, probeHelper, haveHelper, availableHelpers,
   probeMisc, probeBpfSyscall, MISC_FEATURES, readBpfSysctls, readKernelConfig, readPrivileges, haveKernelBtf,
   type FeatureReport, type ProbeAllOptions, type ProbeResult, type MiscFeature, type BpfSysctls, type Privileges,
 } from "./features/index.js";
-// The instruction set, as a namespace (asm.encode, asm.dumpXlated …) plus the builder at top level.
+
+// The instruction set, as a namespace (asm.encode, asm.disassemble …) plus the builder at top level.
 export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
-export { InvalidInstructionError, LabelError } from "./asm/index.js";
-// CO-RE: resolving .BTF.ext relocations against kernel BTF and patching instructions (pure, no syscalls).
-export * from "./core/index.js";
-// Attaching programs (src/link/, one file per attach family) and reading their events (src/events/).
-export * from "./link/index.js";
-export * from "./events/index.js";

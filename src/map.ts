@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Attr } from "./sys/attr.js";
 import { Cmd, MapCreateAttr } from "./sys/layouts.js";
 import { bpfRaw } from "./sys/syscall.js";
-import { FD } from "./sys/fd.js";
+import { checkFdArgument, FD } from "./sys/fd.js";
 import * as E from "./sys/errno.js";
 import { possibleCpuCount } from "./sys/cpus.js";
 import { allIds, fdById, openPinnedFd, pinFd, type AccessMode } from "./sys/objects.js";
@@ -23,7 +23,7 @@ import {
   PermissionError,
 } from "./sys/errors.js";
 import { bytesArgument, roundUp8, type BytesLike } from "./map/bytes.js";
-import { checkAccessMode, checkFlags, checkObjectId, describeValue, MAX_FD } from "./sys/arguments.js";
+import { checkAccessMode, checkFlags, checkObjectId, describeValue } from "./sys/arguments.js";
 import { ElemOps } from "./map/elem.js";
 import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
@@ -103,7 +103,7 @@ function isFdHolder(v: unknown): v is FD | FdHolder {
 }
 
 /** A BPF map in the kernel, owning one fd. Use `close()` or `using`. */
-export class Map implements Disposable {
+export class BpfMap implements Disposable {
   /** The owned fd. */
   readonly fd: FD;
   /** Map type number. */
@@ -151,14 +151,14 @@ export class Map implements Disposable {
    * syscall (InvalidArgumentError naming the field); a type the kernel does
    * not know is a NotSupportedError.
    */
-  static create(spec: MapSpec, options: CreateOptions = {}): Map {
+  static create(spec: MapSpec, options: CreateOptions = {}): BpfMap {
     validateSpec(spec);
-    if (spec.pinning === "by-name" && options.pinDir !== undefined) return Map.#createPinnedByName(spec, options.pinDir);
+    if (spec.pinning === "by-name" && options.pinDir !== undefined) return BpfMap.#createPinnedByName(spec, options.pinDir);
     // As libbpf: a perf event array of 0 entries gets one slot per possible CPU.
     if (spec.type === MapType.PerfEventArray && spec.maxEntries === 0) spec = { ...spec, maxEntries: possibleCpuCount() };
-    let inner: Map | undefined;
+    let inner: BpfMap | undefined;
     try {
-      if (spec.innerMap) inner = Map.create({ ...spec.innerMap, pinning: "none" });
+      if (spec.innerMap) inner = BpfMap.create({ ...spec.innerMap, pinning: "none" });
       const attr = new Attr(MapCreateAttr);
       fillCreateAttr(attr, spec, inner?.fd.raw);
       const r = bpfRaw(Cmd.MAP_CREATE, attr.address, attr.size);
@@ -167,7 +167,7 @@ export class Map implements Disposable {
       try {
         const flags = (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0);
         const { type, keySize, valueSize, maxEntries } = spec;
-        return new Map(fd, { type, keySize, valueSize, maxEntries, flags, name: spec.name ?? "" }, "rw");
+        return new BpfMap(fd, { type, keySize, valueSize, maxEntries, flags, name: spec.name ?? "" }, "rw");
       } catch (e) {
         fd.close();
         throw e;
@@ -177,15 +177,15 @@ export class Map implements Disposable {
     }
   }
 
-  static #createPinnedByName(spec: MapSpec, pinDir: string): Map {
+  static #createPinnedByName(spec: MapSpec, pinDir: string): BpfMap {
     if (!spec.name) throw new InvalidArgumentError(`${describeSpec(spec)}: pinning by name needs a name`, "name");
     const path = join(pinDir, spec.name);
     try {
-      return Map.openPinned(path, { expect: spec });
+      return BpfMap.openPinned(path, { expect: spec });
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
     }
-    const map = Map.create({ ...spec, pinning: "none" });
+    const map = BpfMap.create({ ...spec, pinning: "none" });
     try {
       map.pin(path);
     } catch (e) {
@@ -201,20 +201,16 @@ export class Map implements Disposable {
    * BadFdError (and is not closed). The access mode is read from fdinfo
    * unless given.
    */
-  static fromFd(fd: FD | number, mode?: AccessMode): Map {
-    if (typeof fd === "number") {
-      if (!Number.isInteger(fd) || fd < 0 || fd > MAX_FD) throw new BadFdError(`Map.fromFd: ${fd} is not a file descriptor`, { errno: E.EBADF });
-    } else if (!(fd instanceof FD)) {
-      throw new InvalidArgumentError(`Map.fromFd: expected an FD or a file descriptor number, got ${describeValue(fd)}`, "fd");
-    }
+  static fromFd(fd: FD | number, mode?: AccessMode): BpfMap {
+    checkFdArgument(fd, "BpfMap.fromFd");
     const raw = typeof fd === "number" ? fd : fd.raw;
     // Without /proc, trust the caller; BPF_OBJ_GET_INFO_BY_FD still validates the fd.
     const other = bpfFdKindMismatch(raw, "map");
     if (other !== undefined) throw new BadFdError(`fd ${raw} is not a BPF map (it is ${other})`, { errno: E.EBADF });
-    checkAccessMode(mode, "Map.fromFd");
+    checkAccessMode(mode, "BpfMap.fromFd");
     const owned = typeof fd === "number" ? new FD(fd, "map fd") : fd;
     try {
-      return new Map(owned, mapInfoByFd(owned), mode ?? accessModeOf(owned.raw));
+      return new BpfMap(owned, mapInfoByFd(owned), mode ?? accessModeOf(owned.raw));
     } catch (e) {
       // A number stays the caller's: the leak net must not close it later.
       if (typeof fd === "number") owned.release();
@@ -223,12 +219,12 @@ export class Map implements Disposable {
   }
 
   /** Opens a map by its kernel id (BPF_MAP_GET_FD_BY_ID, needs CAP_SYS_ADMIN); NotFoundError when no such map. */
-  static fromId(id: number, mode: AccessMode = "rw"): Map {
-    checkObjectId(id, "Map.fromId");
-    checkAccessMode(mode, "Map.fromId");
+  static fromId(id: number, mode: AccessMode = "rw"): BpfMap {
+    checkObjectId(id, "BpfMap.fromId");
+    checkAccessMode(mode, "BpfMap.fromId");
     const fd = fdById("map", id, mode);
     try {
-      return new Map(fd, mapInfoByFd(fd), mode);
+      return new BpfMap(fd, mapInfoByFd(fd), mode);
     } catch (e) {
       fd.close();
       throw e;
@@ -240,10 +236,10 @@ export class Map implements Disposable {
    * type, key/value size, max entries and flags → IncompatibleError naming
    * the first mismatch. NotFoundError when nothing is pinned there.
    */
-  static openPinned(path: string, options: OpenPinnedOptions = {}): Map {
+  static openPinned(path: string, options: OpenPinnedOptions = {}): BpfMap {
     const mode = options.mode ?? "rw";
-    if (typeof path !== "string") throw new InvalidArgumentError(`Map.openPinned: path must be a string (got ${describeValue(path)})`, "path");
-    checkAccessMode(mode, "Map.openPinned");
+    if (typeof path !== "string") throw new InvalidArgumentError(`BpfMap.openPinned: path must be a string (got ${describeValue(path)})`, "path");
+    checkAccessMode(mode, "BpfMap.openPinned");
     const fd = openPinnedFd(path, mode, "map");
     try {
       // Map info read from a program (or link) fd is garbage: tell the kinds apart first.
@@ -254,7 +250,7 @@ export class Map implements Disposable {
       }
       const info = mapInfoByFd(fd);
       if (options.expect) checkCompatible(info, options.expect, `map pinned at ${path}`);
-      const map = new Map(fd, info, mode);
+      const map = new BpfMap(fd, info, mode);
       map.#pinnedPath = path;
       return map;
     } catch (e) {
@@ -263,12 +259,20 @@ export class Map implements Disposable {
     }
   }
 
-  /** Ids of every map in the system, ascending (BPF_MAP_GET_NEXT_ID; needs CAP_SYS_ADMIN). */
-  static list(): Generator<number> {
-    return allIds("map");
+  /** Ids of every map in the system, ascending (BPF_MAP_GET_NEXT_ID; needs CAP_SYS_ADMIN). Same shape as Program.ids. */
+  static ids(): number[] {
+    return [...allIds("map")];
   }
 
-  /** Info of every map in the system; maps that vanish while listing are skipped. */
+  /**
+   * Info of every map in the system; maps that vanish while listing are
+   * skipped. Same shape as Program.list (ids alone: BpfMap.ids).
+   */
+  static list(): MapInfoData[] {
+    return [...BpfMap.listInfo()];
+  }
+
+  /** @deprecated Use BpfMap.list (an array of the same infos). */
   static *listInfo(): Generator<MapInfoData> {
     for (const id of allIds("map")) {
       try {
@@ -281,7 +285,7 @@ export class Map implements Disposable {
 
   /** Info of the map with kernel id `id`. */
   static infoById(id: number): MapInfoData {
-    checkObjectId(id, "Map.infoById");
+    checkObjectId(id, "BpfMap.infoById");
     return mapInfoById(id);
   }
 
@@ -622,9 +626,9 @@ export class Map implements Disposable {
   }
 
   /** Map-in-map: opens the inner map at `key` by id, or undefined when the slot is empty. */
-  openInner(key: BytesLike, mode: AccessMode = "rw"): Map | undefined {
+  openInner(key: BytesLike, mode: AccessMode = "rw"): BpfMap | undefined {
     const id = this.innerMapId(key);
-    return id === undefined ? undefined : Map.fromId(id, mode);
+    return id === undefined ? undefined : BpfMap.fromId(id, mode);
   }
 
   // ---- pinning and lifetime ------------------------------------------------------------
@@ -662,5 +666,10 @@ export class Map implements Disposable {
   }
 }
 
-/** Alias of Map for code that must not shadow the global Map. */
-export { Map as BpfMap };
+/**
+ * @deprecated Use `BpfMap`: importing `Map` shadows JavaScript's own `Map` in
+ * the importing module. Kept so code written before the rename keeps working.
+ */
+export const Map: typeof BpfMap = BpfMap;
+/** @deprecated Use `BpfMap`. */
+export type Map = BpfMap;

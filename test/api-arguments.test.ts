@@ -14,7 +14,7 @@ import {
   ClosedError,
   FD,
   InvalidArgumentError,
-  Map,
+  BpfMap,
   MapFlags,
   MapType,
   NotFoundError,
@@ -39,7 +39,7 @@ function field(name: string) {
 }
 
 test("keys, values and out buffers of the wrong type are InvalidArgumentError naming them", () => {
-  using m = Map.create(hashSpec);
+  using m = BpfMap.create(hashSpec);
   for (const bad of NOT_BYTES) {
     const key = bad as Uint8Array;
     assert.throws(() => m.lookup(key), field("key"), String(bad));
@@ -56,7 +56,7 @@ test("keys, values and out buffers of the wrong type are InvalidArgumentError na
 });
 
 test("flags that are not u64 integers are refused before the syscall", () => {
-  using m = Map.create(hashSpec);
+  using m = BpfMap.create(hashSpec);
   for (const flags of [NaN, -1, 1.5, Infinity, 2 ** 60, "1", null]) {
     assert.throws(() => m.update(u32(1), u64(1), flags as number), field("flags"), String(flags));
     assert.throws(() => m.lookup(u32(1), flags as number), field("flags"));
@@ -66,15 +66,15 @@ test("flags that are not u64 integers are refused before the syscall", () => {
 });
 
 test("per-CPU arrays and batch calls check every element and option", () => {
-  using pc = Map.create({ type: MapType.PercpuArray, keySize: 4, valueSize: 8, maxEntries: 2 });
+  using pc = BpfMap.create({ type: MapType.PercpuArray, keySize: 4, valueSize: 8, maxEntries: 2 });
   const values = Array.from({ length: pc.cpus }, () => u64(1) as unknown);
   values[values.length - 1] = null;
   assert.throws(() => pc.update(u32(0), values as Uint8Array[]), field(`per-CPU value ${pc.cpus - 1}`));
-  using m = Map.create(hashSpec);
+  using m = BpfMap.create(hashSpec);
   m.update(u32(1), u64(1));
   const keys = new Uint8Array(4 * 8);
   const vals = new Uint8Array(8 * 8);
-  assert.throws(() => m.lookupBatch(null as unknown as ReturnType<Map["batchCursor"]>, keys, vals), field("cursor"));
+  assert.throws(() => m.lookupBatch(null as unknown as ReturnType<BpfMap["batchCursor"]>, keys, vals), field("cursor"));
   assert.throws(() => m.lookupBatch(m.batchCursor(), null as unknown as Uint8Array, vals), field("keys"));
   assert.throws(() => m.updateBatch(u32(1), "v" as unknown as Uint8Array), field("values"));
   assert.throws(() => m.deleteBatch({} as Uint8Array), field("keys"));
@@ -87,19 +87,19 @@ test("per-CPU arrays and batch calls check every element and option", () => {
 test("Map.fromFd/fromId/openPinned: bad numbers, types and modes are typed; nothing leaks", () => {
   const before = openFdCount();
   for (const fd of [-1, NaN, 1.5, 2 ** 31, -0.5]) {
-    assert.throws(() => Map.fromFd(fd), BadFdError, String(fd));
+    assert.throws(() => BpfMap.fromFd(fd), BadFdError, String(fd));
     assert.throws(() => new FD(fd), BadFdError, String(fd));
   }
-  assert.throws(() => Map.fromFd("3" as unknown as number), field("fd"));
-  assert.throws(() => Map.fromFd(null as unknown as number), field("fd"));
-  for (const id of [0, -1, NaN, 2 ** 32, "1"]) assert.throws(() => Map.fromId(id as number), field("id"), String(id));
-  assert.throws(() => Map.infoById(NaN), field("id"));
-  assert.throws(() => Map.openPinned(5 as unknown as string), field("path"));
-  assert.throws(() => Map.openPinned("/sys/fs/bpf/x", { mode: "bogus" as "rw" }), field("mode"));
+  assert.throws(() => BpfMap.fromFd("3" as unknown as number), field("fd"));
+  assert.throws(() => BpfMap.fromFd(null as unknown as number), field("fd"));
+  for (const id of [0, -1, NaN, 2 ** 32, "1"]) assert.throws(() => BpfMap.fromId(id as number), field("id"), String(id));
+  assert.throws(() => BpfMap.infoById(NaN), field("id"));
+  assert.throws(() => BpfMap.openPinned(5 as unknown as string), field("path"));
+  assert.throws(() => BpfMap.openPinned("/sys/fs/bpf/x", { mode: "bogus" as "rw" }), field("mode"));
   // A number whose fd is closed: typed, and the number is not closed later by the leak net.
   const raw = openSync("/dev/null", "r");
   closeSync(raw);
-  assert.throws(() => Map.fromFd(raw), BpfError);
+  assert.throws(() => BpfMap.fromFd(raw), BpfError);
   assert.equal(openFdCount(), before);
 });
 
@@ -113,7 +113,7 @@ test("Map.openPinned on a program pin says what the pin is, reads no map info, l
     const before = openFdCount();
     const ownedBefore = FD.openCount;
     assert.throws(
-      () => Map.openPinned(`${dir.path}/prog`),
+      () => BpfMap.openPinned(`${dir.path}/prog`),
       (e) => e instanceof BadFdError && /is not a pinned map: it is a BPF program.*Program\.openPinned/.test(e.message),
     );
     assert.equal(openFdCount(), before, "the program fd was closed");
@@ -127,7 +127,7 @@ test("Map.openPinned on a program pin says what the pin is, reads no map info, l
 });
 
 test("MapMemory and mmap() after close are ClosedError", () => {
-  const m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 4, flags: MapFlags.MMAPABLE });
+  const m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 4, flags: MapFlags.MMAPABLE });
   const mem = m.mmap();
   mem.bytes[0] = 7;
   assert.deepEqual(m.lookup(u32(0)), u64(7));
@@ -137,7 +137,7 @@ test("MapMemory and mmap() after close are ClosedError", () => {
   assert.throws(() => mem.view, ClosedError);
   m.close();
   assert.throws(() => m.mmap(), ClosedError);
-  const plain = Map.create(hashSpec);
+  const plain = BpfMap.create(hashSpec);
   plain.close();
   assert.throws(() => plain.mmap(), ClosedError, "closed comes before 'not mmapable'");
 });
@@ -180,7 +180,7 @@ test(".bss and .kconfig sizes beyond the kernel's limit are ObjectError before a
 });
 
 test("missing pins stay NotFoundError", () => {
-  assert.throws(() => Map.openPinned("/sys/fs/bpf/tsbpf-args-no-such-pin"), NotFoundError);
+  assert.throws(() => BpfMap.openPinned("/sys/fs/bpf/tsbpf-args-no-such-pin"), NotFoundError);
 });
 
 /** Values of every JS type for arguments that want something else. */
@@ -229,9 +229,9 @@ test("Program, RingBuffer, PerfBuffer and Collection entry points: wrong argumen
     await check("testRun after close", () => p.testRun({ data: new Uint8Array(64) }));
     await check("info after close", () => p.info());
 
-    await check(`RingBuffer(${s})`, () => new RingBuffer(v as Map));
-    await check(`PerfBuffer(${s})`, () => new PerfBuffer(v as Map));
-    using ringMap = Map.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    await check(`RingBuffer(${s})`, () => new RingBuffer(v as BpfMap));
+    await check(`PerfBuffer(${s})`, () => new PerfBuffer(v as BpfMap));
+    using ringMap = BpfMap.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
     const ring = new RingBuffer(ringMap);
     await check(`ring.poll(${s})`, () => ring.poll(v as () => void));
     await check(`ring.consume(${s})`, () => ring.consume(v as () => void));
@@ -241,7 +241,7 @@ test("Program, RingBuffer, PerfBuffer and Collection entry points: wrong argumen
     await Promise.all(pending.splice(0));
     await check("ring.poll after close", () => ring.poll(() => undefined));
     await check("ring.pending after close", () => ring.pending);
-    using perfMap = Map.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
+    using perfMap = BpfMap.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
     await check(`PerfBuffer(map, ${s})`, () => new PerfBuffer(perfMap, v as object).close());
     await check(`PerfBuffer(map, { pages: ${s} })`, () => new PerfBuffer(perfMap, { pages: v as number }).close());
     const perf = new PerfBuffer(perfMap);

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
-import { Btf, BtfError, btfFromElf, encodeBtf, type BtfTypeInput } from "../src/index.js";
+import { Btf, BtfError } from "../src/index.js";
+import { btfFromElf, encodeBtf, type BtfTypeInput } from "../src/btf/index.js";
 import { skipFor } from "./util/environment.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -81,7 +82,7 @@ test("split BTF: ids and string offsets continue from the base", () => {
 });
 
 test("split module BTF from sysfs parses on vmlinux", async (t) => {
-  const { moduleBtfNames, moduleBtf, kernelBtf } = await import("../src/index.js");
+  const { moduleBtfNames, moduleBtf, kernelBtf } = await import("../src/btf/index.js");
   const names = moduleBtfNames();
   if (names.length === 0) return skipFor(t, "no module BTF");
   const base = kernelBtf();

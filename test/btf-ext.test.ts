@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { btfFromElf, parseBtfExt, BtfError, ElfFile } from "../src/index.js";
+import { BtfError } from "../src/index.js";
+import { btfFromElf, parseBtfExt } from "../src/btf/index.js";
+import { ElfFile } from "../src/elf/index.js";
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;
 

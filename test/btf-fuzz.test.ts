@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
-import { Btf, BtfError, ElfError, encodeBtf, type BtfTypeInput } from "../src/index.js";
+import { Btf, BtfError, ElfError } from "../src/index.js";
+import { encodeBtf, type BtfTypeInput } from "../src/btf/index.js";
 import { interesting, Rng } from "./fuzz/mutate.js";
 import { skipFor } from "./util/environment.js";
 

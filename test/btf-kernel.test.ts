@@ -3,10 +3,20 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Btf, BtfLoadError, FD } from "../src/index.js";
 import {
-  Btf, BtfLoadError, ElfFile, FD, btfFromElf, btfInfo, encodeBtf, kernelBtfIds, loadBtf, readKernelBtfById,
-  kernelBtf, loadBtfFile, vmlinuxSearchPaths, type BtfType,
-} from "../src/index.js";
+  btfFromElf,
+  btfInfo,
+  encodeBtf,
+  kernelBtfIds,
+  loadBtf,
+  readKernelBtfById,
+  kernelBtf,
+  loadBtfFile,
+  vmlinuxSearchPaths,
+  type BtfType,
+} from "../src/btf/index.js";
+import { ElfFile } from "../src/elf/index.js";
 import { openFdCount } from "./util/kernel.js";
 import { skipFor } from "./util/environment.js";
 

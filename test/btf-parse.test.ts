@@ -4,7 +4,9 @@ import { readFileSync, existsSync, readdirSync, writeFileSync, mkdtempSync, rmSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { Btf, BtfError, btfFromElf, parseKernelBtf, EM_BPF, type BtfType } from "../src/index.js";
+import { Btf, BtfError } from "../src/index.js";
+import { btfFromElf, parseKernelBtf, type BtfType } from "../src/btf/index.js";
+import { EM_BPF } from "../src/elf/index.js";
 import { missingOracle, requireOracle, skipFor } from "./util/environment.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { CLI, bpftool } from "./util/cli.js";
 import { missingBpfCapabilities } from "../src/sys/privileges.js";
 import { withoutCapabilities } from "../src/sys/capabilities.js";
-import { Map, MapType } from "../src/index.js";
+import { BpfMap, MapType } from "../src/index.js";
 
 interface Report {
   program_types: Record<string, boolean>;
@@ -73,7 +73,7 @@ test("withoutCapabilities clears the BPF capabilities for the call only", () => 
     const missing = missingBpfCapabilities();
     let created = true;
     try {
-      Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
+      BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
     } catch {
       created = false;
     }
@@ -82,5 +82,5 @@ test("withoutCapabilities clears the BPF capabilities for the call only", () => 
   assert.deepEqual(inside.missing.sort(), ["BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN"]);
   assert.equal(inside.created, false, "bpf(2) refused while the capabilities were dropped");
   assert.deepEqual(missingBpfCapabilities(), []);
-  Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
+  BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 }).close();
 });

@@ -20,7 +20,7 @@ import { Collection, type CollectionLoadOptions } from "../src/collection.js";
 import { loadCollectionWith } from "../src/collection/load-with.js";
 import { ENUM64_PLACEHOLDER, overrideBtfSupport, probeBtfSupport, programBtfSupported, sanitizeBtf, type BtfKernelSupport } from "../src/collection/btf-sanitize.js";
 import { createMap, legacyMapBtfIds } from "../src/collection/maps.js";
-import type { Map as BpfMap } from "../src/map.js";
+import type { BpfMap } from "../src/map.js";
 import { writeToolObject, libbpfTools } from "./util/libbpf-tools.js";
 import { bpffsTempDir, openFdCount } from "./util/kernel.js";
 import { missingOracle } from "./util/environment.js";

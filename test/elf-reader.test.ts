@@ -4,7 +4,8 @@ import { readFileSync, readdirSync, existsSync, writeFileSync, mkdtempSync, rmSy
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ElfFile, ElfError, EM_BPF, SHT, readElfSections } from "../src/index.js";
+import { ElfError } from "../src/index.js";
+import { ElfFile, EM_BPF, SHT, readElfSections } from "../src/elf/index.js";
 import { missingOracle } from "./util/environment.js";
 
 const fixtures = new URL("../../test/fixtures/btf/", import.meta.url).pathname;

@@ -8,10 +8,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Map, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R10 } from "../src/asm/index.js";
-import { BusyError, ClosedError, InvalidArgumentError, onlineCpus } from "../src/index.js";
+import { BusyError, ClosedError, InvalidArgumentError } from "../src/index.js";
+import { onlineCpus } from "../src/sys/index.js";
 import { PerfBuffer } from "../src/events/index.js";
 
 const MAX_RECORD = 8192;
@@ -19,13 +20,13 @@ const CPUS = onlineCpus();
 
 /** A perf event array plus the control map and program that write to it. */
 class Writer implements Disposable {
-  readonly events: Map;
-  readonly control: Map;
+  readonly events: BpfMap;
+  readonly control: BpfMap;
   readonly program: Program;
 
   constructor(maxEntries = 0) {
-    this.events = Map.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries, name: "tsbpf_pb" });
-    this.control = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8 + MAX_RECORD, maxEntries: 1, name: "tsbpf_pb_ctl" });
+    this.events = BpfMap.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries, name: "tsbpf_pb" });
+    this.control = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8 + MAX_RECORD, maxEntries: 1, name: "tsbpf_pb_ctl" });
     // control[0] = { u32 length; u32 pad; u8 payload[MAX_RECORD] }; returns
     // bpf_perf_event_output's result (0, or -errno when the ring is full).
     const insns = new ProgramBuilder()
@@ -267,7 +268,7 @@ test("bad maps and options are typed errors that leave nothing open", () => {
   const fdsBefore = openFds();
   const mappingsBefore = perfMappings();
   {
-    using array = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4, name: "tsbpf_notpb" });
+    using array = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4, name: "tsbpf_notpb" });
     assert.throws(() => new PerfBuffer(array), (e) => e instanceof InvalidArgumentError && /not a perf_event_array/.test(e.message));
     using w = new Writer();
     assert.throws(() => new PerfBuffer(w.events, { pages: 3 }), (e) => e instanceof InvalidArgumentError && e.field === "pages");

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Map, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R10 } from "../src/asm/index.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../src/index.js";
@@ -19,13 +19,13 @@ const MODE_DISCARD = 1;
 
 /** A ring buffer map of `size` bytes plus the control map the writer program reads. */
 class Writer implements Disposable {
-  readonly ring: Map;
-  readonly control: Map;
+  readonly ring: BpfMap;
+  readonly control: BpfMap;
   readonly program: Program;
 
   constructor(size = 64 * 1024, name = "tsbpf_rb") {
-    this.ring = Map.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size, name });
-    this.control = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8 + MAX_RECORD, maxEntries: 1, name: "tsbpf_rb_ctl" });
+    this.ring = BpfMap.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size, name });
+    this.control = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8 + MAX_RECORD, maxEntries: 1, name: "tsbpf_rb_ctl" });
     // control[0] = { u32 length; u32 mode; u8 payload[512] }. Mode 0: output
     // the payload; mode 1: reserve 16 bytes and discard them. Returns the
     // helper's result (0, or -errno when the ring is full).
@@ -297,7 +297,7 @@ test("close ends running readers, unmaps and makes the reader throw ClosedError"
 test("wrong map type is a typed error; no fd is leaked by any of this", () => {
   const before = openFds();
   {
-    using array = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, name: "tsbpf_notrb" });
+    using array = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, name: "tsbpf_notrb" });
     assert.throws(() => new RingBuffer(array), (e) => e instanceof InvalidArgumentError && /not a ringbuf/.test(e.message));
     using w = new Writer();
     const rb = new RingBuffer(w.ring);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Map } from "../src/map.js";
+import type { BpfMap } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R6, R7, R10 } from "../src/asm/index.js";
 import { InvalidArgumentError, NotFoundError, NotSupportedError } from "../src/sys/errors.js";
@@ -23,7 +23,7 @@ function getppidCalls(n: number): void {
   for (let i = 0; i < n; i++) void process.ppid;
 }
 
-function countingTracepoint(map: Map, sectionName?: string): Program {
+function countingTracepoint(map: BpfMap, sectionName?: string): Program {
   return Program.load({
     type: ProgramType.Tracepoint, instructions: countingProgram(map, { onlyPid: process.pid }), license: "GPL",
     name: "tsbpf_tp_count", ...(sectionName ? { sectionName } : {}),

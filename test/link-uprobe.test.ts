@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import type { Map } from "../src/map.js";
+import type { BpfMap } from "../src/map.js";
 import { Program, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R6, R10 } from "../src/asm/index.js";
 import { ElfFile, ElfError, loadSegmentAt, PT } from "../src/elf/index.js";
@@ -34,7 +34,7 @@ before(() => {
 after(() => target?.remove());
 
 /** counter 0 += 1, counter 1 += the 32-bit register at `regOffset` of pt_regs. */
-function registerSummer(map: Map, regOffset: number, sectionName?: string): Program {
+function registerSummer(map: BpfMap, regOffset: number, sectionName?: string): Program {
   const b = new ProgramBuilder().ldxW(R6, R1, regOffset);
   for (const [index, add] of [[0, "one"], [1, "reg"]] as const) {
     b.stW(R10, -4, index).mov64Reg(R2, R10).add64Imm(R2, -4).ldMapFd(R1, map.fd).call("map_lookup_elem")

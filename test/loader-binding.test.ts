@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { ObjectSpec, loadObjectSpec } from "../src/object/index.js";
 import { ObjectError } from "../src/object/errors.js";
 import { Collection } from "../src/collection.js";
-import { Map as BpfMap } from "../src/map.js";
+import { BpfMap } from "../src/map.js";
 import { MapFlags, MapType } from "../src/map/types.js";
 import { InvalidArgumentError, PermissionError } from "../src/sys/errors.js";
 import { ElfFile } from "../src/elf/reader.js";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openSync, closeSync } from "node:fs";
 import {
-  Map,
+  BpfMap,
   MapType,
   FD,
   BadFdError,
@@ -27,7 +27,7 @@ function field(name: string) {
 }
 
 test("wrong key/value sizes are InvalidArgumentError naming the field, checked before any syscall", () => {
-  const m = Map.create(hashSpec);
+  const m = BpfMap.create(hashSpec);
   assert.throws(() => m.lookup(new Uint8Array(3)), field("key"));
   assert.throws(() => m.update(u32(1), new Uint8Array(4)), field("value"));
   assert.throws(() => m.update(new Uint8Array(8), u64(1)), field("key"));
@@ -40,31 +40,31 @@ test("wrong key/value sizes are InvalidArgumentError naming the field, checked b
 });
 
 test("invalid specs name the field", () => {
-  assert.throws(() => Map.create({ ...hashSpec, keySize: -1 }), field("keySize"));
-  assert.throws(() => Map.create({ ...hashSpec, valueSize: 1.5 }), field("valueSize"));
-  assert.throws(() => Map.create({ ...hashSpec, maxEntries: 2 ** 32 }), field("maxEntries"));
-  assert.throws(() => Map.create({ ...hashSpec, name: "a name with spaces" }), field("name"));
-  assert.throws(() => Map.create({ ...hashSpec, name: "x".repeat(16) }), field("name"));
-  assert.throws(() => Map.create({ ...hashSpec, type: 0 }), field("type"));
-  assert.throws(() => Map.create({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1 }), field("innerMap"));
-  assert.throws(() => Map.create({ ...hashSpec, innerMap: hashSpec }), field("innerMap"));
-  assert.throws(() => Map.create({ ...hashSpec, mapExtra: -1n }), field("mapExtra"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, keySize: -1 }), field("keySize"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, valueSize: 1.5 }), field("valueSize"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, maxEntries: 2 ** 32 }), field("maxEntries"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, name: "a name with spaces" }), field("name"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, name: "x".repeat(16) }), field("name"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, type: 0 }), field("type"));
+  assert.throws(() => BpfMap.create({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1 }), field("innerMap"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, innerMap: hashSpec }), field("innerMap"));
+  assert.throws(() => BpfMap.create({ ...hashSpec, mapExtra: -1n }), field("mapExtra"));
 });
 
 test("unknown map types and specs the kernel rejects are typed errors with a clear message", () => {
   assert.throws(
-    () => Map.create({ type: 9999, keySize: 4, valueSize: 4, maxEntries: 1 }),
+    () => BpfMap.create({ type: 9999, keySize: 4, valueSize: 4, maxEntries: 1 }),
     (e) => e instanceof NotSupportedError && /map type 9999/.test(e.message),
   );
   // A queue with a key: the kernel says EINVAL; the message says why.
   assert.throws(
-    () => Map.create({ type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 1 }),
+    () => BpfMap.create({ type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 1 }),
     (e) => e instanceof InvalidArgumentError && /keySize 0/.test(e.message) && e.errno === 22,
   );
 });
 
 test("closed maps, absent pins and ids, non-map fds", () => {
-  const m = Map.create(hashSpec);
+  const m = BpfMap.create(hashSpec);
   m.close();
   m.close();
   assert.throws(() => m.lookup(u32(1)), ClosedError);
@@ -72,13 +72,13 @@ test("closed maps, absent pins and ids, non-map fds", () => {
   assert.throws(() => [...m.keys()], ClosedError);
   assert.throws(() => m.info(), ClosedError);
   assert.throws(() => m.pin("/sys/fs/bpf/never"), ClosedError);
-  assert.throws(() => Map.openPinned("/sys/fs/bpf/tsbpf-no-such-pin"), NotFoundError);
-  assert.throws(() => Map.fromId(0x7ffffff0), NotFoundError);
+  assert.throws(() => BpfMap.openPinned("/sys/fs/bpf/tsbpf-no-such-pin"), NotFoundError);
+  assert.throws(() => BpfMap.fromId(0x7ffffff0), NotFoundError);
   const raw = openSync("/dev/null", "r");
   try {
-    assert.throws(() => Map.fromFd(raw), BadFdError);
+    assert.throws(() => BpfMap.fromFd(raw), BadFdError);
     const owned = new FD(raw, "dev null");
-    assert.throws(() => Map.fromFd(owned), BadFdError);
+    assert.throws(() => BpfMap.fromFd(owned), BadFdError);
     assert.equal(owned.closed, false, "a rejected fd stays with the caller");
     owned.release(); // closeSync below closes it; the leak net must not close it again
   } finally {
@@ -86,16 +86,16 @@ test("closed maps, absent pins and ids, non-map fds", () => {
   }
 });
 
-test("Map.list, infoById and fromFd/fromId agree", () => {
-  using m = Map.create({ ...hashSpec, name: "listed" });
+test("BpfMap.ids, list, infoById and fromFd/fromId agree", () => {
+  using m = BpfMap.create({ ...hashSpec, name: "listed" });
   const id = m.info().id;
-  assert.ok([...Map.list()].includes(id));
-  assert.equal(Map.infoById(id).name, "listed");
-  const listed = [...Map.listInfo()].find((i) => i.id === id);
+  assert.ok(BpfMap.ids().includes(id));
+  assert.equal(BpfMap.infoById(id).name, "listed");
+  const listed = BpfMap.list().find((i) => i.id === id);
   assert.equal(listed?.name, "listed");
-  using byId = Map.fromId(id);
+  using byId = BpfMap.fromId(id);
   byId.update(u32(1), u64(2));
-  using byFd = Map.fromFd(m.fd.dup());
+  using byFd = BpfMap.fromFd(m.fd.dup());
   assert.equal(byFd.keySize, 4);
   assert.deepEqual(byFd.lookup(u32(1)), u64(2));
 });
@@ -104,7 +104,7 @@ test("thousands of failing and succeeding map calls leave the fd count unchanged
   const dir = bpffsTempDir();
   try {
     {
-      using pinned = Map.create(hashSpec);
+      using pinned = BpfMap.create(hashSpec);
       pinned.pin(`${dir.path}/p`);
     }
     const fdsBefore = openFdCount();
@@ -121,22 +121,22 @@ test("thousands of failing and succeeding map calls leave the fd count unchanged
       assert.fail("expected a failure");
     };
     for (let i = 0; i < 300; i++) {
-      using m = Map.create(hashSpec);
+      using m = BpfMap.create(hashSpec);
       m.update(u32(i), u64(i));
       assert.ok(m.tryLookup(u32(i)));
       expectFail(() => m.lookup(u32(i + 1)));
       expectFail(() => m.delete(u32(i + 1)));
       expectFail(() => m.update(u32(1), u64(1), 3));
       expectFail(() => m.lookup(new Uint8Array(1)));
-      expectFail(() => Map.create({ type: 9999, keySize: 4, valueSize: 4, maxEntries: 1 }));
-      expectFail(() => Map.create({ type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 1 }));
-      expectFail(() => Map.openPinned(`${dir.path}/absent`));
-      expectFail(() => Map.openPinned(`${dir.path}/p`, { expect: { keySize: 8 } }));
-      expectFail(() => Map.fromId(0x7ffffff0));
-      expectFail(() => Map.create({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1, innerMap: { ...hashSpec, keySize: 0 } }));
-      using reopened = Map.openPinned(`${dir.path}/p`);
+      expectFail(() => BpfMap.create({ type: 9999, keySize: 4, valueSize: 4, maxEntries: 1 }));
+      expectFail(() => BpfMap.create({ type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 1 }));
+      expectFail(() => BpfMap.openPinned(`${dir.path}/absent`));
+      expectFail(() => BpfMap.openPinned(`${dir.path}/p`, { expect: { keySize: 8 } }));
+      expectFail(() => BpfMap.fromId(0x7ffffff0));
+      expectFail(() => BpfMap.create({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1, innerMap: { ...hashSpec, keySize: 0 } }));
+      using reopened = BpfMap.openPinned(`${dir.path}/p`);
       reopened.update(u32(1), u64(i));
-      using outer = Map.create({ type: MapType.HashOfMaps, keySize: 4, valueSize: 4, maxEntries: 2, innerMap: hashSpec });
+      using outer = BpfMap.create({ type: MapType.HashOfMaps, keySize: 4, valueSize: 4, maxEntries: 2, innerMap: hashSpec });
       outer.setInner(u32(0), m);
       [...reopened.batchEntries()].forEach(() => undefined);
     }
@@ -149,7 +149,7 @@ test("thousands of failing and succeeding map calls leave the fd count unchanged
 });
 
 test("KeyNotFoundError carries the errno and operation", () => {
-  using m = Map.create(hashSpec);
+  using m = BpfMap.create(hashSpec);
   try {
     m.lookup(u32(42));
     assert.fail("no error");
@@ -160,4 +160,11 @@ test("KeyNotFoundError carries the errno and operation", () => {
     assert.equal(e.code, "KEY_NOT_FOUND");
   }
   assert.ok(!(IncompatibleError.prototype instanceof KeyNotFoundError));
+});
+
+test("Map is a deprecated alias of BpfMap (same class, instanceof both ways)", async () => {
+  const { Map: Alias } = await import("../src/index.js");
+  assert.equal(Alias, BpfMap);
+  using m = Alias.create(hashSpec);
+  assert.ok(m instanceof BpfMap);
 });

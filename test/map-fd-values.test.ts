@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, openSync, rmdirSync, existsSync } from "node:fs";
-import { BpfError, FD, Map, MapType, MapFlags, NotSupportedError, possibleCpuCount } from "../src/index.js";
+import { BpfError, FD, BpfMap, MapType, MapFlags, NotSupportedError, possibleCpuCount } from "../src/index.js";
 import {
   loadTrivialProgram,
   perfEventSoftware,
@@ -19,9 +19,9 @@ import { skipFor } from "./util/environment.js";
 for (const type of [MapType.ArrayOfMaps, MapType.HashOfMaps]) {
   test(`${MapType[type]}: inner maps set by fd, read back as ids`, () => {
     const inner = { type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 2, flags: MapFlags.INNER_MAP };
-    using outer = Map.create({ type, keySize: 4, valueSize: 4, maxEntries: 4, innerMap: inner });
-    using a = Map.create({ ...inner, maxEntries: 2 });
-    using b = Map.create({ ...inner, maxEntries: 5 }); // INNER_MAP allows other sizes (5.10+)
+    using outer = BpfMap.create({ type, keySize: 4, valueSize: 4, maxEntries: 4, innerMap: inner });
+    using a = BpfMap.create({ ...inner, maxEntries: 2 });
+    using b = BpfMap.create({ ...inner, maxEntries: 5 }); // INNER_MAP allows other sizes (5.10+)
     a.update(u32(1), u32(111));
     outer.setInner(u32(0), a);
     outer.update(u32(1), b);
@@ -41,7 +41,7 @@ for (const type of [MapType.ArrayOfMaps, MapType.HashOfMaps]) {
 }
 
 test("prog_array holds programs; lookup returns the program id", () => {
-  using m = Map.create({ type: MapType.ProgArray, keySize: 4, valueSize: 4, maxEntries: 4 });
+  using m = BpfMap.create({ type: MapType.ProgArray, keySize: 4, valueSize: 4, maxEntries: 4 });
   using prog = loadTrivialProgram();
   m.update(u32(2), prog);
   assert.equal(readU32(m.lookup(u32(2))), progId(prog));
@@ -51,7 +51,7 @@ test("prog_array holds programs; lookup returns the program id", () => {
 });
 
 test("perf_event_array holds perf events (one per CPU); user space cannot read them back", () => {
-  using m = Map.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
+  using m = BpfMap.create({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
   assert.equal(m.maxEntries, possibleCpuCount(), "0 entries means one per possible CPU");
   assert.equal(m.info().maxEntries, possibleCpuCount());
   using ev = perfEventSoftware(0);
@@ -67,7 +67,7 @@ test("cgroup_array holds cgroup directory fds", (t) => {
   const child = `${dir}/tsbpf-map-test-${process.pid}`;
   mkdirSync(child);
   try {
-    using m = Map.create({ type: MapType.CgroupArray, keySize: 4, valueSize: 4, maxEntries: 2 });
+    using m = BpfMap.create({ type: MapType.CgroupArray, keySize: 4, valueSize: 4, maxEntries: 2 });
     using cg = new FD(openSync(child, "r"), "cgroup dir");
     m.update(u32(1), cg);
     m.delete(u32(1));
@@ -81,14 +81,14 @@ for (const type of [MapType.Sockmap, MapType.Sockhash]) {
   test(`${MapType[type]} holds sockets; lookup returns the socket cookie`, () => {
     const [s1, s2] = unixSocketPair();
     try {
-      using m = Map.create({ type, keySize: 4, valueSize: 8, maxEntries: 4 });
+      using m = BpfMap.create({ type, keySize: 4, valueSize: 8, maxEntries: 4 });
       m.update(u32(0), s1);
       m.update(u32(3), s2);
       const c1 = readU64(m.lookup(u32(0)));
       const c2 = readU64(m.lookup(u32(3)));
       assert.ok(c1 > 0n && c2 > 0n && c1 !== c2, "distinct non-zero cookies");
       // The same socket in another map has the same cookie.
-      using other = Map.create({ type: MapType.Sockhash, keySize: 4, valueSize: 8, maxEntries: 1 });
+      using other = BpfMap.create({ type: MapType.Sockhash, keySize: 4, valueSize: 8, maxEntries: 1 });
       other.update(u32(9), s1);
       assert.equal(readU64(other.lookup(u32(9))), c1);
       const keys = [...m.keys()].map((k) => readU32(k)).sort();
@@ -105,7 +105,7 @@ for (const type of [MapType.Sockmap, MapType.Sockhash]) {
 
 test("reuseport_sockarray holds SO_REUSEPORT sockets; lookup returns the cookie", () => {
   using sock = reuseportUdpSocket();
-  using m = Map.create({ type: MapType.ReuseportSockarray, keySize: 4, valueSize: 8, maxEntries: 2 });
+  using m = BpfMap.create({ type: MapType.ReuseportSockarray, keySize: 4, valueSize: 8, maxEntries: 2 });
   m.update(u32(1), sock);
   assert.ok(readU64(m.lookup(u32(1))) > 0n);
   m.delete(u32(1));
@@ -113,7 +113,7 @@ test("reuseport_sockarray holds SO_REUSEPORT sockets; lookup returns the cookie"
 });
 
 test("xskmap: created, and anything but a bound AF_XDP socket is refused", (t) => {
-  using m = Map.create({ type: MapType.Xskmap, keySize: 4, valueSize: 4, maxEntries: 4 });
+  using m = BpfMap.create({ type: MapType.Xskmap, keySize: 4, valueSize: 4, maxEntries: 4 });
   assert.equal(m.info().typeName, "xskmap");
   const [s1, s2] = unixSocketPair();
   try {
@@ -128,11 +128,11 @@ test("xskmap: created, and anything but a bound AF_XDP socket is refused", (t) =
 
 test("devmap and devmap_hash hold interface indexes", () => {
   // ifindex 1 is the loopback device; storing it attaches nothing.
-  using dm = Map.create({ type: MapType.Devmap, keySize: 4, valueSize: 4, maxEntries: 4 });
+  using dm = BpfMap.create({ type: MapType.Devmap, keySize: 4, valueSize: 4, maxEntries: 4 });
   dm.update(u32(2), u32(1));
   assert.equal(readU32(dm.lookup(u32(2))), 1);
   assert.equal(dm.tryLookup(u32(0)), undefined);
-  using dh = Map.create({ type: MapType.DevmapHash, keySize: 4, valueSize: 4, maxEntries: 4 });
+  using dh = BpfMap.create({ type: MapType.DevmapHash, keySize: 4, valueSize: 4, maxEntries: 4 });
   dh.update(u32(12345), u32(1));
   assert.equal(readU32(dh.lookup(u32(12345))), 1);
   assert.deepEqual([...dh.keys()].map((k) => readU32(k)), [12345]);
@@ -140,7 +140,7 @@ test("devmap and devmap_hash hold interface indexes", () => {
 });
 
 test("cpumap holds per-CPU queue sizes", () => {
-  using m = Map.create({ type: MapType.Cpumap, keySize: 4, valueSize: 4, maxEntries: possibleCpuCount() });
+  using m = BpfMap.create({ type: MapType.Cpumap, keySize: 4, valueSize: 4, maxEntries: possibleCpuCount() });
   m.update(u32(0), u32(256));
   assert.equal(readU32(m.lookup(u32(0))), 256);
   m.delete(u32(0));

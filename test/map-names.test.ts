@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { BpfError, Map, MapFlags, MapType, mapTypeName, mapTypeFromName, type MapSpec, possibleCpuCount } from "../src/index.js";
+import { BpfError, BpfMap, MapFlags, MapType, mapTypeName, mapTypeFromName, type MapSpec, possibleCpuCount } from "../src/index.js";
 import { pageSize } from "../src/map/mmap.js";
 import { loadTestBtf, TEST_BTF } from "./util/btf-blob.js";
 import { requireOracle } from "./util/environment.js";
@@ -50,9 +50,9 @@ test("every map type is created; name, sizes and id match bpftool map show", (t)
     assert.equal(mapTypeFromName(mapTypeName(type)), type);
     const spec = minimalSpec(type as MapType, btf.raw);
     if (!spec) continue;
-    let m: Map;
+    let m: BpfMap;
     try {
-      m = Map.create(spec);
+      m = BpfMap.create(spec);
     } catch (e) {
       if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) {
         unsupported.push(`${mapTypeName(type)} (${e.message})`);

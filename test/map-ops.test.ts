@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Map,
+  BpfMap,
   MapType,
   MapFlags,
   UpdateFlags,
@@ -16,7 +16,7 @@ import { hex, readU32, readU64, u32, u64 } from "./map-helpers.js";
 import { skipFor } from "./util/environment.js";
 
 test("hash map: update, lookup, flags, delete", () => {
-  using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, name: "ops_hash" });
+  using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, name: "ops_hash" });
   m.update(u32(1), u64(100));
   assert.equal(readU64(m.lookup(u32(1))), 100n);
   assert.equal(m.tryLookup(u32(2)), undefined);
@@ -42,7 +42,7 @@ test("hash map: update, lookup, flags, delete", () => {
 });
 
 test("array map: every index exists, out of range is rejected", () => {
-  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 8 });
+  using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 8 });
   assert.equal(readU32(m.lookup(u32(7))), 0);
   m.update(u32(7), u32(77));
   assert.equal(readU32(m.lookup(u32(7))), 77);
@@ -57,7 +57,7 @@ test("array map: every index exists, out of range is rejected", () => {
 });
 
 test("hash map iteration is complete and survives deleting every key on the way", () => {
-  using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 1000 });
+  using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 1000 });
   for (let i = 0; i < 1000; i++) m.update(u32(i), u32(i * 3));
   const seen = new Set<number>();
   for (const [k, v] of m.entries()) {
@@ -79,7 +79,7 @@ test("hash map iteration is complete and survives deleting every key on the way"
 });
 
 test("hash map iteration with someone else deleting ahead of the cursor has no duplicates", () => {
-  using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 256 });
+  using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 256 });
   for (let i = 0; i < 256; i++) m.update(u32(i), u32(i));
   const seen: number[] = [];
   let step = 0;
@@ -97,7 +97,7 @@ test("hash map iteration with someone else deleting ahead of the cursor has no d
 });
 
 test("batch lookup/update/delete agree with single-element operations", (t) => {
-  using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 512 });
+  using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 512 });
   const n = 300;
   const keys = new Uint32Array(n);
   const values = new BigUint64Array(n);
@@ -143,7 +143,7 @@ test("batch lookup/update/delete agree with single-element operations", (t) => {
 });
 
 test("array batch lookup covers every index", () => {
-  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 10 });
+  using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 10 });
   const keys = new Uint32Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   m.updateBatch(keys, keys.map((k) => k * k));
   const all = [...m.batchEntries({ batchSize: 3 })];
@@ -153,7 +153,7 @@ test("array batch lookup covers every index", () => {
 test("per-CPU maps hold one value per possible CPU", () => {
   const cpus = possibleCpuCount();
   for (const type of [MapType.PercpuHash, MapType.PercpuArray, MapType.LruPercpuHash]) {
-    using m = Map.create({ type, keySize: 4, valueSize: 4, maxEntries: 8 });
+    using m = BpfMap.create({ type, keySize: 4, valueSize: 4, maxEntries: 8 });
     assert.equal(m.cpus, cpus);
     assert.equal(m.valueBufferSize, 8 * cpus, "each CPU's 4-byte value is padded to 8");
     const perCpu = Array.from({ length: cpus }, (_, c) => u32(1000 + c));
@@ -181,7 +181,7 @@ test("per-CPU maps hold one value per possible CPU", () => {
 
 test("LRU hash evicts the least recently used element when full", () => {
   // The common LRU list: with NO_COMMON_LRU each CPU evicts only from its own list, so which keys survive depends on scheduling.
-  using m = Map.create({ type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 64 });
+  using m = BpfMap.create({ type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 64 });
   for (let i = 0; i < 1000; i++) m.update(u32(i), u32(i));
   const keys = [...m.keys()].map((k) => readU32(k));
   assert.ok(keys.length <= 64, `LRU kept ${keys.length} > max_entries elements`);
@@ -198,7 +198,7 @@ test("LPM trie returns the longest matching prefix", () => {
     k.set([a, b, c, d], 4);
     return k;
   };
-  using m = Map.create({ type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 16, flags: MapFlags.NO_PREALLOC });
+  using m = BpfMap.create({ type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 16, flags: MapFlags.NO_PREALLOC });
   m.update(key(8, 10, 0, 0, 0), u32(8));
   m.update(key(16, 10, 1, 0, 0), u32(16));
   m.update(key(24, 10, 1, 2, 0), u32(24));
@@ -213,7 +213,7 @@ test("LPM trie returns the longest matching prefix", () => {
 
 test("freeze makes a map read-only for user space", async () => {
   const { PermissionError } = await import("../src/index.js");
-  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+  using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
   m.update(u32(0), u32(42));
   assert.equal(m.info().frozen, false);
   m.freeze();

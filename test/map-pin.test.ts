@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
-  Map,
+  BpfMap,
   MapType,
   IncompatibleError,
+  KeyExistsError,
   NotFoundError,
+  PinExistsError,
   PermissionError,
   type MapSpec,
 } from "../src/index.js";
@@ -29,7 +31,7 @@ test("honeypot: a pinned array map is reopened by another process with its data,
   try {
     const path = `${dir.path}/honeypot`;
     {
-      using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 4, name: "honeypot" });
+      using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 4, name: "honeypot" });
       for (let i = 0; i < 4; i++) m.update(u32(i), u64(1000 + i));
       m.pin(path);
       assert.equal(m.pinnedPath, path);
@@ -48,12 +50,28 @@ test("honeypot: a pinned array map is reopened by another process with its data,
     const seen = JSON.parse(out) as { name: string; values: [number, number][] };
     assert.equal(seen.name, "honeypot");
     assert.deepEqual(seen.values, [[0, 1000], [1, 1001], [2, 1002], [3, 1003]]);
-    using again = Map.openPinned(path);
+    using again = BpfMap.openPinned(path);
     assert.equal(readU64(again.lookup(u32(3))), 0x2an, "the other process's write is visible");
     again.unpin();
     assert.equal(existsSync(path), false);
     assert.equal(again.pinnedPath, undefined);
-    assert.throws(() => Map.openPinned(path), NotFoundError);
+    assert.throws(() => BpfMap.openPinned(path), NotFoundError);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("pinning over a taken path is a PinExistsError (not a map-key error), naming the path", () => {
+  const dir = bpffsTempDir();
+  try {
+    const path = `${dir.path}/taken`;
+    using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    m.pin(path);
+    using other = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    assert.throws(() => other.pin(path), (e) =>
+      e instanceof PinExistsError && !(e instanceof KeyExistsError) && e.code === "PIN_EXISTS" && e.path === path && e.errno === 17);
+    using reopened = BpfMap.openPinned(path);
+    assert.equal(reopened.info().id, m.info().id, "the first pin is untouched");
   } finally {
     dir.cleanup();
   }
@@ -63,18 +81,18 @@ test("a map opened read-only can be read but not written", () => {
   const dir = bpffsTempDir();
   try {
     const path = `${dir.path}/ro`;
-    using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 4 });
+    using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 4 });
     m.update(u32(1), u32(11));
     m.pin(path);
-    using ro = Map.openPinned(path, { mode: "read-only" });
+    using ro = BpfMap.openPinned(path, { mode: "read-only" });
     assert.equal(ro.mode, "read-only");
-    using roDup = Map.fromFd(ro.fd.dup());
+    using roDup = BpfMap.fromFd(ro.fd.dup());
     assert.equal(roDup.mode, "read-only", "fromFd reads the access mode from fdinfo");
     assert.equal(readU32(ro.lookup(u32(1))), 11);
     assert.deepEqual([...ro.keys()].map((k) => readU32(k)), [1]);
     assert.throws(() => ro.update(u32(1), u32(12)), (e) => e instanceof PermissionError && /read-only/.test(e.message));
     assert.throws(() => ro.delete(u32(1)), PermissionError);
-    using wo = Map.openPinned(path, { mode: "write-only" });
+    using wo = BpfMap.openPinned(path, { mode: "write-only" });
     wo.update(u32(2), u32(22));
     assert.throws(() => wo.lookup(u32(2)), PermissionError);
     assert.equal(readU32(m.lookup(u32(2))), 22);
@@ -87,11 +105,11 @@ test("reusing a pin with a different spec is an IncompatibleError naming the pro
   const dir = bpffsTempDir();
   try {
     const spec: MapSpec = { type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 16, name: "shared", pinning: "by-name" };
-    using first = Map.create(spec, { pinDir: dir.path });
+    using first = BpfMap.create(spec, { pinDir: dir.path });
     first.update(u32(5), u64(55));
     assert.ok(existsSync(`${dir.path}/shared`));
     // Same spec: the pinned map is reused.
-    using second = Map.create(spec, { pinDir: dir.path });
+    using second = BpfMap.create(spec, { pinDir: dir.path });
     assert.equal(second.info().id, first.info().id);
     assert.equal(readU64(second.lookup(u32(5))), 55n);
     const cases: [Partial<MapSpec>, string][] = [
@@ -103,11 +121,11 @@ test("reusing a pin with a different spec is an IncompatibleError naming the pro
     ];
     for (const [change, prop] of cases) {
       assert.throws(
-        () => Map.create({ ...spec, ...change }, { pinDir: dir.path }),
+        () => BpfMap.create({ ...spec, ...change }, { pinDir: dir.path }),
         (e) => e instanceof IncompatibleError && e.message.includes(` ${prop} `),
         `changing ${prop}`,
       );
-      assert.throws(() => Map.openPinned(`${dir.path}/shared`, { expect: { ...spec, ...change } }), IncompatibleError);
+      assert.throws(() => BpfMap.openPinned(`${dir.path}/shared`, { expect: { ...spec, ...change } }), IncompatibleError);
     }
   } finally {
     dir.cleanup();
@@ -129,7 +147,7 @@ test("bpftool updates and dumps a map created by tsbpf", (t) => {
   const dir = bpffsTempDir();
   try {
     const path = `${dir.path}/tsbpf_made`;
-    using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8, name: "tsbpf_made" });
+    using m = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8, name: "tsbpf_made" });
     m.update(u32(1), u64(0x0102030405060708n));
     m.pin(path);
     execFileSync("bpftool", ["map", "update", "pinned", path, "key", "7", "0", "0", "0", "value", "hex", "aa", "bb", "00", "00", "00", "00", "00", "00"]);
@@ -156,7 +174,7 @@ test("tsbpf opens, reads and writes a map created by bpftool", (t) => {
     const path = `${dir.path}/bpftool_made`;
     execFileSync("bpftool", ["map", "create", path, "type", "lru_hash", "key", "4", "value", "4", "entries", "32", "name", "bpftool_made"]);
     execFileSync("bpftool", ["map", "update", "pinned", path, "key", "1", "0", "0", "0", "value", "9", "0", "0", "0"]);
-    using m = Map.openPinned(path, { expect: { type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 32 } });
+    using m = BpfMap.openPinned(path, { expect: { type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 32 } });
     assert.equal(m.name, "bpftool_made");
     assert.equal(m.typeName, "lru_hash");
     assert.equal(readU32(m.lookup(u32(1))), 9);

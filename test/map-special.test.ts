@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
-  Map,
+  BpfMap,
   MapType,
   MapFlags,
   BusyError,
@@ -22,7 +22,7 @@ import { requireOracle, skipFor } from "./util/environment.js";
 test("ringbuf and user_ringbuf: created with a page-multiple size; positions start at zero; no element ops", () => {
   const page = pageSize();
   for (const type of [MapType.Ringbuf, MapType.UserRingbuf]) {
-    using m = Map.create({ type, keySize: 0, valueSize: 0, maxEntries: 4 * page, name: "rb" });
+    using m = BpfMap.create({ type, keySize: 0, valueSize: 0, maxEntries: 4 * page, name: "rb" });
     const info = m.info();
     assert.equal(info.type, type);
     assert.equal(info.maxEntries, 4 * page);
@@ -37,11 +37,11 @@ test("ringbuf and user_ringbuf: created with a page-multiple size; positions sta
     }
     assert.ok(!isPerCpuType(type));
   }
-  assert.throws(() => Map.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 3 * page }), BpfError);
+  assert.throws(() => BpfMap.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 3 * page }), BpfError);
 });
 
 test("stack_trace: created empty; only programs can add stacks", () => {
-  using m = Map.create({ type: MapType.StackTrace, keySize: 4, valueSize: 8 * 127, maxEntries: 128 });
+  using m = BpfMap.create({ type: MapType.StackTrace, keySize: 4, valueSize: 8 * 127, maxEntries: 128 });
   assert.deepEqual([...m.keys()], []);
   assert.throws(() => m.lookup(u32(0)), KeyNotFoundError);
   // User space cannot insert stacks.
@@ -49,7 +49,7 @@ test("stack_trace: created empty; only programs can add stacks", () => {
 });
 
 test("mmapable array: syscall updates and the shared mapping see each other", () => {
-  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1000, flags: MapFlags.MMAPABLE });
+  using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1000, flags: MapFlags.MMAPABLE });
   const mem = m.mmap();
   assert.equal(mem.writable, true);
   assert.equal(mem.length % pageSize(), 0);
@@ -78,14 +78,14 @@ test("mmapable array: syscall updates and the shared mapping see each other", ()
 });
 
 test("mmap of a map without BPF_F_MMAPABLE is NotSupportedError", () => {
-  using m = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
+  using m = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
   assert.throws(() => m.mmap(), NotSupportedError);
 });
 
 test("arena: pages are allocated on first touch from user space", (t) => {
-  let m: Map;
+  let m: BpfMap;
   try {
-    m = Map.create({ type: MapType.Arena, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapFlags.MMAPABLE });
+    m = BpfMap.create({ type: MapType.Arena, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapFlags.MMAPABLE });
   } catch (e) {
     if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) return skipFor(t, "kernel older than", { linux: "6.9", feature: "arena maps", detail: e.message });
     // Seen on a Firecracker 6.18 VM: arena creation is EPERM for root, from C too.
@@ -112,7 +112,7 @@ test("struct_ops: a map of a kernel struct (tcp_congestion_ops) by vmlinux BTF i
   if (!hit) return skipFor(t, "kernel lacks a BTF type", "bpf_struct_ops_tcp_congestion_ops");
   const id = Number(hit[1]);
   using btf = loadTestBtf(); // struct_ops maps need *some* BTF fd (the program's), even though the value is a kernel type
-  using m = Map.create({ type: MapType.StructOps, keySize: 4, valueSize: Number(hit[2]), maxEntries: 1, vmlinuxValueTypeId: id, btfFd: btf, name: "tsbpf_cc" });
+  using m = BpfMap.create({ type: MapType.StructOps, keySize: 4, valueSize: Number(hit[2]), maxEntries: 1, vmlinuxValueTypeId: id, btfFd: btf, name: "tsbpf_cc" });
   const info = m.info();
   assert.equal(info.btfVmlinuxValueTypeId, id);
   assert.equal(info.typeName, "struct_ops");
@@ -124,7 +124,7 @@ test("struct_ops: a map of a kernel struct (tcp_congestion_ops) by vmlinux BTF i
 
 test("insn_array maps (Linux 6.19+)", (t) => {
   try {
-    using m = Map.create({ type: MapType.InsnArray, keySize: 4, valueSize: 16, maxEntries: 4 });
+    using m = BpfMap.create({ type: MapType.InsnArray, keySize: 4, valueSize: 16, maxEntries: 4 });
     assert.equal(m.info().typeName, "insn_array");
   } catch (e) {
     if (e instanceof BpfError && (e.code === "NOT_SUPPORTED" || e.code === "INVALID_ARGUMENT")) {

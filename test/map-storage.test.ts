@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, openSync, rmdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { FD, Map, MapType, MapFlags, UpdateFlags, KeyNotFoundError, type MapSpec } from "../src/index.js";
+import { FD, BpfMap, MapType, MapFlags, UpdateFlags, KeyNotFoundError, type MapSpec } from "../src/index.js";
 import { loadTestBtf, TEST_BTF } from "./util/btf-blob.js";
 import { pidfdSelf, readU32, readU64, u32, u64, unixSocketPair } from "./map-helpers.js";
 import { skipFor } from "./util/environment.js";
@@ -18,7 +18,7 @@ function storageSpec(type: MapType, btf: FD): MapSpec {
 }
 
 /** Stores, reads back and deletes a value keyed by `owner`'s fd. */
-function exerciseStorage(m: Map, owner: FD): void {
+function exerciseStorage(m: BpfMap, owner: FD): void {
   const key = u32(owner.raw);
   assert.equal(m.tryLookup(key), undefined);
   m.update(key, u64(0xfeedn));
@@ -32,7 +32,7 @@ function exerciseStorage(m: Map, owner: FD): void {
 
 test("sk_storage: a value per socket", () => {
   using btf = loadTestBtf();
-  using m = Map.create(storageSpec(MapType.SkStorage, btf));
+  using m = BpfMap.create(storageSpec(MapType.SkStorage, btf));
   const [a, b] = unixSocketPair();
   try {
     exerciseStorage(m, a);
@@ -44,16 +44,16 @@ test("sk_storage: a value per socket", () => {
 
 test("task_storage: a value per task (keyed by pidfd)", () => {
   using btf = loadTestBtf();
-  using m = Map.create(storageSpec(MapType.TaskStorage, btf));
+  using m = BpfMap.create(storageSpec(MapType.TaskStorage, btf));
   using pidfd = pidfdSelf();
   exerciseStorage(m, pidfd);
 });
 
 test("inode_storage: a value per inode (keyed by an open file)", (t) => {
   using btf = loadTestBtf();
-  let m: Map;
+  let m: BpfMap;
   try {
-    m = Map.create(storageSpec(MapType.InodeStorage, btf));
+    m = BpfMap.create(storageSpec(MapType.InodeStorage, btf));
   } catch (e) {
     return skipFor(t, "no BPF LSM", `inode storage: ${(e as Error).message}`);
   }
@@ -75,7 +75,7 @@ test("cgrp_storage: a value per cgroup (keyed by a cgroup directory fd)", (t) =>
   const child = `${root}/tsbpf-cgrp-storage-${process.pid}`;
   mkdirSync(child);
   try {
-    using m = Map.create(storageSpec(MapType.CgrpStorage, btf));
+    using m = BpfMap.create(storageSpec(MapType.CgrpStorage, btf));
     using cg = new FD(openSync(child, "r"), "cgroup dir");
     exerciseStorage(m, cg);
   } finally {
@@ -86,7 +86,7 @@ test("cgrp_storage: a value per cgroup (keyed by a cgroup directory fd)", (t) =>
 test("cgroup_storage and percpu_cgroup_storage: created empty (elements appear only when a program is attached)", () => {
   for (const type of [MapType.CgroupStorage, MapType.PercpuCgroupStorage]) {
     // Key: struct bpf_cgroup_storage_key { __u64 cgroup_inode_id; __u32 attach_type; } (16 bytes).
-    using m = Map.create({ type, keySize: 16, valueSize: 8, maxEntries: 0 });
+    using m = BpfMap.create({ type, keySize: 16, valueSize: 8, maxEntries: 0 });
     assert.equal(m.info().type, type);
     assert.deepEqual([...m.keys()], []);
     assert.equal(m.tryLookup(new Uint8Array(16)), undefined);
@@ -95,7 +95,7 @@ test("cgroup_storage and percpu_cgroup_storage: created empty (elements appear o
 
 test("values with a bpf_spin_lock are updated and read under the lock (F_LOCK)", () => {
   using btf = loadTestBtf();
-  using m = Map.create({
+  using m = BpfMap.create({
     type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4,
     btfFd: btf, keyTypeId: TEST_BTF.INT, valueTypeId: TEST_BTF.LOCKED_VAL,
   });

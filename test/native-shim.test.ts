@@ -11,7 +11,8 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { native, POLL_READABLE, type WatchHandle } from "../src/sys/native.js";
 import { rawSyscall } from "../src/sys/syscall.js";
-import { addressOf, InvalidArgumentError } from "../src/index.js";
+import { InvalidArgumentError } from "../src/index.js";
+import { addressOf } from "../src/sys/index.js";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "util", "shim-fuzz-child.js");
 

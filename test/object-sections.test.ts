@@ -2,7 +2,8 @@
 // attach type, sleepable/frags flags and attach target for each form of name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sectionType, ProgramType as T, AttachType as A } from "../src/index.js";
+import { ProgramType as T, AttachType as A } from "../src/index.js";
+import { sectionType } from "../src/object/index.js";
 
 test("section names map to libbpf's program and attach types", () => {
   const cases: [string, T, number, Partial<{ sleepable: boolean; frags: boolean; attachTo: string }>][] = [

@@ -2,7 +2,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ObjectSpec, loadObjectSpec, ProgramFlags, ProgramType, AttachType, MapType, Program, loadBtf, PermissionError, ObjectError, type FD } from "../src/index.js";
+import {
+  ObjectSpec,
+  loadObjectSpec,
+  ProgramFlags,
+  ProgramType,
+  AttachType,
+  MapType,
+  Program,
+  PermissionError,
+  ObjectError,
+  type FD,
+} from "../src/index.js";
+import { loadBtf } from "../src/btf/index.js";
 import { libbpfView, oracleBinary, oracleUnavailable, type OracleMap } from "./oracle/object-oracle.js";
 import { missingOracle, skipFor } from "./util/environment.js";
 

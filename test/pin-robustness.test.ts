@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symli
 import { fileURLToPath } from "node:url";
 import { setImmediate as turn } from "node:timers/promises";
 import { Collection } from "../src/collection.js";
-import { Map as BpfMap } from "../src/map.js";
+import { BpfMap } from "../src/map.js";
 import { loadObjectSpec } from "../src/object/index.js";
 import { InvalidArgumentError } from "../src/sys/errors.js";
 import { PIN_STAGING_PREFIXES } from "../src/sys/pin-staging.js";

@@ -8,7 +8,7 @@ import { ProgramBuilder, R0, R1 } from "../src/asm/index.js";
 import { Program, ProgramType } from "../src/program.js";
 import { NotFoundError, PermissionError, InvalidArgumentError, BadFdError, pinFd } from "../src/sys/index.js";
 import { bpffsTempDir } from "./util/kernel.js";
-import { Map as BpfMap, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { createArrayMap, mapId, updateArray } from "./program-util.js";
 import { requireOracle } from "./util/environment.js";
 
@@ -111,6 +111,12 @@ test("pin, reopen by pin and by id, list, unpin", (t) => {
     assert.ok(listed);
     assert.equal(listed.name, "pin_me");
     assert.equal(listed.tag, prog.tag);
+
+    // fromFd takes a number as BpfMap.fromFd does: ownership passes on success, stays on failure.
+    using byNumber = Program.fromFd(prog.fd.dup().release());
+    assert.equal(byNumber.tag, prog.tag);
+    assert.throws(() => Program.fromFd(-1), BadFdError);
+    assert.throws(() => Program.fromFd("3" as unknown as number), InvalidArgumentError);
 
     prog.unpin();
     assert.equal(existsSync(path), false);

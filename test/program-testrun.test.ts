@@ -6,7 +6,7 @@ import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7 } from "../src/asm/index
 import { Program, ProgramType, enableStats } from "../src/program.js";
 import { NoSpaceError, InvalidArgumentError } from "../src/sys/index.js";
 import { onlineCpus } from "../src/sys/cpus.js";
-import { Map as BpfMap, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { frame, mapId, returnConstant } from "./program-util.js";
 
 const XDP_TX = 3;

@@ -1,10 +1,10 @@
 // The README's library example, kept runnable so the documentation cannot rot.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Collection, loadObjectSpec, Map, MapType, Program, ProgramType, ProgramBuilder, R0, R1, R2, R10 } from "../src/index.js";
+import { Collection, loadObjectSpec, BpfMap, MapType, Program, ProgramType, ProgramBuilder, R0, R1, R2, R10 } from "../src/index.js";
 
 test("README example: a socket filter counts its runs in an array map", () => {
-  using counts = Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, name: "counts" });
+  using counts = BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, name: "counts" });
 
   const insns = new ProgramBuilder()
     .stW(R10, -4, 0).mov64Reg(R2, R10).add64Imm(R2, -4)

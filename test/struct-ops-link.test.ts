@@ -12,7 +12,7 @@ import { loadObjectSpec } from "../src/object/index.js";
 import { Collection } from "../src/collection.js";
 import { StructOpsLink } from "../src/collection/struct-ops-link.js";
 import { StructOpsError } from "../src/collection/struct-ops-error.js";
-import { Map as BpfMap } from "../src/map.js";
+import { BpfMap } from "../src/map.js";
 import { MapType } from "../src/map/types.js";
 import { linkInfo } from "../src/sys/link-info.js";
 import { InvalidArgumentError, NotFoundError } from "../src/sys/errors.js";

@@ -1,17 +1,17 @@
 // Helpers shared by the sys-attach/link/perf tests: counting programs built
 // with the ProgramBuilder, u64 counters in array maps, and child processes.
 import { spawnSync } from "node:child_process";
-import { Map, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { Program, ProgramType, type AttachType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R6, R7, R10 } from "../src/asm/index.js";
 
 /** An array map of `entries` u64 counters. */
-export function counterMap(entries = 1, name = "tsbpf_cnt"): Map {
-  return Map.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: entries, name });
+export function counterMap(entries = 1, name = "tsbpf_cnt"): BpfMap {
+  return BpfMap.create({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: entries, name });
 }
 
 /** The u64 counter at `index`. */
-export function readCounter(map: Map, index = 0): bigint {
+export function readCounter(map: BpfMap, index = 0): bigint {
   const key = new Uint8Array(4);
   new DataView(key.buffer).setUint32(0, index, true);
   const v = map.lookup(key);
@@ -22,7 +22,7 @@ export function readCounter(map: Map, index = 0): bigint {
  * Instructions that add `delta` to counter `index` of `map`, then return
  * `retval`. With `onlyPid`, only events of that process (tgid) count.
  */
-export function countingProgram(map: Map, options: { index?: number; delta?: number; retval?: number; onlyPid?: number } = {}): Uint8Array {
+export function countingProgram(map: BpfMap, options: { index?: number; delta?: number; retval?: number; onlyPid?: number } = {}): Uint8Array {
   const b = new ProgramBuilder();
   if (options.onlyPid !== undefined) {
     b.call("get_current_pid_tgid").rsh64Imm(R0, 32).jneImm(R0, options.onlyPid, "out");
@@ -44,7 +44,7 @@ export function countingProgram(map: Map, options: { index?: number; delta?: num
  * Instructions that store bpf_get_attach_cookie(ctx) into counter `index`
  * (Linux 5.15 for perf_event programs).
  */
-export function cookieProgram(map: Map, index = 1): Uint8Array {
+export function cookieProgram(map: BpfMap, index = 1): Uint8Array {
   return new ProgramBuilder()
     .mov64Reg(R6, R1)
     .stW(R10, -4, index)

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openSync } from "node:fs";
-import { FD, ClosedError, Attr, stableBytes, addressOf, errorFromErrno, TooBigError, PermissionError } from "../src/index.js";
+import { FD, ClosedError, TooBigError, PermissionError } from "../src/index.js";
+import { Attr, stableBytes, addressOf, errorFromErrno } from "../src/sys/index.js";
 import { Cmd, MapCreateAttr } from "../src/sys/layouts.js";
 import { bpfRaw } from "../src/sys/syscall.js";
 

@@ -10,7 +10,7 @@ import {
 } from "../src/sys/perf-event.js";
 import { linkCreate, linkDetach } from "../src/sys/link.js";
 import { linkInfo, LinkType, PerfEventLinkType } from "../src/sys/link-info.js";
-import { Map, MapType } from "../src/map.js";
+import { BpfMap, MapType } from "../src/map.js";
 import { AttachType, ProgramType } from "../src/program.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R10 } from "../src/asm/index.js";
 import { FD, NotFoundError, NotSupportedError } from "../src/index.js";
@@ -18,7 +18,7 @@ import { load } from "./sys-attach-helpers.js";
 import { skipFor } from "./util/environment.js";
 
 /** Stores bpf_get_attach_cookie(ctx) under the current tgid (Linux 5.15 for tracepoint programs). */
-function recordExecProgram(map: Map): Uint8Array {
+function recordExecProgram(map: BpfMap): Uint8Array {
   return new ProgramBuilder()
     .mov64Reg(R6, R1)
     .call("get_current_pid_tgid").rsh64Imm(R0, 32).stxW(R10, R0, -4)
@@ -29,11 +29,11 @@ function recordExecProgram(map: Map): Uint8Array {
     .build();
 }
 
-function pidMap(): Map {
-  return Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 1024, name: "tsbpf_pids" });
+function pidMap(): BpfMap {
+  return BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 1024, name: "tsbpf_pids" });
 }
 
-function valueFor(map: Map, pid: number): bigint | undefined {
+function valueFor(map: BpfMap, pid: number): bigint | undefined {
   const key = new Uint8Array(4);
   new DataView(key.buffer).setUint32(0, pid, true);
   const v = map.tryLookup(key);

@@ -26,7 +26,7 @@ export class Kallsyms {
   #table: SymbolTable | undefined;
   #callBase = 0n;
 
-  /** `path` is for tests; root is needed to see real addresses (kptr_restrict). */
+  /** `path`: another file in /proc/kallsyms format (a saved copy); root is needed to see real addresses (kptr_restrict). */
   constructor(path = "/proc/kallsyms") {
     this.#path = path;
   }

@@ -1,9 +1,17 @@
 // Errors of the BTF layer.
-import { BpfError, type ErrorCode } from "../sys/errors.js";
+import { BpfError } from "../sys/errors.js";
+
+// The BTF layer's error codes.
+declare module "../sys/errors.js" {
+  interface ErrorCodes {
+    INVALID_BTF: true;
+    BTF_LOAD: true;
+  }
+}
 
 /** Malformed or unusable BTF: bad header, unknown kind, out-of-range id or string, type cycle. */
 export class BtfError extends BpfError {
-  constructor(message: string, code: ErrorCode = "INVALID_BTF", errno?: number) {
+  constructor(message: string, code: "INVALID_BTF" | "BTF_LOAD" = "INVALID_BTF", errno?: number) {
     super(code, message, { errno });
   }
 }

@@ -8,10 +8,6 @@ export { MAX_RESOLVE_DEPTH } from "./layout.js";
 export { parseBtfExt, CoreReloKind, type BtfExt, type FuncInfo, type LineInfo, type CoreRelo, type CoreReloKindName } from "./ext.js";
 export { btfFromElf, type ElfBtf } from "./elf.js";
 export { encodeBtf, type BtfEncodeOptions } from "./encode.js";
-// Dumpers: vmlinux.h (C), bpftool's raw text/JSON, values formatted by type.
-export { dumpC, dumpCText, type DumpCOptions } from "./dump-c.js";
-export { dumpRaw, type DumpRawOptions } from "./dump-raw.js";
-export { formatValueJson, type FormatValueOptions } from "./format-value.js";
 export {
   kernelBtf, parseKernelBtf, flushKernelBtfCache, loadBtfFile, moduleBtf, moduleBtfNames, vmlinuxSearchPaths, SYSFS_BTF_DIR,
   type BtfFileOptions,
@@ -20,3 +16,8 @@ export {
   loadBtf, btfInfo, readBtfFd, readKernelBtfById, kernelBtfIds, openKernelBtfByName,
   type BtfLoadOptions, type KernelBtfInfo, type ReadBtfOptions,
 } from "./kernel.js";
+// BTF dumpers: vmlinux.h (C), bpftool's raw text/JSON, and values formatted by type.
+export { dumpC, dumpCText, type DumpCOptions } from "./dump-c.js";
+export { dumpRaw, type DumpRawOptions } from "./dump-raw.js";
+export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./format-value.js";
+export { JsonWriter } from "./json-writer.js";

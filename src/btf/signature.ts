@@ -2,6 +2,7 @@
 // (the function signatures printed above each function of `bpftool prog
 // dump xlated`): "int handle(struct ctx * ctx)", "const char *", "u8[16]".
 import type { Btf } from "./btf.js";
+import { BtfError } from "./errors.js";
 
 /** bpftool sizes its signature buffer at 1024 bytes and prints nothing when it overflows. */
 const SIGNATURE_LIMIT = 1024;
@@ -42,7 +43,7 @@ function typeOnly(btf: Btf, id: number): string {
     }
     case "VAR": return `${t.linkageValue === 0 ? "static " : ""}${typeOnly(btf, t.type)} ${t.name}`;
     case "DATASEC": return `section ("${t.name}") `;
-    default: throw new RangeError(`${t.kind} is not printable`);
+    default: throw new BtfError(`${t.kind} is not printable`);
   }
 }
 

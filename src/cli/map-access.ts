@@ -1,22 +1,22 @@
 // An opened map as the element verbs see it: the library's Map (public API)
 // plus the extra facts `map show` prints (memlock, frozen, … from fdinfo).
-import { Map, type MapValue } from "../map.js";
+import { BpfMap, type MapValue } from "../map.js";
 import { isKeylessType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
-import { BpfError } from "../sys/errors.js";
+import { BpfError, InvalidArgumentError } from "../sys/errors.js";
 import { ENOENT } from "../sys/errno.js";
 import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 
 /** One map opened for the CLI; `close()` releases it. */
 export class MapAccess {
   /** The library's handle on the map; owns the fd. */
-  readonly map: Map;
+  readonly map: BpfMap;
   /** What `map show` prints about it, read when it was opened. */
   readonly info: MapShowInfo;
 
   private constructor(fd: FD) {
     this.info = mapShowInfo(fd);
-    this.map = Map.fromFd(fd);
+    this.map = BpfMap.fromFd(fd);
   }
 
   /** Takes ownership of `fd`; closes it when it is not a usable map. */
@@ -66,7 +66,7 @@ export class MapAccess {
   /** Stores `value` under `key` (pushes it when `key` is null) with update `flags`. */
   update(key: Uint8Array | null, value: MapValue, flags: number): void {
     if (key === null) {
-      if (!ArrayBuffer.isView(value)) throw new TypeError("a key-less map takes a byte value");
+      if (!ArrayBuffer.isView(value)) throw new InvalidArgumentError("a key-less map takes a byte value", "value");
       this.map.push(value, flags);
     } else {
       this.map.update(key, value, flags);

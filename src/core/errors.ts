@@ -3,6 +3,13 @@
 // an instruction that does not have the shape the record claims.
 import { BpfError, type ErrorDetails } from "../sys/errors.js";
 
+// The CO-RE layer's error code.
+declare module "../sys/errors.js" {
+  interface ErrorCodes {
+    CORE_RELOCATION: true;
+  }
+}
+
 /** Where a failing relocation points, for error messages and VerifierError hints. */
 export interface CoreRelocationSite {
   /** ELF section of the instruction, e.g. "tracepoint/syscalls/sys_enter_openat". */

@@ -2,6 +2,13 @@
 // never as a RangeError from a DataView or a hang.
 import { BpfError } from "../sys/errors.js";
 
+// The ELF layer's error code.
+declare module "../sys/errors.js" {
+  interface ErrorCodes {
+    INVALID_ELF: true;
+  }
+}
+
 /** The bytes are not a well-formed ELF64 file; `offset` points at the culprit when known. */
 export class ElfError extends BpfError {
   readonly offset: number | undefined;

@@ -2,7 +2,7 @@
 // (Linux 4.4), the way libbpf's perf_buffer works: one BPF output perf event
 // and ring per online CPU, stored in the map at key = CPU, read on the event
 // loop through one readiness watch per CPU.
-import { Map as BpfMap } from "../map.js";
+import { BpfMap } from "../map.js";
 import { checkFunction, checkInstance, describeValue, optionsArgument } from "../sys/arguments.js";
 import { MapType } from "../map/types.js";
 import { onlineCpus } from "../sys/cpus.js";

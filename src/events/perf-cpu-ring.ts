@@ -1,7 +1,7 @@
 // One CPU's share of a perf buffer: a BPF output perf event bound to that
 // CPU, its mmap()ed ring, and the slot of the perf event array that points
 // bpf_perf_event_output(…, BPF_F_CURRENT_CPU, …) on that CPU at it.
-import type { Map as BpfMap } from "../map.js";
+import type { BpfMap } from "../map.js";
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import { perfEventDisable, perfEventEnable, perfEventOpen, PerfSample, PerfSoftware, PerfType } from "../sys/perf-event.js";

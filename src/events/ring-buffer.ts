@@ -2,7 +2,7 @@
 // 5.8). Records are read from the shared mapping without syscalls (each copied
 // into a reused writable buffer: the pages are read-only); waiting for new
 // ones goes through epoll on the event loop, never blocking it.
-import { Map as BpfMap } from "../map.js";
+import { BpfMap } from "../map.js";
 import { checkFunction, checkInstance, optionsArgument } from "../sys/arguments.js";
 import { MapType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";

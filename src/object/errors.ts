@@ -3,6 +3,14 @@
 // section or symbol at fault — never as a RangeError from a DataView.
 import { BpfError } from "../sys/errors.js";
 
+// The object layer's error codes.
+declare module "../sys/errors.js" {
+  interface ErrorCodes {
+    INVALID_OBJECT: true;
+    UNKNOWN_SECTION: true;
+  }
+}
+
 /** Where in the object a problem was found. */
 export interface ObjectErrorLocation {
   /** ELF section name. */

@@ -1,8 +1,8 @@
 // Program: a BPF program loaded in the kernel, owning its fd.
-import { FD } from "../sys/fd.js";
+import { checkFdArgument, FD } from "../sys/fd.js";
 import { allIds, fdById, openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
-import { checkInstance, checkObjectId, describeValue, optionsArgument } from "../sys/arguments.js";
+import { checkObjectId, describeValue, optionsArgument } from "../sys/arguments.js";
 import { loadProgram } from "./load.js";
 import type { LoadOptions, ProgramSpec } from "./spec.js";
 import { TestRunner, type TestRunOptions, type TestRunResult } from "./test-run.js";
@@ -52,15 +52,25 @@ export class Program {
     return new Program(fd, spec.type, spec.name ?? name, log, spec.sectionName);
   }
 
-  /** Wraps a program fd, taking ownership of it (on error the fd stays the caller's). */
-  static fromFd(fd: FD): Program {
-    checkInstance(fd, FD, "fd", "Program.fromFd");
-    assertProgramFd(fd, "program fd");
-    const identity = readProgramIdentity(fd);
-    const program = new Program(fd, identity.type, identity.name, undefined);
-    program.#id = identity.id;
-    program.#tag = identity.tag;
-    return program;
+  /**
+   * Wraps a program fd, taking ownership of it (a number is wrapped in a new
+   * FD); on error the fd stays the caller's. Same shape as BpfMap.fromFd.
+   */
+  static fromFd(fd: FD | number): Program {
+    checkFdArgument(fd, "Program.fromFd");
+    const owned = typeof fd === "number" ? new FD(fd, "program fd") : fd;
+    try {
+      assertProgramFd(owned, "program fd");
+      const identity = readProgramIdentity(owned);
+      const program = new Program(owned, identity.type, identity.name, undefined);
+      program.#id = identity.id;
+      program.#tag = identity.tag;
+      return program;
+    } catch (e) {
+      // A number stays the caller's: the leak net must not close it later.
+      if (typeof fd === "number") owned.release();
+      throw e;
+    }
   }
 
   /** Opens the program with this id (needs CAP_SYS_ADMIN). */

@@ -6,6 +6,13 @@ import { BpfError } from "../sys/errors.js";
 import { errnoName } from "../sys/errno.js";
 import { matchVerifierHint, type VerifierFailure } from "./verifier-hints.js";
 
+// The program layer's error code: the verifier refused a program.
+declare module "../sys/errors.js" {
+  interface ErrorCodes {
+    VERIFIER: true;
+  }
+}
+
 // Lines the verifier prints after the verdict; they are statistics, not the reason.
 const trailer = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|peak_states|mark_read)/;
 const instructionLine = /^(\d+): \([0-9a-f]{2}\)/;

@@ -1,6 +1,7 @@
 // Attr buffers: a small typed view over the C structs passed to bpf(2),
 // perf_event_open(2) and friends. Layouts themselves live in layouts.ts.
 import { native } from "./native.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** One field of a C struct: byte offset and width. */
 export interface FieldDef {
@@ -21,7 +22,7 @@ export function defineLayout<F extends string>(
   fields: { readonly [K in F]: FieldDef },
 ): Layout<F> {
   for (const [field, def] of Object.entries<FieldDef>(fields)) {
-    if (def.offset + def.size > size) throw new Error(`layout ${name}: field ${field} exceeds size ${size}`);
+    if (def.offset + def.size > size) throw new InvalidArgumentError(`layout ${name}: field ${field} exceeds size ${size}`, field);
   }
   return { name, size, fields };
 }
@@ -91,7 +92,7 @@ export class Attr<F extends string> {
         if (typeof v === "bigint") this.view.setBigUint64(def.offset, BigInt.asUintN(64, v), true);
         else setU64(this.view, def.offset, v);
         break;
-      default: throw new Error(`field ${field} is not an integer`);
+      default: throw new InvalidArgumentError(`field ${field} is not an integer`, field);
     }
     return this;
   }
@@ -118,7 +119,7 @@ export class Attr<F extends string> {
       case 2: return this.view.getUint16(def.offset, true);
       case 4: return this.view.getUint32(def.offset, true);
       case 8: return getU64(this.view, def.offset);
-      default: throw new Error(`field ${field} is not an integer`);
+      default: throw new InvalidArgumentError(`field ${field} is not an integer`, field);
     }
   }
 

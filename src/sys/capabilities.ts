@@ -4,7 +4,7 @@
 // clearing them from this thread's effective set (capset) is enough; the
 // effective set can be raised again from the permitted set afterwards.
 import { rawSyscall } from "./syscall.js";
-import { errorFromErrno } from "./errors.js";
+import { errorFromErrno, NotSupportedError } from "./errors.js";
 import { Capability, type CapabilityName } from "./privileges.js";
 
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
@@ -20,7 +20,7 @@ const capNumbers: Record<string, { capget: number; capset: number }> = {
 
 function capCall(name: "capget" | "capset", data: Uint32Array): void {
   const nr = capNumbers[process.arch]?.[name];
-  if (nr === undefined) throw new Error(`tsbpf: no ${name} syscall number for ${process.arch}`);
+  if (nr === undefined) throw new NotSupportedError(`${name} on ${process.arch} (tsbpf knows no syscall number for it)`);
   // version, pid 0 (this thread).
   const header = new Uint32Array([CAPABILITY_VERSION_3, 0]);
   const r = rawSyscall(nr, header, data);

@@ -1,6 +1,7 @@
 // CPU sets from sysfs: per-CPU map values and perf buffers are sized by the
 // *possible* CPUs (not the online ones), exactly as the kernel sizes them.
 import { readFileSync } from "node:fs";
+import { InvalidArgumentError } from "./errors.js";
 
 /** Parses a kernel CPU list such as "0-3,5,7-8". */
 export function parseCpuList(text: string): number[] {
@@ -10,7 +11,7 @@ export function parseCpuList(text: string): number[] {
     const [a, b] = part.split("-");
     const lo = Number(a);
     const hi = b === undefined ? lo : Number(b);
-    if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi < lo) throw new Error(`bad CPU list: ${text}`);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi < lo) throw new InvalidArgumentError(`bad CPU list: ${JSON.stringify(text)}`, "text");
     for (let c = lo; c <= hi; c++) cpus.push(c);
   }
   return cpus;

@@ -4,29 +4,34 @@
 import * as E from "./errno.js";
 import { explainPermissionDenied } from "./privileges.js";
 
-/** Stable error codes; match on these rather than on messages. */
-export type ErrorCode =
-  | "SYSCALL"
-  | "NOT_SUPPORTED"
-  | "PERMISSION"
-  | "INVALID_ARGUMENT"
-  | "KEY_NOT_FOUND"
-  | "KEY_EXISTS"
-  | "NOT_FOUND"
-  | "CLOSED"
-  | "BUSY"
-  | "VERIFIER"
-  | "INCOMPATIBLE"
-  | "NO_SPACE"
-  | "TOO_BIG"
-  | "BAD_FD"
-  | "INVALID_ELF"
-  | "INVALID_BTF"
-  | "BTF_LOAD"
-  | "INVALID_OBJECT"
-  | "UNKNOWN_SECTION"
-  | "CORE_RELOCATION"
-  | "NATIVE_ADDON";
+/**
+ * The stable error codes, one key each; match on `code` rather than on
+ * messages. sys names only the codes of kernel calls: every other layer adds
+ * its own next to its error classes by augmenting this interface (src/btf/
+ * errors.ts adds INVALID_BTF and BTF_LOAD, src/elf INVALID_ELF, src/object
+ * INVALID_OBJECT and UNKNOWN_SECTION, src/core CORE_RELOCATION, src/program
+ * VERIFIER), so ErrorCode is the union of the layers a program imports.
+ */
+export interface ErrorCodes {
+  SYSCALL: true;
+  NOT_SUPPORTED: true;
+  PERMISSION: true;
+  INVALID_ARGUMENT: true;
+  KEY_NOT_FOUND: true;
+  KEY_EXISTS: true;
+  PIN_EXISTS: true;
+  NOT_FOUND: true;
+  CLOSED: true;
+  BUSY: true;
+  INCOMPATIBLE: true;
+  NO_SPACE: true;
+  TOO_BIG: true;
+  BAD_FD: true;
+  NATIVE_ADDON: true;
+}
+
+/** A stable error code (see ErrorCodes). */
+export type ErrorCode = keyof ErrorCodes;
 
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */
@@ -121,6 +126,19 @@ export class KeyNotFoundError extends BpfError {
 export class KeyExistsError extends BpfError {
   constructor(message = "key already exists", details: ErrorDetails = {}) {
     super("KEY_EXISTS", message, details);
+  }
+}
+
+/**
+ * Pinning found the path taken (EEXIST from BPF_OBJ_PIN): a bpffs file is
+ * already there. Distinct from KeyExistsError, which is about map keys.
+ */
+export class PinExistsError extends BpfError {
+  /** The bpffs path that is already taken. */
+  readonly path: string | undefined;
+  constructor(message: string, path?: string, details: ErrorDetails = {}) {
+    super("PIN_EXISTS", message, details);
+    this.path = path;
   }
 }
 

@@ -2,7 +2,7 @@
 // `using`); a FinalizationRegistry closes forgotten descriptors as a leak
 // safety net only — it is never the intended way to release one.
 import { closeRaw, rawSyscall, SYS } from "./syscall.js";
-import { BadFdError, ClosedError, errorFromErrno } from "./errors.js";
+import { BadFdError, ClosedError, errorFromErrno, InvalidArgumentError } from "./errors.js";
 import { describeValue, MAX_FD } from "./arguments.js";
 import { EBADF } from "./errno.js";
 
@@ -80,3 +80,16 @@ export class FD {
 }
 
 export { SYS };
+
+/**
+ * Checks the fd argument of the `fromFd` constructors (maps, programs): an FD,
+ * or a number naming a descriptor the caller hands over. A number that cannot
+ * be an fd is a BadFdError; anything else an InvalidArgumentError.
+ */
+export function checkFdArgument(fd: unknown, what: string): asserts fd is FD | number {
+  if (typeof fd === "number") {
+    if (!Number.isInteger(fd) || fd < 0 || fd > MAX_FD) throw new BadFdError(`${what}: ${fd} is not a file descriptor`, { errno: EBADF });
+  } else if (!(fd instanceof FD)) {
+    throw new InvalidArgumentError(`${what}: expected an FD or a file descriptor number, got ${describeValue(fd)}`, "fd");
+  }
+}

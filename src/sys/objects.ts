@@ -6,9 +6,9 @@ import { cString } from "./cstring.js";
 import { Cmd, GetIdAttr, InfoByFdAttr, ObjAttr, cmdName } from "./layouts.js";
 import { bpfRaw } from "./syscall.js";
 import { FD } from "./fd.js";
-import { EACCES, EINVAL, ENOENT, EPERM, errnoName } from "./errno.js";
+import { EACCES, EEXIST, EINVAL, ENOENT, EPERM, errnoName } from "./errno.js";
 import { notBpffsMessage, onBpffs } from "./filesystems.js";
-import { BpfError, errorFromErrno, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { BpfError, errorFromErrno, InvalidArgumentError, NotFoundError, PinExistsError } from "./errors.js";
 
 /** Kinds of BPF objects that have ids. */
 export type ObjectKind = "prog" | "map" | "btf" | "link";
@@ -50,6 +50,9 @@ function explainPathError(errno: number, op: string, path: string): BpfError {
         "check that bpffs is mounted there (mount -t bpf bpf /sys/fs/bpf)",
       { operation: op, errno },
     );
+  }
+  if (errno === EEXIST) {
+    return new PinExistsError(`${op}: ${path} already exists (unpin it, or choose another path)`, path, { operation: op, errno });
   }
   // bpffs and the VFS answer EPERM/EACCES/EINVAL for paths they will not take;
   // say which of those it was before suspecting capabilities or an LSM.

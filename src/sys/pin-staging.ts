@@ -25,7 +25,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { cString } from "./cstring.js";
 import { EEXIST, errnoName } from "./errno.js";
-import { InvalidArgumentError, KeyExistsError, SyscallError } from "./errors.js";
+import { InvalidArgumentError, PinExistsError, SyscallError } from "./errors.js";
 import { ensureBpffsDir, requireBpffs } from "./filesystems.js";
 import { rawSyscall, SYS } from "./syscall.js";
 
@@ -214,14 +214,14 @@ export class PinStaging {
 
   /**
    * Moves every staged pin into place. A name that is already taken is a
-   * KeyExistsError before anything moves (the staged pins are then removed).
+   * PinExistsError before anything moves (the staged pins are then removed).
    */
   commit(): void {
     if (this.#done) throw new InvalidArgumentError("the pin staging is already committed or aborted", "staging");
     const taken = this.#pins.map((p) => path.join(this.#destinations[p.group]!, p.name)).filter(exists);
     if (taken.length > 0) {
       this.abort();
-      throw new KeyExistsError(`already pinned: ${taken.join(", ")} (remove the pins first)`, { operation: "pin", errno: EEXIST });
+      throw new PinExistsError(`already pinned: ${taken.join(", ")} (remove the pins first)`, taken[0], { operation: "pin", errno: EEXIST });
     }
     this.#done = true;
     const committed = path.join(this.#anchor, `${COMMIT}_${process.pid}_${this.#token}`);
@@ -232,7 +232,7 @@ export class PinStaging {
       if (!conflicts.includes(final)) p.onCommitted?.(final);
     }
     if (conflicts.length > 0) {
-      throw new KeyExistsError(`pinned by someone else meanwhile: ${conflicts.join(", ")}`, { operation: "pin", errno: EEXIST });
+      throw new PinExistsError(`pinned by someone else meanwhile: ${conflicts.join(", ")}`, conflicts[0], { operation: "pin", errno: EEXIST });
     }
   }
 

@@ -1,6 +1,6 @@
 // Raw syscalls: numbers per architecture and thin typed wrappers.
 import { native, type SyscallArg } from "./native.js";
-import { errorFromErrno } from "./errors.js";
+import { errorFromErrno, NotSupportedError } from "./errors.js";
 
 interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; }
 
@@ -13,7 +13,7 @@ const numbersByArch: Record<string, SyscallNumbers> = {
 };
 
 const nr = numbersByArch[process.arch];
-if (!nr) throw new Error(`tsbpf: unsupported architecture ${process.arch}`);
+if (!nr) throw new NotSupportedError(`tsbpf on ${process.arch} (no syscall numbers for this architecture)`);
 /** Syscall numbers of the running architecture. */
 export const SYS: SyscallNumbers = nr;
 
