@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadObjectSpec } from "../src/object/index.js";
+import { kernelBtf } from "../src/btf/index.js";
 import { Collection } from "../src/collection.js";
 import { Program } from "../src/program/program.js";
 import { ProgramType } from "../src/program/types.js";
@@ -179,5 +180,34 @@ test("fexit on a BPF function: without attachTargets the error points at it, wit
     loaded.close();
   }
   target.close();
+  assert.equal(openFdCount(), fds, "no fd leaked");
+});
+
+test("attachTo retargets a tracing program to a kernel function before load (libbpf's set_attach_target), copies keep it", () => {
+  const fds = openFdCount();
+  const spec = loadObjectSpec(fixture("fexit-bpf-function"));
+  const program = spec.program("count_classify_packet_exits");
+  assert.equal(program.attachTo, "classify_packet", "from the SEC() name");
+  assert.throws(() => Collection.load(spec), (e: unknown) => e instanceof NotFoundError
+    && /or retarget it to a kernel function before load: `spec\.program\("count_classify_packet_exits"\)\.attachTo = "vfs_read"`/.test(e.message));
+  program.attachTo = "vfs_read";
+  assert.equal(spec.copy().program("count_classify_packet_exits").attachTo, "vfs_read", "copy() keeps the retarget");
+  assert.throws(() => { program.attachTo = ""; }, InvalidArgumentError);
+  const expectedId = kernelBtf().typesByName("vfs_read", "FUNC")[0]?.id;
+  assert.ok(expectedId, "vmlinux has vfs_read");
+  let loaded: Collection | undefined;
+  try {
+    loaded = Collection.load(spec);
+  } catch (e) {
+    // This kernel refuses BPF trampolines: the refusal is the kernel's, no longer "not in the kernel's BTF".
+    assert.ok(e instanceof PermissionError, String(e));
+    assert.match(e.message, /refused to attach a BPF trampoline/);
+  }
+  if (loaded) {
+    assert.equal(loaded.program("count_classify_packet_exits").info().attachBtfId, expectedId);
+    loaded.close();
+  }
+  program.attachTo = undefined;
+  assert.equal(program.attachTo, "classify_packet", "undefined goes back to the SEC() target");
   assert.equal(openFdCount(), fds, "no fd leaked");
 });

@@ -77,7 +77,8 @@ export function attachBtfId(program: ObjectProgramSpec, vmlinux: () => Btf): num
   const found = vmlinux().typesByName(name, kind)[0];
   if (!found) {
     const bpfTarget = program.type === ProgramType.Tracing && kind === "FUNC" && program.expectedAttachType !== AttachType.TraceIter
-      ? `; to trace a function of a loaded BPF program instead, give that program with Collection.load's option \`attachTargets: { ${program.name}: { program } }\``
+      ? `; to trace a function of a loaded BPF program instead, give that program with Collection.load's option \`attachTargets: { ${program.name}: { program } }\`,`
+        + ` or retarget it to a kernel function before load: \`spec.program("${program.name}").attachTo = "vfs_read"\``
       : "";
     throw new NotFoundError(`program '${program.name}' (SEC("${program.sectionName}")): attach target ${kind.toLowerCase()} '${name}' is not in the kernel's BTF${bpfTarget}`);
   }

@@ -196,6 +196,7 @@ function copyProgramSpec(p: ObjectProgramSpec): ObjectProgramSpec {
     override: p.hasType ? { type: p.type, expectedAttachType: p.expectedAttachType } : undefined,
   });
   copy.flags = p.flags;
+  if (p.attachTo !== p.section?.attachTo) copy.attachTo = p.attachTo;
   return copy;
 }
 

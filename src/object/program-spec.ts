@@ -4,6 +4,7 @@ import { decode, encode, type ByteOrder } from "../asm/encoding.js";
 import type { Instruction } from "../asm/instruction.js";
 import { AttachType, ProgramType, type ProgramSpec } from "../program/index.js";
 import { ObjectError, UnknownSectionError } from "./errors.js";
+import { InvalidArgumentError } from "../sys/errors.js";
 import type { SlotCoreRelo, SlotFuncInfo, SlotLineInfo } from "./functions.js";
 import type { LinkedCode } from "./link.js";
 import type { InstructionReference } from "./references.js";
@@ -51,6 +52,7 @@ export class ObjectProgramSpec {
   #expectedAttachType: AttachType | 0;
   #flags: number;
   #instructions: Instruction[] | undefined;
+  #attachTo: string | undefined;
 
   /** @internal Built by ObjectSpec.parse. */
   constructor(init: {
@@ -101,9 +103,20 @@ export class ObjectProgramSpec {
     this.#flags = value >>> 0;
   }
 
-  /** What to attach to, from the SEC() name ("do_unlinkat", "syscalls/sys_enter_openat"), if any. */
+  /**
+   * What to attach to: from the SEC() name ("do_unlinkat", "syscalls/sys_enter_openat"), unless set.
+   * Setting it before load retargets the program, as libbpf's bpf_program__set_attach_target() does
+   * for a kernel function: tools ship `SEC("fentry/dummy_file_read")` and pick the real function at
+   * run time. (A function of a loaded BPF program is given with Collection.load's `attachTargets`.)
+   */
   get attachTo(): string | undefined {
-    return this.section?.attachTo;
+    return this.#attachTo ?? this.section?.attachTo;
+  }
+  set attachTo(target: string | undefined) {
+    if (target !== undefined && (typeof target !== "string" || target === "" || target.includes("\0"))) {
+      throw new InvalidArgumentError(`program '${this.name}': attachTo must be a non-empty name, got ${String(target)}`, "attachTo");
+    }
+    this.#attachTo = target;
   }
 
   /** Whether the program may sleep (BPF_F_SLEEPABLE, Linux 5.10+). */
