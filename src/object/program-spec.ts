@@ -5,6 +5,7 @@ import type { Instruction } from "../asm/instruction.js";
 import { AttachType, ProgramType, type ProgramSpec } from "../program/index.js";
 import { ObjectError, UnknownSectionError } from "./errors.js";
 import { InvalidArgumentError } from "../sys/errors.js";
+import { describeValue } from "../sys/arguments.js";
 import type { SlotCoreRelo, SlotFuncInfo, SlotLineInfo } from "./functions.js";
 import type { LinkedCode } from "./link.js";
 import type { InstructionReference } from "./references.js";
@@ -114,7 +115,7 @@ export class ObjectProgramSpec {
   }
   set attachTo(target: string | undefined) {
     if (target !== undefined && (typeof target !== "string" || target === "" || target.includes("\0"))) {
-      throw new InvalidArgumentError(`program '${this.name}': attachTo must be a non-empty name, got ${String(target)}`, "attachTo");
+      throw new InvalidArgumentError(`program '${this.name}': attachTo must be a non-empty name, got ${describeValue(target)}`, "attachTo");
     }
     this.#attachTo = target;
   }
