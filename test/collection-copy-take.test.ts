@@ -23,6 +23,10 @@ test("ObjectSpec.copy: editing the copy leaves the original alone, and each load
   assert.deepEqual([...copy.programs.keys()], [...spec.programs.keys()]);
   assert.deepEqual([...copy.maps.keys()], [...spec.maps.keys()]);
   assert.deepEqual([...copy.variables.keys()], [...spec.variables.keys()]);
+  for (const [name, v] of spec.variables) {
+    const c = copy.variable(name);
+    assert.deepEqual([c.kind, c.signed, c.getValue()], [v.kind, v.signed, v.getValue()], `${name} keeps its BTF type`);
+  }
 
   copy.variable("multiplier").set(7);
   copy.variable("counter").set(100n);

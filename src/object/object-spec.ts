@@ -140,7 +140,7 @@ export class ObjectSpec {
     const littleEndian = this.byteOrder === "le";
     const variables = new Map([...this.variables].map(([name, v]) => [name, new VariableSpec({
       name: v.name, offset: v.offset, size: v.size, typeId: v.typeId, isStatic: v.isStatic,
-      map: this.#dataMap(maps, v), littleEndian,
+      map: this.#dataMap(maps, v), littleEndian, btf: this.btf,
     })]));
     return new ObjectSpec({
       name: this.name, byteOrder: this.byteOrder, license: this.license, kernelVersion: this.kernelVersion,
