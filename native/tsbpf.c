@@ -100,10 +100,8 @@ static int get_bytes(napi_env env, napi_value v, void **data, const char *fn) {
 // One syscall argument as a machine word: integers (negative ones too, e.g.
 // AT_FDCWD; bigints up to 2^64-1) by value, buffers by the address of their bytes.
 static int to_word(napi_env env, napi_value v, int64_t *out, int index) {
-  char what[48];
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok) return 0;
-  snprintf(what, sizeof what, "argument %d", index);
   if (t == napi_undefined || t == napi_null) { *out = 0; return 1; }
   if (t == napi_number) {
     double d;
@@ -113,7 +111,7 @@ static int to_word(napi_env env, napi_value v, int64_t *out, int index) {
       return 1;
     }
     char msg[128];
-    snprintf(msg, sizeof msg, "%s must be an integer of at most 64 bits", what);
+    snprintf(msg, sizeof msg, "argument %d must be an integer of at most 64 bits", index);
     arg_error(env, 1, "syscall", msg);
     return 0;
   }
@@ -125,7 +123,7 @@ static int to_word(napi_env env, napi_value v, int64_t *out, int index) {
     napi_get_value_bigint_uint64(env, v, &u, &lossless);
     if (lossless) { *out = (int64_t)u; return 1; }
     char msg[128];
-    snprintf(msg, sizeof msg, "%s must fit in 64 bits", what);
+    snprintf(msg, sizeof msg, "argument %d must fit in 64 bits", index);
     arg_error(env, 1, "syscall", msg);
     return 0;
   }
@@ -134,7 +132,7 @@ static int to_word(napi_env env, napi_value v, int64_t *out, int index) {
   if (r > 0) { *out = (int64_t)(uintptr_t)data; return 1; }
   if (r == 0) {
     char msg[128];
-    snprintf(msg, sizeof msg, "%s must be a number, bigint, buffer, null or undefined", what);
+    snprintf(msg, sizeof msg, "argument %d must be a number, bigint, buffer, null or undefined", index);
     arg_error(env, 0, "syscall", msg);
   }
   return 0;

@@ -9,7 +9,8 @@
 //   bpf_object__sanitize_btf (which kernel has which: features/btf-kinds.ts).
 import type { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
-import { assembleBtf, hostLittleEndian, stringBytesOf } from "./header.js";
+import { assembleBtf, hostLittleEndian } from "./header.js";
+import { RAW } from "./mapped-bytes.js";
 import { Kind, infoWord, kindOf, recordWords, vlenOf } from "./kinds.js";
 import { BtfStringAppender } from "./string-appender.js";
 import type { BtfType } from "./types.js";
@@ -65,11 +66,13 @@ export function supportsAllKinds(s: BtfKindSupport): boolean {
 export function patchBtf(btf: Btf, options: BtfPatchOptions): Uint8Array {
   if (btf.base) throw new BtfError("patchBtf takes an object's BTF, not split BTF");
   const appended = options.appended ?? [];
-  const strings = new BtfStringAppender(stringBytesOf(btf.bytes, btf.header));
+  // The uncopied records and strings (the public getters copy a read-only mapping): only read, then copied into the result.
+  const own = btf[RAW].words;
+  const strings = new BtfStringAppender(btf.strings[RAW]);
   // Room for the appended VARs and, when sanitising, ENUM64's placeholder int.
-  const words = new Uint32Array(btf.words.length + appended.length * 4 + (options.supported ? 4 : 0));
-  words.set(btf.words);
-  let length = btf.words.length;
+  const words = new Uint32Array(own.length + appended.length * 4 + (options.supported ? 4 : 0));
+  words.set(own);
+  let length = own.length;
   for (const t of options.replaced?.values() ?? []) replaceRecord(words, btf.recordStart(t.id), t, strings);
   for (const t of appended) {
     if (t.kind !== "VAR") continue;

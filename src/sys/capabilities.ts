@@ -3,27 +3,17 @@
 // Capabilities are per thread and every bpf(2) call runs on the JS thread, so
 // clearing them from this thread's effective set (capset) is enough; the
 // effective set can be raised again from the permitted set afterwards.
-import { rawSyscall } from "./syscall.js";
-import { errorFromErrno, NotSupportedError } from "./errors.js";
+import { rawSyscall, SYS } from "./syscall.js";
+import { errorFromErrno } from "./errors.js";
 import { Capability, type CapabilityName } from "./privileges.js";
 
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
 const CAPABILITY_VERSION_3 = 0x2008_0522;
 
-const capNumbers: Record<string, { capget: number; capset: number }> = {
-  x64: { capget: 125, capset: 126 },
-  arm64: { capget: 90, capset: 91 },
-  riscv64: { capget: 90, capset: 91 },
-  s390x: { capget: 184, capset: 185 },
-  ppc64: { capget: 183, capset: 184 },
-};
-
 function capCall(name: "capget" | "capset", data: Uint32Array): void {
-  const nr = capNumbers[process.arch]?.[name];
-  if (nr === undefined) throw new NotSupportedError(`${name} on ${process.arch} (tsbpf knows no syscall number for it)`);
   // version, pid 0 (this thread).
   const header = new Uint32Array([CAPABILITY_VERSION_3, 0]);
-  const r = rawSyscall(nr, header, data);
+  const r = rawSyscall(SYS[name], header, data);
   if (r < 0) throw errorFromErrno(-r, name);
 }
 

@@ -129,8 +129,10 @@ export class CDeclarations {
       const bitfield = kflag ? rawOff >>> 24 : 0;
       const bitOff = kflag ? rawOff & 0xff_ffff : rawOff;
       // Most members follow the previous one directly: skip the padding (and alignment) work then.
-      if (off < bitOff) this.#spendPadding(id, bitOff - off);
-      if (off < bitOff) writeBitPadding(out, ptrSize, off, bitOff, packed ? 1 : layout.alignOf(type), prevBitfield && bitfield !== 0, lvl + 1);
+      if (off < bitOff) {
+        this.#spendPadding(id, bitOff - off);
+        writeBitPadding(out, ptrSize, off, bitOff, packed ? 1 : layout.alignOf(type), prevBitfield && bitfield !== 0, lvl + 1);
+      }
       const nameOff = w[m] as number;
       if (this.#simple[type] === Simple.Cached && nameOff !== 0) {
         // The common case in one call: newline, indent, cached type prefix, name.
