@@ -25,6 +25,10 @@ export interface GlobalOptions {
   help: boolean;
   /** -V/--version. */
   version: boolean;
+  /** -f/--bpffs: `show` lists the bpffs paths each object is pinned at. */
+  bpffs: boolean;
+  /** -n/--nomount: never mount bpffs when a pin needs it. */
+  nomount: boolean;
 }
 
 /** Command-specific long options (e.g. `--summary`) pass through to the commands. */
@@ -32,7 +36,9 @@ const PASS_THROUGH = new Set(["--summary", "--btf", "--program"]);
 
 /** Splits argv into global options and the remaining words. */
 export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOptions; words: string[] } {
-  const options: GlobalOptions = { json: false, pretty: false, debug: false, help: false, version: false };
+  const options: GlobalOptions = {
+    json: false, pretty: false, debug: false, help: false, version: false, bpffs: false, nomount: false,
+  };
   const words: string[] = [];
   let rest = false;
   for (const arg of argv) {
@@ -49,6 +55,8 @@ export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOp
         case "--debug": options.debug = true; break;
         case "--help": options.help = true; break;
         case "--version": options.version = true; break;
+        case "--bpffs": options.bpffs = true; break;
+        case "--nomount": options.nomount = true; break;
         default: throw new UsageError(`unknown option ${arg}`);
       }
       continue;
@@ -60,6 +68,8 @@ export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOp
         case "d": options.debug = true; break;
         case "h": options.help = true; break;
         case "V": options.version = true; break;
+        case "f": options.bpffs = true; break;
+        case "n": options.nomount = true; break;
         default: throw new UsageError(`unknown option -${c}`);
       }
     }

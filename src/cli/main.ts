@@ -19,11 +19,12 @@ interface ObjectEntry {
 const OBJECTS: readonly ObjectEntry[] = [
   { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
   { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
+  { name: "link", summary: "list, pin and detach BPF links", load: async () => (await import("./link.js")).linkCommands },
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
 ];
 
-const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-h|--help} | {-V|--version} }";
+const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} | {-n|--nomount} | {-h|--help} | {-V|--version} }";
 
 function mainHelp(): string {
   return [

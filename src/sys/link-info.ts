@@ -63,8 +63,12 @@ export interface LinkInfo {
   xdp?: { ifindex: number };
   structOps?: { mapId: number };
   netfilter?: { pf: number; hooknum: number; priority: number; flags: number };
-  kprobeMulti?: { count: number; flags: number; missed: bigint };
-  uprobeMulti?: { path: string; count: number; flags: number; pid: number };
+  /** `addrs` and `cookies` are parallel, one per function (addresses read as 0 without CAP_SYSLOG-like rights). */
+  kprobeMulti?: { count: number; flags: number; missed: bigint; addrs: bigint[]; cookies: bigint[] };
+  /** `offsets`, `refCtrOffsets` and `cookies` are parallel, one per probe (Linux 6.8). */
+  uprobeMulti?: {
+    path: string; count: number; flags: number; pid: number; offsets: bigint[]; refCtrOffsets: bigint[]; cookies: bigint[];
+  };
   perfEvent?: PerfEventLinkInfo;
   tcx?: { ifindex: number; attachType: number };
   netkit?: { ifindex: number; attachType: number };
@@ -103,20 +107,53 @@ export function linkInfo(fd: FD): LinkInfo {
   infoByFd(fd, info.bytes);
   const type = info.get("type");
   const perfType = type === LinkType.PERF_EVENT ? info.get("perf_event_type") : 0;
+  const arrays = arrayFields(type, info);
   let name = "";
   const str = stringField(type, perfType);
-  if (str) {
-    // Second call: the kernel copies the string only into a buffer it is given.
+  if (str || arrays.fields.length) {
+    // Second call: the kernel copies strings and arrays only into buffers it is given.
     const buf = stableBytes(STRING_MAX);
-    info.zero().setPointer(str[0], buf).set(str[1], STRING_MAX);
+    info.zero();
+    if (str) info.setPointer(str[0], buf).set(str[1], STRING_MAX);
     if (type === LinkType.PERF_EVENT) info.set("perf_event_type", perfType);
+    for (const [field, bytes] of arrays.fields) info.setPointer(field, bytes);
+    if (arrays.countField) info.set(arrays.countField, arrays.count);
     infoByFd(fd, info.bytes);
     name = readCString(buf);
   }
-  return decode(info, name);
+  return decode(info, name, arrays);
 }
 
-function decode(info: Attr<Field>, name: string): LinkInfo {
+/** The u64 array buffers of a multi-probe link, sized by the count the first call reported. */
+interface ArrayBuffers {
+  countField: Field | undefined;
+  count: number;
+  fields: [Field, Uint8Array][];
+}
+
+// A kernel-reported count is trusted only up to this many entries (the kernel caps multi-probe links far lower).
+const MAX_PROBES = 1 << 20;
+
+function arrayFields(type: number, info: Attr<Field>): ArrayBuffers {
+  const make = (countField: Field, names: Field[]): ArrayBuffers => {
+    const count = Math.min(info.get(countField), MAX_PROBES);
+    return { countField, count, fields: count ? names.map((f) => [f, stableBytes(count * 8)]) : [] };
+  };
+  if (type === LinkType.UPROBE_MULTI) {
+    return make("uprobe_multi_count", ["uprobe_multi_offsets", "uprobe_multi_ref_ctr_offsets", "uprobe_multi_cookies"]);
+  }
+  if (type === LinkType.KPROBE_MULTI) return make("kprobe_multi_count", ["kprobe_multi_addrs", "kprobe_multi_cookies"]);
+  return { countField: undefined, count: 0, fields: [] };
+}
+
+function readU64s(arrays: ArrayBuffers, field: Field, count: number): bigint[] {
+  const bytes = arrays.fields.find(([f]) => f === field)?.[1];
+  if (!bytes) return [];
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: Math.min(count, arrays.count) }, (_, i) => v.getBigUint64(i * 8, true));
+}
+
+function decode(info: Attr<Field>, name: string, arrays: ArrayBuffers): LinkInfo {
   const type = info.get("type");
   const out: LinkInfo = { type, typeName: linkTypeName(type), id: info.get("id"), progId: info.get("prog_id") };
   const big = (f: Field): bigint => info.getBig(f);
@@ -155,14 +192,24 @@ function decode(info: Attr<Field>, name: string): LinkInfo {
         flags: info.get("netfilter_flags"),
       };
       break;
-    case LinkType.KPROBE_MULTI:
-      out.kprobeMulti = { count: info.get("kprobe_multi_count"), flags: info.get("kprobe_multi_flags"), missed: big("kprobe_multi_missed") };
-      break;
-    case LinkType.UPROBE_MULTI:
-      out.uprobeMulti = {
-        path: name, count: info.get("uprobe_multi_count"), flags: info.get("uprobe_multi_flags"), pid: info.get("uprobe_multi_pid"),
+    case LinkType.KPROBE_MULTI: {
+      const count = info.get("kprobe_multi_count");
+      out.kprobeMulti = {
+        count, flags: info.get("kprobe_multi_flags"), missed: big("kprobe_multi_missed"),
+        addrs: readU64s(arrays, "kprobe_multi_addrs", count), cookies: readU64s(arrays, "kprobe_multi_cookies", count),
       };
       break;
+    }
+    case LinkType.UPROBE_MULTI: {
+      const count = info.get("uprobe_multi_count");
+      out.uprobeMulti = {
+        path: name, count, flags: info.get("uprobe_multi_flags"), pid: info.get("uprobe_multi_pid"),
+        offsets: readU64s(arrays, "uprobe_multi_offsets", count),
+        refCtrOffsets: readU64s(arrays, "uprobe_multi_ref_ctr_offsets", count),
+        cookies: readU64s(arrays, "uprobe_multi_cookies", count),
+      };
+      break;
+    }
     case LinkType.PERF_EVENT:
       out.perfEvent = decodePerfEvent(info, name);
       break;
