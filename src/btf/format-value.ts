@@ -29,6 +29,14 @@ export interface FormatValueOptions {
    * uses this so one odd member does not hide a whole dump.
    */
   readonly markers?: boolean;
+  /**
+   * bpftool's `prog_id_as_func_ptr` (struct_ops values, where the kernel
+   * reports each function pointer as the id of the program behind it): a
+   * pointer to a FUNC_PROTO whose value fits in 32 bits is printed as the
+   * string this returns (given the prototype's type id and the id), or as a
+   * plain pointer when it returns undefined.
+   */
+  readonly funcPointer?: (protoTypeId: number, progId: number) => string | undefined;
 }
 
 /** Nesting deeper than this is malformed BTF (a type containing itself). */
@@ -64,6 +72,7 @@ class ValueFormatter {
   readonly #w: JsonWriter;
   readonly #plain: boolean;
   readonly #markers: boolean;
+  readonly #funcPointer: FormatValueOptions["funcPointer"];
   /**
    * Members and elements left to print. Arrays of zero-size types cost no
    * value bytes, so sizes alone do not bound the output: a few hundred bytes
@@ -78,6 +87,7 @@ class ValueFormatter {
     this.#w = w;
     this.#plain = options.plain ?? false;
     this.#markers = options.markers ?? false;
+    this.#funcPointer = options.funcPointer;
   }
 
   /** The value of type `id` at byte `at`, starting `bitOffset` (0–7) bits in. */
@@ -91,7 +101,7 @@ class ValueFormatter {
       case "ARRAY": return this.#array(t.type, t.nelems, at, depth);
       case "ENUM": return this.#enum(t.size, t.values, at, true);
       case "ENUM64": return this.#enum(t.size, t.values, at, false);
-      case "PTR": return this.#pointer(at);
+      case "PTR": return this.#pointer(at, t.type);
       case "TYPEDEF": case "VOLATILE": case "CONST": case "RESTRICT": case "TYPE_TAG":
         return this.type(t.type, at, bitOffset, depth + 1);
       case "VAR":
@@ -261,9 +271,13 @@ class ValueFormatter {
     this.#w.raw(String(value));
   }
 
-  #pointer(at: number): void {
+  #pointer(at: number, target: number): void {
     const ptrSize = this.#btf.pointerSize;
     const value = ptrSize === 8 ? this.#view.getBigUint64(at, true) : BigInt(this.#view.getUint32(at, true));
+    if (this.#funcPointer && value <= 0xffff_ffffn && target !== 0 && this.#btf.typeById(target).kind === "FUNC_PROTO") {
+      const text = this.#funcPointer(target, Number(value));
+      if (text !== undefined) return this.#w.string(text);
+    }
     // printf("%p") in plain text ("(nil)" for NULL), "%lu" in JSON.
     if (!this.#plain) return this.#w.raw(String(value));
     this.#w.raw(value === 0n ? "(nil)" : `0x${value.toString(16)}`);
