@@ -13,6 +13,26 @@ import { UnknownSectionError } from "../object/errors.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import { pinFd } from "../sys/objects.js";
 import { PinStaging } from "../sys/pin-staging.js";
+import { MapType } from "../map/types.js";
+import type { Link } from "../link/link.js";
+
+/**
+ * bpftool's `autoattach`: every program whose SEC() names its target is
+ * attached (Collection.attach) and its BPF link is what gets pinned, so
+ * removing the pin detaches it; the others fall back to a program pin, with
+ * bpftool's notice. struct_ops maps are not registered (`struct_ops register`
+ * does that), as bpftool's loadall leaves them.
+ */
+function autoAttach(collection: Collection, quiet: boolean): Map<string, Link> {
+  const structOps = [...collection.maps].filter(([, m]) => m.type === MapType.StructOps).map(([name]) => name);
+  const attachment = collection.attach({ skip: structOps });
+  const links = new Map<string, Link>();
+  for (const [name, link] of attachment.byName) if (link.isBpfLink) links.set(name, link);
+  for (const name of collection.programs.keys()) {
+    if (!links.has(name) && !quiet) process.stderr.write(`Program ${name} does not support autoattach, falling back to pinning\n`);
+  }
+  return links;
+}
 
 /** The words after `prog load`/`prog loadall`. */
 interface LoadRequest {
@@ -26,6 +46,8 @@ interface LoadRequest {
   btf: string | undefined;
   /** `--program NAME` (or `program NAME`), `load` only: the program to load instead of the first. */
   program: string | undefined;
+  /** `autoattach`: attach each program whose SEC() names its target and pin its link where the program would be pinned. */
+  autoattach: boolean;
 }
 
 /**
@@ -37,7 +59,7 @@ function parseRequest(args: Args, single: boolean): LoadRequest {
   const req: LoadRequest = {
     object: args.next("OBJ (a BPF object file)"),
     pinPath: args.next(single ? "PATH (where to pin the program, in bpffs)" : "PATH (a bpffs directory for the pins)"),
-    type: undefined, pinMaps: undefined, btf: undefined, program: undefined,
+    type: undefined, pinMaps: undefined, btf: undefined, program: undefined, autoattach: false,
   };
   while (args.remaining) {
     const w = args.next("keyword");
@@ -45,7 +67,8 @@ function parseRequest(args: Args, single: boolean): LoadRequest {
     else if (w === "pinmaps") req.pinMaps = args.next("pinmaps DIR");
     else if (w === "--btf" || w === "btf") req.btf = args.next("BTF FILE");
     else if (single && (w === "--program" || w === "program")) req.program = args.next("program NAME");
-    else if (w === "map" || w === "offload_dev" || w === "xdpmeta_dev" || w === "autoattach") {
+    else if (w === "autoattach") req.autoattach = true;
+    else if (w === "map" || w === "offload_dev" || w === "xdpmeta_dev") {
       throw new UsageError(`'${w}' is not supported by tsbpf`, args.topic);
     } else throw new UsageError(`unknown keyword '${w}'`, args.topic);
   }
@@ -110,7 +133,7 @@ function readSpec(req: LoadRequest, topic: string): ObjectSpec {
  * sys/pin-staging.ts): the destinations are checked to be on bpffs (mounted
  * at /sys/fs/bpf if absent and allowed) before anything is loaded.
  */
-function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
+function loadAndPin(req: LoadRequest, single: boolean, topic: string, quiet: boolean): void {
   const spec = readSpec(req, topic);
   const only = single ? chooseProgram(spec, req.program, topic) : undefined;
   for (const p of spec.programs.values()) {
@@ -125,11 +148,12 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
       ...(req.btf !== undefined ? { btf: req.btf } : {}),
       ...(only !== undefined ? { programs: [only] } : {}),
     });
-    if (only !== undefined) {
-      pinFd(collection.program(only).fd, staging.stage(req.pinPath));
-    } else {
-      // As bpftool: PATH is a directory, one pin per program name.
-      for (const [name, p] of collection.programs) pinFd(p.fd, staging.stage(path.join(req.pinPath, name)));
+    // As bpftool: `load` pins at PATH, `loadall` at PATH/<program name> (PATH is a directory).
+    const pinPathOf = (name: string): string => (only !== undefined ? req.pinPath : path.join(req.pinPath, name));
+    const attached = req.autoattach ? autoAttach(collection, quiet) : new Map<string, Link>();
+    for (const [name, p] of collection.programs) {
+      const link = attached.get(name);
+      pinFd(link ? link.fd : p.fd, staging.stage(pinPathOf(name)));
     }
     if (req.pinMaps !== undefined) {
       for (const [key, m] of collection.maps) {
@@ -150,7 +174,7 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string): void {
 
 function run(args: Args, ctx: Context, single: boolean): void {
   const req = parseRequest(args, single);
-  loadAndPin(req, single, args.topic);
+  loadAndPin(req, single, args.topic, ctx.out.json);
   // bpftool prints nothing on success, `null` in JSON mode.
   if (ctx.out.json) ctx.out.jsonValue(null);
 }
@@ -158,7 +182,7 @@ function run(args: Args, ctx: Context, single: boolean): void {
 /** `prog load OBJ PATH …`: one program (the first, or `--program NAME`) pinned at PATH. */
 export const progLoadCommand: Command = {
   name: "load",
-  synopsis: "load OBJ PATH [type TYPE] [pinmaps DIR] [--btf FILE] [--program NAME]",
+  synopsis: "load OBJ PATH [type TYPE] [pinmaps DIR] [autoattach] [--btf FILE] [--program NAME]",
   examples: ["tsbpf prog load opensnoop.bpf.o /sys/fs/bpf/opensnoop program tracepoint__syscalls__sys_enter_openat"],
   run: (args, ctx) => run(args, ctx, true),
 };
@@ -166,7 +190,10 @@ export const progLoadCommand: Command = {
 /** `prog loadall OBJ PATH …`: every program pinned at PATH/<program name>. */
 export const progLoadAllCommand: Command = {
   name: "loadall",
-  synopsis: "loadall OBJ PATH [type TYPE] [pinmaps DIR] [--btf FILE]",
-  examples: ["tsbpf prog loadall opensnoop.bpf.o /sys/fs/bpf/opensnoop pinmaps /sys/fs/bpf/opensnoop_maps"],
+  synopsis: "loadall OBJ PATH [type TYPE] [pinmaps DIR] [autoattach] [--btf FILE]",
+  examples: [
+    "tsbpf prog loadall opensnoop.bpf.o /sys/fs/bpf/opensnoop pinmaps /sys/fs/bpf/opensnoop_maps",
+    "tsbpf prog loadall opensnoop.bpf.o /sys/fs/bpf/opensnoop autoattach   # rm -r the directory to detach",
+  ],
   run: (args, ctx) => run(args, ctx, false),
 };

@@ -11,8 +11,12 @@ import { pinObject } from "./pin.js";
 import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
 import { progLoadAllCommand, progLoadCommand } from "./prog-load.js";
+import { progAttachCommand, progDetachCommand } from "./prog-attach.js";
 
 const GRAMMAR = `PROG     := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
+ATTACH_TYPE := { sk_msg_verdict | sk_skb_verdict | sk_skb_stream_verdict | sk_skb_stream_parser | flow_dissector }
+MAP      := { id MAP_ID | pinned FILE | name MAP_NAME }: the sockmap/sockhash to attach to (flow_dissector
+            takes none: it attaches to the caller's network namespace)
 FILE     := a path; for run, '-' is stdin (data_in/ctx_in) or stdout (data_out/ctx_out)
 OPTIONS  := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
 
@@ -130,5 +134,7 @@ export const progCommands: ObjectCommands = {
     },
     progLoadCommand,
     progLoadAllCommand,
+    progAttachCommand,
+    progDetachCommand,
   ],
 };
