@@ -23,6 +23,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
   { name: "struct_ops", summary: "show, dump, register and unregister struct_ops maps", load: async () => (await import("./struct-ops.js")).structOpsCommands },
+  { name: "iter", summary: "pin BPF iterators", load: async () => (await import("./iter.js")).iterCommands },
 ];
 
 const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} | {-n|--nomount} | {-h|--help} | {-V|--version} }";
