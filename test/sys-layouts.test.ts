@@ -32,6 +32,7 @@ const where: Array<[Layout, string, string, Record<string, string>]> = [
   [L.LinkUpdateAttr, "bpf_attr", "link_update.", {}],
   [L.LinkDetachAttr, "bpf_attr", "link_detach.", {}],
   [L.IterCreateAttr, "bpf_attr", "iter_create.", {}],
+  [L.TaskFdQueryAttr, "bpf_attr", "task_fd_query.", {}],
   [L.EnableStatsAttr, "bpf_attr", "enable_stats.", {}],
   [L.ProgBindMapAttr, "bpf_attr", "prog_bind_map.", {}],
   [L.MapInfo, "bpf_map_info", "", {}],

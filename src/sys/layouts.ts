@@ -149,6 +149,11 @@ export const LinkDetachAttr = defineLayout("link_detach", 4, { link_fd: u32(0) }
 
 export const IterCreateAttr = defineLayout("iter_create", 8, { link_fd: u32(0), flags: u32(4) });
 
+export const TaskFdQueryAttr = defineLayout("task_fd_query", 48, {
+  pid: u32(0), fd: u32(4), flags: u32(8), buf_len: u32(12), buf: u64(16),
+  prog_id: u32(24), fd_type: u32(28), probe_offset: u64(32), probe_addr: u64(40),
+});
+
 export const EnableStatsAttr = defineLayout("enable_stats", 4, { type: u32(0) });
 
 export const ProgBindMapAttr = defineLayout("prog_bind_map", 12, { prog_fd: u32(0), map_fd: u32(4), flags: u32(8) });
