@@ -33,7 +33,9 @@ export interface ObjectCommands {
 
 /** Full help of an object: every synopsis, the grammar, and a few examples. */
 export function objectHelp(obj: ObjectCommands): string {
-  const lines = obj.commands.map((c, i) => `${i === 0 ? "Usage:" : "      "} tsbpf ${obj.name} ${c.synopsis}`);
+  // `show` and `list` share one synopsis: print it once.
+  const synopses = [...new Set(obj.commands.map((c) => c.synopsis))];
+  const lines = synopses.map((s, i) => `${i === 0 ? "Usage:" : "      "} tsbpf ${obj.name} ${s}`);
   lines.push(`       tsbpf ${obj.name} help`, "", obj.grammar.trimEnd());
   const examples = obj.commands.flatMap((c) => c.examples?.slice(0, 1) ?? []);
   if (examples.length) lines.push("", "Examples:", ...examples.map((e) => `  ${e}`));

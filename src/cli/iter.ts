@@ -33,7 +33,7 @@ function pin(args: Args, ctx: Context): void {
     mapRef = parseRef(args, "map");
   }
   args.end();
-  requireBpffs(dirname(path));
+  requireBpffs(dirname(path), { mount: !ctx.options.nomount });
   const map = mapRef ? openOneRef("map", mapRef) : undefined;
   withFds(map ? [map] : [], () => {
     using collection = Collection.load(loadObjectSpec(object));

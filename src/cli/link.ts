@@ -104,7 +104,7 @@ function pin(args: Args, ctx: Context): void {
   const ref = parseLinkRef(args);
   const path = args.next("FILE (a path in bpffs)");
   args.end();
-  requireBpffs(dirname(path));
+  requireBpffs(dirname(path), { mount: !ctx.options.nomount });
   withFds([openLinkRef(ref)], ([fd]) => pinFd(fd!, path));
   if (ctx.out.json) ctx.out.jsonValue(null);
 }

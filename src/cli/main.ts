@@ -27,6 +27,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "iter", summary: "pin BPF iterators", load: async () => (await import("./iter.js")).iterCommands },
 ];
 
+const NAME_WIDTH = Math.max(...OBJECTS.map((o) => o.name.length));
 const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} | {-n|--nomount} | {-h|--help} | {-V|--version} }";
 
 function mainHelp(): string {
@@ -37,7 +38,7 @@ function mainHelp(): string {
     `       OBJECT := { ${OBJECTS.map((o) => o.name).join(" | ")} }`,
     `       ${OPTIONS_HELP}`,
     "",
-    ...OBJECTS.map((o) => `  ${o.name.padEnd(8)} ${o.summary}`),
+    ...OBJECTS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`),
     "",
     "Examples:",
     "  tsbpf feature probe --summary",

@@ -13,7 +13,7 @@ export function pinObject(args: Args, ctx: Context, kind: "map" | "prog"): void 
   const path = args.next("FILE (a path in bpffs)");
   args.end();
   // As bpftool: bpffs is mounted at /sys/fs/bpf first when it is absent (and allowed); elsewhere it must be bpffs.
-  requireBpffs(dirname(path));
+  requireBpffs(dirname(path), { mount: !ctx.options.nomount });
   withFds([openOneRef(kind, ref)], ([fd]) => pinFd(fd!, path));
   if (ctx.out.json) ctx.out.jsonValue(null);
 }

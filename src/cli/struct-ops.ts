@@ -206,7 +206,7 @@ function register(args: Args, ctx: Context): void {
   const file = args.next("OBJ (a BPF object file)");
   const linkDir = args.remaining ? args.next("LINK_DIR") : undefined;
   args.end();
-  if (linkDir !== undefined) ensureBpffsDir(linkDir);
+  if (linkDir !== undefined) ensureBpffsDir(linkDir, { mount: !ctx.options.nomount });
   const c = Collection.load(loadObjectSpec(file));
   let registered = 0;
   try {

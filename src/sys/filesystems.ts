@@ -109,12 +109,13 @@ export function notBpffsMessage(p: string): string {
 /**
  * Checks that `p` (or its nearest existing ancestor) is on bpffs, mounting
  * bpffs at /sys/fs/bpf first when `p` is under it, bpffs is absent and this
- * process may; else an InvalidArgumentError naming the file system `p` is on.
- * Returns `p` as an absolute path.
+ * process may (unless `mount` is false); else an InvalidArgumentError naming
+ * the file system `p` is on. Returns `p` as an absolute path.
  */
-export function requireBpffs(p: string): string {
+export function requireBpffs(p: string, options: { mount?: boolean } = {}): string {
   const abs = path.resolve(p);
-  if (!onBpffs(abs) && (abs === BPFFS_ROOT || abs.startsWith(`${BPFFS_ROOT}/`))) ensureMounted("bpf", BPFFS_ROOT, BPF_FS_MAGIC);
+  const mayMount = options.mount ?? true; // bpftool's -n (--nomount) says false
+  if (mayMount && !onBpffs(abs) && (abs === BPFFS_ROOT || abs.startsWith(`${BPFFS_ROOT}/`))) ensureMounted("bpf", BPFFS_ROOT, BPF_FS_MAGIC);
   if (!onBpffs(abs)) throw new InvalidArgumentError(notBpffsMessage(p), "path");
   return abs;
 }
@@ -127,8 +128,8 @@ export function requireBpffs(p: string): string {
  * InvalidArgumentError saying which file system it is on — checked before any
  * mkdir, so a path on sysfs can never send mkdir into a loop.
  */
-export function ensureBpffsDir(dir: string): void {
-  const abs = requireBpffs(dir);
+export function ensureBpffsDir(dir: string, options: { mount?: boolean } = {}): void {
+  const abs = requireBpffs(dir, options);
   const missing: string[] = [];
   for (let at = abs; fsMagic(at) === undefined; at = path.dirname(at)) missing.unshift(at);
   for (const d of missing) {
