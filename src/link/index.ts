@@ -7,3 +7,4 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export { attachXdp, xdpOfSection, type XdpMode, type XdpOptions, type XdpSection } from "./xdp.js";
