@@ -78,7 +78,8 @@ for (const mode of ["generic", "driver"] as const) {
         link.close();
       }
       assert.deepEqual(bpftoolXdp(net.a), [], "bpftool net show lists no XDP program after close");
-      assert.ok(!Link.list().some((l) => l.type === LinkType.XDP && l.xdp?.ifindex === net.ifindex));
+      const ours = new Set(["xdp_count", "xdp_count_2", "xdp_drop_udp"].map((n) => coll.program(n).id));
+      assert.ok(!Link.list().some((l) => l.type === LinkType.XDP && ours.has(l.progId)), "no XDP link of ours is left");
       const seen = counter(counters, XDP_SEEN_2);
       sendUdp(net.b, "10.99.0.1", 3);
       assert.equal(counter(counters, XDP_SEEN_2), seen);
