@@ -13,3 +13,4 @@ export { attachNetkit, netkitAttachments, netkitOfSection, type NetkitOptions, t
 export type { MprogAnchor, MprogAttachments, MprogPosition } from "./mprog.js";
 export type { InterfaceRef } from "./net-device.js";
 export { attachTc, tcOfSection, type TcOptions } from "./tc.js";
+export { AutoAttachment, type AutoAttachOptions, type SkippedProgram } from "./auto-attach.js";
