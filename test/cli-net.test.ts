@@ -8,9 +8,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Collection, loadObjectSpec, type BpfMap } from "../src/index.js";
+import { Collection, loadObjectSpec } from "../src/index.js";
 import { attachTc, attachTcx, attachXdp } from "../src/link/index.js";
 import { CLI } from "./util/cli.js";
+import { readCounter } from "./sys-attach-helpers.js";
 import { canUseNetns, inNetns, run, sendUdp, vethPair, type VethPair } from "./util/netns.js";
 import { requireOracle } from "./util/environment.js";
 
@@ -18,12 +19,6 @@ const OBJECT = fileURLToPath(new URL("../../test/fixtures/net/net.bpf.o", import
 const XDP_UDP = 1;
 const TC_UDP = 4;
 
-function counter(map: BpfMap, index: number): bigint {
-  const key = new Uint8Array(4);
-  new DataView(key.buffer).setUint32(0, index, true);
-  const v = map.lookup(key);
-  return new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true);
-}
 
 /** `tsbpf …` inside namespace `ns`. */
 function tsbpfIn(ns: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -117,7 +112,7 @@ test("net attach/detach: XDP through netlink and tcx with PROG_ATTACH work witho
     assert.equal(okIn(net.a, "net", "attach", "xdpgeneric", "id", String(xdp.id), "dev", "veth0"), "");
     assert.match(bpftoolIn(net.a, "net", "show"), new RegExp(`veth0\\(${net.ifindex}\\) generic id ${xdp.id}\\n`));
     sendUdp(net.b, "10.99.0.1", 3);
-    assert.ok(counter(counters, XDP_UDP) >= 3n, "the attached program runs");
+    assert.ok(readCounter(counters, XDP_UDP) >= 3n, "the attached program runs");
 
     const busy = tsbpfIn(net.a, "net", "attach", "xdpgeneric", "id", String(coll.program("xdp_count_2").id), "dev", "veth0");
     assert.equal(busy.status, 1);
@@ -131,7 +126,7 @@ test("net attach/detach: XDP through netlink and tcx with PROG_ATTACH work witho
     okIn(net.a, "net", "attach", "tcx_ingress", "id", String(tc.id), "dev", "veth0");
     assert.match(okIn(net.a, "net", "show"), new RegExp(`veth0\\(${net.ifindex}\\) tcx/ingress tc_count prog_id ${tc.id} \\n`), "no link: no link_id");
     sendUdp(net.b, "10.99.0.1", 3);
-    assert.ok(counter(counters, TC_UDP) >= 3n);
+    assert.ok(readCounter(counters, TC_UDP) >= 3n);
     okIn(net.a, "net", "detach", "tcx_ingress", "dev", "veth0");
     assert.doesNotMatch(okIn(net.a, "net", "show"), /tcx/);
   } finally {

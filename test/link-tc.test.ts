@@ -8,12 +8,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Collection, loadObjectSpec, Link, LinkType, type BpfMap } from "../src/index.js";
+import { Collection, loadObjectSpec, Link, LinkType } from "../src/index.js";
 import {
   attachNetkit, attachTc, attachTcx, netkitAttachments, netkitOfSection, tcOfSection, tcxAttachments, tcxOfSection,
 } from "../src/link/index.js";
 import { BusyError, ClosedError, InvalidArgumentError, NotFoundError } from "../src/sys/errors.js";
+import { readCounter } from "./sys-attach-helpers.js";
 import { canUseNetns, inNetns, run, sendUdp, vethPair } from "./util/netns.js";
 import { kernelHasNetkit, requireOracle, skipFor } from "./util/environment.js";
 
@@ -22,12 +24,6 @@ const TC_UDP = 4;
 const TC_DROPPED = 5;
 const ORDER = 6;
 
-function counter(map: BpfMap, index: number): bigint {
-  const key = new Uint8Array(4);
-  new DataView(key.buffer).setUint32(0, index, true);
-  const v = map.lookup(key);
-  return new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true);
-}
 
 function loadNet(): Collection {
   return Collection.load(loadObjectSpec(OBJECT));
@@ -90,13 +86,13 @@ test("tcx: packets pass through the program; Link.update swaps it; close leaves 
       const listed = inNetns(net.a, () => tcxAttachments("veth0", "ingress"));
       assert.deepEqual(listed.programs, [{ programId: coll.program("tc_count").id, linkId: info.id }]);
       sendUdp(net.b, "10.99.0.1", 5);
-      assert.ok(counter(counters, TC_UDP) >= 5n, `tc_count saw ${counter(counters, TC_UDP)} datagrams`);
+      assert.ok(readCounter(counters, TC_UDP) >= 5n, `tc_count saw ${readCounter(counters, TC_UDP)} datagrams`);
       link.update(coll.program("tc_tag1"));
       assert.equal(link.info().progId, coll.program("tc_tag1").id);
-      const seen = counter(counters, TC_UDP);
+      const seen = readCounter(counters, TC_UDP);
       sendUdp(net.b, "10.99.0.1", 2, 9998);
-      assert.equal(counter(counters, TC_UDP), seen, "the swapped-out program no longer runs");
-      assert.equal(counter(counters, ORDER), 0x1n);
+      assert.equal(readCounter(counters, TC_UDP), seen, "the swapped-out program no longer runs");
+      assert.equal(readCounter(counters, ORDER), 0x1n);
     } finally {
       link.close();
     }
@@ -133,7 +129,7 @@ test("tcx ordering: before/after a program or link, by object or id, and the exp
     const order = inNetns(net.a, () => tcxAttachments("veth0", "ingress")).programs.map((p) => p.programId);
     assert.deepEqual(order, [pc.id, p2.id, p3.id, p1.id], "the kernel's list has the asked-for order");
     sendUdp(net.b, "10.99.0.1", 2, 9998);
-    assert.equal(counter(counters, ORDER), 0x231n, "the programs ran in that order (tags 2, 3, 1)");
+    assert.equal(readCounter(counters, ORDER), 0x231n, "the programs ran in that order (tags 2, 3, 1)");
   } finally {
     for (const l of links) l.close();
     assert.deepEqual(inNetns(net.a, () => tcxAttachments("veth0", "ingress")).programs, []);
@@ -158,13 +154,13 @@ test("classic tc: a cls_bpf filter really drops (TC_ACT_SHOT); shown by tc and b
       assert.match(filters, new RegExp(`pref 7 bpf chain 0 handle 0x3 tc_drop_udp:\\[${drop.id}\\] direct-action not_in_hw id ${drop.id} name tc_drop_udp tag ${drop.tag}`));
       assert.deepEqual(bpftoolTc(net.a), [{ devname: "veth0", ifindex: net.ifindex, kind: "clsact/ingress", name: `tc_drop_udp:[${drop.id}]`, id: drop.id }]);
       assert.equal(await received(net.a, 9999, () => sendUdp(net.b, "10.99.0.1", 4, 9999)), 0, "TC_ACT_SHOT dropped every datagram");
-      assert.equal(counter(counters, TC_DROPPED), 4n);
+      assert.equal(readCounter(counters, TC_DROPPED), 4n);
 
       link.update(coll.program("tc_count"));
       assert.deepEqual(bpftoolTc(net.a).map((e) => e.id), [coll.program("tc_count").id], "the same filter runs the new program");
       assert.match(tcShow(net.a, "filter", "ingress"), /pref 7 bpf chain 0 handle 0x3 tc_count/);
       assert.equal(await received(net.a, 9999, () => sendUdp(net.b, "10.99.0.1", 2, 9999)), 2);
-      assert.ok(counter(counters, TC_UDP) >= 2n);
+      assert.ok(readCounter(counters, TC_UDP) >= 2n);
     } finally {
       link.close(); // from the host namespace: the link's socket acts in the test namespace
     }
@@ -189,6 +185,7 @@ test("tc/tcx errors name the interface and leave nothing behind", (t) => {
   using coll = loadNet();
   const net = vethPair();
   try {
+    const fds = readdirSync("/proc/self/fd").length;
     inNetns(net.a, () => {
       for (const attach of [attachTc, attachTcx]) {
         assert.throws(() => attach(coll.program("tc_count"), { interface: "tsbpf-nonesuch" }),
@@ -204,6 +201,7 @@ test("tc/tcx errors name the interface and leave nothing behind", (t) => {
       assert.ok(!first.closed);
     });
     assert.equal(tcShow(net.a, "filter", "ingress"), "");
+    assert.equal(readdirSync("/proc/self/fd").length, fds, "no fd left open by the failed attaches");
     assert.doesNotMatch(tcShow(net.a, "qdisc"), /clsact/);
 
     const closed = loadNet();

@@ -5,10 +5,12 @@
 // Errors name the interface and leave nothing behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Collection, loadObjectSpec, Link, LinkType, type BpfMap } from "../src/index.js";
+import { Collection, loadObjectSpec, Link, LinkType } from "../src/index.js";
 import { attachXdp, xdpOfSection } from "../src/link/index.js";
 import { BusyError, ClosedError, InvalidArgumentError, NotFoundError } from "../src/sys/errors.js";
+import { readCounter } from "./sys-attach-helpers.js";
 import { canUseNetns, inNetns, run, sendUdp, vethPair } from "./util/netns.js";
 import { requireOracle } from "./util/environment.js";
 
@@ -20,12 +22,6 @@ const XDP_UDP = 1;
 const XDP_DROPPED = 2;
 const XDP_SEEN_2 = 7;
 
-function counter(map: BpfMap, index: number): bigint {
-  const key = new Uint8Array(4);
-  new DataView(key.buffer).setUint32(0, index, true);
-  const v = map.lookup(key);
-  return new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true);
-}
 
 function loadNet(): Collection {
   return Collection.load(loadObjectSpec(OBJECT));
@@ -61,28 +57,28 @@ for (const mode of ["generic", "driver"] as const) {
         assert.equal(info.xdp?.ifindex, net.ifindex);
         assert.deepEqual(bpftoolXdp(net.a), [{ devname: "veth0", ifindex: net.ifindex, mode, id: coll.program("xdp_count").id }]);
         sendUdp(net.b, "10.99.0.1", 5);
-        assert.ok(counter(counters, XDP_UDP) >= 5n, `xdp_count saw ${counter(counters, XDP_UDP)} UDP datagrams`);
-        assert.ok(counter(counters, XDP_SEEN) >= counter(counters, XDP_UDP));
+        assert.ok(readCounter(counters, XDP_UDP) >= 5n, `xdp_count saw ${readCounter(counters, XDP_UDP)} UDP datagrams`);
+        assert.ok(readCounter(counters, XDP_SEEN) >= readCounter(counters, XDP_UDP));
 
         // Link.update swaps atomically: the second program now sees the frames.
         link.update(coll.program("xdp_count_2"));
         assert.equal(link.info().progId, coll.program("xdp_count_2").id);
-        const before = counter(counters, XDP_SEEN);
+        const before = readCounter(counters, XDP_SEEN);
         sendUdp(net.b, "10.99.0.1", 3);
-        assert.ok(counter(counters, XDP_SEEN_2) >= 3n);
-        assert.equal(counter(counters, XDP_SEEN), before, "the replaced program runs no more");
+        assert.ok(readCounter(counters, XDP_SEEN_2) >= 3n);
+        assert.equal(readCounter(counters, XDP_SEEN), before, "the replaced program runs no more");
         link.update(coll.program("xdp_drop_udp"));
         sendUdp(net.b, "10.99.0.1", 4, 9999);
-        assert.equal(counter(counters, XDP_DROPPED), 4n, "every datagram to the drop port was dropped by XDP_DROP");
+        assert.equal(readCounter(counters, XDP_DROPPED), 4n, "every datagram to the drop port was dropped by XDP_DROP");
       } finally {
         link.close();
       }
       assert.deepEqual(bpftoolXdp(net.a), [], "bpftool net show lists no XDP program after close");
       const ours = new Set(["xdp_count", "xdp_count_2", "xdp_drop_udp"].map((n) => coll.program(n).id));
       assert.ok(!Link.list().some((l) => l.type === LinkType.XDP && ours.has(l.progId)), "no XDP link of ours is left");
-      const seen = counter(counters, XDP_SEEN_2);
+      const seen = readCounter(counters, XDP_SEEN_2);
       sendUdp(net.b, "10.99.0.1", 3);
-      assert.equal(counter(counters, XDP_SEEN_2), seen);
+      assert.equal(readCounter(counters, XDP_SEEN_2), seen);
     } finally {
       net.cleanup();
     }
@@ -100,7 +96,7 @@ test("XDP through netlink (IFLA_XDP): counts, swaps, and is removed by close", (
       assert.equal(link.isBpfLink, false);
       assert.deepEqual(bpftoolXdp(net.a), [{ devname: "veth0", ifindex: net.ifindex, mode: "generic", id: coll.program("xdp_count").id }]);
       sendUdp(net.b, "10.99.0.1", 3);
-      assert.ok(counter(counters, XDP_UDP) >= 3n);
+      assert.ok(readCounter(counters, XDP_UDP) >= 3n);
       link.update(coll.program("xdp_count_2"));
       assert.deepEqual(bpftoolXdp(net.a).map((e) => e.id), [coll.program("xdp_count_2").id]);
       assert.throws(() => link.update(coll.program("xdp_count"), { oldProgram: coll.program("xdp_count") }), InvalidArgumentError);
@@ -118,6 +114,7 @@ test("XDP errors name the interface and leave nothing attached", (t) => {
   using coll = loadNet();
   const net = vethPair();
   try {
+    const fds = readdirSync("/proc/self/fd").length;
     inNetns(net.a, () => {
       assert.throws(() => attachXdp(coll.program("xdp_count"), { interface: "tsbpf-nonesuch" }),
         (e) => e instanceof NotFoundError && /'tsbpf-nonesuch'/.test(e.message));
@@ -137,6 +134,7 @@ test("XDP errors name the interface and leave nothing attached", (t) => {
       assert.equal(first.info().progId, coll.program("xdp_count").id, "the first attachment is untouched");
     });
     assert.deepEqual(bpftoolXdp(net.a), []);
+    assert.equal(readdirSync("/proc/self/fd").length, fds, "no fd left open by the failed attaches");
 
     const closed = loadNet();
     const prog = closed.program("xdp_count");
