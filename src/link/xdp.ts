@@ -73,7 +73,7 @@ function alreadyAttached(e: BpfError, device: NetDevice, socket: NetlinkSocket):
   const what = describeXdp(xdpStateOf(socket, device.ifindex)) || "another XDP program or link";
   return new BusyError(
     `XDP on ${describeDevice(device)}: ${what} is already attached; detach it first (its link, or 'tsbpf net detach xdp dev ${device.name}'), ` +
-      "or swap programs with Link.update",
+      `or swap programs with Link.update (kernel: ${e.message})`,
     { operation: e.operation ?? "XDP attach", errno: e.errno, cause: e },
   );
 }
@@ -126,8 +126,16 @@ export function attachXdp(program: Program, options: XdpOptions): Link {
         socket.close();
         return new Link({ link, target });
       } catch (e) {
-        // Kernels before 5.9 do not know BPF_XDP links: fall back to netlink.
-        if (!(method === "auto" && e instanceof NotSupportedError && mode !== "offload")) rethrow(e, device, socket, mode);
+        // Kernels before 5.9 know no BPF_XDP links (LINK_CREATE answers EINVAL, or ENOTSUPP):
+        // try netlink; when that fails too, the link's error is the one to report.
+        const unknownLink = e instanceof NotSupportedError || e instanceof InvalidArgumentError;
+        if (!(method === "auto" && unknownLink && mode !== "offload")) rethrow(e, device, socket, mode);
+        try {
+          return attachXdpNetlink(program, device, socket, flags, target, mode);
+        } catch (fallback) {
+          if (fallback instanceof BusyError) throw fallback;
+          rethrow(e, device, socket, mode);
+        }
       }
     }
     return attachXdpNetlink(program, device, socket, flags, target, mode);
