@@ -122,12 +122,13 @@ test("tcx ordering: before/after a program or link, by object or id, and the exp
       assert.throws(() => attachTcx(pc, { interface: "veth0", before: "all", expectedRevision: revision - 1n }),
         (e) => e instanceof BusyError && /veth0/.test(e.message) && /revision/.test(e.message));
       links.push(attachTcx(pc, { interface: "veth0", before: "all", expectedRevision: revision })); // c 2 3 1
+      links.push(attachTcx(coll.program("tc_drop_udp"), { interface: "veth0", after: p1 })); // c 2 3 1 d (by program object)
       assert.throws(() => attachTcx(p1, { interface: "veth0" }), (e) => e instanceof BusyError && /already attached/.test(e.message));
       assert.throws(() => attachTcx(pc, { interface: "veth0", direction: "egress", after: { linkId: l1.id } }),
         (e) => e instanceof NotFoundError && /egress/.test(e.message) && /veth0/.test(e.message));
     });
     const order = inNetns(net.a, () => tcxAttachments("veth0", "ingress")).programs.map((p) => p.programId);
-    assert.deepEqual(order, [pc.id, p2.id, p3.id, p1.id], "the kernel's list has the asked-for order");
+    assert.deepEqual(order, [pc.id, p2.id, p3.id, p1.id, coll.program("tc_drop_udp").id], "the kernel's list has the asked-for order");
     sendUdp(net.b, "10.99.0.1", 2, 9998);
     assert.equal(readCounter(counters, ORDER), 0x231n, "the programs ran in that order (tags 2, 3, 1)");
   } finally {
