@@ -8,27 +8,16 @@ import { linkInfo, LinkType } from "../src/sys/link-info.js";
 import { progQuery } from "../src/sys/attach.js";
 import { AttachType } from "../src/program.js";
 import { FD, NotFoundError } from "../src/index.js";
-import { counterMap, countingProgram, load, readCounter, sh, ProgramType } from "./sys-attach-helpers.js";
-import { type Skippable, requireOracle, skipFor } from "./util/environment.js";
-import { SETNS, inNetns, vethPair } from "./util/netns.js";
+import { counterMap, countingProgram, load, readCounter, ProgramType } from "./sys-attach-helpers.js";
+import { canUseNetns, inNetns, sendUdp, vethPair } from "./util/netns.js";
 
 /** Sends UDP datagrams from namespace `b` to veth0's address (ARP and UDP cross the veth). */
 function sendAcross(b: string, count: number): void {
-  const script = `const s = require("node:dgram").createSocket("udp4"); let n = ${count};
-    const next = () => n-- > 0 ? s.send("tsbpf", 9, "10.99.0.1", next) : s.close(); next();`;
-  sh("ip", ["netns", "exec", b, process.execPath, "-e", script]);
-}
-
-/** False (after skipping, or failing under CI) when this machine cannot make network namespaces. */
-function canRun(t: Skippable): boolean {
-  if (process.getuid?.() !== 0) skipFor(t, "not root", "ip netns");
-  else if (SETNS[process.arch] === undefined) skipFor(t, "unsupported architecture", "no setns number");
-  else return requireOracle(t, "iproute2");
-  return false;
+  sendUdp(b, "10.99.0.1", count);
 }
 
 test("XDP link on a veth in a private netns: info, packets counted, detach", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.XDP, countingProgram(map, { retval: 2 /* XDP_PASS */ }), "tsbpf_xdp", AttachType.XDP);
   const net = vethPair();
@@ -55,7 +44,7 @@ test("XDP link on a veth in a private netns: info, packets counted, detach", (t)
 });
 
 test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.SchedCls, countingProgram(map, { retval: 0 /* TCX_NEXT */ }), "tsbpf_tcx", AttachType.TCXIngress);
   const net = vethPair();
@@ -85,7 +74,7 @@ test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
 });
 
 test("netfilter link (LOCAL_IN, IPv4) inside the private netns", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.Netfilter, countingProgram(map, { retval: 1 /* NF_ACCEPT */ }), "tsbpf_nf", AttachType.Netfilter);
   const net = vethPair();

@@ -1,14 +1,20 @@
-// Network namespaces for tests that attach to network hooks: never the
-// machine's own interfaces. inNetns moves this thread into a namespace only
-// around the calls that need it (ifindex resolution, netfilter hooks).
-import { openSync, closeSync } from "node:fs";
+// Network namespaces and veth pairs made by the tests (never the machine's
+// own interfaces). The test process stays in its namespace and enters a test
+// namespace with setns(2) only around the calls that must run there.
+import { closeSync, openSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { native } from "../../src/sys/native.js";
-import { sh } from "../sys-attach-helpers.js";
+import { requireOracle, skipFor, type Skippable } from "./environment.js";
 
-/** setns(2) per architecture. */
-export const SETNS: Record<string, number> = { x64: 308, arm64: 268, riscv64: 268 };
+const SETNS: Record<string, number> = { x64: 308, arm64: 268, riscv64: 268 };
 const CLONE_NEWNET = 0x40000000;
+
+/** Runs a command, throwing with its stderr when it fails. */
+export function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
 
 /** Runs `fn` with this thread inside the named netns, then returns to the original one. */
 export function inNetns<T>(name: string, fn: () => T): T {
@@ -37,22 +43,33 @@ export function inNetns<T>(name: string, fn: () => T): T {
 }
 
 /** Two namespaces joined by a veth pair: veth0 (10.99.0.1) in `a`, veth1 (10.99.0.2) in `b`. */
-export function vethPair(): { a: string; b: string; ifindex: number; cleanup(): void } {
+export interface VethPair {
+  a: string;
+  b: string;
+  /** ifindex of veth0 in `a`. */
+  ifindex: number;
+  /** Deletes both namespaces (and with them the pair and everything attached to it). */
+  cleanup(): void;
+}
+
+/** Makes a veth pair between two fresh namespaces named after `prefix` and this process. */
+export function vethPair(prefix = "tsbpf"): VethPair {
   const tag = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
-  const a = `tsbpf-a-${tag}`;
-  const b = `tsbpf-b-${tag}`;
+  const a = `${prefix}-a-${tag}`;
+  const b = `${prefix}-b-${tag}`;
   const cleanup = (): void => {
     for (const ns of [a, b]) spawnSync("ip", ["netns", "del", ns]);
   };
   try {
-    sh("ip", ["netns", "add", a]);
-    sh("ip", ["netns", "add", b]);
-    sh("ip", ["-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", b]);
-    sh("ip", ["-n", a, "addr", "add", "10.99.0.1/24", "dev", "veth0"]);
-    sh("ip", ["-n", b, "addr", "add", "10.99.0.2/24", "dev", "veth1"]);
-    sh("ip", ["-n", a, "link", "set", "veth0", "up"]);
-    sh("ip", ["-n", b, "link", "set", "veth1", "up"]);
-    const [dev] = JSON.parse(sh("ip", ["-n", a, "-j", "link", "show", "veth0"])) as Array<{ ifindex: number }>;
+    run("ip", ["netns", "add", a]);
+    run("ip", ["netns", "add", b]);
+    run("ip", ["-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", b]);
+    run("ip", ["-n", a, "addr", "add", "10.99.0.1/24", "dev", "veth0"]);
+    run("ip", ["-n", b, "addr", "add", "10.99.0.2/24", "dev", "veth1"]);
+    run("ip", ["-n", a, "link", "set", "veth0", "up"]);
+    run("ip", ["-n", b, "link", "set", "veth1", "up"]);
+    run("ip", ["-n", a, "link", "set", "lo", "up"]);
+    const [dev] = JSON.parse(run("ip", ["-n", a, "-j", "link", "show", "veth0"])) as Array<{ ifindex: number }>;
     return { a, b, ifindex: dev!.ifindex, cleanup };
   } catch (e) {
     cleanup();
@@ -60,3 +77,21 @@ export function vethPair(): { a: string; b: string; ifindex: number; cleanup(): 
   }
 }
 
+/**
+ * Sends `count` UDP datagrams from namespace `from` to `address`:`port`
+ * (ARP and UDP cross the veth). Returns when they are sent.
+ */
+export function sendUdp(from: string, address: string, count: number, port = 9): void {
+  const script = `const s = require("node:dgram").createSocket("udp4"); let n = ${count};
+    const next = () => n-- > 0 ? s.send("tsbpf", ${port}, "${address}", next) : s.close(); next();`;
+  run("ip", ["netns", "exec", from, process.execPath, "-e", script]);
+}
+
+
+/** False (after skipping, or failing under CI) when this machine cannot make network namespaces. */
+export function canUseNetns(t: Skippable): boolean {
+  if (process.getuid?.() !== 0) skipFor(t, "not root", "ip netns");
+  else if (SETNS[process.arch] === undefined) skipFor(t, "unsupported architecture", "no setns number");
+  else return requireOracle(t, "iproute2");
+  return false;
+}
