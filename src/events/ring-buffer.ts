@@ -8,9 +8,11 @@ import { MapType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
 import { RingMemory, type RecordCallback } from "./ring-memory.js";
+import type { BatchRecordCallback } from "./batch-scratch.js";
 import { watchReadable, type Watch } from "./readiness.js";
 
 export type { RecordCallback } from "./ring-memory.js";
+export type { BatchRecordCallback } from "./batch-scratch.js";
 
 /** Options of the waiting readers. */
 export interface RingBufferReadOptions {
@@ -78,6 +80,17 @@ export class RingBuffer implements Disposable {
     return this.#memory.drain(callback);
   }
 
+  /**
+   * poll() without an object per record, for hot paths: `callback` gets a
+   * reused writable copy of a batch of records (`view`, `bytes`) and the
+   * record's `offset` and `length` in it, valid only during the call.
+   */
+  pollBatch(callback: BatchRecordCallback): number {
+    this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
+    return this.#memory.drainBatches(callback);
+  }
+
   /** Copies of every record available now (possibly none), in order. */
   readAvailable(): Uint8Array[] {
     const out: Uint8Array[] = [];
@@ -94,6 +107,20 @@ export class RingBuffer implements Disposable {
   consume(callback: RecordCallback, options: RingBufferReadOptions = {}): Promise<void> {
     this.#assertOpen();
     checkFunction(callback, "callback", this.#what);
+    return this.#consumeWith((budget) => this.#memory.drain(callback, budget), options);
+  }
+
+  /**
+   * consume() with the zero-allocation callback of pollBatch(): the view,
+   * bytes, offset and length it gets are valid only during the call.
+   */
+  consumeBatch(callback: BatchRecordCallback, options: RingBufferReadOptions = {}): Promise<void> {
+    this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
+    return this.#consumeWith((budget) => this.#memory.drainBatches(callback, budget), options);
+  }
+
+  #consumeWith(drain: (budget: number) => void, options: RingBufferReadOptions): Promise<void> {
     const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
@@ -103,6 +130,8 @@ export class RingBuffer implements Disposable {
       const finish = (error?: unknown): void => {
         if (done) return;
         done = true;
+        // A callback that aborted or closed gets no further records.
+        this.#memory.interrupt();
         watch?.stop();
         signal?.removeEventListener("abort", cancel);
         this.#cancels.delete(cancel);
@@ -111,9 +140,13 @@ export class RingBuffer implements Disposable {
         else reject(error);
       };
       const cancel = (): void => finish();
+      // At most one ring's worth per turn of the event loop: a producer that
+      // never pauses must not starve timers and I/O. The watch is level
+      // triggered, so what is left brings the next callback at once.
+      const budget = this.#memory.size;
       const onReady = (): void => {
         try {
-          this.#memory.drain(callback, () => done);
+          drain(budget);
         } catch (e) {
           finish(e);
         }
