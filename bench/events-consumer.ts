@@ -11,9 +11,9 @@
 // timed flood; the C harness does the same rounds.
 // --simple reads with the per-record callback (consume()) instead of the
 // batch interface, to show what the convenience costs.
-import { Worker } from "node:worker_threads";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Collection, loadObjectSpec, PerfBuffer, RingBuffer } from "../src/index.js";
-import type { ProducerTask } from "./events-producer.js";
+import { ProducerThread } from "./producer-thread.js";
 
 const SEQ = 0;
 const DROPPED = 1;
@@ -28,19 +28,13 @@ interface Counts {
   nextSeq: number;
   outOfOrder: number;
   lostReported: number;
+  /** process.hrtime.bigint() when the last record that wakes the consumer (seq % 1024 == 1023) arrived (as the C harness). */
+  lastNs: bigint;
 }
 
 function counter(objects: Collection, which: number): number {
   const value = objects.map("counters").lookup(new Uint8Array(Uint32Array.of(which).buffer));
   return Number(new DataView(value.buffer, value.byteOffset).getBigUint64(0, true));
-}
-
-function produce(task: ProducerTask): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./events-producer.js", import.meta.url), { workerData: task, execArgv: [] });
-    worker.once("message", (m: { ns?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m.ns ?? 0)));
-    worker.once("error", reject);
-  });
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -53,11 +47,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const pages = Number(pagesText ?? 64);
   const warmup = Number(warmupText ?? 5);
   using objects = Collection.load(loadObjectSpec(object));
-  const counts: Counts = { received: 0, nextSeq: 0, outOfOrder: 0, lostReported: 0 };
+  const counts: Counts = { received: 0, nextSeq: 0, outOfOrder: 0, lostReported: 0, lastNs: 0n };
   const seen = (seq: number): void => {
     if (seq < counts.nextSeq) counts.outOfOrder++;
     counts.nextSeq = seq + 1;
     counts.received++;
+    if ((seq & 1023) === 1023) counts.lastNs = process.hrtime.bigint();
   };
   const controller = new AbortController();
   const program = objects.program(mode === "ring" ? "produce_ring" : "produce_perf");
@@ -83,26 +78,40 @@ async function main(argv: readonly string[]): Promise<void> {
     close = () => ring.close();
   } else {
     const perf = new PerfBuffer(objects.map("events"), { pages, onLost: (_cpu, n) => (counts.lostReported += n) });
-    const onRecord = (_cpu: number, r: Uint8Array): void => {
-      if (r.byteLength >= RECORD_SIZE) seen(Number(new DataView(r.buffer, r.byteOffset, 8).getBigUint64(0, true)));
-    };
-    reading = perf.consume(onRecord, { signal: controller.signal });
-    drain = () => void perf.poll(onRecord);
+    if (simple) {
+      const onRecord = (_cpu: number, r: Uint8Array): void => {
+        if (r.byteLength >= RECORD_SIZE) seen(Number(new DataView(r.buffer, r.byteOffset, 8).getBigUint64(0, true)));
+      };
+      reading = perf.consume(onRecord, { signal: controller.signal });
+      drain = () => void perf.poll(onRecord);
+    } else {
+      const onRecord = (_cpu: number, view: DataView, offset: number, length: number): void => {
+        if (length >= RECORD_SIZE) seen(view.getUint32(offset, true));
+      };
+      reading = perf.consumeBatch(onRecord, { signal: controller.signal });
+      drain = () => void perf.pollBatch(onRecord);
+    }
     close = () => perf.close();
   }
   const warmupRecords = mode === "ring" ? WARMUP_RECORDS : Math.min(WARMUP_RECORDS, (pages * 4096) / 64);
+  // Warm-up through the same path as the measurement (the waiting reader),
+  // so that the JIT has seen every call site the flood will use.
   for (let round = 0; round < warmup; round++) {
+    const expected = counts.received + warmupRecords;
     program.testRun({ data: new Uint8Array(64), dataOutSize: 0, repeat: warmupRecords });
-    drain();
+    for (let turns = 0; counts.received < expected && turns < 10_000; turns++) await nextTurn();
   }
+  const producer = await ProducerThread.start();
   const produced0 = counter(objects, mode === "ring" ? SEQ : PERF_SEQ);
   const lost0 = counter(objects, mode === "ring" ? DROPPED : PERF_DROPPED);
   counts.received = 0;
   counts.lostReported = 0;
-  const t0 = process.hrtime.bigint();
-  const producerNs = await produce({ programId: program.id, records });
+  const run = producer.run(program.id, records);
+  const { startNs, ns: producerNs } = await run;
+  await producer.close();
   drain();
-  const elapsed = Number(process.hrtime.bigint() - t0);
+  // From the producer's first record to the last one read.
+  const elapsed = Number((counts.lastNs > startNs ? counts.lastNs : process.hrtime.bigint()) - startNs);
   controller.abort();
   await reading;
   close();

@@ -1,9 +1,10 @@
 // Public API of the events layer: readers of the buffers programs write to.
-export { RingBuffer, type RingBufferReadOptions, type RecordCallback } from "./ring-buffer.js";
+export { RingBuffer, type RingBufferReadOptions, type RecordCallback, type BatchRecordCallback } from "./ring-buffer.js";
 export {
   PerfBuffer,
   type PerfBufferOptions,
   type PerfBufferReadOptions,
   type PerfRecord,
   type PerfRecordCallback,
+  type PerfBatchCallback,
 } from "./perf-buffer.js";

@@ -11,11 +11,11 @@
 // into a reused writable buffer, then handed out from there (offset and
 // length, no allocation per record), and the consumer position is published
 // after each batch so the producer gets the space back at once.
-import { endianness } from "node:os";
 import { native } from "../sys/native.js";
 import type { FD } from "../sys/fd.js";
 import { mmapSharedFd, pageSize } from "../map/mmap.js";
 import { BatchScratch, type BatchRecordCallback } from "./batch-scratch.js";
+import { loadPosition, storePosition } from "./positions.js";
 
 /** Record header bits (BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT). */
 const BUSY = 0x8000_0000;
@@ -25,24 +25,6 @@ const LENGTH_MASK = 0x3fff_ffff;
 const HEADER_SIZE = 8;
 /** Bytes copied per batch at most (a larger record makes its own batch). */
 const BATCH_BYTES = 64 * 1024;
-const TWO_POW_32 = 2 ** 32;
-/** Index of the low 32-bit half of a u64 position in a Uint32Array view. */
-const LOW = endianness() === "LE" ? 0 : 1;
-const HIGH = 1 - LOW;
-
-/**
- * A u64 position read as two u32 halves (high, low, high again until the
- * high half holds still), so that reading it allocates no BigInt. Positions
- * only grow, so a stable high half means the low half belongs to it.
- */
-function loadPosition(words: Uint32Array): number {
-  for (;;) {
-    const high = Atomics.load(words, HIGH);
-    const low = Atomics.load(words, LOW);
-    if (Atomics.load(words, HIGH) === high) return high * TWO_POW_32 + low;
-  }
-}
-
 /**
  * Called with one record's bytes, valid only during the call. They are a view
  * of a reused writable copy (see the top of this file); copy them with
@@ -169,7 +151,7 @@ export class RingMemory {
           }
         }
       } finally {
-        if (!this.#unmapped) this.#publish(consumer, consumer + at);
+        if (!this.#unmapped) storePosition(this.#consumerWords, this.#consumerPos, consumer, consumer + at);
       }
       consumer += at;
       consumed += at;
@@ -181,15 +163,6 @@ export class RingMemory {
   /** Ends a running drain after the record being delivered (a reader stopped from inside its callback). */
   interrupt(): void {
     this.#interrupts++;
-  }
-
-  /** Stores the new consumer position (release): the low half alone unless the high half changes. */
-  #publish(previous: number, next: number): void {
-    if (Math.floor(previous / TWO_POW_32) === Math.floor(next / TWO_POW_32)) {
-      Atomics.store(this.#consumerWords, LOW, next % TWO_POW_32);
-    } else {
-      Atomics.store(this.#consumerPos, 0, BigInt(next));
-    }
   }
 
   /** Unmaps both regions; views handed out earlier become detached (zero length). Idempotent. */
