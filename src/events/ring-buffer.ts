@@ -14,6 +14,29 @@ import { watchReadable, type Watch } from "./readiness.js";
 export type { RecordCallback } from "./ring-memory.js";
 export type { BatchRecordCallback } from "./batch-scratch.js";
 
+/** The duplicate fd and the mappings of one ring buffer map, and its name for messages. */
+export interface OpenRing {
+  readonly fd: FD;
+  readonly memory: RingMemory;
+  readonly what: string;
+}
+
+/** Checks that `map` is a ringbuf map and maps its ring over a duplicate fd; leaves nothing open on failure. */
+export function openRing(map: BpfMap, caller: string): OpenRing {
+  checkInstance(map, BpfMap, "map", caller);
+  const what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
+  if (map.type !== MapType.Ringbuf) {
+    throw new InvalidArgumentError(`${what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
+  }
+  const fd = map.fd.dup();
+  try {
+    return { fd, memory: new RingMemory(fd, map.maxEntries, what), what };
+  } catch (e) {
+    fd.close();
+    throw e;
+  }
+}
+
 /** Options of the waiting readers. */
 export interface RingBufferReadOptions {
   /** Ends the reader: consume() resolves, the iterator finishes. */
@@ -37,19 +60,10 @@ export class RingBuffer implements Disposable {
 
   /** Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise). */
   constructor(map: BpfMap) {
-    checkInstance(map, BpfMap, "map", "RingBuffer");
-    this.#what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
-    if (map.type !== MapType.Ringbuf) {
-      throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
-    }
-    const fd = map.fd.dup();
-    try {
-      this.#memory = new RingMemory(fd, map.maxEntries, this.#what);
-    } catch (e) {
-      fd.close();
-      throw e;
-    }
-    this.#fd = fd;
+    const ring = openRing(map, "RingBuffer");
+    this.#what = ring.what;
+    this.#fd = ring.fd;
+    this.#memory = ring.memory;
   }
 
   /** Size of the ring's data area in bytes (the map's max_entries). */

@@ -2,14 +2,14 @@
 import { native, type SyscallArg } from "./native.js";
 import { errorFromErrno, NotSupportedError } from "./errors.js";
 
-interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; capget: number; capset: number; }
+interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; capget: number; capset: number; epoll_create1: number; epoll_ctl: number; }
 
 const numbersByArch: Record<string, SyscallNumbers> = {
-  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292, mount: 165, renameat2: 316, capget: 125, capset: 126 },
-  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326, mount: 21, renameat2: 347, capget: 184, capset: 185 },
-  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316, mount: 21, renameat2: 357, capget: 183, capset: 184 },
+  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292, mount: 165, renameat2: 316, capget: 125, capset: 126, epoll_create1: 291, epoll_ctl: 233 },
+  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91, epoll_create1: 20, epoll_ctl: 21 },
+  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91, epoll_create1: 20, epoll_ctl: 21 },
+  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326, mount: 21, renameat2: 347, capget: 184, capset: 185, epoll_create1: 327, epoll_ctl: 250 },
+  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316, mount: 21, renameat2: 357, capget: 183, capset: 184, epoll_create1: 315, epoll_ctl: 237 },
 };
 
 const nr = numbersByArch[process.arch];
