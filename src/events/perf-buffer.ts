@@ -18,8 +18,22 @@ export interface PerfBufferOptions {
   wakeupEvents?: number;
   /** Wake the reader once this many bytes are in a ring (instead of counting records). */
   wakeupWatermark?: number;
-  /** Told how many records the kernel dropped on `cpu` because its ring was full. */
-  onLost?: (cpu: number, lost: number) => void;
+  /**
+   * Told how many records the kernel dropped on `cpu` because its ring was
+   * full (a PERF_RECORD_LOST, written once the ring has room again), and the
+   * id of that CPU's perf event. The running total is `lost`.
+   */
+  onLost?: (cpu: number, lost: number, id: number) => void;
+  /**
+   * Read only these CPUs (default: every online CPU), each through the map
+   * slot at the same position in `keys` (default: the CPU number), as
+   * libbpf's perf_buffer__new_raw cpus/map_keys.
+   */
+  cpus?: readonly number[];
+  /** The map keys of `cpus` (needs `cpus`; same length). */
+  keys?: readonly number[];
+  /** Have samples carry the kernel's time stamp (PERF_SAMPLE_TIME), read through `sampleTime` in the callback. */
+  timestamps?: boolean;
 }
 
 /** Options of the waiting readers. */
@@ -70,6 +84,25 @@ function nextWake(signal: AbortSignal | undefined, setWake: (wake: () => void) =
   });
 }
 
+/** The CPUs to read and the map key of each, from the options (every online CPU at its own key by default). */
+function ringPlacement(options: PerfBufferOptions, what: string): { cpus: readonly number[]; keys: readonly number[] } {
+  if (options.cpus === undefined) {
+    if (options.keys !== undefined) throw new InvalidArgumentError(`${what}: keys needs cpus`, "keys");
+    const cpus = onlineCpus();
+    return { cpus, keys: cpus };
+  }
+  const check = (list: unknown, name: string): readonly number[] => {
+    if (!Array.isArray(list) || list.length === 0 || !list.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff)) {
+      throw new InvalidArgumentError(`${what}: ${name} must be a non-empty list of non-negative integers, got ${describeValue(list)}`, name);
+    }
+    return list as readonly number[];
+  };
+  const cpus = check(options.cpus, "cpus");
+  const keys = options.keys === undefined ? cpus : check(options.keys, "keys");
+  if (keys.length !== cpus.length) throw new InvalidArgumentError(`${what}: cpus and keys must have the same length`, "keys");
+  return { cpus, keys };
+}
+
 /**
  * Reader of one perf event array map. It owns a duplicate of the map fd, so
  * it keeps working (and can clear its slots on close) if the Map object is
@@ -80,10 +113,12 @@ export class PerfBuffer implements Disposable {
   readonly #map: BpfMap;
   readonly #rings: CpuRing[] = [];
   readonly #what: string;
-  readonly #onLost: ((cpu: number, lost: number) => void) | undefined;
-  readonly #lostCallbacks: ((lost: number) => void)[] = [];
+  readonly #onLost: ((cpu: number, lost: number, id: number) => void) | undefined;
+  readonly #lostCallbacks: ((lost: number, id: number) => void)[] = [];
   readonly #cancels = new Set<() => void>();
   #lost = 0;
+  /** The ring whose sample is being delivered (for sampleTime). */
+  #current: CpuRing | undefined;
   #reading = false;
   #closed = false;
 
@@ -109,6 +144,7 @@ export class PerfBuffer implements Disposable {
     if (options.wakeupEvents !== undefined && options.wakeupWatermark !== undefined) {
       throw new InvalidArgumentError(`${this.#what}: give wakeupEvents or wakeupWatermark, not both`, "wakeupWatermark");
     }
+    const { cpus, keys } = ringPlacement(options, this.#what);
     this.#onLost = options.onLost;
     // A Map of our own over a duplicate fd: the slots can be cleared on close
     // even if the caller closed `map` first.
@@ -120,16 +156,21 @@ export class PerfBuffer implements Disposable {
       throw e;
     }
     try {
-      for (const cpu of onlineCpus()) {
-        const ring = new CpuRing(this.#map, cpu, pages, options, this.#what);
+      cpus.forEach((cpu, i) => {
+        const ring = new CpuRing(this.#map, cpu, keys[i]!, pages, options, this.#what);
         this.#rings.push(ring);
-        this.#lostCallbacks.push((lost) => this.#reportLost(cpu, lost));
-      }
+        this.#lostCallbacks.push((lost, id) => this.#reportLost(cpu, lost, id));
+      });
     } catch (e) {
       for (const ring of this.#rings) ring.close();
       this.#map.close();
       throw e;
     }
+  }
+
+  /** The map keys of the CPUs' events, in ring order. */
+  get keys(): number[] {
+    return this.#rings.map((r) => r.key);
   }
 
   /** The CPUs read, in ring order. */
@@ -160,15 +201,27 @@ export class PerfBuffer implements Disposable {
     return this.#closed;
   }
 
-  #reportLost(cpu: number, lost: number): void {
+  #reportLost(cpu: number, lost: number, id: number): void {
     this.#lost += lost;
-    this.#onLost?.(cpu, lost);
+    this.#onLost?.(cpu, lost, id);
+  }
+
+  /**
+   * The kernel time stamp (ns, the perf clock: CLOCK_MONOTONIC on current
+   * kernels) of the sample being delivered, read inside a callback; 0 unless
+   * the buffer was opened with `timestamps: true`.
+   */
+  get sampleTime(): number {
+    return this.#current?.ring.sampleTime ?? 0;
   }
 
   /** Per-ring drains of `callback`, each bound to its CPU once (not per record or per wake-up). */
   #drainers(callback: PerfRecordCallback): ((budget: number) => number)[] {
     return this.#rings.map((r, i) => {
-      const onSample = (data: Uint8Array): void => callback(r.cpu, data);
+      const onSample = (data: Uint8Array): void => {
+        this.#current = r;
+        callback(r.cpu, data);
+      };
       const onLost = this.#lostCallbacks[i]!;
       return (budget) => r.ring.drain(onSample, onLost, budget);
     });
@@ -178,7 +231,10 @@ export class PerfBuffer implements Disposable {
   #batchDrainers(callback: PerfBatchCallback): ((budget: number) => number)[] {
     return this.#rings.map((r, i) => {
       const cpu = r.cpu;
-      const onSample = (view: DataView, offset: number, length: number, bytes: Uint8Array): void => callback(cpu, view, offset, length, bytes);
+      const onSample = (view: DataView, offset: number, length: number, bytes: Uint8Array): void => {
+        this.#current = r;
+        callback(cpu, view, offset, length, bytes);
+      };
       const onLost = this.#lostCallbacks[i]!;
       return (budget) => r.ring.drainBatches(onSample, onLost, budget);
     });

@@ -24,8 +24,8 @@ const LITTLE = endianness() === "LE";
 
 /** Called with the raw bytes of one sample (PERF_SAMPLE_RAW), valid only during the call. */
 export type SampleCallback = (data: Uint8Array) => void;
-/** Called with the number of samples the kernel dropped because the ring was full. */
-export type LostCallback = (lost: number) => void;
+/** Called with the number of samples the kernel dropped because the ring was full, and the event's id. */
+export type LostCallback = (lost: number, id: number) => void;
 
 /** Bytes copied per batch at most (a record is at most 64 KiB, so one always fits). */
 const BATCH_BYTES = 64 * 1024;
@@ -50,10 +50,15 @@ export class PerfRing {
   #unmapped = false;
   /** Bumped by interrupt(); see RingMemory for why a counter and not a callback. */
   #interrupts = 0;
+  /** Samples start with a u64 time stamp (PERF_SAMPLE_TIME) before the raw data. */
+  readonly #timestamps: boolean;
+  /** The time stamp of the sample being delivered (ns, the perf clock), when the event records them; else 0. */
+  sampleTime = 0;
 
   /** Maps the metadata page and `dataPages` data pages (a power of two) of the perf event `fd`. */
-  constructor(fd: FD, dataPages: number, what: string) {
+  constructor(fd: FD, dataPages: number, what: string, timestamps = false) {
     const page = pageSize();
+    this.#timestamps = timestamps;
     // Writable: data_tail in the metadata page is ours to publish.
     const r = mmapSharedFd(fd.raw, (1 + dataPages) * page, true, `perf ring of ${what}`);
     this.#buffer = r;
@@ -96,6 +101,7 @@ export class PerfRing {
   drainBatches(onSample: BatchRecordCallback, onLost: LostCallback, budget = Infinity): number {
     const size = this.size;
     const source = this.#view;
+    const timestamps = this.#timestamps;
     let tail = loadPosition(this.#tail);
     const interrupts = this.#interrupts;
     let delivered = 0;
@@ -125,14 +131,22 @@ export class PerfRing {
           const record = at;
           at += recordSize;
           if (type === RECORD_SAMPLE) {
-            // struct { header; u32 size; u8 data[size]; } (padded to 8 bytes)
-            const rawSize = view.getUint32(record + HEADER_SIZE, LITTLE);
-            const dataStart = record + HEADER_SIZE + 4;
+            // struct { header; [u64 time;] u32 size; u8 data[size]; } (padded to 8 bytes)
+            let field = record + HEADER_SIZE;
+            if (timestamps) {
+              // Two u32 halves: no BigInt per sample (ns since boot stay below 2^53).
+              const low = view.getUint32(field + (LITTLE ? 0 : 4), LITTLE);
+              const high = view.getUint32(field + (LITTLE ? 4 : 0), LITTLE);
+              this.sampleTime = high * 2 ** 32 + low;
+              field += 8;
+            }
+            const rawSize = view.getUint32(field, LITTLE);
+            const dataStart = field + 4;
             delivered++;
             onSample(view, dataStart, Math.min(rawSize, at - dataStart), bytes);
           } else if (type === RECORD_LOST) {
             // struct { header; u64 id; u64 lost; }
-            onLost(Number(view.getBigUint64(record + HEADER_SIZE + 8, LITTLE)));
+            onLost(Number(view.getBigUint64(record + HEADER_SIZE + 8, LITTLE)), Number(view.getBigUint64(record + HEADER_SIZE, LITTLE)));
           }
           // A callback may have closed the reader: the memory is gone.
           if (this.#unmapped) return delivered;
