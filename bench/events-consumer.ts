@@ -32,6 +32,11 @@ interface Counts {
   lastNs: bigint;
 }
 
+/** The low 32 bits of a record's little-endian seq, read without allocating (as the batch callback's getUint32). */
+function lowWord(r: Uint8Array): number {
+  return (r[0]! | (r[1]! << 8) | (r[2]! << 16) | (r[3]! << 24)) >>> 0;
+}
+
 function counter(objects: Collection, which: number): number {
   const value = objects.map("counters").lookup(new Uint8Array(Uint32Array.of(which).buffer));
   return Number(new DataView(value.buffer, value.byteOffset).getBigUint64(0, true));
@@ -63,7 +68,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const ring = new RingBuffer(objects.map("ring"));
     if (simple) {
       const onRecord = (r: Uint8Array): void => {
-        if (r.byteLength === RECORD_SIZE) seen(Number(new DataView(r.buffer, r.byteOffset, 8).getBigUint64(0, true)));
+        if (r.byteLength === RECORD_SIZE) seen(lowWord(r));
       };
       reading = ring.consume(onRecord, { signal: controller.signal });
       drain = () => void ring.poll(onRecord);
@@ -80,7 +85,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const perf = new PerfBuffer(objects.map("events"), { pages, onLost: (_cpu, n) => (counts.lostReported += n) });
     if (simple) {
       const onRecord = (_cpu: number, r: Uint8Array): void => {
-        if (r.byteLength >= RECORD_SIZE) seen(Number(new DataView(r.buffer, r.byteOffset, 8).getBigUint64(0, true)));
+        if (r.byteLength >= RECORD_SIZE) seen(lowWord(r));
       };
       reading = perf.consume(onRecord, { signal: controller.signal });
       drain = () => void perf.poll(onRecord);

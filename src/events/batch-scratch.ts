@@ -12,21 +12,33 @@
  */
 export type BatchRecordCallback = (view: DataView, offset: number, length: number, bytes: Uint8Array) => void;
 
-/** A growable copy buffer with a DataView and a Uint8Array over it. */
+/** Records up to this long get a reused Uint8Array of their own length (see recordView()). */
+const STAGE_SIZE = 4096;
+
+/**
+ * A growable copy buffer with a DataView and a Uint8Array over it, and a
+ * stage after the batch area for the simple callbacks' per-record views.
+ */
 export class BatchScratch {
-  bytes = new Uint8Array(64 * 1024 + 64);
+  /** Bytes for batches: the stage starts here. */
+  #capacity = 64 * 1024 + 64;
+  bytes = new Uint8Array(this.#capacity + STAGE_SIZE);
   view = new DataView(this.bytes.buffer);
   /** The same bytes as native-endian u32 words (record headers are 8-byte aligned). */
   words = new Uint32Array(this.bytes.buffer);
+  /** Views of the stage by length, made once each (a Uint8Array cannot be moved or resized). */
+  #stageViews: Uint8Array[] = [];
 
-  /** Makes room for `length` bytes (growing by doubling; existing content is not kept). */
+  /** Makes room for a batch of `length` bytes (growing by doubling; existing content is not kept). */
   reserve(length: number): void {
-    if (this.bytes.byteLength >= length) return;
-    let size = this.bytes.byteLength;
+    if (this.#capacity >= length) return;
+    let size = this.#capacity;
     while (size < length) size *= 2;
-    this.bytes = new Uint8Array(size);
+    this.#capacity = size;
+    this.bytes = new Uint8Array(size + STAGE_SIZE);
     this.view = new DataView(this.bytes.buffer);
     this.words = new Uint32Array(this.bytes.buffer);
+    this.#stageViews = [];
   }
 
   /** Copies `source[start, end)` to the start of the buffer and returns it. */
@@ -34,5 +46,20 @@ export class BatchScratch {
     this.reserve(end - start);
     this.bytes.set(source.subarray(start, end));
     return this;
+  }
+
+  /**
+   * The record at `offset`/`length` of the batch as a Uint8Array of exactly
+   * its length, without allocating: it is copied (inside this one buffer) to the
+   * stage, and the stage's view of that length is reused for
+   * every record of the same length. Records longer than the stage get a
+   * subarray of the batch.
+   */
+  recordView(offset: number, length: number): Uint8Array {
+    if (length > STAGE_SIZE) return this.bytes.subarray(offset, offset + length);
+    const bytes = this.bytes;
+    const stage = this.#capacity;
+    bytes.copyWithin(stage, offset, offset + length);
+    return this.#stageViews[length] ?? (this.#stageViews[length] = new Uint8Array(bytes.buffer, stage, length));
   }
 }

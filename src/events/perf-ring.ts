@@ -84,9 +84,10 @@ export class PerfRing {
     this.#interrupts++;
   }
 
-  /** Like drainBatches, with each sample as a Uint8Array (one view object per sample). */
+  /** Like drainBatches, with each sample as a Uint8Array (a view reused for samples of the same length). */
   drain(onSample: SampleCallback, onLost: LostCallback, budget = Infinity): number {
-    return this.drainBatches((_view, offset, length, bytes) => onSample(bytes.subarray(offset, offset + length)), onLost, budget);
+    const scratch = this.#scratch;
+    return this.drainBatches((_view, offset, length) => onSample(scratch.recordView(offset, length)), onLost, budget);
   }
 
   /**

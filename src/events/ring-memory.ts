@@ -86,9 +86,10 @@ export class RingMemory {
     return !this.#unmapped && Atomics.load(this.#producerPos, 0) !== Atomics.load(this.#consumerPos, 0);
   }
 
-  /** Like drainBatches, with each record as a Uint8Array (one view object per record). */
+  /** Like drainBatches, with each record as a Uint8Array (a view reused for records of the same length). */
   drain(callback: RecordCallback, budget = Infinity): number {
-    return this.drainBatches((_view, offset, length, bytes) => callback(bytes.subarray(offset, offset + length)), budget);
+    const scratch = this.#scratch;
+    return this.drainBatches((_view, offset, length) => callback(scratch.recordView(offset, length)), budget);
   }
 
   /**
