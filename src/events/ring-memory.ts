@@ -27,7 +27,8 @@ const HEADER_SIZE = 8;
 const BATCH_BYTES = 64 * 1024;
 /**
  * Called with one record's bytes, valid only during the call. They are a view
- * of a reused writable copy (see the top of this file); copy them with
+ * of a reused writable copy (see the top of this file), and the same view
+ * object comes back for the next record of the same length; copy them with
  * `slice()` to keep them.
  */
 export type RecordCallback = (record: Uint8Array) => void;
