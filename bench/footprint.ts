@@ -18,9 +18,9 @@ import { median, summarize, type BenchParams } from "./harness.js";
 import { peakRssKiB } from "./btf-rss.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** dist/src/index.js: what `import "tsbpf"` loads. */
-const TSBPF_ENTRY = path.resolve(HERE, "../src/index.js");
-const TSBPF_CLI = path.resolve(HERE, "../src/cli/main.js");
+/** dist/lib/index.js: what `import "tsbpf"` loads (package.json "exports"). */
+const TSBPF_ENTRY = path.resolve(HERE, "../lib/index.js");
+const TSBPF_CLI = path.resolve(HERE, "../lib/cli.js");
 const OPENSNOOP_EXAMPLE = path.resolve(HERE, "../examples/opensnoop/main.js");
 /** The repository's opensnoop object (dist/bench → examples/opensnoop). */
 const OPENSNOOP_OBJECT = path.resolve(HERE, "../../examples/opensnoop/opensnoop.bpf.o");

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import {
   attachTracepoint, BpfError, Collection, loadObjectSpec, RingBuffer, tracepointId, tracepointOfSection,
   type Link, type ObjectSpec,
-} from "../../src/index.js";
+} from "tsbpf";
 import { OpenEventDecoder } from "./event.js";
 import { formatJson, formatLine, HEADER } from "./format.js";
 import { parseOptions, UsageError, USAGE, type Options } from "./options.js";
