@@ -12,7 +12,8 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachXdp", "attachTcx", "attachTc", "attachNetkit", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
+  "attachTracepoint", "attachUprobe", "attachXdp", "attachTcx", "attachTc", "attachNetkit", "LinkGroup", "RingBuffer",
+  "RingBufferReader", "PerfBuffer", "readTracePipe", "parseTraceLine", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
 ];

@@ -12,6 +12,7 @@ import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
 import { progLoadAllCommand, progLoadCommand } from "./prog-load.js";
 import { progAttachCommand, progDetachCommand } from "./prog-attach.js";
+import { progTracelogCommand } from "./tracelog.js";
 
 const GRAMMAR = `PROG     := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
 ATTACH_TYPE := { sk_msg_verdict | sk_skb_verdict | sk_skb_stream_verdict | sk_skb_stream_parser | flow_dissector }
@@ -136,5 +137,6 @@ export const progCommands: ObjectCommands = {
     progLoadAllCommand,
     progAttachCommand,
     progDetachCommand,
+    progTracelogCommand,
   ],
 };
