@@ -168,6 +168,14 @@ test("prog loadall … autoattach: opensnoop's tracepoint links are pinned under
   } finally {
     one.cleanup();
   }
+  // A pin right in the bpffs mount's root (renaming the staged pins onto the mount point is refused with EXDEV).
+  const atRoot = `/sys/fs/bpf/tsbpf-cli-root-${process.pid}`;
+  try {
+    assert.equal(ok("prog", "load", OBJECT, atRoot, "autoattach", "program", "on_tp"), "");
+    assert.equal((JSON.parse(bpftool("-j", "link", "show", "pinned", atRoot)) as { type: string }).type, "perf_event");
+  } finally {
+    rmSync(atRoot, { force: true });
+  }
 });
 
 test("prog attach/detach errors: attach types by libbpf name or bpftool's old prefixes; bad words are usage errors", () => {

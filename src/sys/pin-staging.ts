@@ -23,7 +23,7 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { cString } from "./cstring.js";
-import { EEXIST, errnoName } from "./errno.js";
+import { EBUSY, EEXIST, EXDEV, errnoName } from "./errno.js";
 import { InvalidArgumentError, PinExistsError, SyscallError } from "./errors.js";
 import { randomHex } from "./lazy-builtins.js";
 import { ensureBpffsDir, requireBpffs } from "./filesystems.js";
@@ -104,7 +104,9 @@ function finishCommit(root: string): string[] {
     const dest = readlinkSync(link);
     if (readdirSync(from).length > 0) {
       const r = renameNoReplace(from, dest);
-      if (r !== 0 && r !== -EEXIST && r !== -ENOTEMPTY) throw new SyscallError(`cannot move pins into ${dest}: ${errnoName(-r)}`, { operation: "rename", errno: -r });
+      // The destination exists (EEXIST/ENOTEMPTY), or is the bpffs mount point itself (EXDEV/EBUSY:
+      // a directory cannot be renamed onto it): move the pins one by one.
+      if (r !== 0 && r !== -EEXIST && r !== -ENOTEMPTY && r !== -EXDEV && r !== -EBUSY) throw new SyscallError(`cannot move pins into ${dest}: ${errnoName(-r)}`, { operation: "rename", errno: -r });
       if (r !== 0) {
         for (const name of readdirSync(from)) {
           const one = renameNoReplace(path.join(from, name), path.join(dest, name));
