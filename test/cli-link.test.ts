@@ -294,3 +294,22 @@ test("pinned paths of one object are listed in libbpf hashmap chain order, as bp
   assert.deepEqual(table.of(1), ["e", "d", "a", "b", "c"]);
   assert.equal(new PinnedPaths().empty, true);
 });
+
+test("-f also lists the pins of programs and maps (prog show, map show) as bpftool does", (t) => {
+  if (!requireOracle(t, "bpftool")) return;
+  const dir = bpffsTempDir("tsbpf-cli-f-");
+  // loaded_at is whole seconds of two clocks read at slightly different moments.
+  const noTime = (s: string): string => s.replace(/loaded_at \S+/g, "loaded_at X").replace(/"loaded_at":\d+/g, '"loaded_at":0');
+  try {
+    ok("prog", "loadall", OBJECT, `${dir.path}/progs`, "pinmaps", `${dir.path}/maps`);
+    for (const args of [["prog", "show", "pinned", `${dir.path}/progs/on_xdp`], ["map", "show", "pinned", `${dir.path}/maps/counts`]]) {
+      for (const opts of [["-f"], ["-f", "-j"], ["-f", "-p"]]) {
+        const ours = noTime(withoutPids(ok(...opts, ...args))).replace(/,\n\s+"pids": \[[^\]]*\]/, "");
+        assert.equal(ours, noTime(bpftool(...opts, ...args)), [...opts, ...args].join(" "));
+      }
+      assert.match(ok("-f", ...args), new RegExp(`\\n\\tpinned ${dir.path}/(progs/on_xdp|maps/counts)\\n`));
+    }
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -12,8 +12,11 @@ import { JsonEmitter } from "./json-writer.js";
 import { pidsJson, pidsPlain, type ObjectRef } from "./pids.js";
 import { writeFormattedEntry, type MapBtf } from "./map-btf.js";
 
-/** `map show` as a JSON object, fields in bpftool's order; `refs` lists the processes holding it. */
-export function mapShowJson(m: MapShowInfo, refs: readonly ObjectRef[] = []): Record<string, unknown> {
+/**
+ * `map show` as a JSON object, fields in bpftool's order; `refs` lists the
+ * processes holding it, `pinned` its bpffs paths (-f; undefined: no member).
+ */
+export function mapShowJson(m: MapShowInfo, refs: readonly ObjectRef[] = [], pinned?: readonly string[]): Record<string, unknown> {
   const o: Record<string, unknown> = { id: m.id, type: mapTypeName(m.type) };
   if (m.name) o.name = m.name;
   o.flags = m.flags;
@@ -26,12 +29,13 @@ export function mapShowJson(m: MapShowInfo, refs: readonly ObjectRef[] = []): Re
   if (m.ownerJited !== undefined) o.owner_jited = m.ownerJited !== 0;
   if (m.frozen !== undefined) o.frozen = m.frozen;
   if (m.btfId) o.btf_id = m.btfId;
+  if (pinned) o.pinned = [...pinned];
   if (refs.length) o.pids = pidsJson(refs);
   return o;
 }
 
 /** `map show` as bpftool's two or three lines of plain text. */
-export function mapShowPlain(m: MapShowInfo, refs: readonly ObjectRef[] = []): string {
+export function mapShowPlain(m: MapShowInfo, refs: readonly ObjectRef[] = [], pinned?: readonly string[]): string {
   let s = `${m.id}: ${mapTypeName(m.type)}  `;
   if (m.name) s += `name ${m.name}  `;
   s += `flags 0x${m.flags.toString(16)}`;
@@ -41,6 +45,7 @@ export function mapShowPlain(m: MapShowInfo, refs: readonly ObjectRef[] = []): s
   if (m.ownerProgType !== undefined) {
     s += `\n\towner_prog_type ${programTypeName(m.ownerProgType)}  owner${m.ownerJited ? "" : " not"} jited`;
   }
+  for (const path of pinned ?? []) s += `\n\tpinned ${path}`;
   if (m.btfId || m.frozen) {
     s += "\n\t";
     if (m.btfId) s += `btf_id ${m.btfId}`;
