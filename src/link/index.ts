@@ -6,3 +6,6 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export {
+  attachUprobeMulti, uprobeMultiOfSection, type UprobeMultiAttachOptions, type UprobeMultiSection,
+} from "./uprobe-multi.js";
