@@ -54,23 +54,13 @@ export type { KsymValue } from "./collection/ksyms.js";
 // BTF, as the loader takes it (custom target BTF) and maps and programs report it (the rest: `tsbpf/btf`).
 export { Btf } from "./btf/btf.js";
 
-// Attaching: links and the attach functions (src/link/), and the attach calls of the kernel for the
-// families that have no attach function yet (links by type, legacy prog attach, raw tracepoints, iterators).
+// Attaching: one Link type and the attach functions, one file per family (src/link/). The raw kernel
+// calls under them (BPF_LINK_CREATE, PROG_ATTACH, RAW_TRACEPOINT_OPEN, iterators) are in `tsbpf/sys`.
 export * from "./link/index.js";
-export {
-  linkCreate, linkUpdate, linkDetach, linkFdById, linkIds, type LinkCreateOptions, type LinkUpdateOptions,
-  type KprobeMultiOptions, type UprobeMultiOptions, type NetfilterOptions, type RelativeOptions, type IterInfo,
-} from "./sys/link.js";
-export { linkInfo, linkTypeName, LinkType, PerfEventLinkType, type LinkInfo, type PerfEventLinkInfo } from "./sys/link-info.js";
-export {
-  progAttach, progDetach, progQuery, type ProgAttachOptions, type ProgDetachOptions, type ProgQueryOptions,
-  type ProgQueryResult,
-} from "./sys/attach.js";
-export { AttachFlags, XdpFlags, QueryFlags, NetfilterFlags, MULTI_RETURN } from "./sys/attach-flags.js";
-export { rawTracepointOpen } from "./sys/raw-tracepoint.js";
+export { linkTypeName, LinkType, PerfEventLinkType, type LinkInfo, type PerfEventLinkInfo } from "./sys/link-info.js";
+export { AttachFlags, XdpFlags, NetfilterFlags } from "./sys/attach-flags.js";
 // Whether a tracepoint exists on this kernel (its id), before attaching to it.
 export { tracepointId } from "./sys/perf-event.js";
-export { iterCreate, readIterator, readIteratorText } from "./sys/iter.js";
 
 // Reading what programs write (ring and perf buffers).
 export * from "./events/index.js";

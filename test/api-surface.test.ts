@@ -12,14 +12,15 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachUprobeMulti", "linkCreate", "progAttach", "RingBuffer", "PerfBuffer", "probeAll",
+  "attachTracepoint", "attachUprobe", "attachUprobeMulti", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["Attr", sys], ["defineLayout", sys], ["addressOf", sys], ["stableBytes", sys], ["errorFromErrno", sys],
-  ["perfEventOpen", sys], ["pinFd", sys], ["onlineCpus", sys],
+  ["perfEventOpen", sys], ["pinFd", sys], ["onlineCpus", sys], ["linkCreate", sys], ["progAttach", sys],
+  ["rawTracepointOpen", sys], ["iterCreate", sys],
   ["dumpC", btf], ["encodeBtf", btf], ["kernelBtf", btf], ["parseBtfExt", btf],
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],

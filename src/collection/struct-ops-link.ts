@@ -1,15 +1,17 @@
-// The handle of a registered struct_ops map. A `.struct_ops.link` map is
+// The Link of a registered struct_ops map. A `.struct_ops.link` map is
 // registered through a BPF link, which can swap in another map atomically
 // (BPF_LINK_UPDATE) and be pinned in bpffs so the registration outlives the
 // process; a plain `.struct_ops` map is registered by its map update and has
-// neither.
-import { Map as BpfMap } from "../map.js";
-import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+// neither: its Link undoes the registration by deleting the map's element.
+import { BpfMap } from "../map.js";
+import type { Program } from "../program/program.js";
+import { InvalidArgumentError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { bpfKindOfTarget, ownFdTarget } from "../sys/fd-kind.js";
 import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
-import { openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
+import { openPinnedFd } from "../sys/objects.js";
 import { structOpsLinkUpdate } from "../sys/struct-ops-link.js";
+import { Link } from "../link/link.js";
 
 /** The only key of a struct_ops map. */
 export const KEY_ZERO = new Uint8Array(4);
@@ -30,13 +32,28 @@ export type Registration =
  * a plain `.struct_ops` map (the kernel keeps a registered plain map alive
  * even when every fd is closed).
  */
-export class StructOpsLink implements Disposable {
+export class StructOpsLink extends Link {
   #mapName: string;
-  #registration: Registration | undefined;
-  #pinnedPath: string | undefined;
+  readonly #registration: Registration;
 
   /** @internal Use Collection.attachStructOps or StructOpsLink.openPinned. */
-  constructor(mapName: string, registration: Registration) {
+  constructor(mapName: string, registration: Registration, pinnedPath?: string) {
+    super(registration.kind === "link"
+      ? {
+          target: `struct_ops ${mapName}`, link: registration.link,
+          release: () => { if (registration.ownsMap) registration.map.close(); },
+          ...(pinnedPath !== undefined ? { pinnedPath } : {}),
+        }
+      : {
+          target: `struct_ops ${mapName}`,
+          detach: () => {
+            try {
+              registration.map.tryDelete(KEY_ZERO);
+            } finally {
+              registration.map.close();
+            }
+          },
+        });
     this.#mapName = mapName;
     this.#registration = registration;
   }
@@ -46,7 +63,7 @@ export class StructOpsLink implements Disposable {
    * close() closes this fd only: the registration lasts while the pin does.
    * InvalidArgumentError when the pin is another kind of link.
    */
-  static openPinned(path: string): StructOpsLink {
+  static override openPinned(path: string): StructOpsLink {
     const link = openPinnedFd(path, "rw", "link");
     let map: BpfMap | undefined;
     try {
@@ -59,9 +76,7 @@ export class StructOpsLink implements Disposable {
         throw new InvalidArgumentError(`${path} is a ${linkTypeName(info.type)} link, not a struct_ops link`, "path");
       }
       map = BpfMap.fromId(info.structOps.mapId);
-      const handle = new StructOpsLink(map.name, { kind: "link", link, map, ownsMap: true });
-      handle.#pinnedPath = path;
-      return handle;
+      return new StructOpsLink(map.name, { kind: "link", link, map, ownsMap: true }, path);
     } catch (e) {
       map?.close();
       link.close();
@@ -74,21 +89,6 @@ export class StructOpsLink implements Disposable {
     return this.#mapName;
   }
 
-  /** The BPF link of a `.struct_ops.link` map (Linux 6.4); undefined for plain `.struct_ops` maps. */
-  get fd(): FD | undefined {
-    const r = this.#registration;
-    return r?.kind === "link" ? r.link : undefined;
-  }
-
-  get closed(): boolean {
-    return this.#registration === undefined;
-  }
-
-  /** Where the link was pinned by pin() or opened from by openPinned(). */
-  get pinnedPath(): string | undefined {
-    return this.#pinnedPath;
-  }
-
   /**
    * Swaps the registered implementation for another `.struct_ops.link` map of
    * the same kernel struct, atomically (BPF_LINK_UPDATE, Linux 6.4): by its
@@ -97,8 +97,11 @@ export class StructOpsLink implements Disposable {
    * link, so a concurrent update elsewhere fails instead of being overwritten.
    * For tcp_congestion_ops the new map must carry the same `.name`.
    */
-  update(target: string | BpfMap): void {
+  override update(target: string | BpfMap | Program): void {
     const r = this.#linkRegistration("update");
+    if (!(typeof target === "string" || target instanceof BpfMap)) {
+      throw new InvalidArgumentError(`struct_ops link of '${this.#mapName}' swaps maps, not programs`, "target");
+    }
     let next: { readonly name: string; readonly map: BpfMap };
     if (r.resolve) next = r.resolve(target);
     else if (typeof target !== "string") next = { name: target.name, map: target };
@@ -110,44 +113,14 @@ export class StructOpsLink implements Disposable {
     this.#mapName = next.name;
   }
 
-  /** Pins the link at `path` in bpffs: the registration then outlives this handle and the process, until unpinned. */
-  pin(path: string): void {
-    pinFd(this.#linkRegistration("pin").link, path);
-    this.#pinnedPath = path;
-  }
-
-  /** Removes the pin made by pin() (or the one the link was opened from); the registration ends once no fd holds the link. */
-  unpin(): void {
-    const path = this.#pinnedPath;
-    if (path === undefined) throw new NotFoundError(`struct_ops link of '${this.#mapName}' is not pinned`);
-    unpinPath(path);
-    this.#pinnedPath = undefined;
-  }
-
-  /** Closes the handle: unregisters unless the link is pinned. Idempotent. */
-  close(): void {
-    const r = this.#registration;
-    this.#registration = undefined;
-    if (!r) return;
-    if (r.kind === "link") {
-      r.link.close();
-      if (r.ownsMap) r.map.close();
-      return;
-    }
-    try {
-      r.map.tryDelete(KEY_ZERO);
-    } finally {
-      r.map.close();
-    }
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+  override pin(path: string): void {
+    this.#linkRegistration("pin");
+    super.pin(path);
   }
 
   #linkRegistration(what: string): Extract<Registration, { kind: "link" }> {
     const r = this.#registration;
-    if (!r) throw new InvalidArgumentError(`struct_ops link of '${this.#mapName}' is closed`, "link");
+    if (this.closed) throw new InvalidArgumentError(`struct_ops link of '${this.#mapName}' is closed`, "link");
     if (r.kind !== "link") {
       throw new InvalidArgumentError(
         `struct_ops '${this.#mapName}' is a plain .struct_ops map, registered without a link, so it cannot ${what}; declare it in SEC(".struct_ops.link")`,

@@ -1,5 +1,6 @@
 // Public API of the link layer: attaching programs, one file per attach family.
-export { Link } from "./link.js";
+export { Link, LinkGroup, type LinkUpdateOptions } from "./link.js";
+export { describeLinkInfo } from "./describe.js";
 export {
   attachTracepoint, parseTracepoint, tracepointOfSection, type TracepointName, type TracepointOptions,
 } from "./tracepoint.js";
