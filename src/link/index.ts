@@ -10,3 +10,6 @@ export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
 export {
   attachUprobeMulti, uprobeMultiOfSection, type UprobeMultiAttachOptions, type UprobeMultiSection,
 } from "./uprobe-multi.js";
+export {
+  attachUsdt, usdtOfSection, usdtNotes, UsdtArgumentError, type UsdtOptions, type UsdtSection, type UsdtNote,
+} from "./usdt/index.js";
