@@ -382,7 +382,7 @@ test("bad input: typed errors that name the target; nothing attached, open or wr
   assert.deepEqual(bpftoolLinkIds(prog), []);
 });
 
-test("malformed notes are ElfErrors, never anything else (fuzzed .note.stapsdt)", (t) => {
+test("malformed notes are ElfErrors and bad argument strings UsdtArgumentErrors, never anything else (fuzzed)", (t) => {
   if (!needTarget(t)) return;
   const bytes = readFileSync(pie!);
   const elf = new ElfFile(bytes);
@@ -406,6 +406,18 @@ test("malformed notes are ElfErrors, never anything else (fuzzed .note.stapsdt)"
       }
     } catch (e) {
       assert.ok(e instanceof ElfError, `round ${round}: ${String(e)}`);
+    }
+  }
+  // Argument strings made of the characters specs use: parsed or refused with UsdtArgumentError, quickly.
+  const alphabet = "-+@%$()[], #0123456789abcdeilmprsxwz";
+  for (let round = 0; round < 2000; round++) {
+    const text = Array.from({ length: random(40) }, () => alphabet[random(alphabet.length)]).join("");
+    for (const arch of ["x64", "arm64"] as const) {
+      try {
+        parseUsdtArguments(text, arch);
+      } catch (e) {
+        assert.ok(e instanceof UsdtArgumentError, `${JSON.stringify(text)} on ${arch}: ${String(e)}`);
+      }
     }
   }
   // Short and unterminated descriptors.

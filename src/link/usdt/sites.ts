@@ -4,7 +4,7 @@
 // that holds it, and the semaphore into a file offset through its (data)
 // segment — the same for executables (ET_EXEC, absolute addresses) and
 // PIE/shared libraries (ET_DYN, addresses relative to the load base).
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { loadSegmentAt, PF, type ElfFile, type ElfSegment } from "../../elf/index.js";
 import { ElfError } from "../../elf/errors.js";
 import { NotFoundError } from "../../sys/errors.js";
@@ -65,9 +65,16 @@ export function siteAddressIn(pid: number | undefined, path: string, type: numbe
   } catch (e) {
     throw new NotFoundError(`cannot read /proc/${pid}/maps to find where ${path} is mapped (no such process?)`, { cause: e });
   }
+  // /proc/<pid>/maps names the file by its real path (no symlinks).
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // Compare the path as given.
+  }
   for (const line of maps.split("\n")) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) ..x. ([0-9a-f]+) \S+ \d+\s+(.*)$/.exec(line);
-    if (!m || m[4] !== path) continue;
+    if (!m || (m[4] !== real && m[4] !== path)) continue;
     const start = BigInt(`0x${m[1]}`);
     const end = BigInt(`0x${m[2]}`);
     const offset = BigInt(`0x${m[3]}`);
