@@ -244,6 +244,8 @@ for (const mode of [
     const target = new TargetProcess(pie!);
     const lookup = mode.cookies ? "cookie" : "ip";
     try {
+      // One round trip: the process has exec'd the target (its maps show where the PIE is), before the attach reads them.
+      assert.equal(await target.semaphore(), 0);
       const links = [
         attachUsdt(generic, { binary: pie!, provider: "tsbpf", name: "args", cookie: 0xabcdef_01n, pid: target.pid, specLookup: lookup }),
         attachUsdt(generic, { binary: pie!, provider: "tsbpf", name: "memory", cookie: 2n, pid: target.pid, specLookup: lookup }),
@@ -345,6 +347,23 @@ test("python3.11: SEC(\"usdt//usr/bin/python3.11:python:function__entry\") names
   }
   spawnSync(PYTHON, ["-S", "-I", "-c", PYTHON_TRACED("after_close")]);
   assert.ok(!drain(ring).some((e) => e.text === "after_close"), "nothing after close");
+});
+
+test("Collection.attach(): SEC(\"usdt/BINARY:PROVIDER:NAME\") is auto-attached, plain SEC(\"usdt\") skipped with the call to make", async (t) => {
+  if (!requireOracle(t, "python3 with USDT")) return;
+  using objects = Collection.load(loadObjectSpec(OBJECT), { programs: ["python_entry", "usdt_args"] });
+  using ring = new RingBuffer(objects.map("events"));
+  const attached = objects.attach();
+  try {
+    assert.deepEqual([...attached.byName.keys()], ["python_entry"]);
+    assert.deepEqual(attached.skipped.map((s) => s.program), ["usdt_args"]);
+    assert.match(attached.skipped[0]!.reason, /SEC\("usdt"\).*gives no target/);
+    const r = spawnSync(PYTHON, ["-S", "-I", "-c", PYTHON_TRACED("tsbpf_auto_attached")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((await events(ring, 1)).some((e) => e.pid === r.pid && e.text === "tsbpf_auto_attached"));
+  } finally {
+    attached.close();
+  }
 });
 
 test("bad input: typed errors that name the target; nothing attached, open or written", async (t) => {

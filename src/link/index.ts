@@ -13,3 +13,4 @@ export {
 export {
   attachUsdt, usdtOfSection, usdtNotes, UsdtArgumentError, type UsdtOptions, type UsdtSection, type UsdtNote,
 } from "./usdt/index.js";
+export { AutoAttachment, type AutoAttachOptions, type SkippedProgram } from "./auto-attach.js";

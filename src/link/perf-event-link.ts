@@ -15,7 +15,7 @@ import { Link } from "./link.js";
 export type PerfAttachMethod = "auto" | "link" | "ioctl";
 
 /** Errors of BPF_LINK_CREATE that mean "this kernel has no perf_event links", so the ioctl may work. */
-function noPerfLinks(e: unknown): boolean {
+export function noPerfLinks(e: unknown): boolean {
   return e instanceof BpfError && (e.errno === EINVAL || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP);
 }
 
@@ -48,7 +48,8 @@ export function attachToPerfEvent(
     }
     if (!link) perfEventSetBpf(event, program.fd);
     perfEventEnable(event);
-    return new Link({ ...(link ? { link } : {}), others: [event], target: options.target });
+    // Without a BPF link the perf event is the attachment: closing it detaches (detach() before close()).
+    return new Link({ ...(link ? { link } : { detach: () => event.close() }), others: [event], target: options.target });
   } catch (e) {
     link?.close();
     event.close();

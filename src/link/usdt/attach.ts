@@ -14,11 +14,10 @@ import type { FD } from "../../sys/fd.js";
 import { BusyError, InvalidArgumentError, NotFoundError, NotSupportedError, KeyExistsError } from "../../sys/errors.js";
 import { describeValue } from "../../sys/arguments.js";
 import type { ElfFile } from "../../elf/index.js";
-import { kernelBtf } from "../../btf/discovery.js";
-import { runningKernelKconfig } from "../../collection/kconfig.js";
 import { UpdateFlags } from "../../map/types.js";
 import { Link } from "../link.js";
 import { attachUprobe } from "../uprobe.js";
+import { noPerfLinks } from "../perf-event-link.js";
 import { readBinaryElf, resolveUprobeBinary } from "../uprobe-binary.js";
 import { targetFromSection } from "../section-target.js";
 import { usdtNotes, type UsdtNote } from "./notes.js";
@@ -47,7 +46,9 @@ export interface UsdtOptions {
   /**
    * How the program finds its spec: by bpf cookie or by the probe's address
    * (__bpf_usdt_ip_to_spec_id). It must match the LINUX_HAS_BPF_COOKIE the
-   * object was loaded with; "auto" (default) asks the kernel, as the loader does.
+   * object was loaded with; "auto" (default): by cookie where the kernel has
+   * them — bpf cookies came with perf_event links (Linux 5.15), so a kernel
+   * that refuses those gets the address map, as its LINUX_HAS_BPF_COOKIE says.
    */
   specLookup?: "auto" | "cookie" | "ip";
   /**
@@ -150,12 +151,6 @@ function parseArgs(site: UsdtSite, arch: UsdtArch, where: string): UsdtArgument[
   }
 }
 
-function useCookies(lookup: UsdtOptions["specLookup"]): boolean {
-  if (lookup === "cookie") return true;
-  if (lookup === "ip") return false;
-  return runningKernelKconfig(kernelBtf).hasBpfCookie;
-}
-
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n, true);
@@ -221,7 +216,12 @@ function attachMulti(program: Program, planned: readonly PlannedSite[], path: st
   });
 }
 
-function attachPerSite(program: Program, planned: readonly PlannedSite[], path: string, pid: number | undefined, cookies: boolean): Link[] {
+/**
+ * A uprobe per site: "cookie" puts the spec id in a perf_event link's bpf
+ * cookie (refused where the kernel has no such links); "ioctl-or-link"
+ * attaches without a cookie, by link or by ioctl, whichever the kernel has.
+ */
+function attachPerSite(program: Program, planned: readonly PlannedSite[], path: string, pid: number | undefined, how: "cookie" | "ioctl-or-link"): Link[] {
   const links: Link[] = [];
   try {
     for (const { site, specId } of planned) {
@@ -229,7 +229,7 @@ function attachPerSite(program: Program, planned: readonly PlannedSite[], path: 
         binary: path, offset: site.fileOffset,
         ...(site.semaphoreOffset ? { refCtrOffset: site.semaphoreOffset } : {}),
         ...(pid !== undefined ? { pid } : {}),
-        ...(cookies ? { cookie: BigInt(specId) } : {}),
+        ...(how === "cookie" ? { cookie: BigInt(specId), method: "link" as const } : {}),
       }));
     }
     return links;
@@ -271,24 +271,33 @@ export function attachUsdt(program: Program, options: UsdtOptions = {}): Link {
   const arch = archOf(elf, path);
   const where = `${o.provider}:${o.name} in ${path}`;
   const sites = usdtSites(elf, path, chooseNotes(usdtNotes(elf), o.provider!, o.name!, path));
-  const cookies = useCookies(o.specLookup);
+  const lookup = o.specLookup ?? "auto";
 
   const maps = usdtMapsOf(program, o.maps);
   const state = new SpecState(maps, maps?.specs.info().id);
   try {
     const planned = planSpecs(sites, arch, where, o.cookie ?? 0n, state);
-    if (!cookies) mapAddresses(planned, o, path, elf.header.type, where, state);
     const target = `usdt ${where} (${sites.length} site${sites.length === 1 ? "" : "s"})${o.pid === undefined ? "" : ` pid ${o.pid}`}`;
     const release = (): void => state.undo();
     const method = o.method ?? "auto";
+    const byAddress = (): void => mapAddresses(planned, o, path, elf.header.type, where, state);
+    if (lookup === "ip") byAddress();
     if (method !== "perf") {
       try {
-        return new Link({ link: attachMulti(program, planned, path, o.pid, cookies), target, release });
+        return new Link({ link: attachMulti(program, planned, path, o.pid, lookup !== "ip"), target, release });
       } catch (e) {
         if (method === "multi" || !multiRefused(e)) throw e;
       }
     }
-    const links = attachPerSite(program, planned, path, o.pid, cookies);
+    let links: Link[];
+    try {
+      links = attachPerSite(program, planned, path, o.pid, lookup === "ip" ? "ioctl-or-link" : "cookie");
+    } catch (e) {
+      // No perf_event links, so no bpf cookies either (both Linux 5.15): find specs by address.
+      if (lookup !== "auto" || !noPerfLinks(e)) throw e;
+      byAddress();
+      links = attachPerSite(program, planned, path, o.pid, "ioctl-or-link");
+    }
     return new Link({ target, detach: () => closeAll(links), release });
   } catch (e) {
     state.undo();
