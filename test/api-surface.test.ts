@@ -12,7 +12,8 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachUprobeMulti", "attachUsdt", "UsdtArgumentError", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
+  "attachTracepoint", "attachUprobe", "attachUprobeMulti", "attachUsdt", "UsdtArgumentError", "attachXdp", "attachTcx", "attachTc",
+  "attachNetkit", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
 ];
@@ -20,7 +21,7 @@ const everyday = [
 const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["Attr", sys], ["defineLayout", sys], ["addressOf", sys], ["stableBytes", sys], ["errorFromErrno", sys],
   ["perfEventOpen", sys], ["pinFd", sys], ["onlineCpus", sys], ["linkCreate", sys], ["progAttach", sys],
-  ["rawTracepointOpen", sys], ["iterCreate", sys],
+  ["rawTracepointOpen", sys], ["iterCreate", sys], ["NetlinkSocket", sys], ["addBpfFilter", sys], ["setXdpFd", sys],
   ["dumpC", btf], ["encodeBtf", btf], ["kernelBtf", btf], ["parseBtfExt", btf],
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],

@@ -13,4 +13,10 @@ export {
 export {
   attachUsdt, usdtOfSection, usdtNotes, UsdtArgumentError, type UsdtOptions, type UsdtSection, type UsdtNote,
 } from "./usdt/index.js";
+export { attachXdp, xdpOfSection, type XdpMode, type XdpOptions, type XdpSection } from "./xdp.js";
+export { attachTcx, tcxAttachments, tcxOfSection, type TcDirection, type TcSection, type TcxOptions } from "./tcx.js";
+export { attachNetkit, netkitAttachments, netkitOfSection, type NetkitOptions, type NetkitSide } from "./netkit.js";
+export type { MprogAnchor, MprogAttachments, MprogPosition } from "./mprog.js";
+export type { InterfaceRef } from "./net-device.js";
+export { attachTc, tcOfSection, type TcOptions } from "./tc.js";
 export { AutoAttachment, type AutoAttachOptions, type SkippedProgram } from "./auto-attach.js";
