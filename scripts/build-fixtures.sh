@@ -42,7 +42,7 @@ for dir in "$@"; do
 		src=$(basename "$path")
 		base=${src%.c}
 		case $dir in
-		btf | struct-ops | loader) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
+		btf | struct-ops | loader | usdt) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
 		# Big-endian builds exercise the byte-swapping paths.
 		object | variables)
 			build "$dir" bpf "$src" "$base.o"

@@ -8,6 +8,8 @@ import { programTypeName } from "../program/types.js";
 import type { Link } from "./link.js";
 import { attachTracepoint, tracepointOfSection } from "./tracepoint.js";
 import { attachUprobe, uprobeOfSection } from "./uprobe.js";
+import { attachUprobeMulti, uprobeMultiOfSection } from "./uprobe-multi.js";
+import { attachUsdt, usdtOfSection } from "./usdt/attach.js";
 
 /** One attach family auto-attach knows. */
 export interface AutoAttachFamily {
@@ -19,6 +21,8 @@ export interface AutoAttachFamily {
 export const autoAttachFamilies: readonly AutoAttachFamily[] = [
   { accepts: (s) => tracepointOfSection(s) !== undefined, attach: (p) => attachTracepoint(p) },
   { accepts: (s) => uprobeOfSection(s) !== undefined, attach: (p) => attachUprobe(p) },
+  { accepts: (s) => uprobeMultiOfSection(s) !== undefined, attach: (p) => attachUprobeMulti(p) },
+  { accepts: (s) => usdtOfSection(s) !== undefined, attach: (p) => attachUsdt(p) },
 ];
 
 /** SEC() prefixes whose target only the caller can give, with the call that attaches them. */

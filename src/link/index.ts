@@ -7,6 +7,12 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export {
+  attachUprobeMulti, uprobeMultiOfSection, type UprobeMultiAttachOptions, type UprobeMultiSection,
+} from "./uprobe-multi.js";
+export {
+  attachUsdt, usdtOfSection, usdtNotes, UsdtArgumentError, type UsdtOptions, type UsdtSection, type UsdtNote,
+} from "./usdt/index.js";
 export { attachXdp, xdpOfSection, type XdpMode, type XdpOptions, type XdpSection } from "./xdp.js";
 export { attachTcx, tcxAttachments, tcxOfSection, type TcDirection, type TcSection, type TcxOptions } from "./tcx.js";
 export { attachNetkit, netkitAttachments, netkitOfSection, type NetkitOptions, type NetkitSide } from "./netkit.js";

@@ -15,7 +15,7 @@ import { Link } from "./link.js";
 export type PerfAttachMethod = "auto" | "link" | "ioctl";
 
 /** Errors of BPF_LINK_CREATE that mean "this kernel has no perf_event links", so the ioctl may work. */
-function noPerfLinks(e: unknown): boolean {
+export function noPerfLinks(e: unknown): boolean {
   return e instanceof BpfError && (e.errno === EINVAL || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP);
 }
 

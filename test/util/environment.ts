@@ -139,7 +139,7 @@ export type FactDetail<F extends EnvironmentFact> = F extends typeof KERNEL_OLDE
 
 /** Names of the oracles and tools the tests compare against or run. */
 export type Oracle = "bpftool" | "libbpf-dev" | "libbpf-tools" | "clang-19" | "llvm-mc-19" | "readelf" | "objdump" | "cc" | "iproute2"
-  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references";
+  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references" | "systemtap-sdt-dev" | "python3 with USDT";
 
 /** The oracles and tools tests need, and how to tell they are installed. Missing ones fail under CI=true. */
 const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> = {
@@ -155,6 +155,8 @@ const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> 
   "unshare": { install: "Debian package util-linux", present: () => runs("unshare", ["--version"]) },
   "GNU time": { install: "Debian package time", present: () => existsSync("/usr/bin/time") },
   "uapi headers": { install: "Debian package linux-libc-dev", present: () => existsSync("/usr/include/linux/bpf.h") },
+  "systemtap-sdt-dev": { install: "Debian package systemtap-sdt-dev (<sys/sdt.h>)", present: () => runs("cc", ["-E", "-include", "sys/sdt.h", "-x", "c", "/dev/null"]) },
+  "python3 with USDT": { install: "Debian package python3.11 (built with --with-dtrace: python:function__entry)", present: () => existsSync("/usr/bin/python3.11") },
   "other kernels' BTF": {
     install: "scripts/fetch-kernel-btf.sh (Debian 6.1/6.12 images' BTF into /var/cache/tsbpf-btf, or TSBPF_BTF_CACHE)",
     present: () => cachedKernelBtfs().length > 0,
