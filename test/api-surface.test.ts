@@ -15,6 +15,7 @@ const everyday = [
   "attachTracepoint", "attachUprobe", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
+  "attachCgroup", "cgroupOfSection",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

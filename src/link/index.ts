@@ -7,3 +7,4 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export { attachCgroup, cgroupOfSection, isCgroupAttachType, type CgroupOptions, type CgroupAttachMode } from "./cgroup.js";
