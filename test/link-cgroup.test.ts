@@ -7,6 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { openSync } from "node:fs";
+import { FD } from "../src/sys/fd.js";
 import { loadObjectSpec } from "../src/object/index.js";
 import { Collection } from "../src/collection.js";
 import { AttachType, Program, ProgramType } from "../src/program.js";
@@ -194,10 +196,16 @@ test("bad input: typed errors that name the target, and nothing attached or left
     assert.throws(() => attachCgroup(closed, { cgroup: cg.path }), (e: unknown) => e instanceof ClosedError && e.message.includes(cg.path));
     assert.deepEqual(cgroupShow(cg.path), []);
     assert.equal(openFdCount(), fds);
-    // A cgroup given by fd stays the caller's.
-    const link: Link = attachCgroup(egress, { cgroup: cg.path, method: "attach" });
+    // A cgroup given by fd stays the caller's: the link works on its own duplicate.
+    using cgroupFd = new FD(openSync(cg.path, "r"), "cgroup fd");
+    const link: Link = attachCgroup(egress, { cgroup: cgroupFd, method: "attach" });
+    assert.equal(link.target, `cgroup_inet_egress on cgroup fd ${cgroupFd.raw}`);
+    assert.equal(cgroupShow(cg.path).length, 1);
     link.close();
     link.close();
+    assert.equal(cgroupFd.closed, false);
+    assert.deepEqual(cgroupShow(cg.path), []);
+    cgroupFd.close();
     assert.equal(openFdCount(), fds);
   });
 });

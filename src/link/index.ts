@@ -8,3 +8,4 @@ export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection }
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
 export { attachCgroup, cgroupOfSection, isCgroupAttachType, type CgroupOptions, type CgroupAttachMode } from "./cgroup.js";
+export { attachSocketFilter, attachReuseport, nodeSocketFd, type SocketRef } from "./socket.js";

@@ -2,14 +2,14 @@
 import { native, type SyscallArg } from "./native.js";
 import { errorFromErrno, NotSupportedError } from "./errors.js";
 
-interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; capget: number; capset: number; }
+interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; capget: number; capset: number; setsockopt: number; }
 
 const numbersByArch: Record<string, SyscallNumbers> = {
-  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292, mount: 165, renameat2: 316, capget: 125, capset: 126 },
-  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326, mount: 21, renameat2: 347, capget: 184, capset: 185 },
-  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316, mount: 21, renameat2: 357, capget: 183, capset: 184 },
+  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292, mount: 165, renameat2: 316, capget: 125, capset: 126, setsockopt: 54 },
+  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91, setsockopt: 208 },
+  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91, setsockopt: 208 },
+  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326, mount: 21, renameat2: 347, capget: 184, capset: 185, setsockopt: 366 },
+  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316, mount: 21, renameat2: 357, capget: 183, capset: 184, setsockopt: 339 },
 };
 
 const nr = numbersByArch[process.arch];

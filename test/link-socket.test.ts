@@ -1,0 +1,145 @@
+// attachSocketFilter on a Node dgram socket: the filter of socket.bpf.c drops
+// datagrams starting with 'D' and cuts those starting with 'T' to 4 bytes;
+// what the socket receives shows it ran, and after close everything arrives
+// whole again and nothing holds the program. attachReuseport is refused on a
+// socket outside a reuseport group. Bad input gets typed errors.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { createServer } from "node:net";
+import { openSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadObjectSpec } from "../src/object/index.js";
+import { Collection } from "../src/collection.js";
+import { Program } from "../src/program.js";
+import { FD } from "../src/sys/fd.js";
+import { BadFdError, ClosedError, InvalidArgumentError, NotFoundError } from "../src/sys/errors.js";
+import { attachReuseport, attachSocketFilter } from "../src/link/index.js";
+
+const SOCKET_OBJECT = fileURLToPath(new URL("../../test/fixtures/cgroup-sock/socket.bpf.o", import.meta.url));
+const CGROUP_OBJECT = fileURLToPath(new URL("../../test/fixtures/cgroup-sock/cgroup.bpf.o", import.meta.url));
+
+async function programGone(id: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      Program.infoById(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return true;
+      throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+async function boundReceiver(): Promise<Socket> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  return s;
+}
+
+/** Sends each payload to `receiver`, then "end", and resolves with what the receiver got before "end". */
+async function exchange(receiver: Socket, payloads: string[]): Promise<string[]> {
+  const got: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    const onMessage = (m: Buffer): void => {
+      if (m.toString() === "end") {
+        receiver.off("message", onMessage);
+        resolve();
+      } else {
+        got.push(m.toString());
+      }
+    };
+    receiver.on("message", onMessage);
+  });
+  const sender = createSocket("udp4");
+  const { port } = receiver.address();
+  for (const p of [...payloads, "end"]) await new Promise<void>((resolve, reject) => sender.send(p, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+  await done;
+  sender.close();
+  return got;
+}
+
+test("a socket filter on a Node dgram socket drops and truncates datagrams; close restores them", async () => {
+  const receiver = await boundReceiver();
+  let progId: number;
+  try {
+    const c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
+    try {
+      const filter = c.program("trim_udp");
+      progId = filter.id;
+      const seen = c.variable("datagrams_seen");
+      const link = attachSocketFilter(filter, receiver);
+      try {
+        assert.equal(link.isBpfLink, false);
+        assert.match(link.target, /^socket filter on socket fd \d+$/);
+        assert.deepEqual(await exchange(receiver, ["hello", "Drop me", "Truncated"]), ["hello", "Trun"]);
+        assert.equal(seen.getBigInt(), 4n, "the filter saw the three datagrams and the end marker");
+      } finally {
+        link.close();
+      }
+      assert.deepEqual(await exchange(receiver, ["Drop me", "Truncated"]), ["Drop me", "Truncated"]);
+      assert.equal(seen.getBigInt(), 4n, "the filter no longer runs");
+    } finally {
+      c.close();
+    }
+  } finally {
+    receiver.close();
+  }
+  // Nothing holds the program any more: the kernel frees it (after an RCU grace period, so ask a few times).
+  assert.ok(await programGone(progId), `program ${progId} is still loaded`);
+});
+
+test("update swaps the filter in place; detach keeps the handle", async () => {
+  const receiver = await boundReceiver();
+  try {
+    using c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
+    using link = attachSocketFilter(c.program("trim_udp"), receiver);
+    link.update(c.program("trim_udp"));
+    assert.deepEqual(await exchange(receiver, ["Dropped", "kept"]), ["kept"]);
+    link.detach();
+    assert.deepEqual(await exchange(receiver, ["Dropped"]), ["Dropped"]);
+  } finally {
+    receiver.close();
+  }
+});
+
+test("bad input: a non-socket fd, an unbound socket, a wrong program type and a closed program", async () => {
+  using c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
+  using cg = Collection.load(loadObjectSpec(CGROUP_OBJECT));
+  const filter = c.program("trim_udp");
+  const fds = FD.openCount;
+  using file = new FD(openSync("/etc/hostname", "r"), "file");
+  assert.throws(() => attachSocketFilter(filter, file), (e: unknown) => e instanceof InvalidArgumentError && /is not a socket/.test(e.message) && e.message.includes(`${file.raw}`));
+  assert.throws(() => attachSocketFilter(filter, 100_000), (e: unknown) => e instanceof BadFdError && e.message === "socket fd 100000 is not open");
+  assert.throws(() => attachSocketFilter(filter, { not: "a socket" }), InvalidArgumentError);
+  const unbound = createSocket("udp4");
+  assert.throws(() => attachSocketFilter(filter, unbound), /bind or connect it first/);
+  unbound.close();
+  const receiver = await boundReceiver();
+  try {
+    assert.throws(() => attachSocketFilter(cg.program("count_egress"), receiver), (e: unknown) => e instanceof InvalidArgumentError && /socket_filter/.test(e.message));
+    // A socket outside a SO_REUSEPORT group has no reuseport selector to set.
+    assert.throws(() => attachReuseport(c.program("count_reuseport"), receiver), (e: unknown) => e instanceof InvalidArgumentError && e.message.includes("reuseport"));
+    const closed = c.takeProgram("trim_udp");
+    closed.close();
+    assert.throws(() => attachSocketFilter(closed, receiver), ClosedError);
+    assert.deepEqual(await exchange(receiver, ["Dropped?"]), ["Dropped?"]);
+  } finally {
+    receiver.close();
+  }
+  file.close();
+  assert.equal(FD.openCount, fds - 1, "no FD left open (the one fewer is the program the test closed)");
+});
+
+test("a socket filter on a listening net.Server's socket is accepted (its fd comes from the libuv handle)", async () => {
+  using c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    using link = attachSocketFilter(c.program("trim_udp"), server);
+    assert.match(link.target, /socket fd \d+/);
+  } finally {
+    server.close();
+  }
+});
