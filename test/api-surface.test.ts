@@ -15,7 +15,8 @@ const everyday = [
   "attachTracepoint", "attachUprobe", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
-  "attachCgroup", "cgroupOfSection",
+  "attachCgroup", "cgroupOfSection", "cgroupAttachments",
+  "attachSocketFilter", "attachReuseport",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

@@ -8,4 +8,6 @@ export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection }
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
 export { attachCgroup, cgroupOfSection, isCgroupAttachType, type CgroupOptions, type CgroupAttachMode } from "./cgroup.js";
+export { cgroupAttachments, type CgroupAttachment } from "./cgroup-query.js";
+export { type CgroupRef } from "./cgroup-target.js";
 export { attachSocketFilter, attachReuseport, nodeSocketFd, type SocketRef } from "./socket.js";
