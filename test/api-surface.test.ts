@@ -17,6 +17,7 @@ const everyday = [
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
   "attachCgroup", "cgroupOfSection", "cgroupAttachments",
   "attachSocketFilter", "attachReuseport",
+  "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

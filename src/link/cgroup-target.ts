@@ -6,6 +6,7 @@ import { constants, openSync } from "node:fs";
 import { FD } from "../sys/fd.js";
 import { InvalidArgumentError, NotFoundError, PermissionError } from "../sys/errors.js";
 import { describeValue } from "../sys/arguments.js";
+import { dupCallerFd } from "./own-fd.js";
 
 /** A cgroup given by the path of its directory in the cgroup v2 hierarchy, or by an open fd of it. */
 export type CgroupRef = string | FD | number;
@@ -20,14 +21,8 @@ export interface OpenCgroup {
 /** Opens (or duplicates) the cgroup `ref`; the caller owns the returned fd. */
 export function openCgroup(ref: CgroupRef): OpenCgroup {
   if (typeof ref === "string") return { fd: openCgroupPath(ref), name: `cgroup ${ref}` };
-  if (ref instanceof FD) return { fd: ref.dup(), name: `cgroup fd ${ref.raw}` };
-  if (typeof ref === "number" && Number.isInteger(ref) && ref >= 0) {
-    const borrowed = new FD(ref, "cgroup fd");
-    try {
-      return { fd: borrowed.dup(), name: `cgroup fd ${ref}` };
-    } finally {
-      borrowed.release();
-    }
+  if (ref instanceof FD || (typeof ref === "number" && Number.isInteger(ref) && ref >= 0)) {
+    return { fd: dupCallerFd(ref, "cgroup fd"), name: `cgroup fd ${ref instanceof FD ? ref.raw : ref}` };
   }
   throw new InvalidArgumentError(`cgroup must be the path of a cgroup v2 directory or an fd of one (got ${describeValue(ref)})`, "cgroup");
 }

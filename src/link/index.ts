@@ -11,3 +11,5 @@ export { attachCgroup, cgroupOfSection, isCgroupAttachType, type CgroupOptions, 
 export { cgroupAttachments, type CgroupAttachment } from "./cgroup-query.js";
 export { type CgroupRef } from "./cgroup-target.js";
 export { attachSocketFilter, attachReuseport, nodeSocketFd, type SocketRef } from "./socket.js";
+export { attachNetns, netnsOfSection, type NetnsOptions, type NetnsRef } from "./netns.js";
+export { attachNetfilter, netfilterOfSection, NetfilterFamily, NetfilterHook, type NetfilterOptions } from "./netfilter.js";

@@ -6,8 +6,8 @@
 import type { Program } from "../program/program.js";
 import { ProgramType } from "../program/types.js";
 import { FD } from "../sys/fd.js";
-import { BadFdError, InvalidArgumentError } from "../sys/errors.js";
-import { EBADF } from "../sys/errno.js";
+import { InvalidArgumentError } from "../sys/errors.js";
+import { dupCallerFd } from "./own-fd.js";
 import { describeValue } from "../sys/arguments.js";
 import { setSocketIntOption, SocketOption } from "../sys/socket.js";
 import { Link } from "./link.js";
@@ -51,24 +51,15 @@ function isDgram(socket: object): boolean {
 
 /** A socket of our own: a dup of the caller's fd, so detaching later reaches the same socket whatever happens to theirs. */
 function ownSocket(socket: SocketRef): { fd: FD; name: string } {
-  if (socket instanceof FD) return { fd: socket.dup(), name: `socket fd ${socket.raw}` };
-  let raw: number;
-  if (typeof socket === "number") {
-    if (!Number.isInteger(socket) || socket < 0) throw new InvalidArgumentError(`${socket} is not a file descriptor`, "socket");
-    raw = socket;
-  } else if (typeof socket === "object" && socket !== null) {
-    raw = nodeSocketFd(socket);
-  } else {
+  if (socket instanceof FD || typeof socket === "number") {
+    const raw = socket instanceof FD ? socket.raw : socket;
+    return { fd: dupCallerFd(socket, "socket fd"), name: `socket fd ${raw}` };
+  }
+  if (typeof socket !== "object" || socket === null) {
     throw new InvalidArgumentError(`expected a Node socket or an fd, got ${describeValue(socket)}`, "socket");
   }
-  const borrowed = new FD(raw, "socket fd");
-  try {
-    return { fd: borrowed.dup(), name: `socket fd ${raw}` };
-  } catch (e) {
-    throw e instanceof BadFdError ? new BadFdError(`socket fd ${raw} is not open`, { errno: EBADF }) : e;
-  } finally {
-    borrowed.release();
-  }
+  const raw = nodeSocketFd(socket);
+  return { fd: dupCallerFd(raw, "socket fd"), name: `socket fd ${raw}` };
 }
 
 interface SocketHook {
