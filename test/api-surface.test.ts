@@ -18,6 +18,7 @@ const everyday = [
   "attachCgroup", "cgroupOfSection", "cgroupAttachments",
   "attachSocketFilter", "attachReuseport",
   "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
+  "attachSockmap", "sockmapOfSection",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

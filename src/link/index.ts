@@ -13,3 +13,4 @@ export { type CgroupRef } from "./cgroup-target.js";
 export { attachSocketFilter, attachReuseport, nodeSocketFd, type SocketRef } from "./socket.js";
 export { attachNetns, netnsOfSection, type NetnsOptions, type NetnsRef } from "./netns.js";
 export { attachNetfilter, netfilterOfSection, NetfilterFamily, NetfilterHook, type NetfilterOptions } from "./netfilter.js";
+export { attachSockmap, sockmapOfSection, type SockmapOptions } from "./sockmap.js";
