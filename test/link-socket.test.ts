@@ -13,6 +13,8 @@ import { loadObjectSpec } from "../src/object/index.js";
 import { Collection } from "../src/collection.js";
 import { Program } from "../src/program.js";
 import { FD } from "../src/sys/fd.js";
+import { rawSyscall, SYS } from "../src/sys/syscall.js";
+import { SocketOption } from "../src/sys/socket.js";
 import { BadFdError, ClosedError, InvalidArgumentError, NotFoundError } from "../src/sys/errors.js";
 import { attachReuseport, attachSocketFilter } from "../src/link/index.js";
 
@@ -141,5 +143,58 @@ test("a socket filter on a listening net.Server's socket is accepted (its fd com
     assert.match(link.target, /socket fd \d+/);
   } finally {
     server.close();
+  }
+});
+
+// Node 20 cannot set SO_REUSEPORT, so the reuseport group is made with raw
+// socket(2)/setsockopt(2)/bind(2) calls (x86-64 and arm64 numbers).
+const socketCalls: Record<string, { socket: number; bind: number }> = { x64: { socket: 41, bind: 49 }, arm64: { socket: 198, bind: 200 } };
+
+function reuseportUdpSocket(port: number): FD {
+  const nr = socketCalls[process.arch]!;
+  const AF_INET = 2;
+  const SOCK_DGRAM_CLOEXEC = 2 | 0o2000000;
+  const SO_REUSEPORT = 15;
+  const fd = new FD(rawSyscall(nr.socket, AF_INET, SOCK_DGRAM_CLOEXEC, 0), "udp socket");
+  const one = new Uint8Array(4);
+  one[0] = 1;
+  assert.equal(rawSyscall(SYS.setsockopt, fd.raw, SocketOption.SOL_SOCKET, SO_REUSEPORT, one, 4), 0);
+  const addr = new Uint8Array(16);
+  const v = new DataView(addr.buffer);
+  v.setUint16(0, AF_INET, true);
+  v.setUint16(2, port, false);
+  addr.set([127, 0, 0, 1], 4);
+  const r = rawSyscall(nr.bind, fd.raw, addr, 16);
+  if (r < 0) fd.close();
+  assert.equal(r, 0, `bind 127.0.0.1:${port}: errno ${-r}`);
+  return fd;
+}
+
+test("an sk_reuseport program runs for datagrams to its SO_REUSEPORT group; close detaches it", async () => {
+  assert.ok(socketCalls[process.arch], `this test needs the socket/bind syscall numbers of ${process.arch}`);
+  using c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
+  const selections = c.variable("reuseport_selections");
+  const port = 20_000 + (process.pid % 20_000);
+  using first = reuseportUdpSocket(port);
+  using second = reuseportUdpSocket(port);
+  const sender = createSocket("udp4");
+  const sendOne = (): Promise<void> => new Promise((resolve, reject) => sender.send("pick", port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+  try {
+    const link = attachReuseport(c.program("count_reuseport"), first);
+    try {
+      assert.match(link.target, /^reuseport selector on socket fd \d+$/);
+      for (let i = 0; i < 3; i++) await sendOne();
+      assert.equal(selections.getBigInt(), 3n);
+      link.update(c.program("count_reuseport"));
+      await sendOne();
+      assert.equal(selections.getBigInt(), 4n);
+    } finally {
+      link.close();
+    }
+    await sendOne();
+    assert.equal(selections.getBigInt(), 4n, "the selector no longer runs");
+    assert.equal(second.closed, false);
+  } finally {
+    sender.close();
   }
 });
