@@ -7,6 +7,7 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export { AutoAttachment, type AutoAttachOptions, type SkippedProgram } from "./auto-attach.js";
 export { attachCgroup, cgroupOfSection, isCgroupAttachType, type CgroupOptions, type CgroupAttachMode } from "./cgroup.js";
 export { cgroupAttachments, type CgroupAttachment } from "./cgroup-query.js";
 export { type CgroupRef } from "./cgroup-target.js";

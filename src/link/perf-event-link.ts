@@ -48,7 +48,8 @@ export function attachToPerfEvent(
     }
     if (!link) perfEventSetBpf(event, program.fd);
     perfEventEnable(event);
-    return new Link({ ...(link ? { link } : {}), others: [event], target: options.target });
+    // Without a BPF link the perf event is the attachment: closing it detaches (detach() before close()).
+    return new Link({ ...(link ? { link } : { detach: () => event.close() }), others: [event], target: options.target });
   } catch (e) {
     link?.close();
     event.close();
