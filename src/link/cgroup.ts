@@ -15,6 +15,7 @@ import type { FD } from "../sys/fd.js";
 import { Link } from "./link.js";
 import { checkAttachable } from "./program-check.js";
 import { openCgroup, type CgroupRef, type OpenCgroup } from "./cgroup-target.js";
+import { describeTargetRef } from "./own-fd.js";
 
 /** How programs of one attach type share a cgroup with BPF_PROG_ATTACH (bpftool's `multi`, `override`, nothing). */
 export type CgroupAttachMode = "multi" | "override" | "exclusive";
@@ -137,11 +138,11 @@ function explainTarget(e: unknown, cgroup: OpenCgroup): unknown {
 export function attachCgroup(program: Program, options: CgroupOptions): Link {
   const method = resolveMethod(options);
   const requested = options.attachType === undefined ? "a cgroup hook" : attachTypeName(options.attachType);
-  checkAttachable(program, cgroupProgramTypes, `${requested} on cgroup ${String(options.cgroup)}`, "a cgroup program (SEC(\"cgroup…\"), \"sockops\" …)");
+  checkAttachable(program, cgroupProgramTypes, `${requested} on cgroup ${describeTargetRef(options.cgroup)}`, "a cgroup program (SEC(\"cgroup…\"), \"sockops\" …)");
   const attachType = resolveAttachType(program, options.attachType);
   const expected = cgroupHooks.get(attachType)!;
   if (program.type !== expected) {
-    checkAttachable(program, [expected], `${attachTypeName(attachType)} on cgroup ${String(options.cgroup)}`, `a program of that type`);
+    checkAttachable(program, [expected], `${attachTypeName(attachType)} on cgroup ${describeTargetRef(options.cgroup)}`, `a program of that type`);
   }
   const cgroup = openCgroup(options.cgroup);
   const target = `${attachTypeName(attachType)} on ${cgroup.name}`;

@@ -13,7 +13,7 @@ import { FD } from "../sys/fd.js";
 import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError, PermissionError } from "../sys/errors.js";
 import { Link } from "./link.js";
 import { checkAttachable } from "./program-check.js";
-import { dupCallerFd } from "./own-fd.js";
+import { describeTargetRef, dupCallerFd } from "./own-fd.js";
 
 /** A network namespace: a path (/var/run/netns/NAME, /proc/PID/ns/net) or an fd of one. */
 export type NetnsRef = string | FD | number;
@@ -78,7 +78,7 @@ function openNetnsPath(path: string): FD {
  * ClosedError for a closed program. Nothing stays attached or open on failure.
  */
 export function attachNetns(program: Program, options: NetnsOptions = {}): Link {
-  const where = options.netns === undefined ? "this process's netns" : `netns ${String(options.netns)}`;
+  const where = options.netns === undefined ? "this process's netns" : `netns ${describeTargetRef(options.netns)}`;
   checkAttachable(program, [...hooks.keys()], `a netns hook of ${where}`, "an sk_lookup or flow_dissector program (SEC(\"sk_lookup\"), SEC(\"flow_dissector\"))");
   const attachType = hooks.get(program.type)!;
   const method = options.method ?? "auto";

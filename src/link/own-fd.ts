@@ -18,3 +18,10 @@ export function dupCallerFd(ref: FD | number, kind: string): FD {
     borrowed.release();
   }
 }
+
+/** How a target given as a path or an fd reads in messages: the path, or "fd N". */
+export function describeTargetRef(ref: string | FD | number): string {
+  if (typeof ref === "string") return ref;
+  if (ref instanceof FD) return ref.closed ? "fd (closed)" : `fd ${ref.raw}`;
+  return `fd ${ref}`;
+}
