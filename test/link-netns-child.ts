@@ -58,10 +58,6 @@ function linkIdsShown(): number[] {
   return (JSON.parse(bpftool("-j", "link", "show")) as { id: number }[]).map((l) => l.id);
 }
 
-function linkTypesShown(): string[] {
-  return (JSON.parse(bpftool("-j", "link", "show")) as { type: string }[]).map((l) => l.type);
-}
-
 async function skLookup(c: Collection): Promise<Record<string, unknown>> {
   const server = createServer((s) => s.end("steered"));
   await listen(server, 8008);
@@ -75,11 +71,12 @@ async function skLookup(c: Collection): Promise<Record<string, unknown>> {
     const link = attachNetns(c.program("steer_port"));
     const during = await fetchFrom(7007);
     const info = link.info();
-    const shown = linkTypesShown();
+    // By id: bpftool lists the links of every namespace, other processes' too.
+    const shown = linkIdsShown();
     const target = link.target;
     link.close();
     const after = await fetchFrom(7007);
-    return { before, during, after, steered: Number(c.variable("lookups_steered").getBigInt()), netnsIno: info.netns?.netnsIno, shown, afterShown: linkTypesShown(), target };
+    return { before, during, after, steered: Number(c.variable("lookups_steered").getBigInt()), netnsIno: info.netns?.netnsIno, linkType: info.type, linkId: info.id, shown, afterShown: linkIdsShown(), target };
   } finally {
     server.close();
   }
@@ -112,7 +109,6 @@ async function netfilter(c: Collection): Promise<Record<string, unknown>> {
   const info = link.info();
   await udpRoundTrip(4);
   const during = Number(counter.getBigInt());
-  // bpftool v7.1 does not know the netfilter link type's name, so look for the link's id.
   const shown = linkIdsShown();
   link.close();
   await udpRoundTrip(4);

@@ -148,7 +148,9 @@ test("a socket filter on a listening net.Server's socket is accepted (its fd com
 
 // Node 20 cannot set SO_REUSEPORT, so the reuseport group is made with raw
 // socket(2)/setsockopt(2)/bind(2) calls (x86-64 and arm64 numbers).
-const socketCalls: Record<string, { socket: number; bind: number }> = { x64: { socket: 41, bind: 49 }, arm64: { socket: 198, bind: 200 } };
+const socketCalls: Record<string, { socket: number; bind: number; getsockname: number }> = {
+  x64: { socket: 41, bind: 49, getsockname: 51 }, arm64: { socket: 198, bind: 200, getsockname: 204 },
+};
 
 function reuseportUdpSocket(port: number): FD {
   const nr = socketCalls[process.arch]!;
@@ -170,12 +172,22 @@ function reuseportUdpSocket(port: number): FD {
   return fd;
 }
 
+/** The port a socket is bound to (getsockname). */
+function boundPort(fd: FD): number {
+  const addr = new Uint8Array(16);
+  const len = new Uint8Array(4);
+  len[0] = 16;
+  assert.equal(rawSyscall(socketCalls[process.arch]!.getsockname, fd.raw, addr, len), 0);
+  return new DataView(addr.buffer).getUint16(2, false);
+}
+
 test("an sk_reuseport program runs for datagrams to its SO_REUSEPORT group; close detaches it", async () => {
   assert.ok(socketCalls[process.arch], `this test needs the socket/bind syscall numbers of ${process.arch}`);
   using c = Collection.load(loadObjectSpec(SOCKET_OBJECT));
   const selections = c.variable("reuseport_selections");
-  const port = 20_000 + (process.pid % 20_000);
-  using first = reuseportUdpSocket(port);
+  // A free port from the kernel for the first socket; the second joins its group.
+  using first = reuseportUdpSocket(0);
+  const port = boundPort(first);
   using second = reuseportUdpSocket(port);
   const sender = createSocket("udp4");
   const sendOne = (): Promise<void> => new Promise((resolve, reject) => sender.send("pick", port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));

@@ -31,8 +31,8 @@ export function makeChildCgroup(prefix = "tsbpf-test"): { path: string; remove()
  */
 export function runInCgroup(cgroupPath: string, script: string): string {
   const join = `require("node:fs").writeFileSync(${JSON.stringify(`${cgroupPath}/cgroup.procs`)}, String(process.pid));\n`;
-  const r = spawnSync(process.execPath, ["-e", join + script], { encoding: "utf8", timeout: 30_000 });
-  assert.equal(r.status, 0, `child in ${cgroupPath} failed: ${r.stderr}`);
+  const r = spawnSync(process.execPath, ["-e", join + script], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `child in ${cgroupPath} failed (signal ${r.signal}): ${r.stderr}`);
   return r.stdout;
 }
 

@@ -18,7 +18,7 @@ export function withNetns<T>(body: (name: string) => T): T {
 
 /** Runs the compiled test script `script` (a path) with `args` inside namespace `name`; its stdout's JSON line. */
 export function runInNetns<T>(name: string, script: string, ...args: string[]): T {
-  const r = spawnSync("ip", ["netns", "exec", name, process.execPath, script, ...args], { encoding: "utf8", timeout: 60_000 });
-  assert.equal(r.status, 0, `${script} ${args.join(" ")} in netns ${name} failed: ${r.stderr}`);
+  const r = spawnSync("ip", ["netns", "exec", name, process.execPath, script, ...args], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `${script} ${args.join(" ")} in netns ${name} failed (signal ${r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
