@@ -21,6 +21,10 @@ const everyday = [
   "attachUprobeMulti", "attachUsdt", "UsdtArgumentError",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
+  "attachCgroup", "cgroupOfSection", "cgroupAttachments",
+  "attachSocketFilter", "attachReuseport",
+  "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
+  "attachSockmap", "sockmapOfSection",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

@@ -22,6 +22,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
   { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
   { name: "net", summary: "show, attach and detach XDP, tcx and tc programs on network devices", load: async () => (await import("./net.js")).netCommands },
+  { name: "cgroup", summary: "show, attach and detach the programs of cgroups", load: async () => (await import("./cgroup.js")).cgroupCommands },
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
 ];
