@@ -7,3 +7,6 @@ export {
 export { attachUprobe, uprobeOfSection, type UprobeOptions, type UprobeSection } from "./uprobe.js";
 export { resolveUprobeBinary } from "./uprobe-binary.js";
 export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
+export { attachKprobe, kprobeOfSection, type KprobeOptions, type KprobeSection, type KprobeInterface } from "./kprobe.js";
+export { attachKprobeMulti, kprobeMultiOfSection, type KprobeMultiOptions, type KprobeMultiSection } from "./kprobe-multi.js";
+export { attachKsyscall, ksyscallOfSection, type KsyscallOptions, type KsyscallSection } from "./ksyscall.js";
