@@ -10,3 +10,5 @@ export { symbolFileOffset, type SymbolOffset } from "./elf-symbol-offset.js";
 export { attachKprobe, kprobeOfSection, type KprobeOptions, type KprobeSection, type KprobeInterface } from "./kprobe.js";
 export { attachKprobeMulti, kprobeMultiOfSection, type KprobeMultiOptions, type KprobeMultiSection } from "./kprobe-multi.js";
 export { attachKsyscall, ksyscallOfSection, type KsyscallOptions, type KsyscallSection } from "./ksyscall.js";
+export { attachRawTracepoint, rawTracepointOfSection, type RawTracepointOptions, type RawTracepointSection } from "./raw-tracepoint.js";
+export { attachTracing, tracingOfSection, type TracingKind, type TracingOptions, type TracingSection } from "./tracing.js";
