@@ -12,3 +12,4 @@ export { attachKprobeMulti, kprobeMultiOfSection, type KprobeMultiOptions, type 
 export { attachKsyscall, ksyscallOfSection, type KsyscallOptions, type KsyscallSection } from "./ksyscall.js";
 export { attachRawTracepoint, rawTracepointOfSection, type RawTracepointOptions, type RawTracepointSection } from "./raw-tracepoint.js";
 export { attachTracing, tracingOfSection, type TracingKind, type TracingOptions, type TracingSection } from "./tracing.js";
+export { attachIter, iterOfSection, IterLink, CgroupIterOrder, type IterOptions, type IterSection } from "./iter.js";
