@@ -12,7 +12,7 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
+  "attachTracepoint", "attachUprobe", "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "attachPerfEvent", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
 ];

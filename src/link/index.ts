@@ -13,3 +13,4 @@ export { attachKsyscall, ksyscallOfSection, type KsyscallOptions, type KsyscallS
 export { attachRawTracepoint, rawTracepointOfSection, type RawTracepointOptions, type RawTracepointSection } from "./raw-tracepoint.js";
 export { attachTracing, tracingOfSection, type TracingKind, type TracingOptions, type TracingSection } from "./tracing.js";
 export { attachIter, iterOfSection, IterLink, CgroupIterOrder, type IterOptions, type IterSection } from "./iter.js";
+export { attachPerfEvent, HARDWARE_EVENTS, SOFTWARE_EVENTS, type PerfEventName, type PerfEventOptions } from "./perf-event.js";
