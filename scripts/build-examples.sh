@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node "$cli" btf dump file "$btf" format c >"$tmp/vmlinux.h"
 
-[ $# -gt 0 ] || set -- opensnoop
+[ $# -gt 0 ] || set -- opensnoop execsnoop bootstrap runqslower ps profile
 for name in "$@"; do
 	dir="$root/examples/$name"
 	(cd "$dir" &&
