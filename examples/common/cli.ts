@@ -53,9 +53,18 @@ export function stopSignal(seconds: number): { signal: AbortSignal; cleanup: () 
   };
 }
 
-/** Resolves when `signal` aborts. */
+/**
+ * Resolves when `signal` aborts. A timer keeps Node's event loop alive
+ * meanwhile: signal handlers alone do not, and a tool with nothing else to
+ * wait on (a sampler) would otherwise exit at once.
+ */
 export function aborted(signal: AbortSignal): Promise<void> {
-  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  if (signal.aborted) return Promise.resolve();
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => signal.addEventListener("abort", () => {
+    clearInterval(keepAlive);
+    resolve();
+  }, { once: true }));
 }
 
 /**
