@@ -76,7 +76,7 @@ test("targets resolve from options or the SEC() name; bad ones are typed errors"
   assert.throws(() => resolveKprobeTarget(p("bare"), { symbol: "rm -rf" }), InvalidArgumentError);
   assert.throws(() => resolveKprobeTarget(p("bare"), { symbol: "f", offset: -1 }), InvalidArgumentError);
   // Wrong program type, before anything touches the kernel.
-  using iterObjects = Collection.load(loadObjectSpec(fileURLToPath(new URL("../../test/fixtures/tracing/iter.bpf.o", import.meta.url))), { programs: ["list_processes"] });
+  using iterObjects = Collection.load(loadObjectSpec(fileURLToPath(new URL("../../test/fixtures/tracing/task-iter.bpf.o", import.meta.url))), { programs: ["list_processes"] });
   assert.throws(() => attachKprobe(iterObjects.program("list_processes"), { symbol: "vfs_read" }),
     (e: Error) => e instanceof InvalidArgumentError && /'list_processes' is a tracing program; attachKprobe needs a kprobe program/.test(e.message));
 });
