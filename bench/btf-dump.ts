@@ -17,8 +17,8 @@ import { timeCommand } from "./external.js";
 import { checksumBytes, type Benchmark, type BenchGroup, type BenchParams, type Measurement } from "./harness.js";
 import { VMLINUX_BTF } from "./btf-parse.js";
 
-/** The compiled CLI (dist/bench/btf-dump.js → dist/src/cli/main.js). */
-export const TSBPF_CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src/cli/main.js");
+/** The shipped CLI bundle (dist/bench/btf-dump.js → dist/lib/cli.js). */
+export const TSBPF_CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../lib/cli.js");
 
 /** bpftool from Debian's package. */
 export const BPFTOOL = "bpftool";

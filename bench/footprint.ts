@@ -1,8 +1,8 @@
 // `node dist/bench/footprint.js`: start-up and memory of tsbpf side by side
 // with bare Node.js and the C tools, in one run, with ratios (issue 9 item 7):
 //   - `import "tsbpf"` over `node -e 0` (wall time and peak RSS);
-//   - opensnoop's steady RSS (the example) against libbpf-tools' opensnoop
-//     and an idle Node.js process;
+//   - opensnoop's steady RSS (the example, with npm start's V8 flags and
+//     without) against libbpf-tools' opensnoop and an idle Node.js process;
 //   - the first open + load in a new process (the collection-load group's
 //     cold benchmark, against libbpf);
 //   - `tsbpf prog loadall` of opensnoop against `bpftool prog loadall`
@@ -18,9 +18,9 @@ import { median, summarize, type BenchParams } from "./harness.js";
 import { peakRssKiB } from "./btf-rss.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** dist/src/index.js: what `import "tsbpf"` loads. */
-const TSBPF_ENTRY = path.resolve(HERE, "../src/index.js");
-const TSBPF_CLI = path.resolve(HERE, "../src/cli/main.js");
+/** dist/lib/index.js: what `import "tsbpf"` loads (package.json "exports"). */
+const TSBPF_ENTRY = path.resolve(HERE, "../lib/index.js");
+const TSBPF_CLI = path.resolve(HERE, "../lib/cli.js");
 const OPENSNOOP_EXAMPLE = path.resolve(HERE, "../examples/opensnoop/main.js");
 /** The repository's opensnoop object (dist/bench → examples/opensnoop). */
 const OPENSNOOP_OBJECT = path.resolve(HERE, "../../examples/opensnoop/opensnoop.bpf.o");
@@ -29,6 +29,12 @@ const BPFTOOL = "/usr/sbin/bpftool";
 const NODE = process.execPath;
 const BARE_NODE: readonly string[] = ["-e", "0"];
 const IMPORT_TSBPF: readonly string[] = ["--input-type=module", "-e", `import ${JSON.stringify(TSBPF_ENTRY)}`];
+/**
+ * The V8 flags `npm start` runs the example with (package.json): a 1 MiB
+ * young generation (semi-space) instead of V8's up to 8 MiB, for a tracer
+ * whose allocations are short-lived and few (it keeps the optimising JIT).
+ */
+const EXAMPLE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
 /** Repetitions of each timed command. */
 const RUNS = 11;
 /** How long a tracer runs before its resident memory is read. */
@@ -88,9 +94,11 @@ async function main(): Promise<number> {
   line('import "tsbpf" peak RSS', fmt(importRss), `+${fmt(importRss - bareRss)} MiB`);
 
   const idle = await steadyRssMiB(NODE, ["-e", "setInterval(() => {}, 1000)"]);
-  const example = await steadyRssMiB(NODE, [OPENSNOOP_EXAMPLE]);
+  const example = await steadyRssMiB(NODE, [...EXAMPLE_FLAGS, OPENSNOOP_EXAMPLE]);
+  const exampleDefaultV8 = await steadyRssMiB(NODE, [OPENSNOOP_EXAMPLE]);
   line("idle node, steady RSS (peak)", `${fmt(idle.rss)} (${fmt(idle.hwm)})`);
-  line("tsbpf opensnoop example, steady RSS (peak)", `${fmt(example.rss)} (${fmt(example.hwm)})`, `${fmt(example.rss - idle.rss)} MiB over idle node; target < 50`);
+  line(`tsbpf opensnoop example ${EXAMPLE_FLAGS.join(" ")}, steady RSS (peak)`, `${fmt(example.rss)} (${fmt(example.hwm)})`, `${fmt(example.rss - idle.rss)} MiB over idle node; target < 50`);
+  line("tsbpf opensnoop example, V8 defaults, steady RSS (peak)", `${fmt(exampleDefaultV8.rss)} (${fmt(exampleDefaultV8.hwm)})`, `${fmt(exampleDefaultV8.rss - idle.rss)} MiB over idle node`);
   if (existsSync(LIBBPF_OPENSNOOP)) {
     const c = await steadyRssMiB(LIBBPF_OPENSNOOP, []);
     line("libbpf-tools opensnoop, steady RSS (peak)", `${fmt(c.rss)} (${fmt(c.hwm)})`, `tsbpf ${fmt(example.rss / c.rss)}×`);

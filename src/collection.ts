@@ -13,6 +13,7 @@ import type { StructOpsMap } from "./collection/struct-ops-map.js";
 import type { StructOpsLink } from "./collection/struct-ops-link.js";
 import { runCollectionLoader, type CollectionParts, type Closeable } from "./collection/loader.js";
 import type { CollectionLoadOptions } from "./collection/load-options.js";
+import { autoAttach, type AutoAttachment, type AutoAttachOptions } from "./link/auto-attach.js";
 
 export type { CollectionLoadOptions } from "./collection/load-options.js";
 
@@ -153,6 +154,24 @@ export class Collection implements Disposable {
     const link = ops.register((target) => this.#structOpsTarget(target));
     this.#owned.push(link);
     return link;
+  }
+
+  /**
+   * Attaches every program whose SEC() name fully describes its target —
+   * tracepoints, `uprobe/BINARY:FUNCTION`, `usdt/BINARY:PROVIDER:NAME`,
+   * kprobes, raw_tp, tp_btf, iterators … — and registers every struct_ops
+   * map, as libbpf's skeleton `__attach` does. Programs whose target only the
+   * caller knows (an interface, a cgroup, a socket) are listed in `skipped`
+   * with the call that attaches them. All or nothing: when one attach fails,
+   * what was attached is detached and the error names the program. Closing the
+   * result detaches everything; so does closing the collection.
+   */
+  attach(options: AutoAttachOptions = {}): AutoAttachment {
+    this.#checkOpen();
+    const structOps = new Map([...this.#structOps.keys()].map((name) => [name, () => this.attachStructOps(name)] as const));
+    const attachment = autoAttach(this.#programs, structOps, options);
+    this.#owned.push(attachment);
+    return attachment;
   }
 
   /** A struct_ops map to swap a link to: one of ours by name or Map (value written first), or a foreign Map as it is. */

@@ -12,7 +12,9 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "attachPerfEvent", "LinkGroup", "RingBuffer", "PerfBuffer", "probeAll",
+  "attachTracepoint", "attachUprobe", "attachXdp", "attachTcx", "attachTc", "attachNetkit",
+  "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "attachPerfEvent",
+  "LinkGroup", "RingBuffer", "RingBufferReader", "PerfBuffer", "readTracePipe", "parseTraceLine", "probeAll",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
 ];
@@ -20,7 +22,7 @@ const everyday = [
 const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["Attr", sys], ["defineLayout", sys], ["addressOf", sys], ["stableBytes", sys], ["errorFromErrno", sys],
   ["perfEventOpen", sys], ["pinFd", sys], ["onlineCpus", sys], ["linkCreate", sys], ["progAttach", sys],
-  ["rawTracepointOpen", sys], ["iterCreate", sys],
+  ["rawTracepointOpen", sys], ["iterCreate", sys], ["NetlinkSocket", sys], ["addBpfFilter", sys], ["setXdpFd", sys],
   ["dumpC", btf], ["encodeBtf", btf], ["kernelBtf", btf], ["parseBtfExt", btf],
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],

@@ -11,7 +11,7 @@ import { bpffsTempDir, haveBpftool } from "./util/kernel.js";
 import { writeToolObject } from "./util/libbpf-tools.js";
 import { missingOracle } from "./util/environment.js";
 
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../lib/cli.js", import.meta.url));
 const bpftool = haveBpftool();
 
 function tsbpf(...args: string[]): Buffer {

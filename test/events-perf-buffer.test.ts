@@ -196,7 +196,7 @@ test("the async iterator wakes for records written later; AbortSignal ends it", 
   assert.deepEqual(unpad(got[0]!.data, 10), sent[0]!.p, "the records are copies");
 });
 
-test("consume() sees records already there and later ones; one reader at a time; views die with the ring", { timeout: 20_000 }, async () => {
+test("consume() sees records already there and later ones; one reader at a time; views are reused copies", { timeout: 20_000 }, async () => {
   using w = new Writer();
   using pb = new PerfBuffer(w.events);
   w.output(payload(7, 16)); // written before consume starts: no wake-up is pending for it on epoll
@@ -226,8 +226,10 @@ test("consume() sees records already there and later ones; one reader at a time;
     throw boom;
   }), (e) => e === boom);
   assert.deepEqual(pb.readAvailable().map((r) => seedOf(r.data)), [2], "the record that threw counts as read");
+  // Views are of the reader's reused copy, not of the ring: the kernel can
+  // reuse the ring's space once a batch is read, the copy stays stable and writable.
+  assert.equal(kept?.buffer.byteLength !== undefined && kept.buffer.byteLength >= 64 * 1024, true, "a view of the batch copy");
   pb.close();
-  assert.equal(kept?.byteLength, 0, "views into the ring are detached once it is unmapped");
 });
 
 test("close ends readers, clears the map slots, and leaves no fd or mapping", { timeout: 20_000 }, async () => {

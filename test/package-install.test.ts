@@ -50,8 +50,12 @@ test("npm pack → a tarball under 1 MB with no tests, installed into a fresh pr
   assert.ok(statSync(tarball).size < MAX_TARBALL_BYTES, `tarball is ${statSync(tarball).size} bytes`);
   const unwanted = files.filter((f) => /^(test|bench|examples|scripts|docs|build|dist\/(test|bench|examples|scripts))\/|\.map$|\.ts$/.test(f) && !f.endsWith(".d.ts"));
   assert.deepEqual(unwanted, []);
-  for (const needed of ["LICENSE", "CHANGELOG.md", "README.md", "native/tsbpf.c", "binding.gyp", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/btf/index.js"]) {
-    assert.ok(files.includes(needed), `${needed} is in the tarball`);
+  // The runtime ships bundled (dist/lib/, scripts/bundle.ts); tsc's per-file JavaScript stays home, its declarations ship.
+  assert.deepEqual(files.filter((f) => f.startsWith("dist/src/") && !f.endsWith(".d.ts")), []);
+  const needed = ["LICENSE", "CHANGELOG.md", "README.md", "native/tsbpf.c", "binding.gyp", "dist/src/index.d.ts", "dist/src/btf/index.d.ts",
+    "dist/lib/tsbpf.js", "dist/lib/index.js", "dist/lib/btf.js", "dist/lib/sys.js", "dist/lib/cli.js"];
+  for (const file of needed) {
+    assert.ok(files.includes(file), `${file} is in the tarball`);
   }
 
   const project = path.join(dir, "project");
@@ -75,18 +79,21 @@ test("npm pack → a tarball under 1 MB with no tests, installed into a fresh pr
 
   // Every subpath resolves, for TypeScript ("types") and for Node ("default").
   writeFileSync(path.join(project, "subpaths.ts"), `
-import { Btf, dumpCText } from "tsbpf/btf";
+import { Btf, BtfError, dumpCText } from "tsbpf/btf";
 import { ElfFile } from "tsbpf/elf";
 import { dumpXlated } from "tsbpf/asm";
 import { loadObjectSpec } from "tsbpf/object";
 import { resolveCoreRelocations } from "tsbpf/core";
-import { FD } from "tsbpf/sys";
+import { BpfError, FD } from "tsbpf/sys";
+import { Btf as RootBtf, BpfError as RootBpfError } from "tsbpf";
 const spec = loadObjectSpec("test/fixtures/collection/globals.bpf.o");
 const program = [...spec.programs.values()][0]!;
 console.log([typeof Btf, typeof ElfFile, typeof resolveCoreRelocations, typeof FD].join(","),
-  dumpCText(spec.btf!).includes("struct"), dumpXlated(program.instructions).includes("exit"));
+  dumpCText(spec.btf!).includes("struct"), dumpXlated(program.instructions).includes("exit"),
+  // One class identity whichever subpath a name comes from.
+  Btf === RootBtf && BpfError === RootBpfError && spec.btf instanceof RootBtf && new BtfError("x") instanceof RootBpfError);
 `);
-  runnable.push({ file: "subpaths.js", expected: "function,function,function,function true true" });
+  runnable.push({ file: "subpaths.js", expected: "function,function,function,function true true true" });
 
   // Type-checked against the installed declarations (this is what a TypeScript user sees), then run.
   writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({

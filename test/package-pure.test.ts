@@ -1,7 +1,7 @@
 // The pure subpaths (tsbpf/btf, /elf, /asm, /object, /core) work where the
 // native addon was never built, and so does the CLI's `btf dump`; a kernel
 // call there fails with the typed "build the addon" error. The package is
-// copied (package.json + dist/src, nothing else) into a temp project's
+// copied (package.json + the bundled dist/lib, nothing else) into a temp project's
 // node_modules, so the addon file is really absent and the imports go
 // through package.json's "exports" as a user's would.
 import { test } from "node:test";
@@ -19,13 +19,13 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURE = path.join(ROOT, "test/fixtures/btf/core.bpf.o");
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 
-/** A temp project with tsbpf installed as package.json + dist/src only (no build/, no prebuilds/). */
+/** A temp project with tsbpf installed as package.json + its bundled runtime, dist/lib, only (no build/, no prebuilds/). */
 function projectWithoutAddon(): { dir: string; pkg: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-pure-"));
   const pkg = path.join(dir, "node_modules", "tsbpf");
   mkdirSync(pkg, { recursive: true });
   cpSync(path.join(ROOT, "package.json"), path.join(pkg, "package.json"));
-  cpSync(path.join(ROOT, "dist/src"), path.join(pkg, "dist/src"), { recursive: true, filter: (f) => !f.endsWith(".map") });
+  cpSync(path.join(ROOT, "dist/lib"), path.join(pkg, "dist/lib"), { recursive: true });
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "pure-user", type: "module", private: true }));
   return { dir, pkg };
 }
@@ -103,7 +103,7 @@ test("pure subpaths import and run without the native addon; a kernel call says 
 test("the CLI's btf dump works without the native addon; a kernel command says how to build it", (t) => {
   const { dir, pkg } = projectWithoutAddon();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cli = path.join(pkg, "dist/src/cli/main.js");
+  const cli = path.join(pkg, "dist/lib/cli.js");
   const env = { ...process.env };
   delete env.TSBPF_NATIVE_ADDON;
 

@@ -193,7 +193,7 @@ test("a BPF TCP congestion control registered through a link carries real traffi
     assert.equal(c.map("tsbpf_reno").valueSize, kernelBtf().sizeOf(kernelBtf().typesByName("bpf_struct_ops_tcp_congestion_ops", "STRUCT")[0]!.id));
     assert.ok(!available().includes("tsbpf_reno"), "loading alone registers nothing");
     const link = c.attachStructOps("tsbpf_reno");
-    assert.ok(link.fd, "a .struct_ops.link map registers through a BPF link");
+    assert.ok(link.isBpfLink, "a .struct_ops.link map registers through a BPF link");
     assert.ok(available().includes("tsbpf_reno"));
 
     assert.equal(tcpTransfer("tsbpf_reno", 512 * 1024), "tsbpf_reno");
@@ -217,7 +217,7 @@ test("a plain .struct_ops map registers by its update, once; close or collection
   {
     using c = Collection.load(loadObjectSpec(fixture("tcp-reno")));
     const plain = c.attachStructOps("tsbpf_plain");
-    assert.equal(plain.fd, undefined, "no link: the map update registered it");
+    assert.equal(plain.isBpfLink, false, "no link: the map update registered it");
     assert.ok(available().includes("tsbpf_plain"));
     const calls = c.variable("calls").getNumber();
     assert.equal(tcpTransfer("tsbpf_plain", 256 * 1024), "tsbpf_plain");

@@ -3,87 +3,21 @@
 // the namespace with setns(2) only around the calls that resolve the ifindex.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openSync, closeSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { linkCreate, linkDetach } from "../src/sys/link.js";
 import { linkInfo, LinkType } from "../src/sys/link-info.js";
 import { progQuery } from "../src/sys/attach.js";
-import { native } from "../src/sys/native.js";
 import { AttachType } from "../src/program.js";
 import { FD, NotFoundError } from "../src/index.js";
-import { counterMap, countingProgram, load, readCounter, sh, ProgramType } from "./sys-attach-helpers.js";
-import { type Skippable, requireOracle, skipFor } from "./util/environment.js";
-
-const SETNS: Record<string, number> = { x64: 308, arm64: 268, riscv64: 268 };
-const CLONE_NEWNET = 0x40000000;
-
-/** Runs `fn` with this thread inside the named netns, then returns to the original one. */
-function inNetns<T>(name: string, fn: () => T): T {
-  const nr = SETNS[process.arch];
-  if (nr === undefined) throw new Error(`no setns number for ${process.arch}`);
-  const home = openSync("/proc/thread-self/ns/net", "r");
-  const target = openSync(`/run/netns/${name}`, "r");
-  try {
-    const r = native.syscall(nr, target, CLONE_NEWNET);
-    if (r < 0) throw new Error(`setns(${name}) failed: errno ${-r}`);
-    let back = 0;
-    let result: T;
-    try {
-      result = fn();
-    } finally {
-      back = native.syscall(nr, home, CLONE_NEWNET);
-      // Staying in the test namespace would break every later test: make it loud.
-      if (back < 0) console.error(`setns back to the original netns failed: errno ${-back}`);
-    }
-    if (back < 0) throw new Error(`setns back failed: errno ${-back}`);
-    return result;
-  } finally {
-    closeSync(target);
-    closeSync(home);
-  }
-}
-
-/** Two namespaces joined by a veth pair: veth0 (10.99.0.1) in `a`, veth1 (10.99.0.2) in `b`. */
-function vethPair(): { a: string; b: string; ifindex: number; cleanup(): void } {
-  const tag = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
-  const a = `tsbpf-a-${tag}`;
-  const b = `tsbpf-b-${tag}`;
-  const cleanup = (): void => {
-    for (const ns of [a, b]) spawnSync("ip", ["netns", "del", ns]);
-  };
-  try {
-    sh("ip", ["netns", "add", a]);
-    sh("ip", ["netns", "add", b]);
-    sh("ip", ["-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", b]);
-    sh("ip", ["-n", a, "addr", "add", "10.99.0.1/24", "dev", "veth0"]);
-    sh("ip", ["-n", b, "addr", "add", "10.99.0.2/24", "dev", "veth1"]);
-    sh("ip", ["-n", a, "link", "set", "veth0", "up"]);
-    sh("ip", ["-n", b, "link", "set", "veth1", "up"]);
-    const [dev] = JSON.parse(sh("ip", ["-n", a, "-j", "link", "show", "veth0"])) as Array<{ ifindex: number }>;
-    return { a, b, ifindex: dev!.ifindex, cleanup };
-  } catch (e) {
-    cleanup();
-    throw e;
-  }
-}
+import { counterMap, countingProgram, load, readCounter, ProgramType } from "./sys-attach-helpers.js";
+import { canUseNetns, inNetns, sendUdp, vethPair } from "./util/netns.js";
 
 /** Sends UDP datagrams from namespace `b` to veth0's address (ARP and UDP cross the veth). */
 function sendAcross(b: string, count: number): void {
-  const script = `const s = require("node:dgram").createSocket("udp4"); let n = ${count};
-    const next = () => n-- > 0 ? s.send("tsbpf", 9, "10.99.0.1", next) : s.close(); next();`;
-  sh("ip", ["netns", "exec", b, process.execPath, "-e", script]);
-}
-
-/** False (after skipping, or failing under CI) when this machine cannot make network namespaces. */
-function canRun(t: Skippable): boolean {
-  if (process.getuid?.() !== 0) skipFor(t, "not root", "ip netns");
-  else if (SETNS[process.arch] === undefined) skipFor(t, "unsupported architecture", "no setns number");
-  else return requireOracle(t, "iproute2");
-  return false;
+  sendUdp(b, "10.99.0.1", count);
 }
 
 test("XDP link on a veth in a private netns: info, packets counted, detach", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.XDP, countingProgram(map, { retval: 2 /* XDP_PASS */ }), "tsbpf_xdp", AttachType.XDP);
   const net = vethPair();
@@ -110,7 +44,7 @@ test("XDP link on a veth in a private netns: info, packets counted, detach", (t)
 });
 
 test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.SchedCls, countingProgram(map, { retval: 0 /* TCX_NEXT */ }), "tsbpf_tcx", AttachType.TCXIngress);
   const net = vethPair();
@@ -140,7 +74,7 @@ test("tcx ingress link: info, prog_query by ifindex, bad ifindex", (t) => {
 });
 
 test("netfilter link (LOCAL_IN, IPv4) inside the private netns", (t) => {
-  if (!canRun(t)) return;
+  if (!canUseNetns(t)) return;
   using map = counterMap();
   using prog = load(ProgramType.Netfilter, countingProgram(map, { retval: 1 /* NF_ACCEPT */ }), "tsbpf_nf", AttachType.Netfilter);
   const net = vethPair();

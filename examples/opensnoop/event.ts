@@ -1,7 +1,7 @@
 // The record opensnoop.bpf.c writes into its ring buffer (struct
 // open_event), decoded at the member offsets the object's own BTF gives, so
 // the decoder follows the C struct if it changes.
-import type { Btf } from "../../src/index.js";
+import type { Btf } from "tsbpf";
 
 /** One open call as reported by the BPF program. */
 export interface OpenEvent {

@@ -2,13 +2,18 @@
 // prints one line per call, like libbpf-tools' opensnoop. The BPF object is
 // compiled once (examples/opensnoop/opensnoop.bpf.o, committed) and loaded
 // with CO-RE against the running kernel's BTF; no compiler is needed here.
-//   node dist/examples/opensnoop/main.js [-p PID] [-u UID] [-x] [-d SECONDS] [-n NAME] [--json]
+//   node --max-semi-space-size=1 dist/examples/opensnoop/main.js [-p PID] [-u UID] [-x] [-d SECONDS] [-n NAME] [--json]
+// (`npm start` runs it so.) The flag caps V8's young generation at 1 MiB a
+// semi-space instead of up to 8: a tracer's allocations are few and short-lived,
+// so the larger nursery would only hold garbage (≈ 2 MiB of resident memory,
+// docs/benchmarks.md "Footprint and start-up"); the optimising JIT stays on.
+// It imports "tsbpf" as a user would: the package's bundled runtime.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   attachTracepoint, BpfError, Collection, loadObjectSpec, RingBuffer, tracepointId, tracepointOfSection,
   type Link, type ObjectSpec,
-} from "../../src/index.js";
+} from "tsbpf";
 import { OpenEventDecoder } from "./event.js";
 import { formatJson, formatLine, HEADER } from "./format.js";
 import { parseOptions, UsageError, USAGE, type Options } from "./options.js";

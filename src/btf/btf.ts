@@ -21,6 +21,9 @@ export interface BtfParseOptions {
 }
 
 const VOID: BtfType = Object.freeze({ id: 0, kind: "VOID", name: "", kindFlag: false });
+/** Decoded types move from a Map to an array once 1/32 of them are decoded (and at least this many). */
+const DENSE_DECODED_FRACTION = 32;
+const MIN_DENSE_DECODED = 256;
 
 /** A BTF blob (raw `/sys/kernel/btf/*`, or the `.BTF` section of an object), decoded on demand. */
 export class Btf implements DecodeContext, Iterable<BtfType> {
@@ -41,7 +44,14 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
   readonly strings: StringTable;
   /** Word index of each own type's record, by `id - firstId`. */
   readonly #starts: Uint32Array;
-  #decoded: (BtfType | undefined)[] | undefined;
+  /**
+   * Decoded types by local index: in a Map while few are (a load decodes a
+   * few hundred of vmlinux's ~130k types, and an array of `count` slots is
+   * 1 MiB of heap for the life of the cached kernel BTF), in an array once a
+   * walk decodes many (a dump decodes them all; the array is then smaller).
+   */
+  #decodedSparse: Map<number, BtfType> | undefined = new Map();
+  #decodedDense: (BtfType | undefined)[] | undefined;
   #nameIndex: NameIndex | undefined;
   readonly #byName = new Map<string, readonly number[]>();
   #pointerSize: number | undefined;
@@ -102,13 +112,28 @@ export class Btf implements DecodeContext, Iterable<BtfType> {
     }
     const local = id - this.firstId;
     if (!(local < this.count) || !Number.isInteger(local)) throw new BtfError(`type id ${id} is out of range (last id is ${this.lastId})`);
-    const cache = (this.#decoded ??= new Array<BtfType | undefined>(this.count));
-    let t = cache[local];
+    const dense = this.#decodedDense;
+    let t = dense ? dense[local] : this.#decodedSparse!.get(local);
     if (t === undefined) {
       t = decodeType(this, this.#words, id, this.#starts[local] as number);
-      cache[local] = t;
+      this.#remember(local, t);
     }
     return t;
+  }
+
+  #remember(local: number, t: BtfType): void {
+    if (this.#decodedDense) {
+      this.#decodedDense[local] = t;
+      return;
+    }
+    const sparse = this.#decodedSparse!;
+    sparse.set(local, t);
+    if (sparse.size * DENSE_DECODED_FRACTION >= this.count && sparse.size >= MIN_DENSE_DECODED) {
+      const dense = new Array<BtfType | undefined>(this.count);
+      for (const [k, v] of sparse) dense[k] = v;
+      this.#decodedDense = dense;
+      this.#decodedSparse = undefined;
+    }
   }
 
   /** The type with this id, checked to be of `kind`. */

@@ -105,17 +105,31 @@ function mapReadOnly(fd: number, size: number): ArrayBuffer | number {
   }
 }
 
-let cachedKernelBtf: Btf | undefined;
+/**
+ * The parsed kernel BTF, held weakly: a load holds it (through its own
+ * references) while it runs, and once no collection, module BTF or caller
+ * holds it, garbage collection frees its indexes and decoded types (a few
+ * MiB for vmlinux) and unmaps the file. A tracer loads once and then runs
+ * for hours; keeping vmlinux's index for a load that never comes again
+ * would be its largest allocation.
+ */
+let cachedKernelBtf: WeakRef<Btf> | undefined;
 
 /**
  * The running kernel's BTF: /sys/kernel/btf/vmlinux, else the first vmlinux
- * image found in vmlinuxSearchPaths(). Parsed once and cached. Its `bytes`,
- * `words` and `strings.bytes` are copies when the sysfs file is mapped
- * (made on first access; parsing itself reads the mapping in place).
+ * image found in vmlinuxSearchPaths(). Parsed once and cached while anything
+ * holds it (the same object for every call meanwhile); parsed again after it
+ * was garbage collected. Its `bytes`, `words` and `strings.bytes` are copies
+ * when the sysfs file is mapped (made on first access; parsing itself reads
+ * the mapping in place).
  */
 export function kernelBtf(): Btf {
-  cachedKernelBtf ??= findKernelBtf();
-  return cachedKernelBtf;
+  let btf = cachedKernelBtf?.deref();
+  if (btf === undefined) {
+    btf = findKernelBtf();
+    cachedKernelBtf = new WeakRef(btf);
+  }
+  return btf;
 }
 
 /** Forgets the cached kernel BTF (e.g. after tests swapped files). */

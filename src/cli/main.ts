@@ -3,8 +3,10 @@
 // bpftool's grammar. Objects are loaded on demand so that one object's
 // dependencies cannot break another (and start-up stays quick).
 import { readFileSync, realpathSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BpfError } from "../sys/errors.js";
+import { packageRoot } from "../sys/package-root.js";
 import { UsageError, isPrefix, parseGlobalOptions, type GlobalOptions } from "./args.js";
 import { dispatchObject, type ObjectCommands } from "./command.js";
 import { Output } from "./output.js";
@@ -19,6 +21,7 @@ interface ObjectEntry {
 const OBJECTS: readonly ObjectEntry[] = [
   { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
   { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
+  { name: "net", summary: "show, attach and detach XDP, tcx and tc programs on network devices", load: async () => (await import("./net.js")).netCommands },
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
 ];
@@ -46,7 +49,7 @@ function mainHelp(): string {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+    const pkg = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version?: string };
     return pkg.version ?? "unknown";
   } catch {
     return "unknown";

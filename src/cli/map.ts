@@ -11,6 +11,7 @@ import { mapShowInfo } from "./kernel-info.js";
 import { JsonWriter } from "./json-writer.js";
 import { loadMapBtf, writeFormattedEntry } from "./map-btf.js";
 import { pinObject } from "./pin.js";
+import { mapEventPipeCommand } from "./event-pipe.js";
 import { showObjects } from "./show.js";
 import { KeyNotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
@@ -231,6 +232,7 @@ export const mapCommands: ObjectCommands = {
       },
     },
     { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin id 7 /sys/fs/bpf/counts"], run: (args, ctx) => pinObject(args, ctx, "map") },
+    mapEventPipeCommand,
     {
       name: "create",
       synopsis: "create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]",

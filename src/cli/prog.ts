@@ -11,6 +11,7 @@ import { pinObject } from "./pin.js";
 import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
 import { progLoadAllCommand, progLoadCommand } from "./prog-load.js";
+import { progTracelogCommand } from "./tracelog.js";
 
 const GRAMMAR = `PROG     := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
 FILE     := a path; for run, '-' is stdin (data_in/ctx_in) or stdout (data_out/ctx_out)
@@ -130,5 +131,6 @@ export const progCommands: ObjectCommands = {
     },
     progLoadCommand,
     progLoadAllCommand,
+    progTracelogCommand,
   ],
 };

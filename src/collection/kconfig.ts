@@ -33,7 +33,10 @@ export function runningKernelKconfig(vmlinux: () => Btf): KconfigSources {
   const lazy = { btf: undefined as Btf | undefined };
   const btf = (): Btf => (lazy.btf ??= vmlinux());
   return {
-    config: readKernelConfig(),
+    // Read on first use: most objects have no .kconfig externs, and the parsed config is thousands of entries.
+    get config() {
+      return readKernelConfig();
+    },
     kernelVersion: linuxVersionCode(),
     // bpf_get_attach_cookie (Linux 5.15) is in enum bpf_func_id of kernels that have it.
     get hasBpfCookie() {

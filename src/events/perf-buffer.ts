@@ -18,8 +18,22 @@ export interface PerfBufferOptions {
   wakeupEvents?: number;
   /** Wake the reader once this many bytes are in a ring (instead of counting records). */
   wakeupWatermark?: number;
-  /** Told how many records the kernel dropped on `cpu` because its ring was full. */
-  onLost?: (cpu: number, lost: number) => void;
+  /**
+   * Told how many records the kernel dropped on `cpu` because its ring was
+   * full (a PERF_RECORD_LOST, written once the ring has room again), and the
+   * id of that CPU's perf event. The running total is `lost`.
+   */
+  onLost?: (cpu: number, lost: number, id: number) => void;
+  /**
+   * Read only these CPUs (default: every online CPU), each through the map
+   * slot at the same position in `keys` (default: the CPU number), as
+   * libbpf's perf_buffer__new_raw cpus/map_keys.
+   */
+  cpus?: readonly number[];
+  /** The map keys of `cpus` (needs `cpus`; same length). */
+  keys?: readonly number[];
+  /** Have samples carry the kernel's time stamp (PERF_SAMPLE_TIME), read through `sampleTime` in the callback. */
+  timestamps?: boolean;
 }
 
 /** Options of the waiting readers. */
@@ -35,6 +49,15 @@ export interface PerfBufferReadOptions {
  * padding whose content is unspecified (the kernel skips over them).
  */
 export type PerfRecordCallback = (cpu: number, data: Uint8Array) => void;
+
+/**
+ * The zero-allocation callback of pollBatch()/consumeBatch(): the CPU, a view
+ * of a reused writable copy of a batch of records, the sample's offset and
+ * length in it (raw data, possibly with up to 7 bytes of padding, as for
+ * PerfRecordCallback) and the same bytes as a Uint8Array. Valid only during
+ * the call: the next batch overwrites them.
+ */
+export type PerfBatchCallback = (cpu: number, view: DataView, offset: number, length: number, bytes: Uint8Array) => void;
 
 /** A record copied out of a perf buffer. */
 export interface PerfRecord {
@@ -61,6 +84,25 @@ function nextWake(signal: AbortSignal | undefined, setWake: (wake: () => void) =
   });
 }
 
+/** The CPUs to read and the map key of each, from the options (every online CPU at its own key by default). */
+function ringPlacement(options: PerfBufferOptions, what: string): { cpus: readonly number[]; keys: readonly number[] } {
+  if (options.cpus === undefined) {
+    if (options.keys !== undefined) throw new InvalidArgumentError(`${what}: keys needs cpus`, "keys");
+    const cpus = onlineCpus();
+    return { cpus, keys: cpus };
+  }
+  const check = (list: unknown, name: string): readonly number[] => {
+    if (!Array.isArray(list) || list.length === 0 || !list.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff)) {
+      throw new InvalidArgumentError(`${what}: ${name} must be a non-empty list of non-negative integers, got ${describeValue(list)}`, name);
+    }
+    return list as readonly number[];
+  };
+  const cpus = check(options.cpus, "cpus");
+  const keys = options.keys === undefined ? cpus : check(options.keys, "keys");
+  if (keys.length !== cpus.length) throw new InvalidArgumentError(`${what}: cpus and keys must have the same length`, "keys");
+  return { cpus, keys };
+}
+
 /**
  * Reader of one perf event array map. It owns a duplicate of the map fd, so
  * it keeps working (and can clear its slots on close) if the Map object is
@@ -71,10 +113,12 @@ export class PerfBuffer implements Disposable {
   readonly #map: BpfMap;
   readonly #rings: CpuRing[] = [];
   readonly #what: string;
-  readonly #onLost: ((cpu: number, lost: number) => void) | undefined;
-  readonly #lostCallbacks: ((lost: number) => void)[] = [];
+  readonly #onLost: ((cpu: number, lost: number, id: number) => void) | undefined;
+  readonly #lostCallbacks: ((lost: number, id: number) => void)[] = [];
   readonly #cancels = new Set<() => void>();
   #lost = 0;
+  /** The ring whose sample is being delivered (for sampleTime). */
+  #current: CpuRing | undefined;
   #reading = false;
   #closed = false;
 
@@ -100,6 +144,7 @@ export class PerfBuffer implements Disposable {
     if (options.wakeupEvents !== undefined && options.wakeupWatermark !== undefined) {
       throw new InvalidArgumentError(`${this.#what}: give wakeupEvents or wakeupWatermark, not both`, "wakeupWatermark");
     }
+    const { cpus, keys } = ringPlacement(options, this.#what);
     this.#onLost = options.onLost;
     // A Map of our own over a duplicate fd: the slots can be cleared on close
     // even if the caller closed `map` first.
@@ -111,16 +156,21 @@ export class PerfBuffer implements Disposable {
       throw e;
     }
     try {
-      for (const cpu of onlineCpus()) {
-        const ring = new CpuRing(this.#map, cpu, pages, options, this.#what);
+      cpus.forEach((cpu, i) => {
+        const ring = new CpuRing(this.#map, cpu, keys[i]!, pages, options, this.#what);
         this.#rings.push(ring);
-        this.#lostCallbacks.push((lost) => this.#reportLost(cpu, lost));
-      }
+        this.#lostCallbacks.push((lost, id) => this.#reportLost(cpu, lost, id));
+      });
     } catch (e) {
       for (const ring of this.#rings) ring.close();
       this.#map.close();
       throw e;
     }
+  }
+
+  /** The map keys of the CPUs' events, in ring order. */
+  get keys(): number[] {
+    return this.#rings.map((r) => r.key);
   }
 
   /** The CPUs read, in ring order. */
@@ -151,16 +201,50 @@ export class PerfBuffer implements Disposable {
     return this.#closed;
   }
 
-  #reportLost(cpu: number, lost: number): void {
+  #reportLost(cpu: number, lost: number, id: number): void {
     this.#lost += lost;
-    this.#onLost?.(cpu, lost);
+    this.#onLost?.(cpu, lost, id);
   }
 
-  /** Drains ring `i`; returns the number of records delivered. */
-  #drain(i: number, callback: PerfRecordCallback, stop?: () => boolean): number {
-    const r = this.#rings[i]!;
-    const cpu = r.cpu;
-    return r.ring.drain((data) => callback(cpu, data), this.#lostCallbacks[i]!, stop);
+  /**
+   * The kernel time stamp (ns, the perf clock: CLOCK_MONOTONIC on current
+   * kernels) of the sample being delivered, read inside a callback; 0 unless
+   * the buffer was opened with `timestamps: true`.
+   */
+  get sampleTime(): number {
+    return this.#current?.ring.sampleTime ?? 0;
+  }
+
+  /** Per-ring drains of `callback`, each bound to its CPU once (not per record or per wake-up). */
+  #drainers(callback: PerfRecordCallback): ((budget: number) => number)[] {
+    return this.#rings.map((r, i) => {
+      const onSample = (data: Uint8Array): void => {
+        this.#current = r;
+        callback(r.cpu, data);
+      };
+      const onLost = this.#lostCallbacks[i]!;
+      return (budget) => r.ring.drain(onSample, onLost, budget);
+    });
+  }
+
+  /** #drainers() for the batch callback. */
+  #batchDrainers(callback: PerfBatchCallback): ((budget: number) => number)[] {
+    return this.#rings.map((r, i) => {
+      const cpu = r.cpu;
+      const onSample = (view: DataView, offset: number, length: number, bytes: Uint8Array): void => {
+        this.#current = r;
+        callback(cpu, view, offset, length, bytes);
+      };
+      const onLost = this.#lostCallbacks[i]!;
+      return (budget) => r.ring.drainBatches(onSample, onLost, budget);
+    });
+  }
+
+  /** Runs every drain once (CPU by CPU, each in order); returns how many samples were delivered. */
+  #drainAll(drainers: readonly ((budget: number) => number)[]): number {
+    let n = 0;
+    for (let i = 0; i < drainers.length && !this.#closed; i++) n += drainers[i]!(Infinity);
+    return n;
   }
 
   /**
@@ -171,9 +255,17 @@ export class PerfBuffer implements Disposable {
   poll(callback: PerfRecordCallback): number {
     this.#assertOpen();
     checkFunction(callback, "callback", this.#what);
-    let n = 0;
-    for (let i = 0; i < this.#rings.length && !this.#closed; i++) n += this.#drain(i, callback);
-    return n;
+    return this.#drainAll(this.#drainers(callback));
+  }
+
+  /**
+   * poll() without an object per record, for hot paths (see
+   * {@link PerfBatchCallback}): what the callback gets is valid only during the call.
+   */
+  pollBatch(callback: PerfBatchCallback): number {
+    this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
+    return this.#drainAll(this.#batchDrainers(callback));
   }
 
   /** Copies of every record available now (possibly none). */
@@ -191,6 +283,17 @@ export class PerfBuffer implements Disposable {
   consume(callback: PerfRecordCallback, options: PerfBufferReadOptions = {}): Promise<void> {
     this.#assertOpen();
     checkFunction(callback, "callback", this.#what);
+    return this.#consumeWith(this.#drainers(callback), options);
+  }
+
+  /** consume() with the zero-allocation callback of pollBatch(). */
+  consumeBatch(callback: PerfBatchCallback, options: PerfBufferReadOptions = {}): Promise<void> {
+    this.#assertOpen();
+    checkFunction(callback, "callback", this.#what);
+    return this.#consumeWith(this.#batchDrainers(callback), options);
+  }
+
+  #consumeWith(drainers: readonly ((budget: number) => number)[], options: PerfBufferReadOptions): Promise<void> {
     const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
@@ -200,6 +303,8 @@ export class PerfBuffer implements Disposable {
       const finish = (error?: unknown): void => {
         if (done) return;
         done = true;
+        // A callback that aborted or closed gets no further records.
+        for (const r of this.#rings) r.ring.interrupt();
         stopWatching?.();
         signal?.removeEventListener("abort", cancel);
         this.#cancels.delete(cancel);
@@ -208,9 +313,16 @@ export class PerfBuffer implements Disposable {
         else reject(error);
       };
       const cancel = (): void => finish();
+      // At most one ring's worth per turn of the event loop, so a CPU that
+      // never stops producing cannot starve the others or the loop. A perf fd
+      // reports readable once per wake-up, not while data is left, so a ring
+      // left non-empty is visited again on the next turn.
+      const budget = this.size;
       const onReady = (i: number): void => {
+        if (done) return;
         try {
-          this.#drain(i, callback, () => done);
+          drainers[i]!(budget);
+          if (!done && this.#rings[i]!.ring.pending > 0) setImmediate(onReady, i);
         } catch (e) {
           finish(e);
         }

@@ -7,10 +7,12 @@ import { InvalidArgumentError } from "../sys/errors.js";
 import { perfEventDisable, perfEventEnable, perfEventOpen, PerfSample, PerfSoftware, PerfType } from "../sys/perf-event.js";
 import { PerfRing } from "./perf-ring.js";
 
-/** How often the kernel wakes the reader (see PerfBufferOptions). */
+/** How often the kernel wakes the reader, and what samples carry (see PerfBufferOptions). */
 export interface WakeupSettings {
   wakeupEvents?: number;
   wakeupWatermark?: number;
+  /** Samples carry the kernel's time stamp (PERF_SAMPLE_TIME). */
+  timestamps?: boolean;
 }
 
 function cpuKey(cpu: number): Uint8Array {
@@ -20,6 +22,8 @@ function cpuKey(cpu: number): Uint8Array {
 /** The event, ring and map slot of one CPU; `close()` undoes all three. */
 export class CpuRing {
   readonly cpu: number;
+  /** The key of the map slot that points at this CPU's event. */
+  readonly key: number;
   readonly ring: PerfRing;
   readonly #fd: FD;
   readonly #map: BpfMap;
@@ -28,23 +32,24 @@ export class CpuRing {
 
   /**
    * Opens the event (disabled), maps `dataPages` pages of ring, stores the
-   * event in `map` at key `cpu` and enables it. On failure nothing is left
-   * open or stored.
+   * event in `map` at `key` (usually the CPU) and enables it. On failure
+   * nothing is left open or stored.
    */
-  constructor(map: BpfMap, cpu: number, dataPages: number, wakeup: WakeupSettings, what: string) {
-    if (cpu >= map.maxEntries) {
+  constructor(map: BpfMap, cpu: number, key: number, dataPages: number, wakeup: WakeupSettings, what: string) {
+    if (key >= map.maxEntries) {
       throw new InvalidArgumentError(
-        `${what}: the perf event array has ${map.maxEntries} entries but CPU ${cpu} is online and needs key ${cpu}; ` +
+        `${what}: the perf event array has ${map.maxEntries} entries but CPU ${cpu} needs key ${key}; ` +
           "create the map with maxEntries 0 (one entry per possible CPU)",
         "maxEntries",
       );
     }
     this.cpu = cpu;
+    this.key = key;
     this.#map = map;
     this.#fd = perfEventOpen({
       type: PerfType.SOFTWARE,
       config: PerfSoftware.BPF_OUTPUT,
-      sampleType: PerfSample.RAW,
+      sampleType: wakeup.timestamps ? PerfSample.RAW | PerfSample.TIME : PerfSample.RAW,
       samplePeriod: 1,
       wakeupEvents: wakeup.wakeupWatermark === undefined ? (wakeup.wakeupEvents ?? 1) : undefined,
       wakeupWatermark: wakeup.wakeupWatermark,
@@ -53,13 +58,13 @@ export class CpuRing {
       cpu,
     });
     try {
-      this.ring = new PerfRing(this.#fd, dataPages, `${what} on CPU ${cpu}`);
+      this.ring = new PerfRing(this.#fd, dataPages, `${what} on CPU ${cpu}`, wakeup.timestamps ?? false);
     } catch (e) {
       this.#fd.close();
       throw e;
     }
     try {
-      map.update(cpuKey(cpu), this.#fd);
+      map.update(cpuKey(key), this.#fd);
       this.#inMap = true;
       perfEventEnable(this.#fd);
     } catch (e) {
@@ -80,7 +85,7 @@ export class CpuRing {
     if (this.#inMap) {
       // Best effort: the map may already be gone; a missing slot is fine too.
       try {
-        this.#map.tryDelete(cpuKey(this.cpu));
+        this.#map.tryDelete(cpuKey(this.key));
       } catch {
         /* nothing more to undo */
       }

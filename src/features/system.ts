@@ -3,8 +3,8 @@
 // process's own privileges. Reading files only; no bpf(2) calls.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { gunzipSync } from "node:zlib";
 import { Capability, effectiveCapabilities } from "../sys/privileges.js";
+import { gunzip } from "../sys/lazy-builtins.js";
 
 /** The BPF-related sysctls (undefined when the file is missing or unreadable). */
 export interface BpfSysctls {
@@ -68,7 +68,7 @@ export function readKernelConfig(): ReadonlyMap<string, string> | null {
     if (!existsSync(path)) continue;
     try {
       const raw = readFileSync(path);
-      const text = (path.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
+      const text = (path.endsWith(".gz") ? gunzip(raw) : raw).toString("utf8");
       const m = new Map<string, string>();
       for (const line of text.split("\n")) {
         const eq = line.indexOf("=");

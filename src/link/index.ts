@@ -14,3 +14,10 @@ export { attachRawTracepoint, rawTracepointOfSection, type RawTracepointOptions,
 export { attachTracing, tracingOfSection, type TracingKind, type TracingOptions, type TracingSection } from "./tracing.js";
 export { attachIter, iterOfSection, IterLink, CgroupIterOrder, type IterOptions, type IterSection } from "./iter.js";
 export { attachPerfEvent, HARDWARE_EVENTS, SOFTWARE_EVENTS, type PerfEventName, type PerfEventOptions } from "./perf-event.js";
+export { attachXdp, xdpOfSection, type XdpMode, type XdpOptions, type XdpSection } from "./xdp.js";
+export { attachTcx, tcxAttachments, tcxOfSection, type TcDirection, type TcSection, type TcxOptions } from "./tcx.js";
+export { attachNetkit, netkitAttachments, netkitOfSection, type NetkitOptions, type NetkitSide } from "./netkit.js";
+export type { MprogAnchor, MprogAttachments, MprogPosition } from "./mprog.js";
+export type { InterfaceRef } from "./net-device.js";
+export { attachTc, tcOfSection, type TcOptions } from "./tc.js";
+export { AutoAttachment, type AutoAttachOptions, type SkippedProgram } from "./auto-attach.js";

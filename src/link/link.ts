@@ -9,7 +9,7 @@ import { checkFdArgument, FD } from "../sys/fd.js";
 import { checkObjectId, describeValue } from "../sys/arguments.js";
 import { bpfFdKindMismatch } from "../sys/fd-kind.js";
 import { ClosedError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
-import { linkInfo, type LinkInfo } from "../sys/link-info.js";
+import { LinkType, linkInfo, linkTypeName, type LinkInfo } from "../sys/link-info.js";
 import { linkDetach, linkUpdate } from "../sys/link.js";
 import { allIds, fdById, openPinnedFd, pinFd, unpinPath } from "../sys/objects.js";
 import { describeLinkInfo } from "./describe.js";
@@ -31,6 +31,16 @@ export interface LinkParts {
   /** Where the link was opened from, when it came from a pin. */
   pinnedPath?: string;
 }
+
+// The link types whose kernel ops implement BPF_LINK_UPDATE / BPF_LINK_DETACH;
+// asking another type gets a message that says so instead of a bare errno.
+const UPDATABLE: ReadonlySet<number> = new Set([
+  LinkType.CGROUP, LinkType.ITER, LinkType.NETNS, LinkType.XDP, LinkType.TCX, LinkType.NETKIT, LinkType.SOCKMAP,
+]);
+const DETACHABLE: ReadonlySet<number> = new Set([
+  LinkType.CGROUP, LinkType.NETNS, LinkType.XDP, LinkType.STRUCT_OPS, LinkType.NETFILTER, LinkType.TCX,
+  LinkType.NETKIT, LinkType.SOCKMAP,
+]);
 
 /** Options of {@link Link.update}. */
 export interface LinkUpdateOptions {
@@ -166,12 +176,13 @@ export class Link implements Disposable {
   /**
    * Puts `program` behind the link atomically (BPF_LINK_UPDATE, Linux 5.7),
    * where the link type allows it (cgroup, iter, netns, xdp, tcx, netkit,
-   * sockmap; NotSupportedError for the others) or the attachment's own
-   * interface allows it; InvalidArgumentError for attachments that cannot.
+   * sockmap) or the attachment's own interface allows it; InvalidArgumentError
+   * for attachments that cannot.
    */
   update(program: Program, options: LinkUpdateOptions = {}): void {
     this.#assertOpen("update");
     if (this.#link) {
+      this.#requireKind(UPDATABLE, "swap its program (BPF_LINK_UPDATE); attach the new program and close this link");
       linkUpdate(this.#link, program.fd, options.oldProgram ? { oldProgFd: options.oldProgram.fd } : {});
     } else if (this.#updateStep) {
       this.#updateStep(program, options.oldProgram);
@@ -182,12 +193,16 @@ export class Link implements Disposable {
 
   /**
    * Detaches the program now but keeps the handle (BPF_LINK_DETACH for BPF
-   * links, Linux 5.9; the undo step for the other kinds): even a pinned link
-   * stops running its program. info() then reports progId 0.
+   * links of the types whose kernel ops allow it — cgroup, netns, xdp,
+   * struct_ops, netfilter, tcx, netkit, sockmap — Linux 5.9; the undo step for
+   * attachments that are not BPF links): even a pinned link stops running its
+   * program, and info() reports progId 0. InvalidArgumentError for the others
+   * (tracing and perf_event links end when their last fd and pin are gone).
    */
   detach(): void {
     this.#assertOpen("detach");
     if (this.#link) {
+      this.#requireKind(DETACHABLE, "be detached while open (BPF_LINK_DETACH); close() it, and unpin it if pinned");
       linkDetach(this.#link);
       return;
     }
@@ -231,6 +246,11 @@ export class Link implements Disposable {
 
   #assertOpen(what: string): void {
     if (this.#closed) throw new ClosedError(`cannot ${what} link (${this.target}): it is closed`);
+  }
+
+  #requireKind(kinds: ReadonlySet<number>, what: string): void {
+    const type = linkInfo(this.#link!).type;
+    if (!kinds.has(type)) throw new InvalidArgumentError(`${this.target}: a ${linkTypeName(type)} link cannot ${what}`, "link");
   }
 
   #bpfLink(what: string): FD {

@@ -52,7 +52,11 @@ export function attachToPerfEvent(
     }
     if (!link) perfEventSetBpf(event, program.fd);
     perfEventEnable(event);
-    return new Link({ ...(link ? { link } : {}), others: [event], target: options.target, ...(options.release ? { release: options.release } : {}) });
+    // Without a BPF link the perf event is the attachment: closing it detaches (detach() before close()).
+    return new Link({
+      ...(link ? { link } : { detach: () => event.close() }), others: [event], target: options.target,
+      ...(options.release ? { release: options.release } : {}),
+    });
   } catch (e) {
     link?.close();
     event.close();

@@ -14,3 +14,4 @@ export { attachError, describeAttachType, attachTypeSince, type AttachContext } 
 export * from "./raw-tracepoint.js";
 export * from "./iter.js";
 export * from "./perf-event.js";
+export * from "./netlink/index.js";

@@ -5,9 +5,9 @@
 // work where the addon was never built, and a missing addon must surface as a
 // typed error that says how to build it, not as an import failure.
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { InvalidArgumentError, NativeAddonError } from "./errors.js";
+import { packageRoot } from "./package-root.js";
 
 /** Readiness events for {@link NativeShim.watch} (libuv's UV_READABLE …). */
 export const POLL_READABLE = 1;
@@ -38,11 +38,10 @@ export interface NativeShim {
 /** Opaque handle of an fd watcher. */
 export type WatchHandle = { readonly __watchHandle: unique symbol };
 
-/** The package root: dist/src/sys/native.js → three levels up. */
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-
 /** Where node-gyp puts the addon it compiles (preferred over a prebuild when present). */
-export const NATIVE_ADDON_PATH = path.join(PACKAGE_ROOT, "build", "Release", "tsbpf.node");
+export function nativeAddonBuildPath(): string {
+  return path.join(packageRoot(), "build", "Release", "tsbpf.node");
+}
 
 /**
  * Environment variable naming the addon file to load instead of the package's
@@ -69,16 +68,16 @@ export function nativeAddonPath(): string {
   try {
     gypBuild = require("node-gyp-build") as typeof gypBuild;
   } catch {
-    return NATIVE_ADDON_PATH;
+    return nativeAddonBuildPath();
   }
-  return gypBuild.path(PACKAGE_ROOT);
+  return gypBuild.path(packageRoot());
 }
 
 let addon: NativeShim | undefined;
 
 /** The addon, loaded on first use; a NativeAddonError (retried next call) when it cannot be. */
 function load(): NativeShim {
-  let file = `${NATIVE_ADDON_PATH} (or a prebuild in ${path.join(PACKAGE_ROOT, "prebuilds")})`;
+  let file = `${nativeAddonBuildPath()} (or a prebuild in ${path.join(packageRoot(), "prebuilds")})`;
   try {
     file = nativeAddonPath();
     addon = require(file) as NativeShim;

@@ -22,10 +22,10 @@
 // pins added to an existing directory appear one by one within step (3).
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { cString } from "./cstring.js";
 import { EEXIST, errnoName } from "./errno.js";
 import { InvalidArgumentError, PinExistsError, SyscallError } from "./errors.js";
+import { randomHex } from "./lazy-builtins.js";
 import { ensureBpffsDir, requireBpffs } from "./filesystems.js";
 import { rawSyscall, SYS } from "./syscall.js";
 
@@ -152,7 +152,7 @@ export class PinStaging {
   readonly #destinations: string[];
   readonly #root: string;
   readonly #anchor: string;
-  readonly #token = randomBytes(6).toString("hex");
+  readonly #token = randomHex(6);
   readonly #pins: StagedPin[] = [];
   #done = false;
 

@@ -2,17 +2,37 @@
 import { native, type SyscallArg } from "./native.js";
 import { errorFromErrno, NotSupportedError } from "./errors.js";
 
-interface SyscallNumbers { bpf: number; perf_event_open: number; ioctl: number; close: number; dup3: number; mount: number; renameat2: number; capget: number; capset: number; }
+// One row per syscall, one column per architecture: adding a syscall is one line.
+const ARCHES = ["x64", "arm64", "riscv64", "s390x", "ppc64"] as const;
+const numbersBySyscall = {
+  //                x64  arm64 riscv64 s390x ppc64
+  bpf:             [321, 280, 280, 351, 361],
+  perf_event_open: [298, 241, 241, 331, 319],
+  ioctl:           [16, 29, 29, 54, 54],
+  close:           [3, 57, 57, 6, 6],
+  dup3:            [292, 24, 24, 326, 316],
+  mount:           [165, 40, 40, 21, 21],
+  renameat2:       [316, 276, 276, 347, 357],
+  capget:          [125, 90, 90, 184, 183],
+  capset:          [126, 91, 91, 185, 184],
+  socket:          [41, 198, 198, 359, 326],
+  bind:            [49, 200, 200, 361, 327],
+  sendto:          [44, 206, 206, 369, 335],
+  recvfrom:        [45, 207, 207, 371, 337],
+  setsockopt:      [54, 208, 208, 366, 339],
+  epoll_create1:   [291, 20, 20, 327, 315],
+  epoll_ctl:       [233, 21, 21, 250, 237],
+} satisfies Record<string, readonly number[]>;
 
-const numbersByArch: Record<string, SyscallNumbers> = {
-  x64: { bpf: 321, perf_event_open: 298, ioctl: 16, close: 3, dup3: 292, mount: 165, renameat2: 316, capget: 125, capset: 126 },
-  arm64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  riscv64: { bpf: 280, perf_event_open: 241, ioctl: 29, close: 57, dup3: 24, mount: 40, renameat2: 276, capget: 90, capset: 91 },
-  s390x: { bpf: 351, perf_event_open: 331, ioctl: 54, close: 6, dup3: 326, mount: 21, renameat2: 347, capget: 184, capset: 185 },
-  ppc64: { bpf: 361, perf_event_open: 319, ioctl: 54, close: 6, dup3: 316, mount: 21, renameat2: 357, capget: 183, capset: 184 },
-};
+type SyscallNumbers = { readonly [K in keyof typeof numbersBySyscall]: number };
 
-const nr = numbersByArch[process.arch];
+function numbersFor(arch: string): SyscallNumbers | undefined {
+  const column = ARCHES.indexOf(arch as (typeof ARCHES)[number]);
+  if (column < 0) return undefined;
+  return Object.fromEntries(Object.entries(numbersBySyscall).map(([name, row]) => [name, row[column]])) as unknown as SyscallNumbers;
+}
+
+const nr = numbersFor(process.arch);
 if (!nr) throw new NotSupportedError(`tsbpf on ${process.arch} (no syscall numbers for this architecture)`);
 /** Syscall numbers of the running architecture. */
 export const SYS: SyscallNumbers = nr;

@@ -1,11 +1,11 @@
-// Running the built `tsbpf` CLI (dist/src/cli/main.js) and bpftool as child
+// Running the built `tsbpf` CLI (the shipped bundle, dist/lib/cli.js) and bpftool as child
 // processes, for the CLI tests that compare the two.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** Path of the compiled CLI entry point. */
-export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../lib/cli.js", import.meta.url));
 
 /** Room for large dumps (BTF-formatted maps, xlated programs). */
 const MAX_BUFFER = 64 << 20;

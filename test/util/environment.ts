@@ -23,6 +23,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { release } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { Btf } from "../../src/btf/btf.js";
 import { cachedKernelBtfs } from "./kernel-btf-corpus.js";
 
@@ -106,10 +107,20 @@ const FACTS = {
     meaning: "this process does not map glibc's libc.so.6 (the uprobe target)",
     refute: () => /\/libc\.so\.6$/m.test(readFileSync("/proc/self/maps", "utf8")) ? "/proc/self/maps has libc.so.6" : undefined,
   },
+  "no netkit": {
+    meaning: "the kernel has no netkit devices (CONFIG_NETKIT is off)",
+    refute: () => kernelHasNetkit() ? "the kernel has netkit (CONFIG_NETKIT in /proc/config.gz, or netkit_link_attach in /proc/kallsyms)" : undefined,
+  },
   "unsupported architecture": {
     meaning: `the test has no reference data for this architecture (${process.arch})`,
   },
 } satisfies Record<string, FactDefinition>;
+
+/** True when the running kernel was built with netkit (its config, else its symbols, say so). */
+export function kernelHasNetkit(): boolean {
+  if (existsSync("/proc/config.gz")) return /^CONFIG_NETKIT=[ym]$/m.test(gunzipSync(readFileSync("/proc/config.gz")).toString("latin1"));
+  return existsSync("/proc/kallsyms") && / netkit_link_attach$/m.test(readFileSync("/proc/kallsyms", "latin1"));
+}
 
 /** A fact that depends on the kernel version; refuted when the running kernel is at least that version. */
 const KERNEL_OLDER_THAN = "kernel older than";

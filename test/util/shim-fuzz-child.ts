@@ -10,7 +10,7 @@
 // (to prove the parent detects crashes).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { NATIVE_ADDON_PATH, NATIVE_ARGUMENT_ERROR_CODE } from "../../src/sys/native.js";
+import { nativeAddonBuildPath, NATIVE_ARGUMENT_ERROR_CODE } from "../../src/sys/native.js";
 
 type Fn = (...args: unknown[]) => unknown;
 type Shim = Record<"syscall" | "bpf" | "address" | "mmap" | "munmap" | "watch" | "unwatch", Fn>;
@@ -20,7 +20,7 @@ if (!logPath) throw new Error("usage: shim-fuzz-child LOG CASES SEED [CRASH_AT]"
 const totalCases = Number(casesArg ?? 20000);
 const crashAt = crashAtArg === undefined ? -1 : Number(crashAtArg);
 // TSBPF_FUZZ_ADDON: fuzz another build of the shim (e.g. an older one, to see the fuzz find its bugs).
-const shim = createRequire(import.meta.url)(process.env.TSBPF_FUZZ_ADDON ?? NATIVE_ADDON_PATH) as Shim;
+const shim = createRequire(import.meta.url)(process.env.TSBPF_FUZZ_ADDON ?? nativeAddonBuildPath()) as Shim;
 const gc = (globalThis as { gc?: () => void }).gc;
 const log = openSync(logPath, "w");
 
