@@ -98,6 +98,20 @@ test("task: { pid } limits the task iterator to this process", () => {
   assert.equal(link.readText(), `${process.pid} node\n`);
 });
 
+test("a pinned iterator link is a file: each read of the pin is a new pass", () => {
+  using objects = loadIters(["list_processes"]);
+  using link = attachIter(objects.program("list_processes"), { task: { pid: process.pid } });
+  const pin = `/sys/fs/bpf/tsbpf-iter-pin-${process.pid}`;
+  link.pin(pin);
+  try {
+    assert.equal(readFileSync(pin, "utf8"), `${process.pid} node\n`);
+    assert.equal(readFileSync(pin, "utf8"), `${process.pid} node\n`, "a second pass");
+  } finally {
+    link.unpin();
+  }
+  assert.ok(!existsSync(pin));
+});
+
 test("a bpf_map iterator lists a map this test creates, by id and name", () => {
   using objects = loadIters(["list_maps"]);
   using map = BpfMap.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, name: "tsbpf_iter_seen" });
