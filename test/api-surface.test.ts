@@ -19,6 +19,8 @@ const everyday = [
   "attachXdp", "attachTcx", "attachTc", "attachNetkit",
   // uprobe.multi and USDT
   "attachUprobeMulti", "attachUsdt", "UsdtArgumentError",
+  // tracing
+  "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "attachPerfEvent",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
   "attachCgroup", "cgroupOfSection", "cgroupAttachments",

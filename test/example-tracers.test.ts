@@ -1,98 +1,109 @@
-// The uprobe-tracer and usdt-tracer examples as users run them: each traces
-// a real process briefly and must print a real event — malloc called by a
-// python process with the size it asked for, and the Python function a
-// traced interpreter entered — then ends cleanly on Ctrl-C with nothing
-// left attached (bpftool), and answers --help and bad options.
+// The execsnoop, bootstrap and runqslower examples as users run them: each is
+// started as a child, an event is provoked (a child exec with a unique
+// argument, a process exiting with code 3, a task waking), Ctrl-C ends it
+// with exit 0, and bpftool finds nothing its programs left attached.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { exampleMain, leftAttached, programIdsOf, startTool } from "./util/example-tool.js";
 import { requireOracle } from "./util/environment.js";
-import { run } from "./util/example-process.js";
 
-const UPROBE_TRACER = fileURLToPath(new URL("../examples/uprobe-tracer/main.js", import.meta.url));
-const USDT_TRACER = fileURLToPath(new URL("../examples/usdt-tracer/main.js", import.meta.url));
-const PYTHON = "/usr/bin/python3.11";
-
-/** Programs of `name` that bpftool still lists with a link or a perf event. */
-function attachedPrograms(name: string): number {
-  const progs = JSON.parse(spawnSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" }).stdout) as Array<{ id: number; name?: string }>;
-  const ids = new Set(progs.filter((p) => p.name === name).map((p) => p.id));
-  const links = JSON.parse(spawnSync("bpftool", ["-j", "link", "show"], { encoding: "utf8" }).stdout) as Array<{ prog_id: number }>;
-  const perf = JSON.parse(spawnSync("bpftool", ["-j", "perf", "show"], { encoding: "utf8" }).stdout || "[]") as Array<{ prog_id: number }>;
-  return [...links, ...perf].filter((l) => ids.has(l.prog_id)).length;
+/** Waits until the tool's programs are visible to bpftool, returning their ids. */
+async function programsOfTool(pid: number): Promise<number[]> {
+  // The tool prints "Tracing …" after attaching, so its fds are there already; a few retries cover slow starts.
+  for (let i = 0; i < 10; i++) {
+    const ids = programIdsOf(pid);
+    if (ids.length > 0) return ids;
+    await sleep(20);
+  }
+  return [];
 }
 
-test("uprobe-tracer: malloc of one python process, with the size python asked for", { timeout: 30_000 }, async (t) => {
-  if (!requireOracle(t, "python3 with USDT") || !requireOracle(t, "bpftool")) return;
-  // A python that allocates a bytes object of the size it reads, once the tracer is attached.
-  const python = spawn(PYTHON, ["-S", "-u", "-c", "import sys\nfor line in sys.stdin:\n  x = b'x' * int(line)\n  print(len(x))"]);
-  const answers = createInterface({ input: python.stdout! })[Symbol.asyncIterator]();
+test("execsnoop shows a child's exec with its arguments and result; Ctrl-C exits 0 leaving nothing attached", { timeout: 30_000 }, async (t) => {
+  if (!requireOracle(t, "bpftool")) return;
+  const marker = `tsbpf-exec-${randomBytes(4).toString("hex")}`;
+  const tool = startTool("execsnoop", [], /^Tracing execve calls/m);
+  await tool.ready;
+  const progs = await programsOfTool(tool.child.pid!);
+  assert.equal(progs.length, 2, "two tracepoint programs loaded");
+  const echo = spawnSync("/bin/echo", [marker, "second"]);
+  const missing = spawnSync(`/nonexistent-${marker}`);
+  await sleep(200);
+  tool.child.kill("SIGINT");
+  const { code, stdout, stderr } = await tool.done;
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split("\n");
+  assert.match(lines[0]!, /^PCOMM\s+PID\s+PPID\s+RET ARGS$/);
+  const ours = lines.find((l) => l.includes(marker) && l.startsWith("echo"));
+  assert.ok(ours, stdout.slice(0, 3000));
+  assert.match(ours, new RegExp(`^echo\\s+${echo.pid}\\s+${process.pid}\\s+0 /bin/echo ${marker} second$`));
+  assert.ok(missing.error, "the missing binary failed to start");
+  assert.deepEqual(leftAttached(progs), []);
+});
+
+test("bootstrap reports a process's exec and its exit code; -m keeps only long-lived ones", { timeout: 30_000 }, async (t) => {
+  if (!requireOracle(t, "bpftool")) return;
+  const tool = startTool("bootstrap", [], /^Tracing process starts/m);
+  await tool.ready;
+  const progs = await programsOfTool(tool.child.pid!);
+  const child = spawnSync("/bin/sh", ["-c", "exit 3"]);
+  await sleep(200);
+  tool.child.kill("SIGINT");
+  const { code, stdout, stderr } = await tool.done;
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split("\n").filter((l) => new RegExp(`^\\S+ (EXEC|EXIT)\\s+\\S+\\s+${child.pid} `).test(l));
+  assert.equal(lines.length, 2, stdout.slice(0, 3000));
+  assert.match(lines[0]!, new RegExp(`EXEC  sh\\s+${child.pid}\\s+${process.pid} /(usr/)?bin/sh$`));
+  assert.match(lines[1]!, new RegExp(`EXIT  sh\\s+${child.pid}\\s+${process.pid} \\[3\\] \\(\\d+ms\\)$`));
+  assert.deepEqual(leftAttached(progs), []);
+
+  // 60 s minimum: a short-lived child is not reported, and no EXEC lines at all.
+  const filtered = startTool("bootstrap", ["-m", "60000"], /^Tracing process starts/m);
+  await filtered.ready;
+  const quick = spawnSync("/bin/sh", ["-c", "exit 4"]);
+  await sleep(200);
+  filtered.child.kill("SIGINT");
+  const out = await filtered.done;
+  assert.equal(out.code, 0, out.stderr);
+  assert.ok(!out.stdout.includes(` ${quick.pid} `), out.stdout);
+  assert.ok(!/ EXEC /.test(out.stdout), "no exec events with a minimum duration");
+});
+
+test("runqslower -m 0 -p PID reports each wakeup of a process that sleeps in a loop", { timeout: 30_000 }, async (t) => {
+  if (!requireOracle(t, "bpftool")) return;
+  const sleeper = spawn("/bin/sh", ["-c", "while :; do sleep 0.05; done"], { stdio: "ignore" });
   try {
-    const tool = run(process.execPath, [UPROBE_TRACER, "--json", "-p", String(python.pid), "libc.so.6:malloc"], /^Tracing /m);
+    const tool = startTool("runqslower", ["-m", "0", "-p", String(sleeper.pid)], /^Tracing run queue latency/m);
     await tool.ready;
-    python.stdin!.write("1000000\n");
-    assert.equal((await answers.next()).value, "1000000");
-    await sleep(500); // the tool reads its ring buffer on the event loop
+    const progs = await programsOfTool(tool.child.pid!);
+    assert.equal(progs.length, 3, "three tp_btf programs");
+    await sleep(500);
     tool.child.kill("SIGINT");
     const { code, stdout, stderr } = await tool.done;
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /^Tracing \/\S+\/libc\.so\.6:malloc pid \d+ until Ctrl-C\.$/m);
-    const calls = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { pid: number; comm: string; function: string; args: string[]; ret: string });
-    assert.ok(calls.length > 0 && calls.every((c) => c.pid === python.pid && c.function === "malloc"), stdout.slice(0, 1000));
-    // PyBytes adds its header (33 bytes on 64-bit) to the size asked for.
-    const big = calls.find((c) => Number(c.args[0]) >= 1_000_000 && Number(c.args[0]) < 1_000_100);
-    assert.ok(big, `a malloc of about 1000000 bytes in:\n${stdout.slice(0, 1000)}`);
-    assert.equal(big.comm, "python3.11");
-    assert.notEqual(BigInt(big.ret), 0n, "malloc returned a pointer");
-    assert.equal(attachedPrograms("enter") + attachedPrograms("leave"), 0, "nothing attached after Ctrl-C");
+    const lines = stdout.split("\n");
+    assert.match(lines[0]!, /^TIME\s+COMM\s+TID\s+LAT\(us\) PREV COMM\s+PREV TID$/);
+    const events = lines.slice(1).filter(Boolean);
+    assert.ok(events.length > 0, stdout);
+    for (const line of events) assert.match(line, new RegExp(`^\\d\\d:\\d\\d:\\d\\d sh\\s+${sleeper.pid}\\s+\\d+ \\S.*\\d+$`));
+    assert.deepEqual(leftAttached(progs), []);
   } finally {
-    python.stdin!.end();
+    sleeper.kill("SIGKILL");
   }
 });
 
-test("usdt-tracer: the Python function a traced interpreter enters", { timeout: 30_000 }, async (t) => {
-  if (!requireOracle(t, "python3 with USDT") || !requireOracle(t, "bpftool")) return;
-  const tool = run(process.execPath, [USDT_TRACER, "-d", "3"], /^Tracing /m);
-  await tool.ready;
-  // CPython 3.11 fires function__entry for calls made while a trace function is set.
-  const py = spawnSync(PYTHON, ["-S", "-c", "import sys\nsys.settrace(lambda *a: None)\ndef tsbpf_example_marker():\n  return 1\ntsbpf_example_marker()"]);
-  assert.equal(py.status, 0);
-  const { code, stdout, stderr } = await tool.done;
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, /^Tracing python:function__entry in \/usr\/bin\/python3\.11 \(\d+ sites?\) for 3 s\.$/m);
-  const lines = stdout.split("\n");
-  assert.equal(lines[0], "PID     COMM             FUNCTION (FILE:LINE)");
-  assert.ok(lines.includes(`${String(py.pid).padEnd(7)} ${"python3.11".padEnd(16)} tsbpf_example_marker (<string>:3)`), stdout.slice(0, 2000));
-  assert.equal(attachedPrograms("function_entry"), 0, "nothing attached after the duration");
-});
-
-test("the tracers: Ctrl-C exits 0; --help, bad options and missing root are one-line answers", { timeout: 30_000 }, async () => {
-  const tool = run(process.execPath, [USDT_TRACER], /^Tracing /m);
-  await tool.ready;
-  tool.child.kill("SIGINT");
-  assert.equal((await tool.done).code, 0);
-  for (const [main, name] of [[UPROBE_TRACER, "uprobe-tracer"], [USDT_TRACER, "usdt-tracer"]] as const) {
-    const help = spawnSync(process.execPath, [main, "--help"], { encoding: "utf8" });
-    assert.equal(help.status, 0);
-    assert.match(help.stdout, new RegExp(`^Usage: ${name} `));
-    const bad = spawnSync(process.execPath, [main, "-d", "soon", "x:y"], { encoding: "utf8" });
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, new RegExp(`^${name}: -d needs an integer`));
-    const nobody = spawnSync(process.execPath, [main, "-d", "1", "libc.so.6:malloc"].slice(0, name === "usdt-tracer" ? 3 : 4),
-      { encoding: "utf8", uid: 65534, gid: 65534 });
-    assert.equal(nobody.status, 1, nobody.stderr);
-    assert.match(nobody.stderr, new RegExp(`^${name}: must run as root`));
+test("--help, bad options and missing root: exit 0, 2 and 1 with one line", () => {
+  for (const tool of ["execsnoop", "bootstrap", "runqslower", "ps", "profile"]) {
+    const help = spawnSync(process.execPath, [exampleMain(tool), "--help"], { encoding: "utf8" });
+    assert.equal(help.status, 0, tool);
+    assert.match(help.stdout, new RegExp(`^Usage: ${tool}`));
+    const bad = spawnSync(process.execPath, [exampleMain(tool), "--bogus"], { encoding: "utf8" });
+    assert.equal(bad.status, 2, tool);
+    assert.match(bad.stderr, new RegExp(`^${tool}: Unknown option '--bogus'`));
+    const nobody = spawnSync(process.execPath, [exampleMain(tool)], { encoding: "utf8", uid: 65534, gid: 65534 });
+    assert.equal(nobody.status, 1, tool);
+    assert.match(nobody.stderr, new RegExp(`^${tool}: must run as root[^\\n]*\\n$`));
   }
-  const notTarget = spawnSync(process.execPath, [UPROBE_TRACER, "malloc"], { encoding: "utf8" });
-  assert.equal(notTarget.status, 2);
-  assert.match(notTarget.stderr, /is not BINARY:FUNCTION/);
-  const missing = spawnSync(process.execPath, [UPROBE_TRACER, "-d", "1", "libc.so.6:no_such_function_tsbpf"], { encoding: "utf8" });
-  assert.equal(missing.status, 1);
-  assert.match(missing.stderr, /^uprobe-tracer: no function no_such_function_tsbpf in \/\S+libc\.so\.6/);
-  const noProbe = spawnSync(process.execPath, [USDT_TRACER, "-d", "1", "/bin/true"], { encoding: "utf8" });
-  assert.equal(noProbe.status, 1);
-  assert.match(noProbe.stderr, /^usdt-tracer: \/bin\/true has no USDT probes/);
 });

@@ -13,6 +13,13 @@ export {
 export {
   attachUsdt, usdtOfSection, usdtNotes, UsdtArgumentError, type UsdtOptions, type UsdtSection, type UsdtNote,
 } from "./usdt/index.js";
+export { attachKprobe, kprobeOfSection, type KprobeOptions, type KprobeSection, type KprobeInterface } from "./kprobe.js";
+export { attachKprobeMulti, kprobeMultiOfSection, type KprobeMultiOptions, type KprobeMultiSection } from "./kprobe-multi.js";
+export { attachKsyscall, ksyscallOfSection, type KsyscallOptions, type KsyscallSection } from "./ksyscall.js";
+export { attachRawTracepoint, rawTracepointOfSection, type RawTracepointOptions, type RawTracepointSection } from "./raw-tracepoint.js";
+export { attachTracing, tracingOfSection, type TracingKind, type TracingOptions, type TracingSection } from "./tracing.js";
+export { attachIter, iterOfSection, IterLink, CgroupIterOrder, type IterOptions, type IterSection } from "./iter.js";
+export { attachPerfEvent, HARDWARE_EVENTS, SOFTWARE_EVENTS, type PerfEventName, type PerfEventOptions } from "./perf-event.js";
 export { attachXdp, xdpOfSection, type XdpMode, type XdpOptions, type XdpSection } from "./xdp.js";
 export { attachTcx, tcxAttachments, tcxOfSection, type TcDirection, type TcSection, type TcxOptions } from "./tcx.js";
 export { attachNetkit, netkitAttachments, netkitOfSection, type NetkitOptions, type NetkitSide } from "./netkit.js";

@@ -56,6 +56,10 @@ const FACTS = {
     // Observed by the caller: the load failed with EPERM before verification.
     meaning: "the kernel refuses BPF trampolines (fentry/fexit/fmod_ret/freplace/lsm) with EPERM, even to root",
   },
+  "map element iterators refused": {
+    // Observed by the caller: the load of an iter/bpf_map_elem program failed with EPERM (libbpf's too).
+    meaning: "the kernel refuses bpf_map_elem / bpf_sk_storage_map iterator programs with EPERM at load, even to root",
+  },
   "arena maps refused": {
     meaning: "the kernel refuses BPF arena maps with EPERM",
   },
