@@ -7,6 +7,7 @@
 # A rebuild on the same kernel reproduces them byte for byte (paths in the
 # debug info are mapped to '.').
 #   usage (from anywhere, after `npm run build:ts`): scripts/build-examples.sh [opensnoop …]
+# (no names: every examples/NAME/ that holds NAME.bpf.c)
 set -eu
 CLANG=${CLANG:-clang-19}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +22,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node "$cli" btf dump file "$btf" format c >"$tmp/vmlinux.h"
 
-[ $# -gt 0 ] || set -- opensnoop
+if [ $# -eq 0 ]; then
+	for d in "$root"/examples/*/; do
+		name=$(basename "$d")
+		[ -f "$d/$name.bpf.c" ] && set -- "$@" "$name"
+	done
+fi
 for name in "$@"; do
 	dir="$root/examples/$name"
 	(cd "$dir" &&

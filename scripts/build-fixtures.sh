@@ -4,7 +4,7 @@
 # The .o files are committed so the test suite needs no compiler.
 #   usage (from anywhere): scripts/build-fixtures.sh [DIR…]   (e.g. btf core object)
 # With no arguments every directory of test/fixtures holding *.bpf.c is rebuilt
-# (dump/ is compiled by its test, against a generated vmlinux.h, and skipped). struct-ops includes a
+# (dump/ is compiled by its test, against a generated vmlinux.h, and skipped). struct-ops and tracing include a
 # vmlinux.h generated from this machine's kernel BTF (bpftool), so its objects
 # rebuild byte-identically only on a kernel with the same BTF.
 set -eu
@@ -34,15 +34,15 @@ if [ $# -eq 0 ]; then
 fi
 for dir in "$@"; do
 	# Generated next to the sources (and removed after) so the objects record a relative path.
-	if [ "$dir" = struct-ops ]; then
+	if [ "$dir" = struct-ops ] || [ "$dir" = tracing ]; then
 		bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$root/test/fixtures/$dir/vmlinux.h"
-		trap 'rm -f "$root/test/fixtures/struct-ops/vmlinux.h"' EXIT
+		trap 'rm -f "$root/test/fixtures/$dir/vmlinux.h"' EXIT
 	fi
 	for path in "$root/test/fixtures/$dir"/*.bpf.c; do
 		src=$(basename "$path")
 		base=${src%.c}
 		case $dir in
-		btf | struct-ops | loader) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
+		btf | struct-ops | loader | usdt | tracing) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
 		# Big-endian builds exercise the byte-swapping paths.
 		object | variables)
 			build "$dir" bpf "$src" "$base.o"
@@ -54,6 +54,6 @@ for dir in "$@"; do
 	case $dir in
 	btf) build btf bpfeb kinds.bpf.c kinds.bpfeb.o ;;
 	core) build core bpfeb core-cases.bpf.c core-cases.bpfeb.o ;;
-	struct-ops) rm -f "$root/test/fixtures/$dir/vmlinux.h" ;;
+	struct-ops | tracing) rm -f "$root/test/fixtures/$dir/vmlinux.h" ;;
 	esac
 done

@@ -12,10 +12,21 @@ import * as core from "../src/core/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
-  "attachTracepoint", "attachUprobe", "attachXdp", "attachTcx", "attachTc", "attachNetkit", "LinkGroup", "RingBuffer",
-  "RingBufferReader", "PerfBuffer", "readTracePipe", "parseTraceLine", "probeAll",
+  "attachTracepoint", "attachUprobe", "LinkGroup", "RingBuffer", "RingBufferReader", "PerfBuffer", "probeAll",
+  // events
+  "readTracePipe", "parseTraceLine",
+  // network devices
+  "attachXdp", "attachTcx", "attachTc", "attachNetkit",
+  // uprobe.multi and USDT
+  "attachUprobeMulti", "attachUsdt", "UsdtArgumentError",
+  // tracing
+  "attachKprobe", "attachKprobeMulti", "attachKsyscall", "attachRawTracepoint", "attachTracing", "attachIter", "IterLink", "attachPerfEvent",
   "ProgramBuilder", "R0", "asm", "FD", "Btf", "BpfError", "PinExistsError", "KeyExistsError", "VerifierError",
   "ElfError", "BtfError", "ObjectError", "CoreRelocationError",
+  "attachCgroup", "cgroupOfSection", "cgroupAttachments",
+  "attachSocketFilter", "attachReuseport",
+  "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
+  "attachSockmap", "sockmapOfSection",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [

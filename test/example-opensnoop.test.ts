@@ -4,7 +4,7 @@
 // same time, is the oracle for the lines of a child we spawn.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -12,38 +12,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { attachTracepoint, Collection, loadObjectSpec, RingBuffer } from "../src/index.js";
 import { OpenEventDecoder, type OpenEvent } from "../examples/opensnoop/event.js";
 import { missingOracle } from "./util/environment.js";
+import { run, type Run } from "./util/example-process.js";
 
 const MAIN = fileURLToPath(new URL("../examples/opensnoop/main.js", import.meta.url));
 const OBJECT = fileURLToPath(new URL("../../examples/opensnoop/opensnoop.bpf.o", import.meta.url));
 const LIBBPF_OPENSNOOP = "/usr/sbin/opensnoop";
-
-interface Run {
-  child: ChildProcess;
-  /** Resolves once the tool says it is tracing. */
-  ready: Promise<void>;
-  /** Resolves with the exit code and the whole output. */
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function run(command: string, args: string[], readyOn: RegExp | undefined, options: { uid?: number } = {}): Run {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
-  let stdout = "";
-  let stderr = "";
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-    if (readyOn?.test(stderr)) markReady();
-  });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on("close", (code) => {
-      markReady();
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, ready, done };
-}
 
 function opensnoop(args: string[]): Run {
   return run(process.execPath, [MAIN, ...args], /^Tracing open calls/m);

@@ -37,6 +37,11 @@ const CHECKS: { marker: RegExp; check: string; expected: string }[] = [
     expected: "1000",
   },
   { marker: /globals\.bpf\.o/, check: `console.log(String(objects.variable("result").getNumber()));`, expected: "8" },
+  {
+    marker: /objects\.attach\(\)/,
+    check: `console.log(links.byName.has("enter_openat"), links.skipped.length, typeof records);`,
+    expected: "true 0 number",
+  },
 ];
 
 test("npm pack → a tarball under 1 MB with no tests, installed into a fresh project, runs the README examples", (t) => {
@@ -69,6 +74,7 @@ test("npm pack → a tarball under 1 MB with no tests, installed into a fresh pr
 
   // The README's examples refer to the repository's fixtures by relative path.
   cpSync(path.join(ROOT, "test/fixtures/collection/globals.bpf.o"), path.join(project, "test/fixtures/collection/globals.bpf.o"));
+  cpSync(path.join(ROOT, "examples/opensnoop/opensnoop.bpf.o"), path.join(project, "examples/opensnoop/opensnoop.bpf.o"));
   const examples = readmeExamples();
   const runnable = CHECKS.map(({ marker, check, expected }, i) => {
     const source = examples.find((e) => marker.test(e));

@@ -76,7 +76,11 @@ export function objdumpFunction(binary: string, name: string): { fileOffset: num
   return { fileOffset: parseInt(m[2]!, 16), retOffsets };
 }
 
-/** A running copy of the target, driven line by line. */
+/**
+ * A running copy of a target driven line by line: "N" answers one number
+ * (here the sum of N calls; test/fixtures/usdt/usdt-target.c fires its
+ * probes and answers its semaphore), "s" answers the semaphore.
+ */
 export class TargetProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly #lines: AsyncIterator<string>;

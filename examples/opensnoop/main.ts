@@ -11,12 +11,13 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  attachTracepoint, BpfError, Collection, loadObjectSpec, RingBuffer, tracepointId, tracepointOfSection,
+  attachTracepoint, Collection, loadObjectSpec, RingBuffer, tracepointId, tracepointOfSection,
   type Link, type ObjectSpec,
 } from "tsbpf";
 import { OpenEventDecoder } from "./event.js";
 import { formatJson, formatLine, HEADER } from "./format.js";
-import { parseOptions, UsageError, USAGE, type Options } from "./options.js";
+import { parseOptions, USAGE, type Options } from "./options.js";
+import { runTool, stopOn } from "../common/tool.js";
 
 // dist/examples/opensnoop/main.js → the repository's examples/opensnoop/.
 const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/opensnoop/opensnoop.bpf.o");
@@ -39,25 +40,6 @@ function configure(spec: ObjectSpec, options: Options): void {
       program.autoload = false;
     }
   }
-}
-
-/** Ends `controller` on Ctrl-C, SIGTERM, a closed stdout or after the duration; returns the cleanup. */
-function stopOn(controller: AbortController, seconds: number): () => void {
-  const stop = (): void => controller.abort();
-  const onOutputError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== "EPIPE") throw e;
-    stop();
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  process.stdout.on("error", onOutputError);
-  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
-  return () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-    process.stdout.off("error", onOutputError);
-    clearTimeout(timer);
-  };
 }
 
 async function trace(options: Options): Promise<void> {
@@ -88,31 +70,4 @@ async function trace(options: Options): Promise<void> {
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (process.geteuid?.() !== 0) {
-    process.stderr.write("opensnoop: must run as root (loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON)\n");
-    return 1;
-  }
-  try {
-    await trace(options);
-    return 0;
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    process.stderr.write(`opensnoop: ${e.message.split("\n")[0]}\n`);
-    return 1;
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runTool({ name: "opensnoop", usage: USAGE, parse: parseOptions, run: trace }, process.argv.slice(2));

@@ -1,5 +1,6 @@
 // Command-line options of opensnoop, in the spirit of libbpf-tools' opensnoop.
 import { parseArgs } from "node:util";
+import { integerOption, UsageError } from "../common/tool.js";
 
 export interface Options {
   /** Only this process (tgid). */
@@ -30,15 +31,8 @@ Trace open(2), openat(2) and openat2(2) calls, with eBPF (needs root).
   -j, --json            one JSON object per event and line
   -h, --help            this text`;
 
-/** Thrown for a bad command line; the message is for the user. */
-export class UsageError extends Error {}
-
-function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`opensnoop: ${flag} needs an integer from ${min} to ${max}, not '${text}'`);
-  return n;
-}
+const integer = (flag: string, text: string | undefined, min: number, max: number): number | undefined =>
+  integerOption("opensnoop", flag, text, min, max);
 
 /** Parses argv (without node and the script); undefined means --help was asked for. */
 export function parseOptions(argv: readonly string[]): Options | undefined {

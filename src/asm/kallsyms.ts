@@ -71,6 +71,28 @@ export class Kallsyms {
     return undefined;
   }
 
+  /**
+   * The symbol `address` falls in: the one at the highest address not above
+   * it, and how far past its start the address is (for stack traces, as
+   * perf and bcc print them: "vfs_read+0x1c"). Undefined below the first symbol.
+   */
+  nearest(address: bigint): { name: string; offset: bigint } | undefined {
+    const { hi, lo, names } = this.#load();
+    const qh = Number((address >> 32n) & 0xffffffffn);
+    const ql = Number(address & 0xffffffffn);
+    // Upper bound: the first symbol above the address; the one before it holds the address.
+    let l = 0;
+    let u = names.length;
+    while (l < u) {
+      const mid = (l + u) >>> 1;
+      if ((qh - hi[mid]! || ql - lo[mid]!) < 0) u = mid;
+      else l = mid + 1;
+    }
+    if (l === 0) return undefined;
+    const start = (BigInt(hi[l - 1]!) << 32n) | BigInt(lo[l - 1]!);
+    return { name: names[l - 1]!, offset: address - start };
+  }
+
   #load(): SymbolTable {
     if (this.#table) return this.#table;
     let text = "";

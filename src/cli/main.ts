@@ -24,6 +24,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "link", summary: "list, pin and detach BPF links", load: async () => (await import("./link.js")).linkCommands },
   { name: "perf", summary: "list perf-event attachments of every process", load: async () => (await import("./perf.js")).perfCommands },
   { name: "net", summary: "show, attach and detach XDP, tcx and tc programs on network devices", load: async () => (await import("./net.js")).netCommands },
+  { name: "cgroup", summary: "show, attach and detach the programs of cgroups", load: async () => (await import("./cgroup.js")).cgroupCommands },
   { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
   { name: "struct_ops", summary: "show, dump, register and unregister struct_ops maps", load: async () => (await import("./struct-ops.js")).structOpsCommands },

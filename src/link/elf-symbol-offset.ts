@@ -1,7 +1,7 @@
 // Function symbol → file offset in an executable or shared library, the way
 // uprobes address code: st_value minus the vaddr of the PT_LOAD segment that
 // holds it, plus that segment's file offset.
-import { ElfFile, loadSegmentAt, SHT, type ElfSymbol } from "../elf/index.js";
+import { ElfFile, loadSegmentAt, SHT, type ElfSegment, type ElfSymbol } from "../elf/index.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 
 const STT_GNU_IFUNC = 10;
@@ -81,11 +81,68 @@ export function symbolFileOffset(elf: ElfFile, binary: string, wanted: string): 
       throw new InvalidArgumentError(`${wanted} is ambiguous in ${binary} (${table}): ${list}; give a file offset instead`, "symbol");
     }
     const symbol = funcs[0]!;
-    const segment = loadSegmentAt(elf.segments(), symbol.value);
-    if (!segment) {
-      throw new NotFoundError(`${wanted} in ${binary} is at 0x${symbol.value.toString(16)}, which no PT_LOAD segment maps`);
-    }
-    return { symbol, table, offset: Number(symbol.value - segment.vaddr) + segment.offset };
+    return { symbol, table, offset: vaddrFileOffset(elf.segments(), symbol.value, `${wanted} in ${binary}`) };
   }
   throw new NotFoundError(`no function ${wanted} in ${binary} (looked in .symtab and .dynsym)`);
+}
+
+/**
+ * The file offset of virtual address `vaddr` (of `what`, named in the
+ * NotFoundError when no PT_LOAD segment maps it).
+ */
+export function vaddrFileOffset(segments: readonly ElfSegment[], vaddr: bigint, what: string): number {
+  const segment = loadSegmentAt(segments, vaddr);
+  if (!segment) throw new NotFoundError(`${what} is at 0x${vaddr.toString(16)}, which no PT_LOAD segment maps`);
+  return Number(vaddr - segment.vaddr) + segment.offset;
+}
+
+/** libbpf's glob_match: `*` matches any run of characters, `?` exactly one; everything else itself. */
+export function globMatch(text: string, pattern: string): boolean {
+  // Iterative matching with one backtrack point: linear in practice, never exponential.
+  let t = 0;
+  let p = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
+      t++;
+      p++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
+}
+
+/**
+ * File offsets of every defined function whose name matches the glob
+ * `pattern`, as libbpf's uprobe.multi resolves a pattern: .symtab first, and
+ * .dynsym only when .symtab has no match (so no function is counted twice).
+ * Names are compared without their version suffix ("malloc@@GLIBC_2.2.5"
+ * matches "malloc*" and "malloc"). Offsets are unique and ascending.
+ * NotFoundError when nothing matches.
+ */
+export function functionOffsetsMatching(elf: ElfFile, binary: string, pattern: string): SymbolOffset[] {
+  const segments = elf.segments();
+  for (const tableName of [".symtab", ".dynsym"] as const) {
+    const table = elf.sections.find((s) => s.name === tableName && (s.type === SHT.SYMTAB || s.type === SHT.DYNSYM));
+    if (!table) continue;
+    const byOffset = new Map<number, SymbolOffset>();
+    for (const symbol of elf.symbols(table)) {
+      if (symbol.sectionIndex === 0 || symbol.type !== "func" || symbol.value === 0n) continue;
+      const bare = symbol.name.split("@")[0]!;
+      if (!globMatch(bare, pattern) && !globMatch(symbol.name, pattern)) continue;
+      const offset = vaddrFileOffset(segments, symbol.value, `${symbol.name} in ${binary}`);
+      if (!byOffset.has(offset)) byOffset.set(offset, { symbol, table: tableName, offset });
+    }
+    if (byOffset.size > 0) return [...byOffset.values()].sort((a, b) => a.offset - b.offset);
+  }
+  throw new NotFoundError(`no function matching '${pattern}' in ${binary} (looked in .symtab and .dynsym)`);
 }

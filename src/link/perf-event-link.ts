@@ -15,7 +15,7 @@ import { Link } from "./link.js";
 export type PerfAttachMethod = "auto" | "link" | "ioctl";
 
 /** Errors of BPF_LINK_CREATE that mean "this kernel has no perf_event links", so the ioctl may work. */
-function noPerfLinks(e: unknown): boolean {
+export function noPerfLinks(e: unknown): boolean {
   return e instanceof BpfError && (e.errno === EINVAL || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP);
 }
 
@@ -28,10 +28,14 @@ export function checkCookieMethod(what: string, method: PerfAttachMethod, cookie
 
 /**
  * Attaches `program` to the open perf event `event` and returns a Link that
- * owns both. The event is closed when this throws, so callers only open it.
+ * owns both. The event is closed (and `release` run) when this throws, so callers only open it.
  */
 export function attachToPerfEvent(
-  program: Program, event: FD, options: { target: string; method?: PerfAttachMethod | undefined; cookie?: bigint | undefined },
+  program: Program, event: FD, options: {
+    target: string; method?: PerfAttachMethod | undefined; cookie?: bigint | undefined;
+    /** Removes what the event was opened on (a legacy kprobe event), after the event is closed; also on failure. */
+    release?: () => void;
+  },
 ): Link {
   const method = options.method ?? "auto";
   let link: FD | undefined;
@@ -49,10 +53,14 @@ export function attachToPerfEvent(
     if (!link) perfEventSetBpf(event, program.fd);
     perfEventEnable(event);
     // Without a BPF link the perf event is the attachment: closing it detaches (detach() before close()).
-    return new Link({ ...(link ? { link } : { detach: () => event.close() }), others: [event], target: options.target });
+    return new Link({
+      ...(link ? { link } : { detach: () => event.close() }), others: [event], target: options.target,
+      ...(options.release ? { release: options.release } : {}),
+    });
   } catch (e) {
     link?.close();
     event.close();
+    options.release?.();
     throw e;
   }
 }

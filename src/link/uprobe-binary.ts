@@ -1,9 +1,13 @@
 // Where the file a uprobe names lives: an absolute or relative path as is,
 // a bare library name through the process's mappings (/proc/<pid>/maps) or
-// the library search path, a bare program name through $PATH.
+// the library search path, a bare program name through $PATH; and its ELF
+// image, read once with errors that name it.
 import { readFileSync, statSync } from "node:fs";
 import { basename, delimiter, resolve } from "node:path";
 import { NotFoundError } from "../sys/errors.js";
+import { ElfFile } from "../elf/index.js";
+import { fileError, readRegularFile } from "../elf/file.js";
+import { ElfError } from "../elf/errors.js";
 
 /** Multiarch library directories (Debian layout) of the running architecture. */
 const multiarch: Partial<Record<string, string>> = {
@@ -70,4 +74,15 @@ export function resolveUprobeBinary(binary: string, pid?: number): string {
   }
   looked.push(binary.includes(".so") ? `the library directories (${dirs.join(", ")})` : "$PATH");
   throw new NotFoundError(`uprobe binary ${binary} not found in ${looked.join(" or ")}; give its absolute path`);
+}
+
+/** Reads and parses the binary at `path` (resolved), with typed errors that name it (ElfError, NotFoundError, PermissionError). */
+export function readBinaryElf(path: string): ElfFile {
+  const invalid = (m: string): ElfError => new ElfError(m);
+  const bytes = readRegularFile(path, invalid);
+  try {
+    return new ElfFile(bytes);
+  } catch (e) {
+    throw fileError(e, path, invalid);
+  }
 }

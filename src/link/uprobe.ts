@@ -8,12 +8,9 @@ import type { Program } from "../program/program.js";
 import { ProgramType, programTypeName } from "../program/types.js";
 import { PMU_DIR, perfEventOpen, pmuType } from "../sys/perf-event.js";
 import { InvalidArgumentError, NotSupportedError } from "../sys/errors.js";
-import { ElfFile } from "../elf/index.js";
-import { fileError, readRegularFile } from "../elf/file.js";
-import { ElfError } from "../elf/errors.js";
 import type { Link } from "./link.js";
 import { attachToPerfEvent, checkCookieMethod, type PerfAttachMethod } from "./perf-event-link.js";
-import { resolveUprobeBinary } from "./uprobe-binary.js";
+import { readBinaryElf, resolveUprobeBinary } from "./uprobe-binary.js";
 import { symbolFileOffset } from "./elf-symbol-offset.js";
 import { targetFromSection } from "./section-target.js";
 
@@ -97,17 +94,6 @@ function resolveOptions(program: Program, options: UprobeOptions): UprobeOptions
   };
 }
 
-/** Reads and parses the binary, with typed errors that name it. */
-function readElf(path: string): ElfFile {
-  const invalid = (m: string): ElfError => new ElfError(m);
-  const bytes = readRegularFile(path, invalid);
-  try {
-    return new ElfFile(bytes);
-  } catch (e) {
-    throw fileError(e, path, invalid);
-  }
-}
-
 /**
  * Attaches a kprobe-type program as a uprobe (or uretprobe) on a function of
  * a user-space binary. Without `binary` the target comes from the program's
@@ -139,7 +125,7 @@ export function attachUprobe(program: Program, options: UprobeOptions = {}): Lin
   let where = `0x${fileOffset.toString(16)}`;
   if (o.symbol !== undefined) {
     const { name, offset } = splitSymbol(o.symbol);
-    const resolved = symbolFileOffset(readElf(path), path, name);
+    const resolved = symbolFileOffset(readBinaryElf(path), path, name);
     const into = offset + (o.offset ?? 0);
     fileOffset = resolved.offset + into;
     where = into ? `${name}+0x${into.toString(16)}` : name;

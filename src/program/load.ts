@@ -174,7 +174,7 @@ function explainLoadError(errno: number, label: string, spec: ProgramSpec, targe
     // build a BPF trampoline on the target function.
     return new PermissionError(
       `BPF_PROG_LOAD (${label}): EPERM: the kernel refused to attach a BPF trampoline to the target ` +
-        `${target ? target.description : "function"} ` +
+        `${target ? target.description : describeKernelTarget(spec)} ` +
         "(fentry/fexit/fmod_ret/lsm/freplace need ftrace-based direct calls). The process holds every BPF capability, " +
         "so the kernel's configuration or a security policy blocks ftrace attachment — check that " +
         "/sys/kernel/tracing/available_filter_functions is readable; tp_btf and raw_tp programs are alternatives",
@@ -182,6 +182,12 @@ function explainLoadError(errno: number, label: string, spec: ProgramSpec, targe
     );
   }
   return errorFromErrno(errno, "BPF_PROG_LOAD", label);
+}
+
+/** "function do_sys_openat2" from the SEC() name ("lsm/file_open" → "function file_open"), else "function". */
+function describeKernelTarget(spec: ProgramSpec): string {
+  const name = sectionTargetFunction(spec.sectionName);
+  return name === undefined ? "function" : `function ${name}`;
 }
 
 /** Program types whose load builds a trampoline on a kernel function (attach_btf_id given). */

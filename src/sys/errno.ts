@@ -23,12 +23,14 @@ export const ENOSYS = 38;
 export const ELOOP = 40;
 export const ENOTSUPP = 524; // kernel-internal "not supported", leaks to user space
 export const EOPNOTSUPP = 95;
+export const ENOTSOCK = 88;
+export const ENOPROTOOPT = 92;
 
 const names: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
   12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 18: "EXDEV",
   19: "ENODEV", 20: "ENOTDIR", 22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC",
-  34: "ERANGE", 38: "ENOSYS", 40: "ELOOP", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
+  34: "ERANGE", 38: "ENOSYS", 40: "ELOOP", 88: "ENOTSOCK", 92: "ENOPROTOOPT", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
 };
 
 /** Symbolic name of an errno ("ENOENT"), or "errno N". */

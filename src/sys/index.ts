@@ -15,3 +15,4 @@ export * from "./raw-tracepoint.js";
 export * from "./iter.js";
 export * from "./perf-event.js";
 export * from "./netlink/index.js";
+export { setSocketIntOption, SocketOption } from "./socket.js";

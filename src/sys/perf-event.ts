@@ -1,6 +1,6 @@
 // perf_event_open(2) with a typed attr, the perf ioctls BPF needs, and the
 // ids the kernel publishes in sysfs/tracefs (dynamic PMU types, tracepoints).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Attr, stableBytes } from "./attr.js";
 import { cString } from "./cstring.js";
 import { PerfEventAttr } from "./layouts.js";
@@ -273,8 +273,37 @@ export function pmuType(name: string): number {
   return n;
 }
 
+/**
+ * The first config bit of a PMU's format field, read from
+ * /sys/bus/event_source/devices/<pmu>/format/<field> ("config:0" → 0):
+ * e.g. the retprobe flag of the kprobe and uprobe PMUs. NotSupportedError
+ * (with `since`, the first Linux version with the field) when it is missing
+ * or not in `config`.
+ */
+export function pmuFormatBit(pmu: string, field: string, since?: string): number {
+  const path = `${PMU_DIR}/${pmu}/format/${field}`;
+  const text = readText(path);
+  if (text === undefined) throw new NotSupportedError(`the ${pmu} PMU's ${field} field (${path} is missing)`, since);
+  const m = /^config:(\d+)(?:-\d+)?$/.exec(text);
+  if (!m) throw new NotSupportedError(`the ${pmu} PMU's ${field} field in config (${path} says '${text}')`);
+  return Number(m[1]);
+}
+
 /** Where tracefs is looked for: its own mount point first, then the debugfs location of old systems. */
 export const TRACEFS_DIRS: readonly string[] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+
+/**
+ * The tracefs directory in use (the first of {@link TRACEFS_DIRS} that has
+ * `available_events`), mounting tracefs at /sys/kernel/tracing first when it
+ * is nowhere and this process may; undefined when there is none.
+ */
+export function findTracefs(): string | undefined {
+  for (const mayMount of [true, false]) {
+    const dir = TRACEFS_DIRS.find((d) => existsSync(`${d}/available_events`));
+    if (dir !== undefined || !mayMount || !ensureTracefs()) return dir;
+  }
+  return undefined;
+}
 
 /**
  * The id of the tracepoint `category`/`name` (e.g. "syscalls", "sys_enter_getpid")

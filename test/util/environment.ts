@@ -56,6 +56,10 @@ const FACTS = {
     // Observed by the caller: the load failed with EPERM before verification.
     meaning: "the kernel refuses BPF trampolines (fentry/fexit/fmod_ret/freplace/lsm) with EPERM, even to root",
   },
+  "map element iterators refused": {
+    // Observed by the caller: the load of an iter/bpf_map_elem program failed with EPERM (libbpf's too).
+    meaning: "the kernel refuses bpf_map_elem / bpf_sk_storage_map iterator programs with EPERM at load, even to root",
+  },
   "arena maps refused": {
     meaning: "the kernel refuses BPF arena maps with EPERM",
   },
@@ -139,7 +143,7 @@ export type FactDetail<F extends EnvironmentFact> = F extends typeof KERNEL_OLDE
 
 /** Names of the oracles and tools the tests compare against or run. */
 export type Oracle = "bpftool" | "libbpf-dev" | "libbpf-tools" | "clang-19" | "llvm-mc-19" | "readelf" | "objdump" | "cc" | "iproute2"
-  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references";
+  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references" | "systemtap-sdt-dev" | "python3 with USDT";
 
 /** The oracles and tools tests need, and how to tell they are installed. Missing ones fail under CI=true. */
 const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> = {
@@ -155,6 +159,8 @@ const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> 
   "unshare": { install: "Debian package util-linux", present: () => runs("unshare", ["--version"]) },
   "GNU time": { install: "Debian package time", present: () => existsSync("/usr/bin/time") },
   "uapi headers": { install: "Debian package linux-libc-dev", present: () => existsSync("/usr/include/linux/bpf.h") },
+  "systemtap-sdt-dev": { install: "Debian package systemtap-sdt-dev (<sys/sdt.h>)", present: () => runs("cc", ["-E", "-include", "sys/sdt.h", "-x", "c", "/dev/null"]) },
+  "python3 with USDT": { install: "Debian package python3.11 (built with --with-dtrace: python:function__entry)", present: () => existsSync("/usr/bin/python3.11") },
   "other kernels' BTF": {
     install: "scripts/fetch-kernel-btf.sh (Debian 6.1/6.12 images' BTF into /var/cache/tsbpf-btf, or TSBPF_BTF_CACHE)",
     present: () => cachedKernelBtfs().length > 0,

@@ -2,7 +2,8 @@
 // own interfaces). The test process stays in its namespace and enters a test
 // namespace with setns(2) only around the calls that must run there.
 import { closeSync, openSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
 import { native } from "../../src/sys/native.js";
 import { requireOracle, skipFor, type Skippable } from "./environment.js";
 
@@ -94,4 +95,23 @@ export function canUseNetns(t: Skippable): boolean {
   else if (SETNS[process.arch] === undefined) skipFor(t, "unsupported architecture", "no setns number");
   else return requireOracle(t, "iproute2");
   return false;
+}
+
+/** Runs `body` with the name of a fresh network namespace (lo up), deleting the namespace after. */
+export function withNetns<T>(body: (name: string) => T): T {
+  const name = `tsbpf-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  execFileSync("ip", ["netns", "add", name]);
+  try {
+    execFileSync("ip", ["-n", name, "link", "set", "lo", "up"]);
+    return body(name);
+  } finally {
+    execFileSync("ip", ["netns", "delete", name]);
+  }
+}
+
+/** Runs the compiled test script `script` (a path) with `args` inside namespace `name`; its stdout's JSON line. */
+export function runInNetns<T>(name: string, script: string, ...args: string[]): T {
+  const r = spawnSync("ip", ["netns", "exec", name, process.execPath, script, ...args], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `${script} ${args.join(" ")} in netns ${name} failed (signal ${r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
 }

@@ -1,0 +1,78 @@
+// profile: samples what every CPU is running (a perf_event program on a
+// cpu-clock event per CPU, examples/profile/profile.bpf.o) and prints the
+// kernel stacks it saw, symbolised through /proc/kallsyms, most frequent
+// first — one folded line per stack ("comm;outer;…;inner count"), the input
+// format of flame graph tools.
+//   node dist/examples/profile/main.js [-F HZ] [-p PID] [-d SECONDS]
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { attachPerfEvent, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
+import { Kallsyms } from "../../src/asm/kallsyms.js";
+import { aborted, integerOption, parseCommandLine, runTool, stopSignal } from "../common/cli.js";
+import { StructReader } from "../common/struct.js";
+
+const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/profile/profile.bpf.o");
+
+const USAGE = `Usage: profile [-F HZ] [-p PID] [-d SECONDS]
+Sample kernel stacks on every CPU and print them folded, most frequent first (needs root).
+
+  -F, --frequency HZ    samples per second per CPU (default 99)
+  -p, --pid PID         only this process
+  -d, --duration SECS   profile for SECS seconds (default: until Ctrl-C)
+  -h, --help            this text`;
+
+/** The kernel stack with this id, innermost frame first, as "function+0xoff" names. */
+function kernelStack(stacks: BpfMap, id: number, symbols: Kallsyms): string[] {
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setUint32(0, id, true);
+  const value = stacks.lookup(key);
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  const frames: string[] = [];
+  for (let off = 0; off + 8 <= value.byteLength; off += 8) {
+    const address = view.getBigUint64(off, true);
+    if (address === 0n) break;
+    const sym = symbols.nearest(address);
+    frames.push(sym ? sym.name : `0x${address.toString(16)}`);
+  }
+  return frames;
+}
+
+async function profile(argv: readonly string[]): Promise<boolean> {
+  const values = parseCommandLine("profile", USAGE, argv, {
+    frequency: { type: "string", short: "F" }, pid: { type: "string", short: "p" },
+  });
+  if (!values) return false;
+  const frequency = integerOption("profile", "-F", values.frequency, 10_000) ?? 99;
+  const pid = integerOption("profile", "-p", values.pid);
+  const duration = integerOption("profile", "-d", values.duration) ?? 0;
+  const spec = loadObjectSpec(OBJECT);
+  if (pid !== undefined) spec.variable("target_tgid").set(pid);
+  const reader = new StructReader(spec.btf, "sample_key");
+  using objects = Collection.load(spec);
+  const { signal, cleanup } = stopSignal(duration);
+  try {
+    {
+      using _links = attachPerfEvent(objects.program("profile_sample"), { event: "cpu-clock", frequency });
+      process.stderr.write(`Sampling kernel stacks at ${frequency} Hz ${duration ? `for ${duration} s` : "until Ctrl-C"}.\n`);
+      await aborted(signal);
+    }
+    // Detached: the maps hold every sample now. Symbolise after, so no kallsyms read competes with sampling.
+    const symbols = new Kallsyms();
+    const folded = new Map<string, bigint>();
+    const stacks = objects.map("stacks");
+    for (const [key, value] of objects.map("counts")) {
+      const k = reader.at(key);
+      const stackId = k.i32("kernel_stack");
+      const frames = stackId >= 0 ? kernelStack(stacks, stackId, symbols).reverse() : ["[user]"];
+      const line = [k.string("comm"), ...frames].join(";");
+      folded.set(line, (folded.get(line) ?? 0n) + new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true));
+    }
+    const sorted = [...folded].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
+    process.stdout.write(sorted.map(([line, n]) => `${line} ${n}\n`).join(""));
+  } finally {
+    cleanup();
+  }
+  return true;
+}
+
+process.exitCode = await runTool("profile", USAGE, () => profile(process.argv.slice(2)));

@@ -1,0 +1,62 @@
+// ps from the kernel: lists processes (or threads) with a BPF task iterator
+// (examples/ps/ps.bpf.o, committed) instead of walking /proc. The iterator's
+// output is read as a stream, chunk by chunk, off the event loop.
+//   node dist/examples/ps/main.js [-p PID] [-T]
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { attachIter, Collection, loadObjectSpec } from "../../src/index.js";
+import { integerOption, parseCommandLine, runTool } from "../common/cli.js";
+
+const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/ps/ps.bpf.o");
+
+const USAGE = `Usage: ps [-p PID] [-T]
+List processes from the kernel's task list with a BPF iterator (needs root).
+
+  -p, --pid PID      only this process
+  -T, --threads      one line per thread (TID column)
+  -h, --help         this text`;
+
+/** The kernel's task state bits as ps(1) letters (R running, S sleeping, D disk, T stopped, t traced, Z/X exit states, I idle). */
+function stateLetter(state: number): string {
+  if (state === 0) return "R";
+  if (state & 0x402) return state & 0x400 ? "I" : "D";
+  if (state & 0x1) return "S";
+  if (state & 0x4) return "T";
+  if (state & 0x8) return "t";
+  if (state & 0x20) return "Z";
+  if (state & 0x10) return "X";
+  return "?";
+}
+
+/** One output line from an iterator line "TGID TID PPID UID STATE COMM". */
+function formatTask(line: string, threads: boolean): string | undefined {
+  const m = /^(\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(line);
+  if (!m) return undefined;
+  const [, tgid, tid, ppid, uid, state, comm] = m;
+  const cols = [tgid!.padStart(7), ...(threads ? [tid!.padStart(7)] : []), ppid!.padStart(7), uid!.padStart(6), stateLetter(Number(state)).padEnd(1), comm];
+  return cols.join(" ");
+}
+
+async function list(argv: readonly string[]): Promise<boolean> {
+  const values = parseCommandLine("ps", USAGE, argv, {
+    pid: { type: "string", short: "p" }, threads: { type: "boolean", short: "T", default: false },
+  });
+  if (!values) return false;
+  const pid = integerOption("ps", "-p", values.pid);
+  const threads = values.threads === true;
+  const spec = loadObjectSpec(OBJECT);
+  spec.variable("show_threads").set(threads);
+  using objects = Collection.load(spec);
+  using link = attachIter(objects.program("ps_tasks"), pid !== undefined ? { task: { pid } } : {});
+  process.stdout.write(`${["PID".padStart(7), ...(threads ? ["TID".padStart(7)] : []), "PPID".padStart(7), "UID".padStart(6), "S", "COMMAND"].join(" ")}\n`);
+  let rest = "";
+  for await (const chunk of link.stream()) {
+    const lines = (rest + (chunk as Buffer).toString("utf8")).split("\n");
+    rest = lines.pop()!;
+    const out = lines.map((l) => formatTask(l, threads)).filter((l) => l !== undefined);
+    if (out.length) process.stdout.write(`${out.join("\n")}\n`);
+  }
+  return true;
+}
+
+process.exitCode = await runTool("ps", USAGE, () => list(process.argv.slice(2)));
