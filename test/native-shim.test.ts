@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { native, POLL_READABLE, type WatchHandle } from "../src/sys/native.js";
 import { rawSyscall } from "../src/sys/syscall.js";
 import { InvalidArgumentError } from "../src/index.js";
 import { addressOf } from "../src/sys/index.js";
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), "util", "shim-fuzz-child.js");
+const CHILD = fileURLToPath(new URL("./util/shim-fuzz-child.js", import.meta.url));
 
 interface FuzzRun {
   status: number | null;
