@@ -1,5 +1,5 @@
 // The one registration point of the benchmark suite: every group listed here
-// is run by `npm run bench` and exercised by test/bench-smoke.test.ts.
+// is run by `npm run bench` and exercised by test/bench/bench-smoke.test.ts.
 // To add a group (e.g. BTF parse/dump against btf__parse and bpftool), write
 // bench/<group>.ts exporting a BenchGroup and append it to this list.
 import type { BenchGroup } from "./harness.js";

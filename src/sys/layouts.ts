@@ -1,5 +1,5 @@
 // Every bpf(2) command number and attr layout tsbpf uses, in one place.
-// Offsets follow include/uapi/linux/bpf.h; test/sys-layouts.test.ts checks
+// Offsets follow include/uapi/linux/bpf.h; test/sys/sys-layouts.test.ts checks
 // them against the installed uapi header with a C compiler (offsetof), and
 // the newest fields against the running kernel's BTF.
 import { defineLayout, name16, u16, u32, u64 } from "./attr.js";

@@ -255,7 +255,7 @@ export function requireOracle(t: Skippable, oracle: Oracle, detail?: string): bo
 /** How a fact stands on this machine: refuted (with the evidence), possible, or only observable by the test itself. */
 export type FactState = { state: "refuted"; evidence: string } | { state: "possible" } | { state: "observed by the test" } | { state: "checked per named item" };
 
-/** Every fact and how it stands here (for the report of test/environment-policy.test.ts). */
+/** Every fact and how it stands here (for the report of test/api/environment-policy.test.ts). */
 export function factsOfThisMachine(): { fact: EnvironmentFact; meaning: string; standing: FactState }[] {
   const facts = (Object.keys(FACTS) as (keyof typeof FACTS)[]).map((fact) => {
     const definition: FactDefinition = FACTS[fact];
