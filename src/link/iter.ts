@@ -18,6 +18,11 @@ import { iterCreate, readIterator } from "../sys/iter.js";
 import { FD } from "../sys/fd.js";
 import { errorFromErrno, InvalidArgumentError } from "../sys/errors.js";
 import { Link, type LinkParts } from "./link.js";
+import { describeLinkInfo } from "./describe.js";
+import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
+import { bpfFdKindMismatch } from "../sys/fd-kind.js";
+import { checkObjectId } from "../sys/arguments.js";
+import { fdById, openPinnedFd } from "../sys/objects.js";
 import { openSync, constants as fsConstants } from "node:fs";
 
 /** enum bpf_cgroup_iter_order: how a cgroup iterator walks the hierarchy. */
@@ -105,9 +110,25 @@ function iteratorReadable(linkFd: FD, chunkSize: number): Readable {
  * read is a new pass over the kernel's objects.
  */
 export class IterLink extends Link {
-  /** @internal Built by attachIter. */
+  /** @internal Built by attachIter, IterLink.openPinned and IterLink.fromId. */
   constructor(parts: LinkParts) {
     super(parts);
+  }
+
+  /**
+   * Opens the iterator link pinned at `path` (by `pin()`, `tsbpf iter pin` or
+   * `bpftool iter pin`) with its reading methods; InvalidArgumentError when
+   * the pin is another kind of link or object.
+   */
+  static override openPinned(path: string): IterLink {
+    if (typeof path !== "string") throw new InvalidArgumentError("IterLink.openPinned: path must be a string", "path");
+    return adoptIter(openPinnedFd(path, "rw", "link"), path, path);
+  }
+
+  /** Opens the iterator link with this id (needs CAP_SYS_ADMIN), with its reading methods. */
+  static override fromId(id: number): IterLink {
+    checkObjectId(id, "IterLink.fromId");
+    return adoptIter(fdById("link", id), `link ${id}`);
   }
 
   /** One whole pass, read synchronously (the program runs in this thread, in the kernel). */
@@ -130,6 +151,20 @@ export class IterLink extends Link {
   /** `for await (const chunk of link)`: one pass, chunk by chunk, as stream() reads it. */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return this.stream()[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+}
+
+/** An IterLink owning `fd`, which must be an iterator link (closed when it is not). */
+function adoptIter(fd: FD, what: string, pinnedPath?: string): IterLink {
+  try {
+    const mismatch = bpfFdKindMismatch(fd.raw, "link");
+    if (mismatch !== undefined) throw new InvalidArgumentError(`${what} is ${mismatch}, not a BPF link`, "path");
+    const info = linkInfo(fd);
+    if (info.type !== LinkType.ITER) throw new InvalidArgumentError(`${what} is a ${linkTypeName(info.type)} link, not an iterator`, "path");
+    return new IterLink({ link: fd, target: describeLinkInfo(info), ...(pinnedPath !== undefined ? { pinnedPath } : {}) });
+  } catch (e) {
+    fd.close();
+    throw e;
   }
 }
 

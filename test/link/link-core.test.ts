@@ -12,7 +12,7 @@ import { Program, ProgramType } from "../../src/program.js";
 import { Collection } from "../../src/collection.js";
 import { loadObjectSpec } from "../../src/object/index.js";
 import { ClosedError, InvalidArgumentError, NotFoundError } from "../../src/sys/errors.js";
-import { attachTracepoint, Link, LinkGroup } from "../../src/link/index.js";
+import { attachTracepoint, IterLink, Link, LinkGroup } from "../../src/link/index.js";
 import { counterMap, countingProgram, readCounter } from "../sys/sys-attach-helpers.js";
 import { bpffsTempDir, openFdCount } from "../util/kernel.js";
 import { requireOracle } from "../util/environment.js";
@@ -48,6 +48,7 @@ test("Link.fromId, openPinned, list and infoById see the same link; a pinned lin
 
     link.pin(`${dir.path}/tp`);
     assert.equal(link.pinnedPath, `${dir.path}/tp`);
+    assert.throws(() => IterLink.openPinned(`${dir.path}/tp`), /is a perf_event link, not an iterator/);
     link.close();
     again.close();
     getppidCalls(7);

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BpfMap, Collection, loadObjectSpec, MapType } from "../../src/index.js";
-import { BpfError, InvalidArgumentError } from "../../src/sys/errors.js";
+import { BpfError, InvalidArgumentError, NotFoundError } from "../../src/sys/errors.js";
 import { EPERM } from "../../src/sys/errno.js";
-import { attachIter, iterOfSection } from "../../src/link/index.js";
+import { attachIter, iterOfSection, IterLink } from "../../src/link/index.js";
 import { openFdCount } from "../util/kernel.js";
 import { bpftoolLinksOf } from "../util/attached.js";
 import { bpftool } from "../util/cli.js";
@@ -106,6 +106,11 @@ test("a pinned iterator link is a file: each read of the pin is a new pass", () 
   try {
     assert.equal(readFileSync(pin, "utf8"), `${process.pid} node\n`);
     assert.equal(readFileSync(pin, "utf8"), `${process.pid} node\n`, "a second pass");
+    using reopened = IterLink.openPinned(pin);
+    assert.equal(reopened.readText(), `${process.pid} node\n`, "reopened from its pin, with the reading methods");
+    using byId = IterLink.fromId(link.id);
+    assert.equal(byId.readText(), `${process.pid} node\n`);
+    assert.throws(() => IterLink.fromId(0x7fff_fff0), NotFoundError);
   } finally {
     link.unpin();
   }
