@@ -11,8 +11,8 @@ import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
 import { AttachFlags } from "../sys/attach-flags.js";
 import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
-import type { FD } from "../sys/fd.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
 import { checkAttachable } from "./program-check.js";
 import { openCgroup, type CgroupRef, type OpenCgroup } from "./cgroup-target.js";
 import { describeTargetRef } from "./own-fd.js";
@@ -166,42 +166,26 @@ export function attachCgroup(program: Program, options: CgroupOptions): Link {
 /** BPF_PROG_ATTACH; the Link keeps the cgroup fd and its own program fd so that it can detach (and update) later. */
 function attachWithProgAttach(program: Program, cgroup: OpenCgroup, attachType: AttachType, options: CgroupOptions, target: string): Link {
   const flags = modeFlags[options.mode ?? "multi"];
-  let held: FD = program.fd.dup();
-  try {
-    progAttach({
-      targetFd: cgroup.fd, progFd: held, attachType, flags,
-      ...(options.replace ? { replaceProgFd: options.replace.fd } : {}),
-    });
-  } catch (e) {
-    held.close();
-    throw e;
-  }
+  const held = HeldProgram.attach(program, (progFd) => progAttach({
+    targetFd: cgroup.fd, progFd, attachType, flags,
+    ...(options.replace ? { replaceProgFd: options.replace.fd } : {}),
+  }));
   return new Link({
     target,
     others: [cgroup.fd],
     detach: () => {
       try {
-        progDetach({ targetFd: cgroup.fd, progFd: held, attachType });
+        progDetach({ targetFd: cgroup.fd, progFd: held.fd, attachType });
       } catch (e) {
         // Someone else (bpftool cgroup detach) already took it off: nothing left to undo.
         if (!(e instanceof NotFoundError)) throw e;
       }
     },
-    update: (next, oldProgram) => {
-      const nextFd = next.fd.dup();
-      try {
-        // Multi: BPF_F_REPLACE swaps in place; override/exclusive: attaching again replaces the one program.
-        progAttach({
-          targetFd: cgroup.fd, progFd: nextFd, attachType, flags,
-          ...(flags === AttachFlags.ALLOW_MULTI ? { replaceProgFd: oldProgram?.fd ?? held } : {}),
-        });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
-    },
+    // Multi: BPF_F_REPLACE swaps in place; override/exclusive: attaching again replaces the one program.
+    update: (next, oldProgram) => held.replace(next, (progFd) => progAttach({
+      targetFd: cgroup.fd, progFd, attachType, flags,
+      ...(flags === AttachFlags.ALLOW_MULTI ? { replaceProgFd: oldProgram?.fd ?? held.fd } : {}),
+    })),
     release: () => held.close(),
   });
 }

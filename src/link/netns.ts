@@ -12,6 +12,7 @@ import { progAttach, progDetach } from "../sys/attach.js";
 import { FD } from "../sys/fd.js";
 import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError, PermissionError } from "../sys/errors.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
 import { checkAttachable } from "./program-check.js";
 import { describeTargetRef, dupCallerFd } from "./own-fd.js";
 
@@ -114,27 +115,13 @@ function attachFlowDissectorToOwnNetns(program: Program, target: string): Link {
   const attachType = AttachType.FlowDissector;
   // The kernel ignores the target fd and uses the caller's netns; 0 is what libbpf passes.
   const ownNetns = { targetFd: undefined, targetIfindex: 0 };
-  let held = program.fd.dup();
-  try {
-    progAttach({ ...ownNetns, progFd: held, attachType });
-  } catch (e) {
-    held.close();
-    throw e;
-  }
+  const held = HeldProgram.attach(program, (progFd) => progAttach({ ...ownNetns, progFd, attachType }));
   return new Link({
     target,
-    detach: () => progDetach({ ...ownNetns, progFd: held, attachType }),
+    detach: () => progDetach({ ...ownNetns, progFd: held.fd, attachType }),
     update: (next) => {
       checkAttachable(next, [ProgramType.FlowDissector], target, "a flow_dissector program");
-      const nextFd = next.fd.dup();
-      try {
-        progAttach({ ...ownNetns, progFd: nextFd, attachType });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
+      held.replace(next, (progFd) => progAttach({ ...ownNetns, progFd, attachType }));
     },
     release: () => held.close(),
   });

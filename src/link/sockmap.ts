@@ -13,6 +13,7 @@ import { progAttach, progDetach } from "../sys/attach.js";
 import { BusyError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
 import { checkAttachable } from "./program-check.js";
 
 /** Options of {@link attachSockmap}. */
@@ -78,15 +79,9 @@ export function attachSockmap(program: Program, map: BpfMap, options: SockmapOpt
 
 /** BPF_PROG_ATTACH to the map fd; the Link keeps its own map and program fds to detach (and update) later. */
 function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachType, target: string): Link {
-  let held: FD;
+  let held: HeldProgram;
   try {
-    held = program.fd.dup();
-    try {
-      progAttach({ targetFd: mapFd, progFd: held, attachType });
-    } catch (e) {
-      held.close();
-      throw e;
-    }
+    held = HeldProgram.attach(program, (progFd) => progAttach({ targetFd: mapFd, progFd, attachType }));
   } catch (e) {
     mapFd.close();
     throw e;
@@ -96,7 +91,7 @@ function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachTyp
     others: [mapFd],
     detach: () => {
       try {
-        progDetach({ targetFd: mapFd, progFd: held, attachType });
+        progDetach({ targetFd: mapFd, progFd: held.fd, attachType });
       } catch (e) {
         // ENOENT: replaced or detached elsewhere; EBUSY: a sockmap link has taken the hook over since. Either way ours is gone.
         if (!(e instanceof NotFoundError) && !(e instanceof BusyError)) throw e;
@@ -105,15 +100,7 @@ function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachTyp
     // Attaching another program to the same hook of the map replaces the one there.
     update: (next) => {
       checkAttachable(next, [hooks.get(attachType)!], target, "a program of that type");
-      const nextFd = next.fd.dup();
-      try {
-        progAttach({ targetFd: mapFd, progFd: nextFd, attachType });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
+      held.replace(next, (progFd) => progAttach({ targetFd: mapFd, progFd, attachType }));
     },
     release: () => held.close(),
   });
