@@ -1,6 +1,6 @@
 // Command-line options of opensnoop, in the spirit of libbpf-tools' opensnoop.
 import { parseArgs } from "node:util";
-import { integerOption, UsageError } from "../common/tool.js";
+import { integerOption, UsageError } from "../common/cli.js";
 
 export interface Options {
   /** Only this process (tgid). */
