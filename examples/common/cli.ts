@@ -31,6 +31,14 @@ export function integerOption(tool: string, flag: string, text: unknown, min = 0
   return n;
 }
 
+/** A number of seconds in [min, 86400] (fractions allowed), or `fallback` when absent; UsageError otherwise. */
+export function secondsOption(tool: string, flag: string, text: unknown, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (typeof text !== "string" || !Number.isFinite(n) || n < min || n > 86400) throw new UsageError(`${tool}: ${flag} needs a number of seconds from ${min} to 86400, not '${String(text)}'`);
+  return n;
+}
+
 /** The options every tracer has: -p PID, -d SECONDS, -j/--json. */
 export interface TraceOptions {
   /** Only this process. */

@@ -9,8 +9,11 @@ import { UsageError } from "./cli.js";
 export interface Tool<O> {
   name: string;
   usage: string;
+  /** Why it needs root, for the message; default: loading and attaching BPF programs. */
+  rootReason?: string;
   parse(argv: readonly string[]): O | undefined;
-  run(options: O): Promise<void>;
+  /** The work; a number is the exit code (e.g. a child's), otherwise 0. */
+  run(options: O): Promise<void | number>;
 }
 
 /** Runs a tool on argv and returns its exit code. */
@@ -28,12 +31,11 @@ export async function runTool<O>(tool: Tool<O>, argv: readonly string[]): Promis
     return 0;
   }
   if (process.geteuid?.() !== 0) {
-    process.stderr.write(`${tool.name}: must run as root (loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON)\n`);
+    process.stderr.write(`${tool.name}: must run as root (${tool.rootReason ?? "loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON"})\n`);
     return 1;
   }
   try {
-    await tool.run(options);
-    return 0;
+    return (await tool.run(options)) ?? 0;
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
     process.stderr.write(`${tool.name}: ${e.message.split("\n")[0]}\n`);
