@@ -10,7 +10,7 @@ import { BusyError, ClosedError } from "../sys/errors.js";
 import type { BatchRecordCallback } from "./batch-scratch.js";
 import { openRing, type OpenRing, type RingBufferReadOptions } from "./ring-buffer.js";
 import type { RecordCallback } from "./ring-memory.js";
-import { consumeWhileReadable } from "./consume-loop.js";
+import { consumeWhileReady, watchOne } from "./consume-loop.js";
 
 interface ReaderRing extends OpenRing {
   /** Drains the ring into its callback, at most `budget` bytes. */
@@ -107,8 +107,8 @@ export class RingBufferReader implements Disposable {
     this.#reading = true;
     let done = false;
     // Level-triggered: the epoll fd stays readable while any ring has data.
-    return consumeWhileReadable({
-      fd: this.#epoll, what: this.#what, signal, cancels: this.#cancels,
+    return consumeWhileReady({
+      watch: watchOne(this.#epoll, this.#what), signal, cancels: this.#cancels,
       onReady: () => {
         // At most one ring's worth per ring per loop turn (see RingBuffer.consume()).
         for (let i = 0; i < this.#rings.length && !done; i++) {

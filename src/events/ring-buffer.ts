@@ -12,7 +12,7 @@ import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
 import { RingMemory, type RecordCallback } from "./ring-memory.js";
 import type { BatchRecordCallback } from "./batch-scratch.js";
 import { watchReadable, type Watch } from "./readiness.js";
-import { consumeWhileReadable } from "./consume-loop.js";
+import { consumeWhileReady, watchOne } from "./consume-loop.js";
 
 export type { RecordCallback } from "./ring-memory.js";
 export type { BatchRecordCallback } from "./batch-scratch.js";
@@ -145,8 +145,8 @@ export class RingBuffer implements Disposable {
     // never pauses must not starve timers and I/O. The watch is level
     // triggered, so what is left brings the next callback at once.
     const budget = this.#memory.size;
-    return consumeWhileReadable({
-      fd: this.#fd, what: this.#what, signal, cancels: this.#cancels,
+    return consumeWhileReady({
+      watch: watchOne(this.#fd, this.#what), signal, cancels: this.#cancels,
       onReady: () => drain(budget),
       onEnd: () => {
         // A callback that aborted or closed gets no further records.
