@@ -9,18 +9,27 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-/** parseArgs with -h/--help and -d/--duration added; undefined when help was asked for. */
-export function parseCommandLine(tool: string, usage: string, argv: readonly string[], options: Options): Record<string, string | boolean | undefined> | undefined {
+/** Option values as parseArgs gives them. */
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+/** parseCommandLine() with the positional arguments too (allowed only when `positionals`). */
+export function parseCommandLineWithPositionals(tool: string, usage: string, argv: readonly string[], options: Options, positionals: boolean):
+  { values: OptionValues; positionals: string[] } | undefined {
   try {
-    const { values } = parseArgs({
-      args: [...argv], strict: true, allowPositionals: false,
+    const parsed = parseArgs({
+      args: [...argv], strict: true, allowPositionals: positionals,
       options: { ...options, help: { type: "boolean", short: "h", default: false }, duration: { type: "string", short: "d" } },
     });
-    const flat = values as Record<string, string | boolean | undefined>;
-    return flat.help ? undefined : flat;
+    const values = parsed.values as OptionValues;
+    return values.help ? undefined : { values, positionals: parsed.positionals };
   } catch (e) {
     throw new UsageError(`${tool}: ${(e as Error).message}\n${usage}`);
   }
+}
+
+/** parseArgs with -h/--help and -d/--duration added; undefined when help was asked for. */
+export function parseCommandLine(tool: string, usage: string, argv: readonly string[], options: Options): OptionValues | undefined {
+  return parseCommandLineWithPositionals(tool, usage, argv, options, false)?.values;
 }
 
 /** An integer option in [min, max], or undefined when absent; UsageError otherwise. */
@@ -54,25 +63,13 @@ export interface TraceOptions {
  * returns them with the positional arguments; undefined when --help was asked for.
  */
 export function parseTraceArgs(name: string, usage: string, argv: readonly string[]): { options: TraceOptions; positionals: string[] } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        pid: { type: "string", short: "p" },
-        duration: { type: "string", short: "d" },
-        json: { type: "boolean", short: "j", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${name}: ${(e as Error).message}\n${usage}`);
-  }
+  const parsed = parseCommandLineWithPositionals(name, usage, argv, {
+    pid: { type: "string", short: "p" },
+    json: { type: "boolean", short: "j", default: false },
+  }, true);
+  if (!parsed) return undefined;
   const { values, positionals } = parsed;
-  if (values.help) return undefined;
-  const options: TraceOptions = { duration: integerOption(name, "-d", values.duration, 0, 2 ** 31) ?? 0, json: values.json ?? false };
+  const options: TraceOptions = { duration: integerOption(name, "-d", values.duration, 0, 2 ** 31) ?? 0, json: values.json === true };
   const pid = integerOption(name, "-p", values.pid, 1, 2 ** 32 - 1);
   if (pid !== undefined) options.pid = pid;
   return { options, positionals };
