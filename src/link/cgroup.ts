@@ -10,9 +10,10 @@ import { sectionType } from "../object/section-types.js";
 import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
 import { AttachFlags } from "../sys/attach-flags.js";
-import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
+import { BadFdError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import { Link } from "./link.js";
 import { HeldProgram } from "./held-program.js";
+import { linkOrProgAttach, type AttachMethod } from "./link-or-attach.js";
 import { checkAttachable } from "./program-check.js";
 import { openCgroup, type CgroupRef, type OpenCgroup } from "./cgroup-target.js";
 import { describeTargetRef } from "./own-fd.js";
@@ -30,7 +31,7 @@ export interface CgroupOptions {
    * "auto" (default): a cgroup BPF link, or BPF_PROG_ATTACH on kernels
    * without them (before 5.7); "link" / "attach" force one.
    */
-  method?: "auto" | "link" | "attach";
+  method?: AttachMethod;
   /**
    * BPF_PROG_ATTACH only: "multi" (default, BPF_F_ALLOW_MULTI: programs of
    * parents and children all run), "override" (BPF_F_ALLOW_OVERRIDE: a
@@ -104,7 +105,7 @@ function resolveAttachType(program: Program, given: AttachType | undefined): Att
   throw new InvalidArgumentError(`program '${program.name}': give attachType, the cgroup hook to attach to (${where})`, "attachType");
 }
 
-function resolveMethod(options: CgroupOptions): "auto" | "link" | "attach" {
+function resolveMethod(options: CgroupOptions): AttachMethod {
   const method = options.method ?? "auto";
   const needsAttach = (options.mode !== undefined && options.mode !== "multi") || options.replace !== undefined;
   if (!needsAttach) return method;
@@ -112,11 +113,6 @@ function resolveMethod(options: CgroupOptions): "auto" | "link" | "attach" {
     throw new InvalidArgumentError("cgroup links always allow several programs: mode 'override'/'exclusive' and replace need method 'attach'", "method");
   }
   return "attach";
-}
-
-/** LINK_CREATE errors that mean "no cgroup links on this kernel", where PROG_ATTACH may still work. */
-function noCgroupLinks(e: unknown): boolean {
-  return e instanceof InvalidArgumentError || e instanceof NotSupportedError;
 }
 
 /** A cgroup that the kernel refuses as a target (EBADF) is no cgroup v2 directory: say so. */
@@ -147,16 +143,11 @@ export function attachCgroup(program: Program, options: CgroupOptions): Link {
   const cgroup = openCgroup(options.cgroup);
   const target = `${attachTypeName(attachType)} on ${cgroup.name}`;
   try {
-    if (method !== "attach") {
-      try {
-        const link = linkCreate({ progFd: program.fd, targetFd: cgroup.fd, attachType });
-        cgroup.fd.close();
-        return new Link({ link, target });
-      } catch (e) {
-        if (method === "link" || !noCgroupLinks(e)) throw e;
-      }
-    }
-    return attachWithProgAttach(program, cgroup, attachType, options, target);
+    return linkOrProgAttach(method, () => {
+      const link = linkCreate({ progFd: program.fd, targetFd: cgroup.fd, attachType });
+      cgroup.fd.close();
+      return new Link({ link, target });
+    }, () => attachWithProgAttach(program, cgroup, attachType, options, target));
   } catch (e) {
     cgroup.fd.close();
     throw explainTarget(e, cgroup);

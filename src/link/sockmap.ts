@@ -10,10 +10,11 @@ import type { BpfMap } from "../map.js";
 import { MapType } from "../map/types.js";
 import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
-import { BusyError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
+import { BusyError, ClosedError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { Link } from "./link.js";
 import { HeldProgram } from "./held-program.js";
+import { linkOrProgAttach, type AttachMethod } from "./link-or-attach.js";
 import { checkAttachable } from "./program-check.js";
 
 /** Options of {@link attachSockmap}. */
@@ -21,7 +22,7 @@ export interface SockmapOptions {
   /** The hook; default: from the SEC() name ("sk_msg", "sk_skb/stream_parser", "sk_skb/stream_verdict", "sk_skb/verdict"). */
   attachType?: AttachType;
   /** "auto" (default): a sockmap BPF link, or BPF_PROG_ATTACH where the kernel has none (before 6.10); "link" / "attach" force one. */
-  method?: "auto" | "link" | "attach";
+  method?: AttachMethod;
 }
 
 const hooks: ReadonlyMap<AttachType, ProgramType> = new Map([
@@ -66,15 +67,11 @@ export function attachSockmap(program: Program, map: BpfMap, options: SockmapOpt
   const attachType = resolveAttachType(program, options.attachType, where);
   const target = `${attachTypeName(attachType)} on ${where}`;
   const method = options.method ?? "auto";
-  if (method !== "attach") {
-    try {
-      return new Link({ link: linkCreate({ progFd: program.fd, targetFd: map.fd, attachType }), target });
-    } catch (e) {
-      const noLinks = e instanceof InvalidArgumentError || e instanceof NotSupportedError;
-      if (method === "link" || !noLinks) throw e;
-    }
-  }
-  return attachWithProgAttach(program, map.fd.dup(), attachType, target);
+  return linkOrProgAttach(
+    method,
+    () => new Link({ link: linkCreate({ progFd: program.fd, targetFd: map.fd, attachType }), target }),
+    () => attachWithProgAttach(program, map.fd.dup(), attachType, target),
+  );
 }
 
 /** BPF_PROG_ATTACH to the map fd; the Link keeps its own map and program fds to detach (and update) later. */
