@@ -5,6 +5,18 @@
 import type { Program } from "../program/program.js";
 import type { FD } from "../sys/fd.js";
 
+/** Attaches a dup of `program`'s fd with `attach` and returns it; closes it if `attach` throws. */
+function attachDup(program: Program, attach: (progFd: FD) => void): FD {
+  const fd = program.fd.dup();
+  try {
+    attach(fd);
+  } catch (e) {
+    fd.close();
+    throw e;
+  }
+  return fd;
+}
+
 /** Our own fd of the attached program; `replace` swaps it for the next one once that is attached. */
 export class HeldProgram {
   #fd: FD;
@@ -15,14 +27,7 @@ export class HeldProgram {
 
   /** Dups `program`'s fd and attaches it with `attach`; nothing stays open if that throws. */
   static attach(program: Program, attach: (progFd: FD) => void): HeldProgram {
-    const fd = program.fd.dup();
-    try {
-      attach(fd);
-    } catch (e) {
-      fd.close();
-      throw e;
-    }
-    return new HeldProgram(fd);
+    return new HeldProgram(attachDup(program, attach));
   }
 
   /** The fd of the program attached now. */
@@ -32,13 +37,7 @@ export class HeldProgram {
 
   /** Attaches a dup of `next`'s fd with `attach`, then drops the old fd; on failure the old one stays held. */
   replace(next: Program, attach: (progFd: FD) => void): void {
-    const nextFd = next.fd.dup();
-    try {
-      attach(nextFd);
-    } catch (e) {
-      nextFd.close();
-      throw e;
-    }
+    const nextFd = attachDup(next, attach);
     this.#fd.close();
     this.#fd = nextFd;
   }
