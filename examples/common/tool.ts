@@ -1,46 +1,19 @@
-// What the example tools share: the frame of main() (usage errors exit 2,
-// a missing root or a library error is one line on stderr and exit 1, --help
+// How an example tool runs: the frame of main() (usage errors exit 2, a
+// missing root or a library error is one line on stderr and exit 1, --help
 // prints the usage) and the ways tracing stops (Ctrl-C, SIGTERM, a closed
-// stdout, the -d duration).
-import { parseArgs } from "node:util";
+// stdout, the -d duration). Command-line parsing is in cli.ts.
 import { BpfError } from "../../src/index.js";
-
-/** Thrown for a bad command line; the message is for the user. */
-export class UsageError extends Error {}
-
-/** An integer option in [min, max], or undefined when not given; UsageError otherwise. */
-export function integerOption(tool: string, flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`${tool}: ${flag} needs an integer from ${min} to ${max}, not '${text}'`);
-  return n;
-}
-
-/** Ends `controller` on Ctrl-C, SIGTERM, a closed stdout or after `seconds` (0: never); returns the cleanup. */
-export function stopOn(controller: AbortController, seconds: number): () => void {
-  const stop = (): void => controller.abort();
-  const onOutputError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== "EPIPE") throw e;
-    stop();
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  process.stdout.on("error", onOutputError);
-  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
-  return () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-    process.stdout.off("error", onOutputError);
-    clearTimeout(timer);
-  };
-}
+import { UsageError } from "./cli.js";
 
 /** How a tool runs: its name, usage, option parser (undefined: --help) and the tracing itself. */
 export interface Tool<O> {
   name: string;
   usage: string;
+  /** Why it needs root, for the message; default: loading and attaching BPF programs. */
+  rootReason?: string;
   parse(argv: readonly string[]): O | undefined;
-  run(options: O): Promise<void>;
+  /** The work; a number is the exit code (e.g. a child's), otherwise 0. */
+  run(options: O): Promise<void | number>;
 }
 
 /** Runs a tool on argv and returns its exit code. */
@@ -58,12 +31,11 @@ export async function runTool<O>(tool: Tool<O>, argv: readonly string[]): Promis
     return 0;
   }
   if (process.geteuid?.() !== 0) {
-    process.stderr.write(`${tool.name}: must run as root (loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON)\n`);
+    process.stderr.write(`${tool.name}: must run as root (${tool.rootReason ?? "loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON"})\n`);
     return 1;
   }
   try {
-    await tool.run(options);
-    return 0;
+    return (await tool.run(options)) ?? 0;
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
     process.stderr.write(`${tool.name}: ${e.message.split("\n")[0]}\n`);
@@ -71,41 +43,39 @@ export async function runTool<O>(tool: Tool<O>, argv: readonly string[]): Promis
   }
 }
 
-/** The options every tracer has: -p PID, -d SECONDS, -j/--json. */
-export interface TraceOptions {
-  /** Only this process. */
-  pid?: number;
-  /** Seconds to trace; 0 = until Ctrl-C / SIGTERM. */
-  duration: number;
-  /** One JSON object per line instead of columns. */
-  json: boolean;
+/** Aborts on Ctrl-C, SIGTERM, EPIPE on stdout or after `seconds` (0: never); returns the signal and the cleanup. */
+export function stopSignal(seconds: number): { signal: AbortSignal; cleanup: () => void } {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  const onOutputError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== "EPIPE") throw e;
+    stop();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.stdout.on("error", onOutputError);
+  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
+  return {
+    signal: controller.signal,
+    cleanup: () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      process.stdout.off("error", onOutputError);
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
- * Parses -p, -d, -j/--json and -h/--help (UsageError for anything else) and
- * returns them with the positional arguments; undefined when --help was asked for.
+ * Resolves when `signal` aborts. A timer keeps Node's event loop alive
+ * meanwhile: signal handlers alone do not, and a tool with nothing else to
+ * wait on (a sampler) would otherwise exit at once.
  */
-export function parseTraceArgs(name: string, usage: string, argv: readonly string[]): { options: TraceOptions; positionals: string[] } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        pid: { type: "string", short: "p" },
-        duration: { type: "string", short: "d" },
-        json: { type: "boolean", short: "j", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${name}: ${(e as Error).message}\n${usage}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return undefined;
-  const options: TraceOptions = { duration: integerOption(name, "-d", values.duration, 0, 2 ** 31) ?? 0, json: values.json ?? false };
-  const pid = integerOption(name, "-p", values.pid, 1, 2 ** 32 - 1);
-  if (pid !== undefined) options.pid = pid;
-  return { options, positionals };
+export function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => signal.addEventListener("abort", () => {
+    clearInterval(keepAlive);
+    resolve();
+  }, { once: true }));
 }

@@ -17,7 +17,7 @@ import {
 import { OpenEventDecoder } from "./event.js";
 import { formatJson, formatLine, HEADER } from "./format.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
-import { runTool, stopOn } from "../common/tool.js";
+import { runTool, stopSignal } from "../common/tool.js";
 
 // dist/examples/opensnoop/main.js → the repository's examples/opensnoop/.
 const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/opensnoop/opensnoop.bpf.o");
@@ -48,8 +48,7 @@ async function trace(options: Options): Promise<void> {
   const decoder = new OpenEventDecoder(spec.btf);
   using objects = Collection.load(spec);
   const links: Link[] = [];
-  const controller = new AbortController();
-  const cleanup = stopOn(controller, options.duration);
+  const { signal, cleanup } = stopSignal(options.duration);
   try {
     for (const program of objects.programs.values()) links.push(attachTracepoint(program));
     using ring = new RingBuffer(objects.map("events"));
@@ -61,7 +60,7 @@ async function trace(options: Options): Promise<void> {
       const event = decoder.decode(record);
       if (options.name !== undefined && !event.comm.includes(options.name)) return;
       process.stdout.write(`${write(event)}\n`);
-    }, { signal: controller.signal });
+    }, { signal });
     const dropped = objects.variable("dropped").getBigInt();
     if (dropped > 0n) process.stderr.write(`opensnoop: ${dropped} events lost (the ring buffer was full)\n`);
   } finally {

@@ -1,6 +1,5 @@
 // Command-line options of opensnoop, in the spirit of libbpf-tools' opensnoop.
-import { parseArgs } from "node:util";
-import { integerOption, UsageError } from "../common/tool.js";
+import { integerOption, parseCommandLine } from "../common/cli.js";
 
 export interface Options {
   /** Only this process (tgid). */
@@ -31,36 +30,24 @@ Trace open(2), openat(2) and openat2(2) calls, with eBPF (needs root).
   -j, --json            one JSON object per event and line
   -h, --help            this text`;
 
-const integer = (flag: string, text: string | undefined, min: number, max: number): number | undefined =>
+const integer = (flag: string, text: unknown, min: number, max: number): number | undefined =>
   integerOption("opensnoop", flag, text, min, max);
 
 /** Parses argv (without node and the script); undefined means --help was asked for. */
 export function parseOptions(argv: readonly string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        pid: { type: "string", short: "p" },
-        tid: { type: "string", short: "t" },
-        uid: { type: "string", short: "u" },
-        failed: { type: "boolean", short: "x", default: false },
-        duration: { type: "string", short: "d" },
-        name: { type: "string", short: "n" },
-        json: { type: "boolean", short: "j", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`opensnoop: ${(e as Error).message}\n${USAGE}`);
-  }
-  if (values.help) return undefined;
+  const values = parseCommandLine("opensnoop", USAGE, argv, {
+    pid: { type: "string", short: "p" },
+    tid: { type: "string", short: "t" },
+    uid: { type: "string", short: "u" },
+    failed: { type: "boolean", short: "x", default: false },
+    name: { type: "string", short: "n" },
+    json: { type: "boolean", short: "j", default: false },
+  });
+  if (!values) return undefined;
   const options: Options = {
-    failedOnly: values.failed ?? false,
+    failedOnly: values.failed === true,
     duration: integer("-d", values.duration, 0, 2 ** 31) ?? 0,
-    json: values.json ?? false,
+    json: values.json === true,
   };
   const pid = integer("-p", values.pid, 1, 2 ** 32 - 1);
   const tid = integer("-t", values.tid, 1, 2 ** 32 - 1);
@@ -69,6 +56,6 @@ export function parseOptions(argv: readonly string[]): Options | undefined {
   if (pid !== undefined) options.pid = pid;
   if (tid !== undefined) options.tid = tid;
   if (uid !== undefined) options.uid = uid;
-  if (values.name !== undefined) options.name = values.name;
+  if (typeof values.name === "string") options.name = values.name;
   return options;
 }

@@ -8,7 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { attachPerfEvent, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
 import { Kallsyms } from "../../src/asm/kallsyms.js";
-import { aborted, integerOption, parseCommandLine, runTool, stopSignal } from "../common/cli.js";
+import { integerOption, parseCommandLine } from "../common/cli.js";
+import { aborted, runTool, stopSignal } from "../common/tool.js";
 import { StructReader } from "../common/struct.js";
 
 const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/profile/profile.bpf.o");
@@ -37,14 +38,24 @@ function kernelStack(stacks: BpfMap, id: number, symbols: Kallsyms): string[] {
   return frames;
 }
 
-async function profile(argv: readonly string[]): Promise<boolean> {
+interface Options {
+  frequency: number;
+  pid?: number;
+  duration: number;
+}
+
+function parse(argv: readonly string[]): Options | undefined {
   const values = parseCommandLine("profile", USAGE, argv, {
     frequency: { type: "string", short: "F" }, pid: { type: "string", short: "p" },
   });
-  if (!values) return false;
-  const frequency = integerOption("profile", "-F", values.frequency, 10_000) ?? 99;
+  if (!values) return undefined;
+  const frequency = integerOption("profile", "-F", values.frequency, 0, 10_000) ?? 99;
   const pid = integerOption("profile", "-p", values.pid);
   const duration = integerOption("profile", "-d", values.duration) ?? 0;
+  return { frequency, ...(pid !== undefined ? { pid } : {}), duration };
+}
+
+async function profile({ frequency, pid, duration }: Options): Promise<void> {
   const spec = loadObjectSpec(OBJECT);
   if (pid !== undefined) spec.variable("target_tgid").set(pid);
   const reader = new StructReader(spec.btf, "sample_key");
@@ -72,7 +83,6 @@ async function profile(argv: readonly string[]): Promise<boolean> {
   } finally {
     cleanup();
   }
-  return true;
 }
 
-process.exitCode = await runTool("profile", USAGE, () => profile(process.argv.slice(2)));
+process.exitCode = await runTool({ name: "profile", usage: USAGE, parse, run: profile }, process.argv.slice(2));

@@ -5,7 +5,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { attachIter, Collection, loadObjectSpec } from "../../src/index.js";
-import { integerOption, parseCommandLine, runTool } from "../common/cli.js";
+import { integerOption, parseCommandLine } from "../common/cli.js";
+import { runTool } from "../common/tool.js";
 
 const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/ps/ps.bpf.o");
 
@@ -37,13 +38,21 @@ function formatTask(line: string, threads: boolean): string | undefined {
   return cols.join(" ");
 }
 
-async function list(argv: readonly string[]): Promise<boolean> {
+interface Options {
+  pid?: number;
+  threads: boolean;
+}
+
+function parse(argv: readonly string[]): Options | undefined {
   const values = parseCommandLine("ps", USAGE, argv, {
     pid: { type: "string", short: "p" }, threads: { type: "boolean", short: "T", default: false },
   });
-  if (!values) return false;
+  if (!values) return undefined;
   const pid = integerOption("ps", "-p", values.pid);
-  const threads = values.threads === true;
+  return { ...(pid !== undefined ? { pid } : {}), threads: values.threads === true };
+}
+
+async function list({ pid, threads }: Options): Promise<void> {
   const spec = loadObjectSpec(OBJECT);
   spec.variable("show_threads").set(threads);
   using objects = Collection.load(spec);
@@ -56,7 +65,6 @@ async function list(argv: readonly string[]): Promise<boolean> {
     const out = lines.map((l) => formatTask(l, threads)).filter((l) => l !== undefined);
     if (out.length) process.stdout.write(`${out.join("\n")}\n`);
   }
-  return true;
 }
 
-process.exitCode = await runTool("ps", USAGE, () => list(process.argv.slice(2)));
+process.exitCode = await runTool({ name: "ps", usage: USAGE, parse, run: list }, process.argv.slice(2));

@@ -8,11 +8,13 @@
 // cleanly: the link is closed (the filter and the clsact qdisc it made go).
 //   node dist/examples/tc-classifier/main.js [-i IFNAME] [-p PORT] [--classic] [-t SECS] [-d SECS] [--json]
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { attachTc, attachTcx, BpfError, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
-import { DEMO_DEVICE, everyUntilStopped, runDemo, startTraffic } from "../common/demo-network.js";
+import { attachTc, attachTcx, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
+import { UsageError } from "../common/cli.js";
+import { DEMO_DEVICE, everyUntilStopped, startTraffic } from "../common/demo-network.js";
+import { onInterfaceOrDemo, parseNetworkArgs, type NetworkOptions } from "../common/network-tool.js";
+import { runTool } from "../common/tool.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
 // dist/examples/tc-classifier/main.js → the repository's examples/tc-classifier/.
@@ -36,59 +38,22 @@ and removes them on exit.
   -j, --json              one JSON object per interval and line
   -h, --help              this text`;
 
-interface Options {
-  interface?: string;
+interface Options extends NetworkOptions {
   port: number;
   classic: boolean;
-  interval: number;
-  duration: number;
-  json: boolean;
-  /** Internal: running inside the demo network; the namespace to send traffic from. */
-  demoPeer?: string;
-}
-
-class UsageError extends Error {}
-
-function seconds(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min || n > 86400) throw new UsageError(`tc-classifier: ${flag} needs a number of seconds from ${min} to 86400, not '${text}'`);
-  return n;
 }
 
 function parseOptions(argv: readonly string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        interface: { type: "string", short: "i" },
-        port: { type: "string", short: "p" },
-        classic: { type: "boolean", default: false },
-        interval: { type: "string", short: "t" },
-        duration: { type: "string", short: "d" },
-        json: { type: "boolean", short: "j", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        "demo-peer": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`tc-classifier: ${(e as Error).message}\n${USAGE}`);
-  }
-  if (values.help) return undefined;
-  const port = values.port === undefined ? DEMO_BLOCKED : Number(values.port);
-  if (!/^\d+$/.test(values.port ?? "0") || port > 65535) throw new UsageError(`tc-classifier: --port needs a port number from 0 to 65535, not '${values.port}'`);
-  return {
-    ...(values.interface !== undefined ? { interface: values.interface } : {}),
-    port,
-    classic: values.classic ?? false,
-    interval: seconds("--interval", values.interval, 1, 0.1),
-    duration: seconds("--duration", values.duration, 0, 0),
-    json: values.json ?? false,
-    ...(values["demo-peer"] !== undefined ? { demoPeer: values["demo-peer"] } : {}),
-  };
+  const parsed = parseNetworkArgs("tc-classifier", USAGE, argv, {
+    port: { type: "string", short: "p" },
+    classic: { type: "boolean", default: false },
+  });
+  if (!parsed) return undefined;
+  const { options, values } = parsed;
+  const text = typeof values.port === "string" ? values.port : undefined;
+  const port = text === undefined ? DEMO_BLOCKED : Number(text);
+  if (!/^\d+$/.test(text ?? "0") || port > 65535) throw new UsageError(`tc-classifier: --port needs a port number from 0 to 65535, not '${text}'`);
+  return { ...options, port, classic: values.classic === true };
 }
 
 interface Row { protocol: string; port: number; verdict: "pass" | "drop"; packets: bigint }
@@ -140,34 +105,8 @@ async function classify(options: Options): Promise<void> {
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (process.geteuid?.() !== 0) {
-    process.stderr.write("tc-classifier: must run as root (network namespaces and tc need CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF)\n");
-    return 1;
-  }
-  if (options.interface === undefined && options.demoPeer === undefined) {
-    return runDemo("tc-classifier", SCRIPT, argv);
-  }
-  try {
-    await classify(options);
-    return 0;
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    process.stderr.write(`tc-classifier: ${e.message.split("\n")[0]}\n`);
-    return 1;
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+process.exitCode = await runTool({
+  name: "tc-classifier", usage: USAGE, rootReason: "network namespaces and tc need CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF",
+  parse: parseOptions, run: (options) => onInterfaceOrDemo("tc-classifier", SCRIPT, argv, options, classify),
+}, argv);

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { attachUprobe, Collection, loadObjectSpec, RingBuffer, type Btf, type Link } from "../../src/index.js";
-import { runTool, stopOn } from "../common/tool.js";
+import { runTool, stopSignal } from "../common/tool.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
 
 // dist/examples/uprobe-tracer/main.js → the repository's examples/uprobe-tracer/.
@@ -64,8 +64,7 @@ async function trace(options: Options): Promise<void> {
   const decode = callEventDecoder(spec.btf);
   using objects = Collection.load(spec);
   const links: Link[] = [];
-  const controller = new AbortController();
-  const cleanup = stopOn(controller, options.duration);
+  const { signal, cleanup } = stopSignal(options.duration);
   try {
     const where = { binary: options.binary, symbol: options.func, ...(options.pid !== undefined ? { pid: options.pid } : {}) };
     links.push(attachUprobe(objects.program("enter"), where));
@@ -77,7 +76,7 @@ async function trace(options: Options): Promise<void> {
     await ring.consume((record) => {
       const e = decode(record);
       process.stdout.write(`${options.json ? formatJson(e, options.func) : formatLine(e)}\n`);
-    }, { signal: controller.signal });
+    }, { signal });
     const dropped = objects.variable("dropped").getBigInt();
     if (dropped > 0n) process.stderr.write(`uprobe-tracer: ${dropped} calls lost (the ring buffer was full)\n`);
   } finally {

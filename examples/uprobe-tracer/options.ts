@@ -1,5 +1,5 @@
 // Command-line options of uprobe-tracer.
-import { parseTraceArgs, UsageError, type TraceOptions } from "../common/tool.js";
+import { parseTraceArgs, UsageError, type TraceOptions } from "../common/cli.js";
 
 export interface Options extends TraceOptions {
   /** The executable or library ("libc.so.6", "/bin/bash"). */

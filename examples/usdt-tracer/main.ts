@@ -8,7 +8,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { attachUsdt, Collection, loadObjectSpec, RingBuffer, type Btf } from "../../src/index.js";
-import { runTool, stopOn } from "../common/tool.js";
+import { runTool, stopSignal } from "../common/tool.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
 
 // dist/examples/usdt-tracer/main.js → the repository's examples/usdt-tracer/.
@@ -55,8 +55,7 @@ async function trace(options: Options): Promise<void> {
   if (options.pid !== undefined) spec.variable("target_tgid").set(options.pid);
   const decode = functionEventDecoder(spec.btf);
   using objects = Collection.load(spec);
-  const controller = new AbortController();
-  const cleanup = stopOn(controller, options.duration);
+  const { signal, cleanup } = stopSignal(options.duration);
   try {
     using link = attachUsdt(objects.program("function_entry"), {
       binary: options.python, provider: "python", name: "function__entry", ...(options.pid !== undefined ? { pid: options.pid } : {}),
@@ -70,7 +69,7 @@ async function trace(options: Options): Promise<void> {
       process.stdout.write(options.json
         ? `${JSON.stringify({ pid: e.pid, comm: e.comm, function: e.function, file: e.file, line: e.line })}\n`
         : `${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${e.function} (${e.file}:${e.line})\n`);
-    }, { signal: controller.signal });
+    }, { signal });
     const dropped = objects.variable("dropped").getBigInt();
     if (dropped > 0n) process.stderr.write(`usdt-tracer: ${dropped} calls lost (the ring buffer was full)\n`);
   } finally {

@@ -1,5 +1,5 @@
 // Command-line options of usdt-tracer.
-import { parseTraceArgs, UsageError, type TraceOptions } from "../common/tool.js";
+import { parseTraceArgs, UsageError, type TraceOptions } from "../common/cli.js";
 
 export interface Options extends TraceOptions {
   /** The Python interpreter (or libpython) whose probe to trace. */

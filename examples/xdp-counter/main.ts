@@ -6,11 +6,13 @@
 // XDP link is closed, so nothing stays attached.
 //   node dist/examples/xdp-counter/main.js [-i IFNAME] [-m generic|driver] [-t SECS] [-d SECS] [--json]
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { attachXdp, BpfError, Collection, loadObjectSpec, type BpfMap, type XdpMode } from "../../src/index.js";
-import { DEMO_DEVICE, everyUntilStopped, runDemo, startTraffic } from "../common/demo-network.js";
+import { attachXdp, Collection, loadObjectSpec, type BpfMap, type XdpMode } from "../../src/index.js";
+import { UsageError } from "../common/cli.js";
+import { DEMO_DEVICE, everyUntilStopped, startTraffic } from "../common/demo-network.js";
+import { onInterfaceOrDemo, parseNetworkArgs, type NetworkOptions } from "../common/network-tool.js";
+import { runTool } from "../common/tool.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
 // dist/examples/xdp-counter/main.js → the repository's examples/xdp-counter/.
@@ -29,57 +31,18 @@ veth0 while sending a little UDP and TCP to it, and removes them on exit.
   -j, --json              one JSON object per interval and line
   -h, --help              this text`;
 
-interface Options {
-  interface?: string;
+interface Options extends NetworkOptions {
   mode?: XdpMode;
-  interval: number;
-  duration: number;
-  json: boolean;
-  /** Internal: running inside the demo network; the namespace to send traffic from. */
-  demoPeer?: string;
-}
-
-class UsageError extends Error {}
-
-function seconds(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min || n > 86400) throw new UsageError(`xdp-counter: ${flag} needs a number of seconds from ${min} to 86400, not '${text}'`);
-  return n;
 }
 
 function parseOptions(argv: readonly string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        interface: { type: "string", short: "i" },
-        mode: { type: "string", short: "m" },
-        interval: { type: "string", short: "t" },
-        duration: { type: "string", short: "d" },
-        json: { type: "boolean", short: "j", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        "demo-peer": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`xdp-counter: ${(e as Error).message}\n${USAGE}`);
-  }
-  if (values.help) return undefined;
+  const parsed = parseNetworkArgs("xdp-counter", USAGE, argv, { mode: { type: "string", short: "m" } });
+  if (!parsed) return undefined;
+  const { options, values } = parsed;
   if (values.mode !== undefined && values.mode !== "generic" && values.mode !== "driver") {
-    throw new UsageError(`xdp-counter: --mode is generic or driver, not '${values.mode}'`);
+    throw new UsageError(`xdp-counter: --mode is generic or driver, not '${String(values.mode)}'`);
   }
-  return {
-    ...(values.interface !== undefined ? { interface: values.interface } : {}),
-    ...(values.mode !== undefined ? { mode: values.mode as XdpMode } : {}),
-    interval: seconds("--interval", values.interval, 1, 0.1),
-    duration: seconds("--duration", values.duration, 0, 0),
-    json: values.json ?? false,
-    ...(values["demo-peer"] !== undefined ? { demoPeer: values["demo-peer"] } : {}),
-  };
+  return { ...options, ...(values.mode !== undefined ? { mode: values.mode } : {}) };
 }
 
 const ethertypes: Readonly<Record<number, string>> = { 0x0800: "ipv4", 0x86dd: "ipv6", 0x0806: "arp", 0x8100: "vlan", 0x88cc: "lldp" };
@@ -132,34 +95,8 @@ async function count(options: Options): Promise<void> {
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (process.geteuid?.() !== 0) {
-    process.stderr.write("xdp-counter: must run as root (network namespaces and XDP need CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF)\n");
-    return 1;
-  }
-  if (options.interface === undefined && options.demoPeer === undefined) {
-    return runDemo("xdp-counter", SCRIPT, argv);
-  }
-  try {
-    await count(options);
-    return 0;
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    process.stderr.write(`xdp-counter: ${e.message.split("\n")[0]}\n`);
-    return 1;
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+process.exitCode = await runTool({
+  name: "xdp-counter", usage: USAGE, rootReason: "network namespaces and XDP need CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF",
+  parse: parseOptions, run: (options) => onInterfaceOrDemo("xdp-counter", SCRIPT, argv, options, count),
+}, argv);

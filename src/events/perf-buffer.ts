@@ -9,6 +9,7 @@ import { onlineCpus } from "../sys/cpus.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
 import { CpuRing } from "./perf-cpu-ring.js";
 import { watchReadable, type Watch } from "./readiness.js";
+import { consumeWhileReady } from "./consume-loop.js";
 
 /** Options of {@link PerfBuffer}. */
 export interface PerfBufferOptions {
@@ -297,44 +298,22 @@ export class PerfBuffer implements Disposable {
     const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      let stopWatching: (() => void) | undefined;
-      const finish = (error?: unknown): void => {
-        if (done) return;
-        done = true;
+    // At most one ring's worth per turn of the event loop, so a CPU that
+    // never stops producing cannot starve the others or the loop. A perf fd
+    // reports readable once per wake-up, not while data is left, so a ring
+    // left non-empty is visited again on the next turn.
+    const budget = this.size;
+    return consumeWhileReady<number>({
+      watch: (ready, fail) => this.#watchAll(ready, fail), signal, cancels: this.#cancels,
+      onReady: (i) => {
+        drainers[i]!(budget);
+        return this.#rings[i]!.ring.pending > 0;
+      },
+      onEnd: () => {
         // A callback that aborted or closed gets no further records.
         for (const r of this.#rings) r.ring.interrupt();
-        stopWatching?.();
-        signal?.removeEventListener("abort", cancel);
-        this.#cancels.delete(cancel);
         this.#reading = false;
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const cancel = (): void => finish();
-      // At most one ring's worth per turn of the event loop, so a CPU that
-      // never stops producing cannot starve the others or the loop. A perf fd
-      // reports readable once per wake-up, not while data is left, so a ring
-      // left non-empty is visited again on the next turn.
-      const budget = this.size;
-      const onReady = (i: number): void => {
-        if (done) return;
-        try {
-          drainers[i]!(budget);
-          if (!done && this.#rings[i]!.ring.pending > 0) setImmediate(onReady, i);
-        } catch (e) {
-          finish(e);
-        }
-      };
-      try {
-        stopWatching = this.#watchAll(onReady, finish);
-      } catch (e) {
-        finish(e);
-        return;
-      }
-      signal?.addEventListener("abort", cancel, { once: true });
-      this.#cancels.add(cancel);
+      },
     });
   }
 

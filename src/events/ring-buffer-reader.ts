@@ -10,7 +10,7 @@ import { BusyError, ClosedError } from "../sys/errors.js";
 import type { BatchRecordCallback } from "./batch-scratch.js";
 import { openRing, type OpenRing, type RingBufferReadOptions } from "./ring-buffer.js";
 import type { RecordCallback } from "./ring-memory.js";
-import { watchReadable, type Watch } from "./readiness.js";
+import { consumeWhileReady, watchOne } from "./consume-loop.js";
 
 interface ReaderRing extends OpenRing {
   /** Drains the ring into its callback, at most `budget` bytes. */
@@ -105,41 +105,22 @@ export class RingBufferReader implements Disposable {
     if (signal?.aborted) return Promise.resolve();
     if (this.#reading) throw new BusyError(`${this.#what} already has a running consume(); use one at a time`);
     this.#reading = true;
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      let watch: Watch | undefined;
-      const finish = (error?: unknown): void => {
-        if (done) return;
+    let done = false;
+    // Level-triggered: the epoll fd stays readable while any ring has data.
+    return consumeWhileReady({
+      watch: watchOne(this.#epoll, this.#what), signal, cancels: this.#cancels,
+      onReady: () => {
+        // At most one ring's worth per ring per loop turn (see RingBuffer.consume()).
+        for (let i = 0; i < this.#rings.length && !done; i++) {
+          const ring = this.#rings[i]!;
+          ring.drain(ring.memory.size);
+        }
+      },
+      onEnd: () => {
         done = true;
         for (const ring of this.#rings) ring.memory.interrupt();
-        watch?.stop();
-        signal?.removeEventListener("abort", cancel);
-        this.#cancels.delete(cancel);
         this.#reading = false;
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const cancel = (): void => finish();
-      const onReady = (): void => {
-        try {
-          // At most one ring's worth per ring per loop turn (see RingBuffer.consume()).
-          for (let i = 0; i < this.#rings.length && !done; i++) {
-            const ring = this.#rings[i]!;
-            ring.drain(ring.memory.size);
-          }
-        } catch (e) {
-          finish(e);
-        }
-      };
-      try {
-        // Level-triggered: the epoll fd stays readable while any ring has data.
-        watch = watchReadable(this.#epoll, this.#what, onReady, finish);
-      } catch (e) {
-        finish(e);
-        return;
-      }
-      signal?.addEventListener("abort", cancel, { once: true });
-      this.#cancels.add(cancel);
+      },
     });
   }
 

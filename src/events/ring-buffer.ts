@@ -12,6 +12,7 @@ import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
 import { RingMemory, type RecordCallback } from "./ring-memory.js";
 import type { BatchRecordCallback } from "./batch-scratch.js";
 import { watchReadable, type Watch } from "./readiness.js";
+import { consumeWhileReady, watchOne } from "./consume-loop.js";
 
 export type { RecordCallback } from "./ring-memory.js";
 export type { BatchRecordCallback } from "./batch-scratch.js";
@@ -140,42 +141,18 @@ export class RingBuffer implements Disposable {
     const { signal } = optionsArgument(options, this.#what);
     if (signal?.aborted) return Promise.resolve();
     this.#startReading();
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      let watch: Watch | undefined;
-      const finish = (error?: unknown): void => {
-        if (done) return;
-        done = true;
+    // At most one ring's worth per turn of the event loop: a producer that
+    // never pauses must not starve timers and I/O. The watch is level
+    // triggered, so what is left brings the next callback at once.
+    const budget = this.#memory.size;
+    return consumeWhileReady({
+      watch: watchOne(this.#fd, this.#what), signal, cancels: this.#cancels,
+      onReady: () => drain(budget),
+      onEnd: () => {
         // A callback that aborted or closed gets no further records.
         this.#memory.interrupt();
-        watch?.stop();
-        signal?.removeEventListener("abort", cancel);
-        this.#cancels.delete(cancel);
         this.#reading = false;
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const cancel = (): void => finish();
-      // At most one ring's worth per turn of the event loop: a producer that
-      // never pauses must not starve timers and I/O. The watch is level
-      // triggered, so what is left brings the next callback at once.
-      const budget = this.#memory.size;
-      const onReady = (): void => {
-        try {
-          drain(budget);
-        } catch (e) {
-          finish(e);
-        }
-      };
-      try {
-        // Level-triggered: data already in the ring makes the first callback come at once.
-        watch = watchReadable(this.#fd, this.#what, onReady, finish);
-      } catch (e) {
-        finish(e);
-        return;
-      }
-      signal?.addEventListener("abort", cancel, { once: true });
-      this.#cancels.add(cancel);
+      },
     });
   }
 

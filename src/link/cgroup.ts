@@ -10,9 +10,10 @@ import { sectionType } from "../object/section-types.js";
 import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
 import { AttachFlags } from "../sys/attach-flags.js";
-import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
-import type { FD } from "../sys/fd.js";
+import { BadFdError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
+import { linkOrProgAttach, type AttachMethod } from "./link-or-attach.js";
 import { checkAttachable } from "./program-check.js";
 import { openCgroup, type CgroupRef, type OpenCgroup } from "./cgroup-target.js";
 import { describeTargetRef } from "./own-fd.js";
@@ -30,7 +31,7 @@ export interface CgroupOptions {
    * "auto" (default): a cgroup BPF link, or BPF_PROG_ATTACH on kernels
    * without them (before 5.7); "link" / "attach" force one.
    */
-  method?: "auto" | "link" | "attach";
+  method?: AttachMethod;
   /**
    * BPF_PROG_ATTACH only: "multi" (default, BPF_F_ALLOW_MULTI: programs of
    * parents and children all run), "override" (BPF_F_ALLOW_OVERRIDE: a
@@ -104,7 +105,7 @@ function resolveAttachType(program: Program, given: AttachType | undefined): Att
   throw new InvalidArgumentError(`program '${program.name}': give attachType, the cgroup hook to attach to (${where})`, "attachType");
 }
 
-function resolveMethod(options: CgroupOptions): "auto" | "link" | "attach" {
+function resolveMethod(options: CgroupOptions): AttachMethod {
   const method = options.method ?? "auto";
   const needsAttach = (options.mode !== undefined && options.mode !== "multi") || options.replace !== undefined;
   if (!needsAttach) return method;
@@ -112,11 +113,6 @@ function resolveMethod(options: CgroupOptions): "auto" | "link" | "attach" {
     throw new InvalidArgumentError("cgroup links always allow several programs: mode 'override'/'exclusive' and replace need method 'attach'", "method");
   }
   return "attach";
-}
-
-/** LINK_CREATE errors that mean "no cgroup links on this kernel", where PROG_ATTACH may still work. */
-function noCgroupLinks(e: unknown): boolean {
-  return e instanceof InvalidArgumentError || e instanceof NotSupportedError;
 }
 
 /** A cgroup that the kernel refuses as a target (EBADF) is no cgroup v2 directory: say so. */
@@ -147,16 +143,11 @@ export function attachCgroup(program: Program, options: CgroupOptions): Link {
   const cgroup = openCgroup(options.cgroup);
   const target = `${attachTypeName(attachType)} on ${cgroup.name}`;
   try {
-    if (method !== "attach") {
-      try {
-        const link = linkCreate({ progFd: program.fd, targetFd: cgroup.fd, attachType });
-        cgroup.fd.close();
-        return new Link({ link, target });
-      } catch (e) {
-        if (method === "link" || !noCgroupLinks(e)) throw e;
-      }
-    }
-    return attachWithProgAttach(program, cgroup, attachType, options, target);
+    return linkOrProgAttach(method, () => {
+      const link = linkCreate({ progFd: program.fd, targetFd: cgroup.fd, attachType });
+      cgroup.fd.close();
+      return new Link({ link, target });
+    }, () => attachWithProgAttach(program, cgroup, attachType, options, target));
   } catch (e) {
     cgroup.fd.close();
     throw explainTarget(e, cgroup);
@@ -166,42 +157,26 @@ export function attachCgroup(program: Program, options: CgroupOptions): Link {
 /** BPF_PROG_ATTACH; the Link keeps the cgroup fd and its own program fd so that it can detach (and update) later. */
 function attachWithProgAttach(program: Program, cgroup: OpenCgroup, attachType: AttachType, options: CgroupOptions, target: string): Link {
   const flags = modeFlags[options.mode ?? "multi"];
-  let held: FD = program.fd.dup();
-  try {
-    progAttach({
-      targetFd: cgroup.fd, progFd: held, attachType, flags,
-      ...(options.replace ? { replaceProgFd: options.replace.fd } : {}),
-    });
-  } catch (e) {
-    held.close();
-    throw e;
-  }
+  const held = HeldProgram.attach(program, (progFd) => progAttach({
+    targetFd: cgroup.fd, progFd, attachType, flags,
+    ...(options.replace ? { replaceProgFd: options.replace.fd } : {}),
+  }));
   return new Link({
     target,
     others: [cgroup.fd],
     detach: () => {
       try {
-        progDetach({ targetFd: cgroup.fd, progFd: held, attachType });
+        progDetach({ targetFd: cgroup.fd, progFd: held.fd, attachType });
       } catch (e) {
         // Someone else (bpftool cgroup detach) already took it off: nothing left to undo.
         if (!(e instanceof NotFoundError)) throw e;
       }
     },
-    update: (next, oldProgram) => {
-      const nextFd = next.fd.dup();
-      try {
-        // Multi: BPF_F_REPLACE swaps in place; override/exclusive: attaching again replaces the one program.
-        progAttach({
-          targetFd: cgroup.fd, progFd: nextFd, attachType, flags,
-          ...(flags === AttachFlags.ALLOW_MULTI ? { replaceProgFd: oldProgram?.fd ?? held } : {}),
-        });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
-    },
+    // Multi: BPF_F_REPLACE swaps in place; override/exclusive: attaching again replaces the one program.
+    update: (next, oldProgram) => held.replace(next, (progFd) => progAttach({
+      targetFd: cgroup.fd, progFd, attachType, flags,
+      ...(flags === AttachFlags.ALLOW_MULTI ? { replaceProgFd: oldProgram?.fd ?? held.fd } : {}),
+    })),
     release: () => held.close(),
   });
 }

@@ -3,6 +3,7 @@
 // holds it, plus that segment's file offset.
 import { ElfFile, loadSegmentAt, SHT, type ElfSegment, type ElfSymbol } from "../elf/index.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
+import { globMatch } from "./glob.js";
 
 const STT_GNU_IFUNC = 10;
 /** SHT_GNU_versym: one u16 per .dynsym entry; bit 15 marks a hidden (non-default) version. */
@@ -94,31 +95,6 @@ export function vaddrFileOffset(segments: readonly ElfSegment[], vaddr: bigint, 
   const segment = loadSegmentAt(segments, vaddr);
   if (!segment) throw new NotFoundError(`${what} is at 0x${vaddr.toString(16)}, which no PT_LOAD segment maps`);
   return Number(vaddr - segment.vaddr) + segment.offset;
-}
-
-/** libbpf's glob_match: `*` matches any run of characters, `?` exactly one; everything else itself. */
-export function globMatch(text: string, pattern: string): boolean {
-  // Iterative matching with one backtrack point: linear in practice, never exponential.
-  let t = 0;
-  let p = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      resume = t;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
 }
 
 /**

@@ -16,6 +16,7 @@ import { checkKprobeProgram } from "./kprobe.js";
 import { haveKprobes, kprobeInterfaces, noKprobesError } from "./kprobe-support.js";
 import { readKallsyms } from "./kernel-symbols.js";
 import { targetFromSection } from "./section-target.js";
+import { globMatch } from "./glob.js";
 
 /** BPF_F_KPROBE_MULTI_RETURN: the link's probes are kretprobes. */
 export const KPROBE_MULTI_RETURN = 1;
@@ -44,31 +45,6 @@ export interface KprobeMultiSection {
 export function kprobeMultiOfSection(sectionName: string): KprobeMultiSection | undefined {
   const m = /^(kprobe|kretprobe)\.multi\/(.+)$/.exec(sectionName);
   return m ? { retprobe: m[1] === "kretprobe", pattern: m[2]! } : undefined;
-}
-
-/** libbpf's glob: '*' matches any run of characters (also none), '?' exactly one; nothing else is special. */
-export function globMatch(text: string, pattern: string): boolean {
-  // Iterative matching with one backtrack point: linear in practice, never exponential.
-  let t = 0;
-  let p = 0;
-  let star = -1;
-  let mark = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      mark = t;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
 }
 
 /**

@@ -10,8 +10,10 @@ import { sectionType } from "../object/section-types.js";
 import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
 import { FD } from "../sys/fd.js";
-import { BadFdError, InvalidArgumentError, NotFoundError, NotSupportedError, PermissionError } from "../sys/errors.js";
+import { BadFdError, InvalidArgumentError, NotFoundError, PermissionError } from "../sys/errors.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
+import { linkOrProgAttach, noLinkSupport, type AttachMethod } from "./link-or-attach.js";
 import { checkAttachable } from "./program-check.js";
 import { describeTargetRef, dupCallerFd } from "./own-fd.js";
 
@@ -27,7 +29,7 @@ export interface NetnsOptions {
    * on kernels without them (before 5.8); "link" / "attach" force one.
    * PROG_ATTACH acts on the caller's namespace, so it cannot take `netns`.
    */
-  method?: "auto" | "link" | "attach";
+  method?: AttachMethod;
 }
 
 const hooks: ReadonlyMap<ProgramType, AttachType> = new Map([
@@ -91,16 +93,13 @@ export function attachNetns(program: Program, options: NetnsOptions = {}): Link 
   const netns = openNetns(options.netns);
   const target = `${attachTypeName(attachType)} on ${netns.name}`;
   try {
-    if (method !== "attach") {
-      try {
-        const link = linkCreate({ progFd: program.fd, targetFd: netns.fd, attachType });
-        return new Link({ link, target });
-      } catch (e) {
-        const noLinks = e instanceof InvalidArgumentError || e instanceof NotSupportedError;
-        if (method === "link" || attachType !== AttachType.FlowDissector || options.netns !== undefined || !noLinks) throw e;
-      }
-    }
-    return attachFlowDissectorToOwnNetns(program, target);
+    // Only a flow dissector in the caller's own namespace has a PROG_ATTACH to fall back to.
+    return linkOrProgAttach(
+      method,
+      () => new Link({ link: linkCreate({ progFd: program.fd, targetFd: netns.fd, attachType }), target }),
+      () => attachFlowDissectorToOwnNetns(program, target),
+      (e) => attachType === AttachType.FlowDissector && options.netns === undefined && noLinkSupport(e),
+    );
   } catch (e) {
     if (e instanceof BadFdError) throw new InvalidArgumentError(`${netns.name} is not a network namespace (${e.message})`, "netns");
     throw e;
@@ -114,27 +113,13 @@ function attachFlowDissectorToOwnNetns(program: Program, target: string): Link {
   const attachType = AttachType.FlowDissector;
   // The kernel ignores the target fd and uses the caller's netns; 0 is what libbpf passes.
   const ownNetns = { targetFd: undefined, targetIfindex: 0 };
-  let held = program.fd.dup();
-  try {
-    progAttach({ ...ownNetns, progFd: held, attachType });
-  } catch (e) {
-    held.close();
-    throw e;
-  }
+  const held = HeldProgram.attach(program, (progFd) => progAttach({ ...ownNetns, progFd, attachType }));
   return new Link({
     target,
-    detach: () => progDetach({ ...ownNetns, progFd: held, attachType }),
+    detach: () => progDetach({ ...ownNetns, progFd: held.fd, attachType }),
     update: (next) => {
       checkAttachable(next, [ProgramType.FlowDissector], target, "a flow_dissector program");
-      const nextFd = next.fd.dup();
-      try {
-        progAttach({ ...ownNetns, progFd: nextFd, attachType });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
+      held.replace(next, (progFd) => progAttach({ ...ownNetns, progFd, attachType }));
     },
     release: () => held.close(),
   });

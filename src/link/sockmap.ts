@@ -10,9 +10,11 @@ import type { BpfMap } from "../map.js";
 import { MapType } from "../map/types.js";
 import { linkCreate } from "../sys/link.js";
 import { progAttach, progDetach } from "../sys/attach.js";
-import { BusyError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from "../sys/errors.js";
+import { BusyError, ClosedError, InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
 import { Link } from "./link.js";
+import { HeldProgram } from "./held-program.js";
+import { linkOrProgAttach, type AttachMethod } from "./link-or-attach.js";
 import { checkAttachable } from "./program-check.js";
 
 /** Options of {@link attachSockmap}. */
@@ -20,7 +22,7 @@ export interface SockmapOptions {
   /** The hook; default: from the SEC() name ("sk_msg", "sk_skb/stream_parser", "sk_skb/stream_verdict", "sk_skb/verdict"). */
   attachType?: AttachType;
   /** "auto" (default): a sockmap BPF link, or BPF_PROG_ATTACH where the kernel has none (before 6.10); "link" / "attach" force one. */
-  method?: "auto" | "link" | "attach";
+  method?: AttachMethod;
 }
 
 const hooks: ReadonlyMap<AttachType, ProgramType> = new Map([
@@ -65,28 +67,18 @@ export function attachSockmap(program: Program, map: BpfMap, options: SockmapOpt
   const attachType = resolveAttachType(program, options.attachType, where);
   const target = `${attachTypeName(attachType)} on ${where}`;
   const method = options.method ?? "auto";
-  if (method !== "attach") {
-    try {
-      return new Link({ link: linkCreate({ progFd: program.fd, targetFd: map.fd, attachType }), target });
-    } catch (e) {
-      const noLinks = e instanceof InvalidArgumentError || e instanceof NotSupportedError;
-      if (method === "link" || !noLinks) throw e;
-    }
-  }
-  return attachWithProgAttach(program, map.fd.dup(), attachType, target);
+  return linkOrProgAttach(
+    method,
+    () => new Link({ link: linkCreate({ progFd: program.fd, targetFd: map.fd, attachType }), target }),
+    () => attachWithProgAttach(program, map.fd.dup(), attachType, target),
+  );
 }
 
 /** BPF_PROG_ATTACH to the map fd; the Link keeps its own map and program fds to detach (and update) later. */
 function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachType, target: string): Link {
-  let held: FD;
+  let held: HeldProgram;
   try {
-    held = program.fd.dup();
-    try {
-      progAttach({ targetFd: mapFd, progFd: held, attachType });
-    } catch (e) {
-      held.close();
-      throw e;
-    }
+    held = HeldProgram.attach(program, (progFd) => progAttach({ targetFd: mapFd, progFd, attachType }));
   } catch (e) {
     mapFd.close();
     throw e;
@@ -96,7 +88,7 @@ function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachTyp
     others: [mapFd],
     detach: () => {
       try {
-        progDetach({ targetFd: mapFd, progFd: held, attachType });
+        progDetach({ targetFd: mapFd, progFd: held.fd, attachType });
       } catch (e) {
         // ENOENT: replaced or detached elsewhere; EBUSY: a sockmap link has taken the hook over since. Either way ours is gone.
         if (!(e instanceof NotFoundError) && !(e instanceof BusyError)) throw e;
@@ -105,15 +97,7 @@ function attachWithProgAttach(program: Program, mapFd: FD, attachType: AttachTyp
     // Attaching another program to the same hook of the map replaces the one there.
     update: (next) => {
       checkAttachable(next, [hooks.get(attachType)!], target, "a program of that type");
-      const nextFd = next.fd.dup();
-      try {
-        progAttach({ targetFd: mapFd, progFd: nextFd, attachType });
-      } catch (e) {
-        nextFd.close();
-        throw e;
-      }
-      held.close();
-      held = nextFd;
+      held.replace(next, (progFd) => progAttach({ targetFd: mapFd, progFd, attachType }));
     },
     release: () => held.close(),
   });

@@ -12,13 +12,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { attachTracepoint, Collection, loadObjectSpec, RingBuffer } from "../../src/index.js";
 import { OpenEventDecoder, type OpenEvent } from "../../examples/opensnoop/event.js";
 import { missingOracle } from "../util/environment.js";
-import { run, type Run } from "../util/example-process.js";
+import { run, type ToolRun } from "../util/example-tool.js";
 
 const MAIN = fileURLToPath(new URL("../../examples/opensnoop/main.js", import.meta.url));
 const OBJECT = fileURLToPath(new URL("../../../examples/opensnoop/opensnoop.bpf.o", import.meta.url));
 const LIBBPF_OPENSNOOP = "/usr/sbin/opensnoop";
 
-function opensnoop(args: string[]): Run {
+function opensnoop(args: string[]): ToolRun {
   return run(process.execPath, [MAIN, ...args], /^Tracing open calls/m);
 }
 

@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { requireOracle } from "../util/environment.js";
-import { run } from "../util/example-process.js";
+import { run } from "../util/example-tool.js";
 
 const UPROBE_TRACER = fileURLToPath(new URL("../../examples/uprobe-tracer/main.js", import.meta.url));
 const USDT_TRACER = fileURLToPath(new URL("../../examples/usdt-tracer/main.js", import.meta.url));

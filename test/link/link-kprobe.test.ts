@@ -18,7 +18,8 @@ import {
 } from "../../src/link/index.js";
 import { kprobePerfAttr, resolveKprobeTarget } from "../../src/link/kprobe.js";
 import { addLegacyKprobe, legacyKprobeDefinition, legacyKprobeEventName, removeLegacyKprobe } from "../../src/link/kprobe-legacy.js";
-import { globMatch, matchFilterFunctions, matchKallsymsFunctions } from "../../src/link/kprobe-multi.js";
+import { matchFilterFunctions, matchKallsymsFunctions } from "../../src/link/kprobe-multi.js";
+import { globMatch } from "../../src/link/glob.js";
 import { syscallFunction, syscallPrefix } from "../../src/link/ksyscall.js";
 import { haveKprobes } from "../../src/link/kprobe-support.js";
 import { kallsymsHas, readKallsyms } from "../../src/link/kernel-symbols.js";

@@ -1,6 +1,7 @@
 // Running an example tool (dist/examples/NAME/main.js) as users do: as a
 // child process that says on stderr when it is tracing, stopped with SIGINT,
 // and afterwards checked with bpftool for anything its programs left attached.
+// Oracle tools (libbpf-tools) run the same way, to compare outputs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,9 +27,13 @@ process.on("exit", () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
-/** Starts example `name` with `args`. */
-export function startTool(name: string, args: string[], readyOn?: RegExp): ToolRun {
-  const child = spawn(process.execPath, [exampleMain(name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts `command args` (an example, or an oracle tool such as libbpf-tools'
+ * opensnoop) with its output collected; `readyOn` is the stderr text that
+ * says it is tracing (none: ready at once).
+ */
+export function run(command: string, args: string[], readyOn?: RegExp): ToolRun {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   child.on("exit", () => running.delete(child));
   let stdout = "";
@@ -48,6 +53,11 @@ export function startTool(name: string, args: string[], readyOn?: RegExp): ToolR
     });
   });
   return { child, ready, done };
+}
+
+/** Starts example `name` with `args`. */
+export function startTool(name: string, args: string[], readyOn?: RegExp): ToolRun {
+  return run(process.execPath, [exampleMain(name), ...args], readyOn);
 }
 
 /** Ids of the BPF programs process `pid` holds open, from the kernel's fdinfo of its fds ("prog_id:" lines). */
