@@ -8,6 +8,7 @@ import { AttachType, ProgramType, type ProgramSpec } from "../program/index.js";
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { AttachTarget } from "../program/attach-target.js";
+import { haveUprobeMultiLink } from "../features/uprobe-multi-link.js";
 
 /** The program's linked instructions as a private little-endian copy (relocation patches it). */
 export function littleEndianCode(program: ObjectProgramSpec): Uint8Array {
@@ -85,6 +86,16 @@ export function attachBtfId(program: ObjectProgramSpec, vmlinux: () => Btf): num
   return found.id;
 }
 
+/**
+ * The expected attach type a USDT program without one is loaded with:
+ * TraceUprobeMulti where the kernel has uprobe_multi links (libbpf's choice),
+ * unless the program opted out with `usdtUprobeMulti = false`.
+ */
+function usdtAttachType(program: ObjectProgramSpec): AttachType | 0 {
+  const usdt = program.section?.usdt === true && program.type === ProgramType.Kprobe;
+  return usdt && program.usdtUprobeMulti && haveUprobeMultiLink() ? AttachType.TraceUprobeMulti : 0;
+}
+
 /** Everything BPF_PROG_LOAD needs for one relocated program. */
 export function loadSpecFor(
   program: ObjectProgramSpec, code: Uint8Array, btfFd: FD | undefined, strings: StringOffsets | undefined, attachId: number | undefined,
@@ -92,7 +103,8 @@ export function loadSpecFor(
   const spec: ProgramSpec = {
     type: program.type, instructions: code, license: program.license, name: program.name, sectionName: program.sectionName,
   };
-  if (program.expectedAttachType !== 0) spec.expectedAttachType = program.expectedAttachType;
+  const attachType = program.expectedAttachType || usdtAttachType(program);
+  if (attachType !== 0) spec.expectedAttachType = attachType;
   if (program.flags) spec.flags = program.flags;
   if (program.kernelVersion !== undefined) spec.kernelVersion = program.kernelVersion;
   if (attachId !== undefined) spec.attachBtfId = attachId;

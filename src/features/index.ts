@@ -4,6 +4,7 @@ export { probeProgramType, haveProgramType } from "./program-types.js";
 export { probeMapType, haveMapType } from "./map-types.js";
 export { probeHelper, haveHelper, availableHelpers, helperCName, HELPER_COUNT } from "./helpers.js";
 export { probeMisc, probeBpfSyscall, MISC_FEATURES, type MiscFeature } from "./misc.js";
+export { probeUprobeMultiLink, haveUprobeMultiLink, UPROBE_MULTI_LINK_MIN_KERNEL } from "./uprobe-multi-link.js";
 export {
   readBpfSysctls, readKernelConfig, readPrivileges, haveKernelBtf, BPF_KCONFIG_OPTIONS,
   type BpfSysctls, type Privileges,

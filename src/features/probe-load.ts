@@ -19,6 +19,8 @@ export interface ProbeProgram {
   readonly progFlags?: number;
   /** Ask the verifier for a log (level 1) so callers can grep it. */
   readonly withLog?: boolean;
+  /** Leave the loaded program open (its fd in the result) for probes that go on to attach it; the caller closes it. */
+  readonly keepOpen?: boolean;
 }
 
 /** Outcome of one probe load; the program itself is closed at once. */
@@ -31,6 +33,8 @@ export interface ProbeLoadResult {
   readonly log: string;
   /** log_true_size as the kernel reported it (0 before Linux 6.4). */
   readonly logTrueSize: number;
+  /** The program's raw fd, only with `keepOpen` and when it loaded. */
+  readonly fd?: number;
 }
 
 const LOG_SIZE = 64 * 1024;
@@ -53,7 +57,7 @@ export function linuxVersionCode(): number {
   return cachedVersionCode;
 }
 
-/** Loads `p`, closes the program if it loaded, and reports what happened. */
+/** Loads `p`, closes the program if it loaded (unless `keepOpen`), and reports what happened. */
 export function probeLoad(p: ProbeProgram): ProbeLoadResult {
   attr.zero();
   attr
@@ -70,10 +74,12 @@ export function probeLoad(p: ProbeProgram): ProbeLoadResult {
     attr.set("log_level", 1).set("log_size", LOG_SIZE).setPointer("log_buf", logBuf);
   }
   const r = bpfRaw(Cmd.PROG_LOAD, attr.address, attr.size);
-  if (r >= 0) closeRaw(r);
+  if (r >= 0 && !p.keepOpen) closeRaw(r);
   let log = "";
   if (p.withLog) {
     log = readCString(logBuf, 0, LOG_SIZE);
   }
-  return { loaded: r >= 0, errno: r < 0 ? -r : 0, log, logTrueSize: attr.get("log_true_size") };
+  return {
+    loaded: r >= 0, errno: r < 0 ? -r : 0, log, logTrueSize: attr.get("log_true_size"), ...(r >= 0 && p.keepOpen ? { fd: r } : {}),
+  };
 }

@@ -49,6 +49,15 @@ export class ObjectProgramSpec {
   license: string;
   /** Kernel version of the object's `version` section (only old kprobe loading checks it). */
   kernelVersion: number | undefined;
+  /**
+   * For SEC("usdt…") programs left without an expected attach type: load them
+   * for uprobe_multi links (TraceUprobeMulti) where the kernel has them, as
+   * libbpf does, so attachUsdt puts every site of a probe in one link. Set
+   * false before load to keep one uprobe per site (a program loaded for
+   * uprobe_multi cannot attach as a single uprobe). A non-zero expected
+   * attach type set with setType() always wins.
+   */
+  usdtUprobeMulti = true;
   #type: ProgramType | undefined;
   #expectedAttachType: AttachType | 0;
   #flags: number;
