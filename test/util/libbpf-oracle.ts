@@ -13,6 +13,7 @@ import { mapInfoById } from "../../src/map/info.js";
 import { dumpLoadedProgram } from "../../src/program/xlated-dump.js";
 import { loadObjectSpec } from "../../src/object/index.js";
 import { Collection, type CollectionLoadOptions } from "../../src/collection.js";
+import { haveUprobeMultiLink } from "../../src/features/index.js";
 import { bpffsTempDir, haveBpftool } from "./kernel.js";
 
 /** What one loader produced for one program: its tag and its dump with map ids named. */
@@ -36,6 +37,23 @@ export function describeLoadedProgram(fd: FD): LoadedProgram {
   const names = new Map(info.mapIds.map((id) => [id, canonicalMapName(mapInfoById(id).name)]));
   const dump = dumpLoadedProgram(fd).replace(/map\[id:(\d+)\]/g, (_, id: string) => `map[${names.get(Number(id)) ?? `unknown id ${id}`}]`);
   return { tag: info.tag, dump };
+}
+
+let oracleLibbpf: [number, number] | undefined;
+
+/** The version of the libbpf bpftool is built with ("using libbpf v1.1"). */
+function oracleLibbpfVersion(): [number, number] {
+  if (!oracleLibbpf) {
+    const m = /libbpf v(\d+)\.(\d+)/.exec(execFileSync("bpftool", ["version"], { encoding: "utf8" }));
+    oracleLibbpf = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  }
+  return oracleLibbpf;
+}
+
+/** libbpf 1.3 loads SEC("usdt") programs for uprobe_multi links where the kernel has them (as tsbpf does); older ones never. */
+function oracleLoadsUsdtForUprobeMulti(): boolean {
+  const [major, minor] = oracleLibbpfVersion();
+  return (major > 1 || (major === 1 && minor >= 3)) && haveUprobeMultiLink();
 }
 
 /** Runs bpftool prog loadall; undefined on success, else its error lines (without the strict-mode note every failure ends with). */
@@ -86,7 +104,10 @@ export function assertLoadsLikeLibbpf(file: string, programs: readonly string[],
   try {
     const theirs = loadWithLibbpf(file, path.join(pins.path, "progs"));
     assert.ok(typeof theirs !== "string", `libbpf refused ${file}: ${String(theirs)}`);
-    using c = Collection.load(loadObjectSpec(file), options);
+    const spec = loadObjectSpec(file);
+    // An older oracle libbpf loads USDT programs for a uprobe per site; ask tsbpf for the same (the attach type changes the helpers' calls).
+    if (!oracleLoadsUsdtForUprobeMulti()) for (const p of spec.programs.values()) p.usdtUprobeMulti = false;
+    using c = Collection.load(spec, options);
     assert.deepEqual([...theirs.keys()].sort(), [...programs].sort(), "programs libbpf loaded");
     assert.deepEqual([...c.programs.keys()].sort(), [...programs].sort(), "programs tsbpf loaded");
     for (const [name, p] of theirs) {
