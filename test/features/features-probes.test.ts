@@ -3,10 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import {
   probeAll, haveMapType, haveProgramType, haveHelper, probeHelper, probeProgramType, probeMapType, probeMisc,
   probeBpfSyscall, readBpfSysctls, readPrivileges, PROGRAM_TYPE_NAMES, MAP_TYPE_NAMES, HELPER_COUNT, helperCName,
-  NOISY_HELPERS,
+  NOISY_HELPERS, probeUprobeMultiLink, haveUprobeMultiLink,
 } from "../../src/features/index.js";
 import { probeLoad } from "../../src/features/probe-load.js";
 import { encodeProbe, Op } from "../../src/features/probe-insns.js";
@@ -177,4 +178,15 @@ test("helpers: every helper we report is one bpftool reports, and every extra bp
     }
   }
   t.diagnostic(`verified ${checkedExtras} helper answers where bpftool ${"v7.1"} over-reports`);
+});
+
+test("uprobe_multi links: the probe agrees with the kernel's symbols, is cached, and leaves no fd open", () => {
+  const fds = openFdCount();
+  const first = probeUprobeMultiLink();
+  assert.equal(openFdCount(), fds, "the probe closed its program");
+  assert.equal(probeUprobeMultiLink(), first, "cached: the same answer object");
+  // The kernel's link-create handler for them (Linux 6.6) is the oracle.
+  const kernelHas = / bpf_uprobe_multi_link_attach$/m.test(readFileSync("/proc/kallsyms", "latin1"));
+  assert.equal(first.supported, kernelHas, first.reason);
+  assert.equal(haveUprobeMultiLink(), kernelHas);
 });
