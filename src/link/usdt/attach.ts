@@ -6,7 +6,9 @@
 // or — on kernels without cookies — through __bpf_usdt_ip_to_spec_id keyed
 // by the probe's address. Semaphores are bumped by the kernel (ref_ctr).
 // All sites go into one uprobe.multi link where the program was loaded for
-// it (Linux 6.6), else one uprobe per site, all held by one Link.
+// it (Linux 6.6; the collection loader does so by default, as libbpf does,
+// see ObjectProgramSpec.usdtUprobeMulti), else one uprobe per site, all held
+// by one Link.
 import type { Program } from "../../program/program.js";
 import { AttachType, ProgramType, programTypeName } from "../../program/types.js";
 import { linkCreate } from "../../sys/link.js";
@@ -54,7 +56,9 @@ export interface UsdtOptions {
   /**
    * "auto" (default): one uprobe.multi link when the kernel accepts one for
    * the program (loaded with expected attach type TraceUprobeMulti, Linux
-   * 6.6), else a uprobe per site; "multi" / "perf" force one.
+   * 6.6: Collection.load does that for SEC("usdt") programs unless their
+   * spec's usdtUprobeMulti is false), else a uprobe per site; "multi" /
+   * "perf" force one ("perf" needs a program loaded without TraceUprobeMulti).
    */
   method?: "auto" | "multi" | "perf";
 }
