@@ -7,11 +7,10 @@ import { BpfMap } from "../map.js";
 import type { Program } from "../program/program.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { FD } from "../sys/fd.js";
-import { bpfKindOfTarget, ownFdTarget } from "../sys/fd-kind.js";
-import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
+import { LinkType } from "../sys/link-info.js";
 import { openPinnedFd } from "../sys/objects.js";
 import { structOpsLinkUpdate } from "../sys/struct-ops-link.js";
-import { Link } from "../link/link.js";
+import { checkedLinkInfo, Link } from "../link/link.js";
 
 /** The only key of a struct_ops map. */
 export const KEY_ZERO = new Uint8Array(4);
@@ -67,14 +66,8 @@ export class StructOpsLink extends Link {
     const link = openPinnedFd(path, "rw", "link");
     let map: BpfMap | undefined;
     try {
-      // A map or program pin would be misread as link info: check the fd's kind first
-      // (without /proc, trust the pin; link info still validates it).
-      const target = ownFdTarget(link.raw);
-      if (target !== undefined && bpfKindOfTarget(target) !== "link") throw new InvalidArgumentError(`${path} is not a BPF link (it is ${target})`, "path");
-      const info = linkInfo(link);
-      if (info.type !== LinkType.STRUCT_OPS || !info.structOps) {
-        throw new InvalidArgumentError(`${path} is a ${linkTypeName(info.type)} link, not a struct_ops link`, "path");
-      }
+      const info = checkedLinkInfo(link, path, "path", { type: LinkType.STRUCT_OPS, noun: "a struct_ops link" });
+      if (!info.structOps) throw new InvalidArgumentError(`${path}: the kernel reports no struct_ops map behind the link`, "path");
       map = BpfMap.fromId(info.structOps.mapId);
       return new StructOpsLink(map.name, { kind: "link", link, map, ownsMap: true }, path);
     } catch (e) {

@@ -17,10 +17,9 @@ import { linkCreate, type IterInfo } from "../sys/link.js";
 import { iterCreate, readIterator } from "../sys/iter.js";
 import { FD } from "../sys/fd.js";
 import { errorFromErrno, InvalidArgumentError } from "../sys/errors.js";
-import { Link, type LinkParts } from "./link.js";
+import { checkedLinkInfo, Link, type LinkParts } from "./link.js";
 import { describeLinkInfo } from "./describe.js";
-import { LinkType, linkInfo, linkTypeName } from "../sys/link-info.js";
-import { bpfFdKindMismatch } from "../sys/fd-kind.js";
+import { LinkType } from "../sys/link-info.js";
 import { checkObjectId } from "../sys/arguments.js";
 import { fdById, openPinnedFd } from "../sys/objects.js";
 import { openSync, constants as fsConstants } from "node:fs";
@@ -157,10 +156,7 @@ export class IterLink extends Link {
 /** An IterLink owning `fd`, which must be an iterator link (closed when it is not). */
 function adoptIter(fd: FD, what: string, pinnedPath?: string): IterLink {
   try {
-    const mismatch = bpfFdKindMismatch(fd.raw, "link");
-    if (mismatch !== undefined) throw new InvalidArgumentError(`${what} is ${mismatch}, not a BPF link`, "path");
-    const info = linkInfo(fd);
-    if (info.type !== LinkType.ITER) throw new InvalidArgumentError(`${what} is a ${linkTypeName(info.type)} link, not an iterator`, "path");
+    const info = checkedLinkInfo(fd, what, "path", { type: LinkType.ITER, noun: "an iterator" });
     return new IterLink({ link: fd, target: describeLinkInfo(info), ...(pinnedPath !== undefined ? { pinnedPath } : {}) });
   } catch (e) {
     fd.close();

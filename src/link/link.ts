@@ -83,9 +83,7 @@ export class Link implements Disposable {
     checkFdArgument(fd, "Link.fromFd");
     const owned = typeof fd === "number" ? new FD(fd, "link fd") : fd;
     try {
-      const mismatch = bpfFdKindMismatch(owned.raw, "link");
-      if (mismatch !== undefined) throw new InvalidArgumentError(`Link.fromFd: fd ${owned.raw} is ${mismatch}, not a BPF link`, "fd");
-      return new Link({ link: owned, target: describeLinkInfo(linkInfo(owned)) });
+      return new Link({ link: owned, target: describeLinkInfo(checkedLinkInfo(owned, `Link.fromFd: fd ${owned.raw}`, "fd")) });
     } catch (e) {
       if (typeof fd === "number") owned.release();
       throw e;
@@ -258,6 +256,22 @@ export class Link implements Disposable {
     if (!this.#link) throw new InvalidArgumentError(`${this.target} is attached without a BPF link, so it cannot ${what}`, "link");
     return this.#link;
   }
+}
+
+/**
+ * @internal What the kernel reports about `fd`, once it is known to be a BPF
+ * link — of type `expected.type` when given (a map or program fd would be
+ * misread as link info, so its kind is checked first; without procfs the
+ * kernel's own check decides). InvalidArgumentError on `field` naming `what`.
+ */
+export function checkedLinkInfo(fd: FD, what: string, field: string, expected?: { type: number; noun: string }): LinkInfo {
+  const mismatch = bpfFdKindMismatch(fd.raw, "link");
+  if (mismatch !== undefined) throw new InvalidArgumentError(`${what} is ${mismatch}, not a BPF link`, field);
+  const info = linkInfo(fd);
+  if (expected && info.type !== expected.type) {
+    throw new InvalidArgumentError(`${what} is a ${linkTypeName(info.type)} link, not ${expected.noun}`, field);
+  }
+  return info;
 }
 
 /** Makes a Link from a fresh fd, closing the fd if it is not a link. */
