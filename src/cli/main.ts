@@ -29,6 +29,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
   { name: "struct_ops", summary: "show, dump, register and unregister struct_ops maps", load: async () => (await import("./struct-ops.js")).structOpsCommands },
   { name: "iter", summary: "pin BPF iterators", load: async () => (await import("./iter.js")).iterCommands },
+  { name: "gen", summary: "generate typed skeletons, build .bpf.c sources, and minimal BTF for CO-RE", load: async () => (await import("./gen.js")).genCommands },
 ];
 
 const NAME_WIDTH = Math.max(...OBJECTS.map((o) => o.name.length));

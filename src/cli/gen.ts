@@ -1,0 +1,35 @@
+// `tsbpf gen …`: code generation, bpftool's `gen` object. Each verb lives in
+// its own file and is imported only when run, so `gen build` (which spawns
+// clang) costs nothing to the other verbs.
+import type { Args } from "./args.js";
+import type { Context, ObjectCommands } from "./command.js";
+
+const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
+OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
+
+/** The `gen` object of the CLI. */
+export const genCommands: ObjectCommands = {
+  name: "gen",
+  summary: "generate typed skeletons, build .bpf.c sources, and minimal BTF for CO-RE",
+  grammar: GRAMMAR,
+  commands: [
+    {
+      name: "skeleton",
+      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path]",
+      examples: ["tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts"],
+      run: async (args: Args, ctx: Context) => (await import("./gen-skeleton.js")).run(args, ctx),
+    },
+    {
+      name: "build",
+      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [-- CFLAGS...]",
+      examples: ["tsbpf gen build src/bootstrap.bpf.c -o src/bpf"],
+      run: async (args: Args, ctx: Context) => (await import("./gen-build.js")).run(args, ctx),
+    },
+    {
+      name: "min_core_btf",
+      synopsis: "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]",
+      examples: ["tsbpf gen min_core_btf /sys/kernel/btf/vmlinux min.btf opensnoop.bpf.o"],
+      run: async (args: Args, ctx: Context) => (await import("./gen-min-core-btf.js")).run(args, ctx),
+    },
+  ],
+};
