@@ -8,8 +8,19 @@ import path from "node:path";
 import type { Args } from "./args.js";
 import type { Context } from "./command.js";
 import { loadBtfFile } from "../btf/discovery.js";
+import { BtfError } from "../btf/errors.js";
 import { loadObjectSpec } from "../object/object-spec.js";
 import { minimizeCoreRelocations, relocationSource } from "../gen/min-core-btf/index.js";
+
+/** Runs `load`, naming `file` in a BtfError's message (the BTF layer's messages say what is wrong, not where). */
+function named<T>(file: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof BtfError && !e.message.includes(file)) e.message = `${file}: ${e.message}`;
+    throw e;
+  }
+}
 
 /** Runs `tsbpf gen min_core_btf`. */
 export function run(args: Args, ctx: Context): Promise<number | void> {
@@ -17,7 +28,7 @@ export function run(args: Args, ctx: Context): Promise<number | void> {
   const output = args.next("OUTPUT (the file to write the minimal BTF to)");
   const objects = [args.next("OBJECT (a BPF object with CO-RE relocations)")];
   while (args.remaining > 0) objects.push(args.next("OBJECT"));
-  const target = loadBtfFile(input);
+  const target = named(input, () => loadBtfFile(input));
   const sources = objects.map((file) => relocationSource(loadObjectSpec(file)));
   const result = minimizeCoreRelocations(target, sources);
   const temporary = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.tmp`);
