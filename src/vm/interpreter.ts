@@ -191,9 +191,10 @@ export function interpret(ex: Execution, entry: number): bigint {
         const hi = addressHigh(u32[sl - LO + HI] as number, u32[sl] as number, off);
         const lo = addressLow(u32[sl] as number, off);
         if (size === 8) {
-          const l = memory.load(hi, lo, 4, pc);
-          u32[dh] = memory.load(hi, addressLow(lo, 4), 4, pc);
-          u32[dl] = l;
+          const o = memory.offsetOf(hi, lo, 8, "read", pc);
+          const view = (memory.hit as Region).view;
+          u32[dl] = view.getUint32(o, true);
+          u32[dh] = view.getUint32(o + 4, true);
         } else if ((op & 0xe0) === Mode.MEMSX) {
           setSigned(s32, dl, dh, signExtend(memory.load(hi, lo, size, pc), size * 8));
         } else {
@@ -212,9 +213,10 @@ export function interpret(ex: Execution, entry: number): bigint {
           const alo = addressLow(u32[sl] as number, off);
           const size = sizeOf(op);
           if (size === 8) {
-            const l = memory.load(ahi, alo, 4, pc);
-            u32[dh] = memory.load(ahi, addressLow(alo, 4), 4, pc);
-            u32[dl] = l;
+            const o = memory.offsetOf(ahi, alo, 8, "read", pc);
+            const view = (memory.hit as Region).view;
+            u32[dl] = view.getUint32(o, true);
+            u32[dh] = view.getUint32(o + 4, true);
           } else {
             u32[dl] = memory.load(ahi, alo, size, pc);
             u32[dh] = 0;
@@ -234,10 +236,10 @@ export function interpret(ex: Execution, entry: number): bigint {
         const vlo = isReg ? u32[2 * s + LO] as number : imm >>> 0;
         if (size === 8) {
           const vhi = isReg ? u32[2 * s + HI] as number : (imm >> 31) >>> 0;
-          // Check the whole 8 bytes before writing any of them.
-          memory.offsetOf(hi, lo, 8, "write", pc);
-          memory.store(hi, lo, 4, vlo, pc);
-          memory.store(hi, addressLow(lo, 4), 4, vhi, pc);
+          const o = memory.offsetOf(hi, lo, 8, "write", pc);
+          const view = (memory.hit as Region).view;
+          view.setUint32(o, vlo, true);
+          view.setUint32(o + 4, vhi, true);
         } else {
           memory.store(hi, lo, size, vlo, pc);
         }
@@ -333,9 +335,10 @@ function atomic(ex: Execution, pc: number, op: number, s: number, hi: number, lo
   if (imm === AtomicOp.STORE_REL) {
     const vlo = u32[2 * s + LO] as number;
     if (size === 8) {
-      memory.offsetOf(hi, lo, 8, "write", pc);
-      memory.store(hi, lo, 4, vlo, pc);
-      memory.store(hi, addressLow(lo, 4), 4, u32[2 * s + HI] as number, pc);
+      const o = memory.offsetOf(hi, lo, 8, "write", pc);
+      const view = (memory.hit as Region).view;
+      view.setUint32(o, vlo, true);
+      view.setUint32(o + 4, u32[2 * s + HI] as number, true);
     } else {
       memory.store(hi, lo, size, vlo, pc);
     }
