@@ -6,3 +6,4 @@ export * from "./program.js";
 export * from "./helpers.js";
 export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS } from "./interpreter.js";
+export { jitSource } from "./jit.js";

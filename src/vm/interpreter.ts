@@ -33,6 +33,18 @@ export interface Execution {
   mayGoto: number;
   /** Current call depth (0 = the entry frame). */
   depth: number;
+  /** The engine running this execution: runs from a slot until that frame exits (callbacks re-enter it). */
+  readonly enter: (ex: Execution, entry: number) => bigint;
+}
+
+/** The error of an exhausted budget at slot `pc`. */
+export function budgetError(pc: number): VmLimitError {
+  return new VmLimitError("instructions", pc, "the instruction budget is exhausted (raise the budget option if the program is meant to run this long)");
+}
+
+/** The error of a bpf-to-bpf call one frame too deep. */
+export function depthError(pc: number, frames: number): VmLimitError {
+  return new VmLimitError("call-depth", pc, `bpf-to-bpf calls nest deeper than ${frames} frames`);
 }
 
 interface SavedFrame {
@@ -55,7 +67,7 @@ export function interpret(ex: Execution, entry: number): bigint {
   const frames: SavedFrame[] = [];
   let pc = entry;
   for (;;) {
-    if (--ex.remaining < 0) throw new VmLimitError("instructions", pc, "the instruction budget is exhausted (raise the budget option if the program is meant to run this long)");
+    if (--ex.remaining < 0) throw budgetError(pc);
     const op = opcode[pc] as number;
     const d = dstRegs[pc] as number;
     const s = srcRegs[pc] as number;
@@ -153,7 +165,7 @@ export function interpret(ex: Execution, entry: number): bigint {
         }
         if (jmpOp === JmpOp.CALL) {
           if (s === PseudoCall.CALL) {
-            if (ex.depth + 1 >= ex.stacks.length) throw new VmLimitError("call-depth", pc, `bpf-to-bpf calls nest deeper than ${ex.stacks.length} frames`);
+            if (ex.depth + 1 >= ex.stacks.length) throw depthError(pc, ex.stacks.length);
             frames.push({ returnPc: pc + 1, saved: [u64[6] as bigint, u64[7] as bigint, u64[8] as bigint, u64[9] as bigint] });
             ex.depth++;
             u64[10] = (ex.stacks[ex.depth] as Region).base + BigInt(STACK_SIZE);
@@ -253,26 +265,37 @@ export function interpret(ex: Execution, entry: number): bigint {
           pc += 2;
           continue;
         }
-        // Legacy packet load (BPF_ABS / BPF_IND): big-endian; out of bounds ends the program with r0 = 0.
-        const size = sizeOf(op);
-        const packet = ex.packet;
-        if (!packet) throw new VmFaultError(pc, 0n, size, "read", undefined, "legacy packet load (BPF_ABS/BPF_IND) without a packet");
-        let at = imm;
-        if ((op & 0xe0) === Mode.IND) at = (at + (s32[2 * s + LO] as number)) | 0;
-        if (at < 0 || at + size > packet.bytes.byteLength) {
-          // The kernel ends the program with r0 = 0, from any frame.
-          u64[0] = 0n;
+        if (legacyPacketLoad(ex, pc, op, s, imm)) {
           ex.depth = baseDepth;
           return 0n;
         }
-        const view = packet.view;
-        u32[LO] = size === 4 ? view.getUint32(at, false) : size === 2 ? view.getUint16(at, false) : view.getUint8(at);
-        u32[HI] = 0;
         pc++;
         continue;
       }
     }
   }
+}
+
+/**
+ * Legacy BPF_ABS / BPF_IND: r0 = the packet's big-endian bytes at imm (+ src).
+ * Returns true when the load is out of bounds: the kernel then ends the
+ * program with r0 = 0, from any frame.
+ */
+export function legacyPacketLoad(ex: Execution, pc: number, op: number, s: number, imm: number): boolean {
+  const { u64, u32, s32 } = ex.regs;
+  const size = sizeOf(op);
+  const packet = ex.packet;
+  if (!packet) throw new VmFaultError(pc, 0n, size, "read", undefined, "legacy packet load (BPF_ABS/BPF_IND) without a packet");
+  let at = imm;
+  if ((op & 0xe0) === Mode.IND) at = (at + (s32[2 * s + LO] as number)) | 0;
+  if (at < 0 || at + size > packet.bytes.byteLength) {
+    u64[0] = 0n;
+    return true;
+  }
+  const view = packet.view;
+  u32[LO] = size === 4 ? view.getUint32(at, false) : size === 2 ? view.getUint16(at, false) : view.getUint8(at);
+  u32[HI] = 0;
+  return false;
 }
 
 function sizeOf(op: number): 1 | 2 | 4 | 8 {
@@ -327,8 +350,8 @@ function compare64(jmpOp: number, u64: BigUint64Array, s64: BigInt64Array, d: nu
   }
 }
 
-/** BPF_STX | BPF_ATOMIC (and load-acquire / store-release) at `hi:lo`. */
-function atomic(ex: Execution, pc: number, op: number, s: number, hi: number, lo: number, imm: number): void {
+/** BPF_STX | BPF_ATOMIC (store-release included; load-acquire is a load, done by the caller) at `hi:lo`. */
+export function atomic(ex: Execution, pc: number, op: number, s: number, hi: number, lo: number, imm: number): void {
   const { memory } = ex;
   const { u64, u32 } = ex.regs;
   const size = sizeOf(op);
@@ -391,7 +414,7 @@ function atomic(ex: Execution, pc: number, op: number, s: number, hi: number, lo
   if ((imm & AtomicOp.FETCH) !== 0) u64[s] = old;
 }
 
-function callHelper(ex: Execution, pc: number, kind: number, id: number): void {
+export function callHelper(ex: Execution, pc: number, kind: number, id: number): void {
   if (kind === PseudoCall.KFUNC_CALL) throw new VmUnknownHelperError(pc, id, undefined, "kfunc");
   const fn = ex.helpers.get(id);
   if (!fn) throw new VmUnknownHelperError(pc, id, helperName(id));
@@ -411,14 +434,14 @@ function callFunction(ex: Execution, pc: number, address: bigint, args: readonly
   if (address < CODE_BASE || slot >= ex.program.length) {
     throw new VmFaultError(pc, address, 8, "read", undefined, "not a code address of this program (expected an ld_imm64 of a subprogram)");
   }
-  if (ex.depth + 1 >= ex.stacks.length) throw new VmLimitError("call-depth", pc, `callbacks nest deeper than ${ex.stacks.length} frames`);
+  if (ex.depth + 1 >= ex.stacks.length) throw depthError(pc, ex.stacks.length);
   const { u64 } = ex.regs;
   const saved = u64.slice();
   for (let i = 0; i < 5; i++) u64[i + 1] = args[i] ?? 0n;
   ex.depth++;
   u64[10] = (ex.stacks[ex.depth] as Region).base + BigInt(STACK_SIZE);
   try {
-    return interpret(ex, slot);
+    return ex.enter(ex, slot);
   } finally {
     ex.depth--;
     u64.set(saved);

@@ -4,10 +4,11 @@
 // anything that goes wrong inside comes out as a VmFaultError, VmLimitError
 // or VmUnknownHelperError (a helper's own typed error passes through), never
 // a raw JS exception.
-import { BpfError, NotSupportedError } from "../sys/errors.js";
+import { BpfError } from "../sys/errors.js";
 import { VmLimitError } from "./errors.js";
 import { helpersById, type VmHelper, type VmHelperTable } from "./helpers.js";
 import { interpret, MAY_GOTO_LOOPS, STACK_SIZE, type Execution } from "./interpreter.js";
+import { runCompiled } from "./jit.js";
 import { AddressSpace, type Region } from "./memory.js";
 import type { VmProgram } from "./program.js";
 import { Registers } from "./registers.js";
@@ -32,7 +33,7 @@ export type Engine = "interpreter" | "jit";
 
 /** Options of one {@link Machine.run}. */
 export interface RunOptions {
-  /** Default "interpreter". */
+  /** Default "interpreter"; "jit" compiles the program to JavaScript on its first run (cached per VmProgram). */
   engine?: Engine;
   /** r1–r5 at entry (default 0). Numbers must be safe integers. */
   args?: readonly (bigint | number)[];
@@ -70,7 +71,7 @@ export class Machine {
     for (const [id, f] of helpersById({ [idOrName]: fn })) this.helpers.set(id, f);
   }
 
-  /** Runs `program` from its first instruction with the interpreter. */
+  /** Runs `program` from its first instruction. */
   run(program: VmProgram, options: RunOptions = {}): RunResult {
     const regs = new Registers();
     const args = options.args ?? [];
@@ -80,10 +81,9 @@ export class Machine {
     const budget = options.budget ?? this.budget;
     const ex: Execution = {
       program, regs, memory: this.memory, stacks: this.stacks, helpers: this.helpers, packet: options.packet,
-      remaining: budget, mayGoto: MAY_GOTO_LOOPS, depth: 0,
+      remaining: budget, mayGoto: MAY_GOTO_LOOPS, depth: 0, enter: options.engine === "jit" ? runCompiled : interpret,
     };
-    if (options.engine === "jit") throw new NotSupportedError("the vm's JIT engine (use the interpreter)");
-    const r0 = guard(() => interpret(ex, 0));
+    const r0 = guard(() => ex.enter(ex, 0));
     return { r0, instructions: budget - Math.max(ex.remaining, 0) };
   }
 }

@@ -18,7 +18,7 @@ function exec(program: Uint8Array | string, ...args: string[]): { status: number
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const engines = [[], ["--interpreter"]] as const;
+const engines = [[], ["--interpreter"], ["--jit"]] as const;
 
 test("vm exec prints r0 in lowercase hex without a prefix and exits 0", () => {
   for (const engine of engines) {

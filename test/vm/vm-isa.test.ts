@@ -6,9 +6,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R10, InvalidInstructionError } from "../../src/asm/index.js";
-import { Machine, VmProgram, type RunOptions } from "../../src/vm/index.js";
+import { Machine, VmProgram, type Engine, type RunOptions } from "../../src/vm/index.js";
 
 const MAX64 = (1n << 64n) - 1n;
+
+// Every test runs once per engine: the JIT must match the interpreter on each edge case.
+let engine: Engine = "interpreter";
+function both(name: string, fn: () => void): void {
+  for (const e of ["interpreter", "jit"] as const) {
+    test(`${name} [${e}]`, () => {
+      engine = e;
+      fn();
+    });
+  }
+}
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
 /** Runs what `build` emits followed by exit; returns r0. */
@@ -16,7 +27,7 @@ function run(build: (b: ProgramBuilder) => void, options: RunOptions = {}, machi
   const b = new ProgramBuilder();
   build(b);
   b.exit();
-  return machine.run(new VmProgram(b.instructions()), options).r0;
+  return machine.run(new VmProgram(b.instructions()), { engine, ...options }).r0;
 }
 
 /** r0 = a; r1 = b; op(r0, r1); exit. */
@@ -24,7 +35,7 @@ function binop(a: bigint, b: bigint, op: (p: ProgramBuilder) => void): bigint {
   return run((p) => { p.ldImm64(R0, a).ldImm64(R1, b); op(p); });
 }
 
-test("ALU64 add/sub/mul wrap modulo 2^64", () => {
+both("ALU64 add/sub/mul wrap modulo 2^64", () => {
   assert.equal(binop(MAX64, 1n, (p) => p.add64Reg(R0, R1)), 0n);
   assert.equal(binop(0n, 1n, (p) => p.sub64Reg(R0, R1)), MAX64);
   assert.equal(binop(1n << 63n, 2n, (p) => p.mul64Reg(R0, R1)), 0n);
@@ -34,7 +45,7 @@ test("ALU64 add/sub/mul wrap modulo 2^64", () => {
   assert.equal(run((p) => p.mov64Imm(R0, -1)), MAX64);
 });
 
-test("ALU32 results are zero-extended; operands are the low 32 bits", () => {
+both("ALU32 results are zero-extended; operands are the low 32 bits", () => {
   assert.equal(binop(0xffff_ffff_ffff_ffffn, 1n, (p) => p.add32Reg(R0, R1)), 0n);
   assert.equal(binop(0xaaaa_0000_0000_0005n, 0xbbbb_0000_0000_0003n, (p) => p.sub32Reg(R0, R1)), 2n);
   assert.equal(binop(0n, 1n, (p) => p.sub32Reg(R0, R1)), 0xffff_ffffn);
@@ -45,7 +56,7 @@ test("ALU32 results are zero-extended; operands are the low 32 bits", () => {
   assert.equal(run((p) => p.ldImm64(R0, MAX64).or32Imm(R0, 0)), 0xffff_ffffn);
 });
 
-test("unsigned DIV: x / 0 = 0; ALU64 imm is sign-extended then unsigned, ALU32 imm is u32", () => {
+both("unsigned DIV: x / 0 = 0; ALU64 imm is sign-extended then unsigned, ALU32 imm is u32", () => {
   assert.equal(binop(7n, 0n, (p) => p.div64Reg(R0, R1)), 0n);
   assert.equal(binop(7n, 0n, (p) => p.div32Reg(R0, R1)), 0n);
   assert.equal(binop(MAX64, 2n, (p) => p.div64Reg(R0, R1)), MAX64 / 2n);
@@ -56,7 +67,7 @@ test("unsigned DIV: x / 0 = 0; ALU64 imm is sign-extended then unsigned, ALU32 i
   assert.equal(binop(0x1_0000_0010n, 3n, (p) => p.div32Reg(R0, R1)), 5n);
 });
 
-test("unsigned MOD: x % 0 leaves dst (ALU64 whole; ALU32 truncated to 32 bits)", () => {
+both("unsigned MOD: x % 0 leaves dst (ALU64 whole; ALU32 truncated to 32 bits)", () => {
   assert.equal(binop(0x1234_5678_9abc_def0n, 0n, (p) => p.mod64Reg(R0, R1)), 0x1234_5678_9abc_def0n);
   assert.equal(binop(0x1234_5678_9abc_def0n, 0n, (p) => p.mod32Reg(R0, R1)), 0x9abc_def0n);
   assert.equal(binop(17n, 5n, (p) => p.mod64Reg(R0, R1)), 2n);
@@ -64,7 +75,7 @@ test("unsigned MOD: x % 0 leaves dst (ALU64 whole; ALU32 truncated to 32 bits)",
   assert.equal(run((p) => p.mov32Imm(R0, 10).mod32Imm(R0, 0)), 10n);
 });
 
-test("SDIV/SMOD (offset 1): truncation toward zero, sign of the dividend, INT_MIN / -1 wraps", () => {
+both("SDIV/SMOD (offset 1): truncation toward zero, sign of the dividend, INT_MIN / -1 wraps", () => {
   const MIN64 = 1n << 63n;
   assert.equal(binop(u64(-7n), 2n, (p) => p.sdiv64Reg(R0, R1)), u64(-3n));
   assert.equal(binop(7n, u64(-2n), (p) => p.sdiv64Reg(R0, R1)), u64(-3n));
@@ -84,7 +95,7 @@ test("SDIV/SMOD (offset 1): truncation toward zero, sign of the dividend, INT_MI
   assert.equal(run((p) => p.mov32Imm(R0, -7).sdiv32Imm(R0, 0)), 0n);
 });
 
-test("bitwise ops and NEG", () => {
+both("bitwise ops and NEG", () => {
   assert.equal(binop(0xf0n, 0x0fn, (p) => p.or64Reg(R0, R1)), 0xffn);
   assert.equal(binop(0xf0f0n, 0xff00n, (p) => p.and64Reg(R0, R1)), 0xf000n);
   assert.equal(binop(0xf0f0n, 0xff00n, (p) => p.xor64Reg(R0, R1)), 0x0ff0n);
@@ -97,7 +108,7 @@ test("bitwise ops and NEG", () => {
   assert.equal(run((p) => p.mov64Imm(R0, 0).neg64(R0)), 0n);
 });
 
-test("shifts mask the amount to 63 (ALU64) or 31 (ALU32); ARSH keeps the sign", () => {
+both("shifts mask the amount to 63 (ALU64) or 31 (ALU32); ARSH keeps the sign", () => {
   assert.equal(binop(1n, 64n, (p) => p.lsh64Reg(R0, R1)), 1n);
   assert.equal(binop(1n, 65n, (p) => p.lsh64Reg(R0, R1)), 2n);
   assert.equal(binop(1n, 63n, (p) => p.lsh64Reg(R0, R1)), 1n << 63n);
@@ -116,7 +127,7 @@ test("shifts mask the amount to 63 (ALU64) or 31 (ALU32); ARSH keeps the sign", 
   assert.equal(run((p) => p.mov64Imm(R0, -8).arsh32Imm(R0, 1)), 0xffff_fffcn);
 });
 
-test("MOV and MOVSX (offset 8/16/32): sign-extending moves", () => {
+both("MOV and MOVSX (offset 8/16/32): sign-extending moves", () => {
   assert.equal(binop(0n, 0x80n, (p) => p.movsx64(R0, R1, 8)), u64(-128n));
   assert.equal(binop(0n, 0x7fn, (p) => p.movsx64(R0, R1, 8)), 0x7fn);
   assert.equal(binop(0n, 0x1234_8000n, (p) => p.movsx64(R0, R1, 16)), u64(-32768n));
@@ -128,7 +139,7 @@ test("MOV and MOVSX (offset 8/16/32): sign-extending moves", () => {
   assert.equal(binop(0n, 0x1234_5678_9abc_def0n, (p) => p.mov64Reg(R0, R1)), 0x1234_5678_9abc_def0n);
 });
 
-test("byte swaps: le truncates (little-endian machine), be and bswap swap", () => {
+both("byte swaps: le truncates (little-endian machine), be and bswap swap", () => {
   const v = 0x0123_4567_89ab_cdefn;
   const with_ = (op: (p: ProgramBuilder) => void): bigint => run((p) => { p.ldImm64(R0, v); op(p); });
   assert.equal(with_((p) => p.toLe(R0, 16)), 0xcdefn);
@@ -151,7 +162,7 @@ function taken(a: bigint, b: bigint, jmp: (p: ProgramBuilder) => void): bigint {
   });
 }
 
-test("JMP conditions: unsigned and signed 64-bit, register and sign-extended immediate", () => {
+both("JMP conditions: unsigned and signed 64-bit, register and sign-extended immediate", () => {
   const m1 = MAX64;
   const cases: [string, (p: ProgramBuilder) => void, bigint, bigint, bigint][] = [
     ["jeq", (p) => p.jeqReg(R1, R2, "t"), 5n, 5n, 1n],
@@ -175,7 +186,7 @@ test("JMP conditions: unsigned and signed 64-bit, register and sign-extended imm
   for (const [name, jmp, a, b, want] of cases) assert.equal(taken(a, b, jmp), want, name);
 });
 
-test("JMP32 conditions compare the low 32 bits only", () => {
+both("JMP32 conditions compare the low 32 bits only", () => {
   const cases: [string, (p: ProgramBuilder) => void, bigint, bigint, bigint][] = [
     ["jeq32 ignores high bits", (p) => p.jeq32Reg(R1, R2, "t"), 0xaaaa_0000_0000_0005n, 5n, 1n],
     ["jgt32 unsigned", (p) => p.jgt32Reg(R1, R2, "t"), 0xffff_ffffn, 1n, 1n],
@@ -189,14 +200,14 @@ test("JMP32 conditions compare the low 32 bits only", () => {
   for (const [name, jmp, a, b, want] of cases) assert.equal(taken(a, b, jmp), want, name);
 });
 
-test("JA (offset) and JA32 / gotol (imm) jump; a backward loop runs", () => {
+both("JA (offset) and JA32 / gotol (imm) jump; a backward loop runs", () => {
   assert.equal(run((p) => p.mov64Imm(R0, 1).ja("x").mov64Imm(R0, 2).label("x")), 1n);
   assert.equal(run((p) => p.mov64Imm(R0, 1).gotol("x").mov64Imm(R0, 2).label("x")), 1n);
   // r0 = sum 1..10 with a backward jump.
   assert.equal(run((p) => p.mov64Imm(R0, 0).mov64Imm(R1, 10).label("l").add64Reg(R0, R1).sub64Imm(R1, 1).jneImm(R1, 0, "l")), 55n);
 });
 
-test("loads and stores: sizes, zero-extension, MEMSX sign-extension, ST imm sign-extended to 64", () => {
+both("loads and stores: sizes, zero-extension, MEMSX sign-extension, ST imm sign-extended to 64", () => {
   const machine = new Machine();
   const mem = Uint8Array.from([0x80, 0xff, 0x01, 0x80, 0xfe, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
   const region = machine.memory.map("test memory", mem);
@@ -219,14 +230,14 @@ test("loads and stores: sizes, zero-extension, MEMSX sign-extension, ST imm sign
   assert.deepEqual([...mem.subarray(8)], [8, 7, 6, 5, 4, 3, 2, 8]);
 });
 
-test("the stack: r10 points past 512 bytes per frame; locals round-trip", () => {
+both("the stack: r10 points past 512 bytes per frame; locals round-trip", () => {
   assert.equal(run((p) => p.stDW(R10, -8, 77).ldxDW(R0, R10, -8)), 77n);
   assert.equal(run((p) => p.stB(R10, -512, 9).ldxB(R0, R10, -512)), 9n);
   assert.throws(() => run((p) => p.ldxB(R0, R10, -513)), { code: "VM_FAULT", region: "stack frame 0", index: 0 });
   assert.throws(() => run((p) => p.ldxB(R0, R10, 0)), { code: "VM_FAULT", region: "stack frame 0" });
 });
 
-test("atomics: add/or/and/xor with and without fetch, xchg, cmpxchg (32 and 64 bits)", () => {
+both("atomics: add/or/and/xor with and without fetch, xchg, cmpxchg (32 and 64 bits)", () => {
   const machine = new Machine();
   const mem = new Uint8Array(16);
   const region = machine.memory.map("atomics", mem);
@@ -254,15 +265,15 @@ test("atomics: add/or/and/xor with and without fetch, xchg, cmpxchg (32 and 64 b
   assert.throws(() => at((p) => p.mov64Imm(R2, 1).atomicAdd64(R1, R2, 12), 0n), { code: "VM_FAULT", access: "write", region: "atomics" });
 });
 
-test("ld_imm64 loads a full 64-bit constant; map references need a resolver", () => {
+both("ld_imm64 loads a full 64-bit constant; map references need a resolver", () => {
   assert.equal(run((p) => p.ldImm64(R0, 0xdead_beef_cafe_f00dn)), 0xdead_beef_cafe_f00dn);
   const map = new ProgramBuilder().ldMapValue(R0, 5, 16).exit().instructions();
   assert.throws(() => new VmProgram(map), InvalidInstructionError);
   const program = new VmProgram(map, { resolveLdImm64: (src, imm, off) => BigInt(src * 1000 + imm * 100 + off) });
-  assert.equal(new Machine().run(program).r0, 2516n);
+  assert.equal(new Machine().run(program, { engine }).r0, 2516n);
 });
 
-test("bpf-to-bpf calls: r1–r5 passed, r0 returned, r6–r9 preserved, a fresh 512-byte stack per frame", () => {
+both("bpf-to-bpf calls: r1–r5 passed, r0 returned, r6–r9 preserved, a fresh 512-byte stack per frame", () => {
   const r0 = run((p) => {
     p.mov64Imm(R6, 100).mov64Imm(R1, 7).stDW(R10, -8, 1000).callSubprog("f")
       .add64Reg(R0, R6).ldxDW(R2, R10, -8).add64Reg(R0, R2).exit()
@@ -273,7 +284,7 @@ test("bpf-to-bpf calls: r1–r5 passed, r0 returned, r6–r9 preserved, a fresh 
   assert.throws(() => run((p) => p.label("f").callSubprog("f")), { code: "VM_LIMIT", limit: "call-depth" });
 });
 
-test("helper calls: given helpers run, unknown ones are a typed error naming them", () => {
+both("helper calls: given helpers run, unknown ones are a typed error naming them", () => {
   const machine = new Machine({ helpers: { get_prandom_u32: () => 4, 5: (_ctx, r1) => r1 * 2n } });
   assert.equal(run((p) => p.call("get_prandom_u32"), {}, machine), 4n);
   assert.equal(run((p) => p.mov64Imm(R1, 21).call(5), {}, machine), 42n);
@@ -284,7 +295,7 @@ test("helper calls: given helpers run, unknown ones are a typed error naming the
   assert.throws(() => run((p) => p.call(7), {}, bad), { code: "VM_FAULT", message: /boom/ });
 });
 
-test("callbacks: a helper can run a subprogram through callFunction (bpf_loop shape)", () => {
+both("callbacks: a helper can run a subprogram through callFunction (bpf_loop shape)", () => {
   const machine = new Machine({
     helpers: {
       loop: (ctx, n, fn, arg) => { let i = 0n; for (; i < n; i++) if (ctx.callFunction(fn, [i, arg]) !== 0n) break; return i; },
@@ -299,7 +310,7 @@ test("callbacks: a helper can run a subprogram through callFunction (bpf_loop sh
   assert.equal(r0, 0n + 1n + 2n + 3n + 4n);
 });
 
-test("memory faults name the instruction, the address and the region; no raw JS exception", () => {
+both("memory faults name the instruction, the address and the region; no raw JS exception", () => {
   const machine = new Machine();
   const region = machine.memory.map("ctx", new Uint8Array(8), { writable: false });
   assert.throws(() => run((p) => p.ldxDW(R0, R1, 4), { args: [region.base] }, machine), (e: unknown) => {
@@ -325,19 +336,19 @@ test("memory faults name the instruction, the address and the region; no raw JS 
   assert.deepEqual([...mem], new Array(12).fill(0));
 });
 
-test("the instruction budget stops an endless loop", () => {
+both("the instruction budget stops an endless loop", () => {
   const program = new VmProgram(new ProgramBuilder().label("l").ja("l").exit().instructions());
-  assert.throws(() => new Machine({ budget: 1000 }).run(program), { code: "VM_LIMIT", limit: "instructions" });
-  const counted = new Machine().run(new VmProgram(new ProgramBuilder().mov64Imm(R0, 1).exit().instructions()));
+  assert.throws(() => new Machine({ budget: 1000 }).run(program, { engine }), { code: "VM_LIMIT", limit: "instructions" });
+  const counted = new Machine().run(new VmProgram(new ProgramBuilder().mov64Imm(R0, 1).exit().instructions()), { engine });
   assert.equal(counted.instructions, 2);
 });
 
-test("may_goto falls through until its loop budget is spent", () => {
+both("may_goto falls through until its loop budget is spent", () => {
   const r0 = run((p) => p.mov64Imm(R0, 0).label("l").mayGoto("out").add64Imm(R0, 1).ja("l").label("out"), { budget: 100_000_000 });
   assert.equal(r0, 8n * 1024n * 1024n);
 });
 
-test("legacy BPF_ABS / BPF_IND loads read the packet big-endian; out of bounds ends with r0 = 0", () => {
+both("legacy BPF_ABS / BPF_IND loads read the packet big-endian; out of bounds ends with r0 = 0", () => {
   const machine = new Machine();
   const packet = machine.memory.map("packet", Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a]));
   assert.equal(run((p) => p.ldAbs("W", 1), { packet }, machine), 0x3456_789an);
@@ -346,7 +357,7 @@ test("legacy BPF_ABS / BPF_IND loads read the packet big-endian; out of bounds e
   assert.equal(run((p) => p.ldAbs("W", 2).mov64Imm(R0, 7), { packet }, machine), 0n);
 });
 
-test("invalid programs are refused before running, with the slot index", () => {
+both("invalid programs are refused before running, with the slot index", () => {
   const bad = (build: (p: ProgramBuilder) => void, why: RegExp): void => {
     const p = new ProgramBuilder();
     build(p);
@@ -368,6 +379,6 @@ test("invalid programs are refused before running, with the slot index", () => {
   assert.throws(() => VmProgram.fromBytes(new Uint8Array(0)), InvalidInstructionError);
 });
 
-test("r3/r4 pass through untouched; r1–r5 come from args", () => {
+both("r3/r4 pass through untouched; r1–r5 come from args", () => {
   assert.equal(run((p) => p.mov64Reg(R0, R3).add64Reg(R0, R4), { args: [0, 0, 40, 2] }), 42n);
 });
