@@ -4,7 +4,7 @@
 // anything that goes wrong inside comes out as a VmFaultError, VmLimitError
 // or VmUnknownHelperError (a helper's own typed error passes through), never
 // a raw JS exception.
-import { BpfError } from "../sys/errors.js";
+import { BpfError, InvalidArgumentError } from "../sys/errors.js";
 import { VmLimitError } from "./errors.js";
 import { helpersById, type VmHelper, type VmHelperTable } from "./helpers.js";
 import { interpret, MAY_GOTO_LOOPS, STACK_SIZE, type Execution } from "./interpreter.js";
@@ -75,7 +75,12 @@ export class Machine {
   run(program: VmProgram, options: RunOptions = {}): RunResult {
     const regs = new Registers();
     const args = options.args ?? [];
-    for (let i = 0; i < 5; i++) regs.u64[i + 1] = BigInt(args[i] ?? 0);
+    if (args.length > 5) throw new InvalidArgumentError(`vm run: at most 5 arguments (r1–r5), got ${args.length}`, "args");
+    for (let i = 0; i < 5; i++) {
+      const a = args[i] ?? 0;
+      if (typeof a === "number" && !Number.isSafeInteger(a)) throw new InvalidArgumentError(`vm run: argument r${i + 1} must be a safe integer or a bigint, got ${a}`, "args");
+      regs.u64[i + 1] = BigInt(a);
+    }
     for (const stack of this.stacks) stack.bytes.fill(0);
     regs.u64[10] = (this.stacks[0] as Region).base + BigInt(STACK_SIZE);
     const budget = options.budget ?? this.budget;

@@ -381,4 +381,7 @@ both("invalid programs are refused before running, with the slot index", () => {
 
 both("r3/r4 pass through untouched; r1–r5 come from args", () => {
   assert.equal(run((p) => p.mov64Reg(R0, R3).add64Reg(R0, R4), { args: [0, 0, 40, 2] }), 42n);
+  assert.equal(run((p) => p.mov64Reg(R0, R1), { args: [-1] }), MAX64);
+  assert.throws(() => run((p) => p.mov64Reg(R0, R1), { args: [1.5] }), { code: "INVALID_ARGUMENT" });
+  assert.throws(() => run((p) => p.mov64Reg(R0, R1), { args: [0, 0, 0, 0, 0, 0] }), { code: "INVALID_ARGUMENT" });
 });
