@@ -27,6 +27,7 @@ export class VmFaultError extends BpfError {
   readonly address: bigint;
   /** Bytes accessed. */
   readonly size: number;
+  /** Whether the access read or wrote (atomics count as writes). */
   readonly access: VmAccess;
   /** The region the address falls in or next to, when there is one. */
   readonly region: string | undefined;
@@ -45,6 +46,7 @@ export type VmLimitKind = "instructions" | "call-depth";
 
 /** The program exceeded the instruction budget or the call depth: it is stopped, not hung. */
 export class VmLimitError extends BpfError {
+  /** Which limit was hit. */
   readonly limit: VmLimitKind;
   /** Index of the instruction that was about to run. */
   readonly index: number;
@@ -61,6 +63,7 @@ export class VmUnknownHelperError extends BpfError {
   readonly helper: number;
   /** Its name when the helper table knows it ("map_lookup_elem"). */
   readonly helperName: string | undefined;
+  /** Slot index of the call instruction. */
   readonly index: number;
   constructor(index: number, helper: number, helperName: string | undefined, kind: "helper" | "kfunc" = "helper") {
     const what = kind === "kfunc" ? `kfunc with BTF id ${helper}` : `helper ${helperName === undefined ? "" : `bpf_${helperName} `}(id ${helper})`;

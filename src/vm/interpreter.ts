@@ -3,7 +3,7 @@
 // the registers' 32-bit halves (numbers); ALU64 uses bigints. The program was
 // checked by VmProgram, so only run-time conditions are tested here: memory
 // accesses (AddressSpace faults), the budget, the call depth, helpers.
-import { AluOp, AtomicOp, Class, JmpOp, Mode, PseudoCall, Size, Source } from "../asm/opcodes.js";
+import { AluOp, AtomicOp, Class, JmpOp, LD_IMM64, Mode, PseudoCall, Source, sizeBytes } from "../asm/opcodes.js";
 import { helperName } from "../asm/helpers.js";
 import { bswap16, bswap32, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from "./alu.js";
 import { VmFaultError, VmLimitError, VmUnknownHelperError } from "./errors.js";
@@ -198,7 +198,7 @@ export function interpret(ex: Execution, entry: number): bigint {
         continue;
       }
       case Class.LDX: {
-        const size = sizeOf(op);
+        const size = sizeBytes(op);
         const sl = 2 * s + LO;
         const hi = addressHigh(u32[sl - LO + HI] as number, u32[sl] as number, off);
         const lo = addressLow(u32[sl] as number, off);
@@ -223,7 +223,7 @@ export function interpret(ex: Execution, entry: number): bigint {
           const sl = 2 * s + LO;
           const ahi = addressHigh(u32[sl - LO + HI] as number, u32[sl] as number, off);
           const alo = addressLow(u32[sl] as number, off);
-          const size = sizeOf(op);
+          const size = sizeBytes(op);
           if (size === 8) {
             const o = memory.offsetOf(ahi, alo, 8, "read", pc);
             const view = (memory.hit as Region).view;
@@ -243,7 +243,7 @@ export function interpret(ex: Execution, entry: number): bigint {
           pc++;
           continue;
         }
-        const size = sizeOf(op);
+        const size = sizeBytes(op);
         const isReg = (op & 0x07) === Class.STX;
         const vlo = isReg ? u32[2 * s + LO] as number : imm >>> 0;
         if (size === 8) {
@@ -260,7 +260,7 @@ export function interpret(ex: Execution, entry: number): bigint {
       }
       default: {
         // Class.LD
-        if (op === (Class.LD | Mode.IMM | Size.DW)) {
+        if (op === LD_IMM64) {
           u64[d] = imm64[pc] as bigint;
           pc += 2;
           continue;
@@ -283,7 +283,7 @@ export function interpret(ex: Execution, entry: number): bigint {
  */
 export function legacyPacketLoad(ex: Execution, pc: number, op: number, s: number, imm: number): boolean {
   const { u64, u32, s32 } = ex.regs;
-  const size = sizeOf(op);
+  const size = sizeBytes(op);
   const packet = ex.packet;
   if (!packet) throw new VmFaultError(pc, 0n, size, "read", undefined, "legacy packet load (BPF_ABS/BPF_IND) without a packet");
   let at = imm;
@@ -298,14 +298,6 @@ export function legacyPacketLoad(ex: Execution, pc: number, op: number, s: numbe
   return false;
 }
 
-function sizeOf(op: number): 1 | 2 | 4 | 8 {
-  switch (op & 0x18) {
-    case Size.B: return 1;
-    case Size.H: return 2;
-    case Size.W: return 4;
-    default: return 8;
-  }
-}
 
 /** The low `bits` (8, 16 or 32) of `v`, sign-extended to a signed 32-bit number. */
 function signExtend(v: number, bits: number): number {
@@ -354,7 +346,7 @@ function compare64(jmpOp: number, u64: BigUint64Array, s64: BigInt64Array, d: nu
 export function atomic(ex: Execution, pc: number, op: number, s: number, hi: number, lo: number, imm: number): void {
   const { memory } = ex;
   const { u64, u32 } = ex.regs;
-  const size = sizeOf(op);
+  const size = sizeBytes(op);
   if (imm === AtomicOp.STORE_REL) {
     const vlo = u32[2 * s + LO] as number;
     if (size === 8) {

@@ -9,7 +9,7 @@
 // checks, and the interpreter's own code for the rare instructions (atomics,
 // helper calls, legacy packet loads); the budget is charged per instruction,
 // so both count the same.
-import { AluOp, AtomicOp, Class, JmpOp, LD_IMM64, Mode, PseudoCall, Size, Source } from "../asm/opcodes.js";
+import { AluOp, AtomicOp, Class, JmpOp, LD_IMM64, Mode, PseudoCall, Source, sizeBytes } from "../asm/opcodes.js";
 import * as alu from "./alu.js";
 import { atomic, budgetError, callHelper, depthError, legacyPacketLoad, STACK_SIZE, type Execution } from "./interpreter.js";
 import { addressHigh, addressLow } from "./memory.js";
@@ -62,14 +62,6 @@ const lo = (r: number): string => `u32[${2 * r + LO}]`;
 const hi = (r: number): string => `u32[${2 * r + HI}]`;
 const big = (v: bigint): string => `${v}n`;
 
-function sizeOf(op: number): 1 | 2 | 4 | 8 {
-  switch (op & 0x18) {
-    case Size.B: return 1;
-    case Size.H: return 2;
-    case Size.W: return 4;
-    default: return 8;
-  }
-}
 
 function instruction(p: VmProgram, i: number): string {
   const op = p.opcode[i] as number;
@@ -169,7 +161,7 @@ pc = f.returnPc; continue; }`;
       }
     }
     case Class.LDX: {
-      const size = sizeOf(op);
+      const size = sizeBytes(op);
       const address = `const h = rt.addressHigh(${hi(s)}, ${lo(s)}, ${off}); const l = rt.addressLow(${lo(s)}, ${off});`;
       if (size === 8) return `{ ${address} ${load64(d, i)} }`;
       if ((op & 0xe0) === Mode.MEMSX) {
@@ -181,7 +173,7 @@ pc = f.returnPc; continue; }`;
     }
     case Class.ST:
     case Class.STX: {
-      const size = sizeOf(op);
+      const size = sizeBytes(op);
       if ((op & 0xe0) === Mode.ATOMIC && imm === AtomicOp.LOAD_ACQ) {
         const address = `const h = rt.addressHigh(${hi(s)}, ${lo(s)}, ${off}); const l = rt.addressLow(${lo(s)}, ${off});`;
         if (size === 8) return `{ ${address} ${load64(d, i)} }`;
