@@ -422,8 +422,8 @@ export function callHelper(ex: Execution, pc: number, kind: number, id: number):
 
 /** Runs a callback subprogram on the next frame and restores the caller's registers. */
 function callFunction(ex: Execution, pc: number, address: bigint, args: readonly bigint[]): bigint {
-  const slot = Number(address - CODE_BASE);
-  if (address < CODE_BASE || slot >= ex.program.length) {
+  const slot = address >= CODE_BASE ? Number(address - CODE_BASE) : -1;
+  if (!ex.program.startsInstruction(slot)) {
     throw new VmFaultError(pc, address, 8, "read", undefined, "not a code address of this program (expected an ld_imm64 of a subprogram)");
   }
   if (ex.depth + 1 >= ex.stacks.length) throw depthError(pc, ex.stacks.length);

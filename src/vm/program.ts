@@ -48,6 +48,7 @@ export class VmProgram {
   readonly immS64: BigInt64Array;
   /** The decoded instructions (ld_imm64 is one of them). */
   readonly instructions: readonly Instruction[];
+  readonly #secondSlots: ReadonlySet<number>;
 
   /** Validates and lays out `instructions` (ld_imm64 as one Instruction with imm64). */
   constructor(instructions: readonly Instruction[], options: VmProgramOptions = {}) {
@@ -82,12 +83,18 @@ export class VmProgram {
         slot += 1;
       }
     }
+    this.#secondSlots = secondSlots;
     for (let i = 0; i < slots; i++) if (!secondSlots.has(i)) this.check(i, secondSlots);
     const last = lastInstructionSlot(this, secondSlots);
     const op = this.opcode[last] ?? 0;
     if (op !== (Class.JMP | JmpOp.EXIT) && op !== (Class.JMP | JmpOp.JA) && op !== (Class.JMP32 | JmpOp.JA)) {
       throw new InvalidInstructionError("the last instruction must be exit or an unconditional jump (execution would fall off the end)", last);
     }
+  }
+
+  /** True when an instruction starts at `slot` (it is in range and not the second half of an ld_imm64). */
+  startsInstruction(slot: number): boolean {
+    return Number.isInteger(slot) && slot >= 0 && slot < this.length && !this.#secondSlots.has(slot);
   }
 
   /** Decodes and validates wire-format instructions (8 bytes a slot). */

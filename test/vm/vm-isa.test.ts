@@ -308,6 +308,10 @@ both("callbacks: a helper can run a subprogram through callFunction (bpf_loop sh
       .label("cb").ldxDW(R3, R2, 0).add64Reg(R3, R1).stxDW(R2, R3, 0).mov64Imm(R0, 0);
   }, {}, machine);
   assert.equal(r0, 0n + 1n + 2n + 3n + 4n);
+  // A value that is not the address of an instruction is a fault, not a jump into data.
+  const bogus = new Machine({ helpers: { loop: (ctx, _n, fn) => ctx.callFunction(fn + 1n, []) } });
+  assert.throws(() => run((p) => p.ldFunc(R2, "cb").call("loop").exit().label("cb").ldImm64(R0, 1n), {}, bogus), { code: "VM_FAULT", message: /not a code address/ });
+  assert.throws(() => run((p) => p.mov64Imm(R2, 0).call("loop"), {}, bogus), { code: "VM_FAULT", message: /not a code address/ });
 });
 
 both("memory faults name the instruction, the address and the region; no raw JS exception", () => {
