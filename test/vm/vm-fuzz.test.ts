@@ -71,7 +71,7 @@ interface Outcome {
 }
 
 function outcome(program: VmProgram, engine: Engine, seed: number): Outcome {
-  const machine = new Machine({ budget: 5_000, helpers: { 1: (_c, r1, r2) => r1 + r2, 7: () => seed } });
+  const machine = new Machine({ budget: 1_000, helpers: { 1: (_c, r1, r2) => r1 + r2, 7: () => seed } });
   const bytes = new Uint8Array(64).map((_, i) => (i * 37 + seed) & 0xff);
   const region = machine.memory.map("memory", bytes);
   let result: string;
