@@ -32,7 +32,7 @@ export interface GlobalOptions {
 }
 
 /** Command-specific long options (e.g. `--summary`) pass through to the commands. */
-const PASS_THROUGH = new Set(["--summary", "--btf", "--program"]);
+const PASS_THROUGH = new Set(["--summary", "--btf", "--program", "--interpreter", "--jit"]);
 
 /** Splits argv into global options and the remaining words. */
 export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOptions; words: string[] } {

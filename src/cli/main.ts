@@ -30,6 +30,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "struct_ops", summary: "show, dump, register and unregister struct_ops maps", load: async () => (await import("./struct-ops.js")).structOpsCommands },
   { name: "iter", summary: "pin BPF iterators", load: async () => (await import("./iter.js")).iterCommands },
   { name: "gen", summary: "generate typed skeletons, build .bpf.c sources, and minimal BTF for CO-RE", load: async () => (await import("./gen.js")).genCommands },
+  { name: "vm", summary: "run BPF programs in the user-space machine (no kernel, no root)", load: async () => (await import("./vm.js")).vmCommands },
 ];
 
 const NAME_WIDTH = Math.max(...OBJECTS.map((o) => o.name.length));

@@ -1,7 +1,8 @@
 // Why a bpf(2) call was refused: which capability is missing, or — when the
 // process holds them all — which kernel policy is in the way. Only read on
-// the error path, so nothing here is cached.
-import { readFileSync } from "node:fs";
+// the error path, so nothing here is cached. node:fs is fetched when needed,
+// not imported: every error class imports this file, and the pure layers
+// (tsbpf/asm, tsbpf/vm) must load in runtimes without Node's builtins.
 
 /** Capabilities that gate BPF, by bit number (linux/capability.h). */
 export const Capability = {
@@ -14,7 +15,7 @@ export type CapabilityName = keyof typeof Capability;
 
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return globalThis.process?.getBuiltinModule?.("node:fs").readFileSync(path, "utf8");
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-// The pure subpaths (tsbpf/btf, /elf, /asm, /object, /core) work where the
+// The pure subpaths (tsbpf/btf, /elf, /asm, /object, /core, /vm) work where the
 // native addon was never built, and so does the CLI's `btf dump`; a kernel
 // call there fails with the typed "build the addon" error. The package is
 // copied (package.json + the bundled dist/lib, nothing else) into a temp project's
@@ -38,6 +38,7 @@ import { ElfFile } from "tsbpf/elf";
 import { dumpXlated } from "tsbpf/asm";
 import { loadObjectSpec } from "tsbpf/object";
 import { resolveCoreRelocations } from "tsbpf/core";
+import { Machine, VmProgram } from "tsbpf/vm";
 
 const [fixture, vmlinuxPath] = process.argv.slice(2);
 const vmlinux = new Btf(new Uint8Array(readFileSync(vmlinuxPath)));
@@ -52,6 +53,7 @@ const out = {
   dumpC: dumpCText(spec.btf),
   disasm: dumpXlated(program.instructions),
   fixups: fixups.length,
+  vm: String(new Machine().run(VmProgram.fromBytes(Uint8Array.from([0xb7, 0, 0, 0, 42, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]))).r0),
 };
 // Imported outside the try: importing the whole API must not need the addon.
 const { Map, MapType } = await import("tsbpf");
@@ -78,7 +80,7 @@ test("pure subpaths import and run without the native addon; a kernel call says 
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as {
     vmlinuxTypes: number; taskStruct: number; kernelBtfTypes: number; elfSections: number; dumpC: string; disasm: string;
-    fixups: number; kernelCall: { name?: string; code?: string; message?: string; created?: boolean };
+    fixups: number; vm: string; kernelCall: { name?: string; code?: string; message?: string; created?: boolean };
   };
 
   // The same answers as this process, which has the addon.
@@ -93,6 +95,7 @@ test("pure subpaths import and run without the native addon; a kernel call says 
   assert.match(out.disasm, /exit/);
   assert.equal(out.disasm, dumpXlated([...spec.programs.values()][0]!.instructions));
   assert.ok(out.fixups > 0);
+  assert.equal(out.vm, "42");
 
   assert.equal(out.kernelCall.name, "NativeAddonError");
   assert.equal(out.kernelCall.code, "NATIVE_ADDON");

@@ -1,0 +1,9 @@
+// tsbpf/vm: a user-space BPF machine in pure TypeScript (no native addon, no
+// Node.js builtins), for running and unit-testing BPF programs without a kernel.
+export * from "./errors.js";
+export { AddressSpace, split, type Region, type MapRegionOptions } from "./memory.js";
+export * from "./program.js";
+export * from "./helpers.js";
+export * from "./machine.js";
+export { STACK_SIZE, MAY_GOTO_LOOPS } from "./interpreter.js";
+export { jitSource } from "./jit.js";

@@ -1,0 +1,112 @@
+// The machine a program runs on: an address space with one 512-byte stack
+// region per call depth, a helper table, a budget, and a choice of engine.
+// run() sets r1–r5, points r10 at the top of frame 0's stack and returns r0;
+// anything that goes wrong inside comes out as a VmFaultError, VmLimitError
+// or VmUnknownHelperError (a helper's own typed error passes through), never
+// a raw JS exception.
+import { BpfError, InvalidArgumentError } from "../sys/errors.js";
+import { VmLimitError } from "./errors.js";
+import { helpersById, type VmHelper, type VmHelperTable } from "./helpers.js";
+import { interpret, MAY_GOTO_LOOPS, STACK_SIZE, type Execution } from "./interpreter.js";
+import { runCompiled } from "./jit.js";
+import { AddressSpace, type Region } from "./memory.js";
+import type { VmProgram } from "./program.js";
+import { Registers } from "./registers.js";
+
+/** Default instruction budget of one run. */
+export const DEFAULT_BUDGET = 10_000_000;
+/** Default maximum call depth (the kernel's MAX_CALL_FRAMES). */
+export const DEFAULT_MAX_CALL_DEPTH = 8;
+
+/** Options of {@link Machine}. */
+export interface MachineOptions {
+  /** Helpers the programs may call, by id or name. */
+  helpers?: VmHelperTable;
+  /** Instructions one run may execute before it is stopped (default 10,000,000). */
+  budget?: number;
+  /** Frames of bpf-to-bpf calls and callbacks, the entry frame included (default 8). */
+  maxCallDepth?: number;
+}
+
+/** How a program is executed: instruction by instruction, or compiled to JavaScript once and cached. */
+export type Engine = "interpreter" | "jit";
+
+/** Options of one {@link Machine.run}. */
+export interface RunOptions {
+  /** Default "interpreter"; "jit" compiles the program to JavaScript on its first run (cached per VmProgram). */
+  engine?: Engine;
+  /** r1–r5 at entry (default 0). Numbers must be safe integers. */
+  args?: readonly (bigint | number)[];
+  /** Overrides the machine's budget for this run. */
+  budget?: number;
+  /** The packet legacy BPF_ABS/BPF_IND loads read (socket filters). */
+  packet?: Region;
+}
+
+/** What a run produced. */
+export interface RunResult {
+  /** r0 at exit, unsigned 64-bit. */
+  readonly r0: bigint;
+  /** Instructions executed. */
+  readonly instructions: number;
+}
+
+/** A user-space BPF machine: memory, stacks, helpers; runs VmPrograms. */
+export class Machine {
+  /** The address space: map the context, packet and test memory here. */
+  readonly memory = new AddressSpace();
+  private readonly stacks: Region[];
+  private readonly helpers: Map<number, VmHelper>;
+  private readonly budget: number;
+
+  constructor(options: MachineOptions = {}) {
+    this.helpers = helpersById(options.helpers);
+    this.budget = options.budget ?? DEFAULT_BUDGET;
+    const depth = options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH;
+    this.stacks = Array.from({ length: depth }, (_, i) => this.memory.map(`stack frame ${i}`, new Uint8Array(STACK_SIZE)));
+  }
+
+  /** Adds or replaces a helper. */
+  setHelper(idOrName: number | string, fn: VmHelper): void {
+    for (const [id, f] of helpersById({ [idOrName]: fn })) this.helpers.set(id, f);
+  }
+
+  /** Runs `program` from its first instruction. */
+  run(program: VmProgram, options: RunOptions = {}): RunResult {
+    const regs = new Registers();
+    const args = options.args ?? [];
+    if (args.length > 5) throw new InvalidArgumentError(`vm run: at most 5 arguments (r1–r5), got ${args.length}`, "args");
+    for (let i = 0; i < 5; i++) {
+      const a = args[i] ?? 0;
+      if (typeof a === "number" && !Number.isSafeInteger(a)) throw new InvalidArgumentError(`vm run: argument r${i + 1} must be a safe integer or a bigint, got ${a}`, "args");
+      regs.u64[i + 1] = BigInt(a);
+    }
+    for (const stack of this.stacks) stack.bytes.fill(0);
+    regs.u64[10] = (this.stacks[0] as Region).base + BigInt(STACK_SIZE);
+    const budget = options.budget ?? this.budget;
+    const ex: Execution = {
+      program, regs, memory: this.memory, stacks: this.stacks, helpers: this.helpers, packet: options.packet,
+      remaining: budget, mayGoto: MAY_GOTO_LOOPS, depth: 0, enter: options.engine === "jit" ? runCompiled : interpret,
+    };
+    const r0 = guard(() => ex.enter(ex, 0));
+    return { r0, instructions: budget - Math.max(ex.remaining, 0) };
+  }
+}
+
+/** Typed errors pass; a JS error from inside (a helper bug, a JS stack overflow) becomes a typed one. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new VmLimitError("call-depth", -1, "the JavaScript call stack overflowed");
+    throw new VmHelperError(e);
+  }
+}
+
+/** A helper threw something that is not a BpfError; `cause` holds it. */
+export class VmHelperError extends BpfError {
+  constructor(cause: unknown) {
+    super("VM_FAULT", `a helper failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
