@@ -27,8 +27,11 @@ export interface OpenRing {
   readonly what: string;
 }
 
-/** Checks that `map` is a ringbuf map and maps its ring over a duplicate fd; leaves nothing open on failure. */
-export function openRing(map: BpfMap, caller: string): OpenRing {
+/**
+ * Checks that `map` is a ringbuf map and maps its ring over a duplicate fd;
+ * leaves nothing open on failure. `readInPlace`: see RingMemory.
+ */
+export function openRing(map: BpfMap, caller: string, readInPlace = false): OpenRing {
   checkInstance(map, BpfMap, "map", caller);
   const what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
   if (map.type !== MapType.Ringbuf) {
@@ -36,7 +39,7 @@ export function openRing(map: BpfMap, caller: string): OpenRing {
   }
   const fd = map.fd.dup();
   try {
-    return { fd, memory: new RingMemory(fd, map.maxEntries, what), what };
+    return { fd, memory: new RingMemory(fd, map.maxEntries, what, readInPlace), what };
   } catch (e) {
     fd.close();
     throw e;
@@ -64,9 +67,14 @@ export class RingBuffer implements Disposable {
   #reading = false;
   #closed = false;
 
-  /** Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise). */
-  constructor(map: BpfMap) {
-    const ring = openRing(map, "RingBuffer");
+  /**
+   * Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise).
+   * @param readInPlace - @internal For readers that never write to the
+   *   records (TypedRingBuffer): the batch callbacks get views of the
+   *   read-only ring itself, where one store kills the process.
+   */
+  constructor(map: BpfMap, readInPlace = false) {
+    const ring = openRing(map, "RingBuffer", readInPlace);
     this.#what = ring.what;
     this.#fd = ring.fd;
     this.#memory = ring.memory;

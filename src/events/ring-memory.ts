@@ -11,6 +11,10 @@
 // into a reused writable buffer, then handed out from there (offset and
 // length, no allocation per record), and the consumer position is published
 // after each batch so the producer gets the space back at once.
+//
+// The one exception is a reader that only reads, and is ours: a typed reader
+// decodes each record with BtfCodec (which copies whatever it returns), so
+// it gets the read-only mapping itself (`readInPlace`): no memcpy at all.
 import { native } from "../sys/native.js";
 import type { FD } from "../sys/fd.js";
 import { mmapSharedFd, pageSize } from "../map/mmap.js";
@@ -44,6 +48,10 @@ export class RingMemory {
   readonly #producerWords: Uint32Array;
   readonly #headers: Uint32Array;
   readonly #data: Uint8Array;
+  /** A DataView over the data area, for readers that read in place. */
+  readonly #dataView: DataView;
+  /** Records handed out as views of the read-only mapping instead of a copy (see the top of this file). */
+  readonly #readInPlace: boolean;
   readonly #scratch = new BatchScratch();
   /** Size of the data area in bytes (a power of two, a multiple of the page size). */
   readonly size: number;
@@ -57,10 +65,15 @@ export class RingMemory {
    */
   #interrupts = 0;
 
-  /** Maps the ring of `fd` whose data area is `size` bytes (the map's max_entries). */
-  constructor(fd: FD, size: number, what: string) {
+  /**
+   * Maps the ring of `fd` whose data area is `size` bytes (the map's
+   * max_entries). `readInPlace`: the batch callbacks get views of the
+   * read-only mapping itself, for callers that never write through them.
+   */
+  constructor(fd: FD, size: number, what: string, readInPlace = false) {
     const page = pageSize();
     this.size = size;
+    this.#readInPlace = readInPlace;
     this.#consumerPage = mmapSharedFd(fd.raw, page, true, `consumer page of ${what}`);
     try {
       this.#producerPages = mmapSharedFd(fd.raw, page + 2 * size, false, `producer page and data of ${what}`, page);
@@ -74,6 +87,7 @@ export class RingMemory {
     this.#producerWords = new Uint32Array(this.#producerPages, 0, 2);
     this.#headers = new Uint32Array(this.#producerPages, page, (2 * size) / 4);
     this.#data = new Uint8Array(this.#producerPages, page, 2 * size);
+    this.#dataView = new DataView(this.#producerPages, page, 2 * size);
   }
 
   /** Bytes written by producers and not yet consumed (records, headers and padding). */
@@ -90,6 +104,8 @@ export class RingMemory {
   /** Like drainBatches, with each record as a Uint8Array (a view reused for records of the same length). */
   drain(callback: RecordCallback, budget = Infinity): number {
     const scratch = this.#scratch;
+    // Read in place, the batch is the read-only ring: hand out a copy instead.
+    if (this.#readInPlace) return this.drainBatches((_view, offset, length, bytes) => callback(bytes.slice(offset, offset + length)), budget);
     return this.drainBatches((_view, offset, length) => callback(scratch.recordView(offset, length)), budget);
   }
 
@@ -129,22 +145,31 @@ export class RingMemory {
         position += step;
       }
       if (end === start) break; // the next record is still being written
-      const scratch = this.#scratch.fill(this.#data, start, end);
-      const bytes = scratch.bytes;
-      const view = scratch.view;
-      const words = scratch.words;
+      // The batch is read where it is (the data area is mapped twice, so a
+      // record crossing the end is contiguous) or from a copy at `base` 0.
+      let base = start;
+      let bytes = this.#data;
+      let view = this.#dataView;
+      let words = headers;
+      if (!this.#readInPlace) {
+        const scratch = this.#scratch.fill(this.#data, start, end);
+        base = 0;
+        bytes = scratch.bytes;
+        view = scratch.view;
+        words = scratch.words;
+      }
       let at = 0;
       const length = end - start;
       let stopped = false;
       try {
         while (at < length) {
-          const header = words[at >>> 2];
+          const header = words[(base + at) >>> 2];
           const recordLength = header & LENGTH_MASK;
           const step = (recordLength + HEADER_SIZE + 7) & ~7;
           at += step;
           if (header & DISCARD) continue;
           delivered++;
-          callback(view, at - step + HEADER_SIZE, recordLength, bytes);
+          callback(view, base + at - step + HEADER_SIZE, recordLength, bytes);
           // The callback may have closed the reader: the memory is gone.
           if (this.#unmapped) return delivered;
           if (this.#interrupts !== interrupts) {

@@ -1,8 +1,10 @@
 // Typed event readers: a RingBuffer or PerfBuffer whose records come out as
-// JavaScript values of one BTF type. Each record is decoded by BtfCodec.decode
-// straight from the readers' reused batch copy (the batch callbacks' DataView,
-// offset and length), so the only copy of the bytes is the one the readers
-// make anyway; the decoded value shares nothing with the buffer.
+// JavaScript values of one BTF type. A ring buffer's records are decoded by
+// BtfCodec.decode in place, from the read-only ring mapping itself (the codec
+// only reads, and copies what it returns): no copy of the bytes at all. A
+// perf buffer's ring wraps without a second mapping, so its records are
+// decoded from the reader's reused batch copy. Either way the decoded value
+// shares nothing with the buffer.
 import type { Btf } from "../btf/btf.js";
 import type { BtfCodec, CodecOptions } from "../btf/codec/index.js";
 import type { BpfMap } from "../map.js";
@@ -45,8 +47,12 @@ function readerName(kind: string, map: BpfMap): string {
 
 /** What both typed readers share: the codec, the owned byte-level reader, and the forms built on poll() and records(). */
 export abstract class TypedRecordReader<T, B extends RingBuffer | PerfBuffer> implements Disposable {
-  /** The byte-level reader underneath (pending, size, the raw callbacks; PerfBuffer: lost, sampleTime). */
-  readonly buffer: B;
+  /**
+   * The byte-level reader underneath. Not public: a TypedRingBuffer's reader
+   * hands its callbacks views of the read-only ring, where one store would
+   * kill the process. What users need of it is forwarded below.
+   */
+  protected readonly buffer: B;
   /** The codec of one record. */
   readonly codec: BtfCodec<T>;
 
@@ -61,6 +67,21 @@ export abstract class TypedRecordReader<T, B extends RingBuffer | PerfBuffer> im
 
   /** An async iterator of the decoded records, waiting on the event loop while the buffer is empty. */
   abstract records(options?: { signal?: AbortSignal }): AsyncGenerator<T, void, undefined>;
+
+  /** Bytes written by programs and not yet read (headers and padding included). */
+  get pending(): number {
+    return this.buffer.pending;
+  }
+
+  /** Size of the buffer in bytes (a ring's data area; a perf buffer's ring per CPU). */
+  get size(): number {
+    return this.buffer.size;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.buffer.closed;
+  }
 
   /** Every record available now, decoded, in order (possibly none). */
   readAvailable(): T[] {
@@ -90,7 +111,7 @@ export abstract class TypedRecordReader<T, B extends RingBuffer | PerfBuffer> im
 
 /**
  * A ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8) whose records are values
- * of one BTF type. It owns its RingBuffer (`buffer`): close it with close()
+ * of one BTF type. It owns its RingBuffer: close it with close()
  * or `using`. A record shorter than the type is an InvalidArgumentError
  * naming the type and both sizes.
  */
@@ -99,7 +120,7 @@ export class TypedRingBuffer<T> extends TypedRecordReader<T, RingBuffer> {
   constructor(map: BpfMap, options: TypedRecordOptions<T>) {
     // The codec first: a type that is not there leaves nothing open.
     const codec = codecOfRecords(options, readerName("ring buffer", map));
-    super(new RingBuffer(map), codec);
+    super(new RingBuffer(map, true), codec);
   }
 
   /** Decodes every record available now into `callback`, synchronously; returns how many there were. */
@@ -133,7 +154,7 @@ export type TypedPerfBufferOptions<T> = TypedRecordOptions<T> & PerfBufferOption
 /**
  * A perf buffer (BPF_MAP_TYPE_PERF_EVENT_ARRAY) whose samples are values of
  * one BTF type; callbacks also get the CPU that wrote the sample. It owns
- * its PerfBuffer (`buffer`, with `lost` and `sampleTime`). The kernel pads
+ * its PerfBuffer. The kernel pads
  * samples to 8 bytes: a type with a flexible array member may see up to 7
  * bytes of padding as extra elements.
  */
@@ -142,6 +163,16 @@ export class TypedPerfBuffer<T> extends TypedRecordReader<T, PerfBuffer> {
   constructor(map: BpfMap, options: TypedPerfBufferOptions<T>) {
     const codec = codecOfRecords(options, readerName("perf buffer", map));
     super(new PerfBuffer(map, perfOptionsOf(options)), codec);
+  }
+
+  /** The CPUs whose samples this reader reads (as PerfBuffer.cpus). */
+  get cpus(): number[] {
+    return this.buffer.cpus;
+  }
+
+  /** Samples the kernel dropped because a CPU's ring was full (as PerfBuffer.lost). */
+  get lost(): number {
+    return this.buffer.lost;
   }
 
   /** Decodes every sample available now into `callback` (with its CPU), synchronously; returns how many there were. */

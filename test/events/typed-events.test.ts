@@ -88,8 +88,8 @@ test("ring buffer: every field of struct event decodes as the program wrote it (
   assert.deepEqual(again.readAvailable(), [expected]);
   // Closing the collection closes the readers it made (not the ones made outside it).
   c.close();
-  assert.equal(ring.buffer.closed, true);
-  assert.equal(again.buffer.closed, false);
+  assert.equal(ring.closed, true);
+  assert.equal(again.closed, false);
 });
 
 test("perf buffer: samples decode as the program wrote them, with the CPU", async () => {
@@ -100,7 +100,7 @@ test("perf buffer: samples decode as the program wrote them, with the CPU", asyn
   const got: [Event, number][] = [];
   assert.equal(perf.poll((e, cpu) => got.push([e, cpu])), 1);
   assert.deepEqual(got[0]![0], expected);
-  assert.ok(perf.buffer.cpus.includes(got[0]![1]));
+  assert.ok(perf.cpus.includes(got[0]![1]));
   assert.equal(c.program("emit_perf").testRun(PACKET).retval, 0);
   for await (const e of perf.records()) {
     assert.deepEqual(e, expected);
