@@ -5,7 +5,7 @@
 // members; they refuse unknown keys and, for a union, more than one member.
 import { describeValue } from "../../sys/arguments.js";
 import { atPlus, FitError, rethrowWithin, type CodeEnv, type Ctx, type Decoder, type Encoder, type Plan } from "./context.js";
-import { bitfieldInline, bitfieldPlan } from "./bitfields.js";
+import { bitfieldInline, bitfieldPlan, bitfieldUnitWriter } from "./bitfields.js";
 import type { ArrayShape, CompositeShape, Field, Shape } from "./shape.js";
 
 /** Compiles a member's shape (plan.ts passes its memoising compiler). */
@@ -73,7 +73,9 @@ function bitfieldOf(f: Field, bits: number, le: boolean, limit: number): { decod
   const signed = (b.kind === "int" || b.kind === "enum") && b.signed;
   const bigint = (b.kind === "int" || b.kind === "enum") && b.bigint;
   const plan = bitfieldPlan(f.bitOffset, bits, signed, bigint, b.name, le, b.kind === "bool");
-  return { ...plan, inline: bigint ? undefined : bitfieldInline(f.bitOffset, bits, signed, b.size, limit, le) };
+  if (bigint) return { ...plan, inline: undefined };
+  const encode = bitfieldUnitWriter(f.bitOffset, bits, signed, b.size, limit, le, b.name, b.kind === "bool") ?? plan.encode;
+  return { decode: plan.decode, encode, inline: bitfieldInline(f.bitOffset, bits, signed, b.size, limit, le) };
 }
 
 /** `{ "pid": v.getUint32(at + 0, true), "inner": { … }, "comm": p3(c, at + 8) }` for the composite at `at + off`. */
