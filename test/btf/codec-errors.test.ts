@@ -100,6 +100,12 @@ test("bad options and arguments are InvalidArgumentErrors", () => {
   bad(() => c.decode(new Uint8Array(8), 0, 2), /int is 4 bytes, the source has 2/);
   bad(() => c.decode([1, 2, 3, 4] as never), /source must be a Uint8Array or a DataView/);
   bad(() => c.decode(new ArrayBuffer(4) as never), /source must be a Uint8Array or a DataView/);
+  // Detached memory (a transferred buffer, an unmapped region), also after a decode cached its views.
+  const view = new DataView(new ArrayBuffer(4));
+  assert.equal(c.decode(view), 0);
+  structuredClone(view.buffer, { transfer: [view.buffer] });
+  bad(() => c.decode(view), /source's memory is detached/);
+  bad(() => c.encodeInto(1, view), /target's memory is detached/);
   bad(() => c.encodeInto(1, new Uint8Array(3)), /int needs 4 bytes, the target has 3 at offset 0/);
   bad(() => c.encodeInto(1, new Uint8Array(8), -1), /offset must be an integer from 0 to 8/);
   bad(() => c.encodeInto(1, "x" as never), /target must be a Uint8Array or a DataView/);
