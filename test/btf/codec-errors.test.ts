@@ -100,6 +100,12 @@ test("bad options and arguments are InvalidArgumentErrors", () => {
   bad(() => c.decode(new Uint8Array(8), 0, 2), /int is 4 bytes, the source has 2/);
   bad(() => c.decode([1, 2, 3, 4] as never), /source must be a Uint8Array or a DataView/);
   bad(() => c.decode(new ArrayBuffer(4) as never), /source must be a Uint8Array or a DataView/);
+  // Detached memory (a transferred buffer, an unmapped region), also after a decode cached its views.
+  const view = new DataView(new ArrayBuffer(4));
+  assert.equal(c.decode(view), 0);
+  structuredClone(view.buffer, { transfer: [view.buffer] });
+  bad(() => c.decode(view), /source's memory is detached/);
+  bad(() => c.encodeInto(1, view), /target's memory is detached/);
   bad(() => c.encodeInto(1, new Uint8Array(3)), /int needs 4 bytes, the target has 3 at offset 0/);
   bad(() => c.encodeInto(1, new Uint8Array(8), -1), /offset must be an integer from 0 to 8/);
   bad(() => c.encodeInto(1, "x" as never), /target must be a Uint8Array or a DataView/);
@@ -156,6 +162,7 @@ test("values that do not fit: InvalidArgumentError naming the member path, nothi
     ["struct arrays", { shorts: "abcd" }, /^struct arrays\.shorts: expected an array of 4 elements for __u16\[4\], got string "abcd"$/],
     ["struct nested", { deep: { inner: { x: 2 ** 40 } } }, /^struct nested\.deep\.inner\.x: 1099511627776 is out of range for __s32/],
     ["struct nested", { u: { word: 1, b: new Uint8Array(4) } }, /^struct nested\.u: a union takes one member, got 'word' and 'b' \(union \(anon\)\)$/],
+    ["struct nested", { q: 1n, halves: [1, 2] }, /^struct nested: 'q' and 'halves' are members of one anonymous union: give one \(struct nested\)$/],
     ["union either", { wide: 1n, text: "x" }, /^union either: a union takes one member, got 'wide' and 'text' \(union either\)$/],
     ["struct bits", { b: 16 }, /^struct bits\.b: 16 is out of range for a 5-bit signed bitfield of int \(-16 to 15\)$/],
     ["struct bits", { big: 2n ** 40n }, /^struct bits\.big: 1099511627776 is out of range for a 40-bit unsigned bitfield of __u64/],

@@ -167,7 +167,10 @@ const hasKind = (s: Shape, kinds: readonly string[], seen = new Set<Shape>()): b
   seen.add(s);
   if (kinds.includes(s.kind)) return true;
   if (s.kind === "array") return hasKind(s.element, kinds, seen);
-  if (s.kind === "struct" || s.kind === "union") return s.fields.some((f) => (kinds.includes("flexible") && f.flexible) || hasKind(f.shape, kinds, seen));
+  if (s.kind === "struct" || s.kind === "union") {
+    // A flattened anonymous union counts as a union: its members decode together but encode one at a time.
+    return s.fields.some((f) => (kinds.includes("flexible") && f.flexible) || (kinds.includes("union") && f.exclusive !== undefined) || hasKind(f.shape, kinds, seen));
+  }
   return false;
 };
 

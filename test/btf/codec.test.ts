@@ -146,6 +146,11 @@ test("unions: decode gives every member, encode takes one (an anonymous struct's
   const btf = fixtureBtf();
   const either = BtfCodec.of<Record<string, unknown>>(btf, "union either");
   assert.deepEqual(either.decode(either.encode({ pt: { x: 1, y: 2 } })), { wide: 0x2_0000_0001n, pt: { x: 1, y: 2 }, text: "\u0001" });
+  // An anonymous union inside a struct: its members are keys of the struct, and exclude each other on encode.
+  const nested = BtfCodec.of<Record<string, unknown>>(btf, "struct nested");
+  const n = nested.decode(nested.encode({ q: 1n, ax: 1, ay: 2 }));
+  assert.deepEqual([n.q, n.halves, n.ax, n.ay], [1n, [1, 0], 1, 2]);
+  assert.throws(() => nested.encode({ ...n, u: undefined }), /^InvalidArgumentError: struct nested: 'q' and 'halves' are members of one anonymous union: give one/);
   const u = new Btf(encodeBtf([
     int("int", 4, true),
     { kind: "STRUCT", name: "", kindFlag: false, size: 8, members: [member("a", 1, 0), member("b", 1, 32)] },

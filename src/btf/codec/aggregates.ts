@@ -5,7 +5,7 @@
 // members; they refuse unknown keys and, for a union, more than one member.
 import { describeValue } from "../../sys/arguments.js";
 import { atPlus, FitError, rethrowWithin, type CodeEnv, type Ctx, type Decoder, type Encoder, type Plan } from "./context.js";
-import { bitfieldInline, bitfieldPlan } from "./bitfields.js";
+import { bitfieldInline, bitfieldPlan, bitfieldUnitWriter } from "./bitfields.js";
 import type { ArrayShape, CompositeShape, Field, Shape } from "./shape.js";
 
 /** Compiles a member's shape (plan.ts passes its memoising compiler). */
@@ -22,6 +22,8 @@ interface Member {
   readonly inline: ((off: number, env: CodeEnv) => string) | undefined;
   /** The name is also a property of Object.prototype ("constructor", "toString"…): read it only as an own property. */
   readonly inherited: boolean;
+  /** Anonymous unions the member lies in, and which of their members it is in (see Field.exclusive). */
+  readonly exclusive: readonly (readonly [number, number])[] | undefined;
 }
 
 /** Where a root struct's flexible array member lies, for sizing encodes. */
@@ -45,7 +47,7 @@ export interface CompositePlan extends Plan {
 export function compositePlan(s: CompositeShape, compile: Compile, le: boolean, root: boolean): CompositePlan {
   let flexible: FlexibleMember | undefined;
   const members = s.fields.map((f): Member => {
-    const common = { name: f.name, group: f.group, inherited: f.name in Object.prototype };
+    const common = { name: f.name, group: f.group, inherited: f.name in Object.prototype, exclusive: f.exclusive };
     if (f.flexible) {
       const element = compile(f.shape);
       const offset = f.bitOffset / 8;
@@ -71,7 +73,9 @@ function bitfieldOf(f: Field, bits: number, le: boolean, limit: number): { decod
   const signed = (b.kind === "int" || b.kind === "enum") && b.signed;
   const bigint = (b.kind === "int" || b.kind === "enum") && b.bigint;
   const plan = bitfieldPlan(f.bitOffset, bits, signed, bigint, b.name, le, b.kind === "bool");
-  return { ...plan, inline: bigint ? undefined : bitfieldInline(f.bitOffset, bits, signed, b.size, limit, le) };
+  if (bigint) return { ...plan, inline: undefined };
+  const encode = bitfieldUnitWriter(f.bitOffset, bits, signed, b.size, limit, le, b.name, b.kind === "bool") ?? plan.encode;
+  return { decode: plan.decode, encode, inline: bitfieldInline(f.bitOffset, bits, signed, b.size, limit, le) };
 }
 
 /** `{ "pid": v.getUint32(at + 0, true), "inner": { … }, "comm": p3(c, at + 8) }` for the composite at `at + off`. */
@@ -119,6 +123,7 @@ function objectWriter(s: CompositeShape, members: readonly Member[]): Encoder {
   const union = s.kind === "union";
   const known = new Set(members.map((m) => m.name));
   const n = members.length;
+  const anonymousUnions = members.some((m) => m.exclusive !== undefined);
   return (c: Ctx, at: number, x: unknown): void => {
     if (typeof x !== "object" || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) {
       throw new FitError(`expected an object for ${s.name}, got ${describeValue(x)}`);
@@ -127,6 +132,8 @@ function objectWriter(s: CompositeShape, members: readonly Member[]): Encoder {
     let given = 0;
     let group = -1;
     let first = "";
+    // Anonymous union → [its member, the key given] for the keys given so far (only built when there are any).
+    const chosen = anonymousUnions ? new Map<number, readonly [number, string]>() : undefined;
     for (let i = 0; i < n; i++) {
       const m = members[i] as Member;
       const val = m.inherited ? (Object.prototype.hasOwnProperty.call(o, m.name) ? o[m.name] : undefined) : o[m.name];
@@ -136,6 +143,13 @@ function objectWriter(s: CompositeShape, members: readonly Member[]): Encoder {
         if (group >= 0 && group !== m.group) throw new FitError(`a union takes one member, got '${first}' and '${m.name}' (${s.name})`);
         if (group < 0) first = m.name;
         group = m.group;
+      }
+      if (chosen && m.exclusive) {
+        for (const [u, member] of m.exclusive) {
+          const prior = chosen.get(u);
+          if (prior === undefined) chosen.set(u, [member, m.name]);
+          else if (prior[0] !== member) throw new FitError(`'${prior[1]}' and '${m.name}' are members of one anonymous union: give one (${s.name})`);
+        }
       }
       try {
         m.encode(c, at + m.offset, val);

@@ -19,19 +19,52 @@ export interface BitfieldPlan {
 
 const GETTERS: Readonly<Record<number, string>> = { 1: "getUint8", 2: "getUint16", 4: "getUint32" };
 
+/** Where a bitfield sits in its aligned storage unit, when it lies within one (unpacked layouts). */
+function unitOf(bitPos: number, bits: number, unitSize: number, limit: number, le: boolean): { start: number; shift: number } | undefined {
+  if (GETTERS[unitSize] === undefined || bits > 32) return undefined;
+  const unitBits = unitSize * 8;
+  const start = Math.floor(bitPos / unitBits) * unitSize;
+  const rel = bitPos - start * 8;
+  if (rel + bits > unitBits || start + unitSize > limit) return undefined;
+  return { start, shift: le ? rel : unitBits - rel - bits };
+}
+
+/**
+ * A writer for a bitfield that lies within its aligned storage unit of 1, 2 or 4 bytes: one load,
+ * a mask and one store (undefined otherwise; bitfieldPlan's byte-wise writer handles the rest).
+ */
+export function bitfieldUnitWriter(bitPos: number, bits: number, signed: boolean, unitSize: number, limit: number, le: boolean, typeName: string, acceptBoolean = false): Encoder | undefined {
+  const u = unitOf(bitPos, bits, unitSize, limit, le);
+  if (!u) return undefined;
+  const { start, shift } = u;
+  const [min, max] = integerRange(bits, signed);
+  const nMin = Number(min);
+  const nMax = Number(max);
+  const span = 2 ** bits;
+  const mask = ((span - 1) * 2 ** shift) >>> 0;
+  const what = `a ${bits}-bit ${signed ? "signed" : "unsigned"} bitfield of ${typeName}`;
+  const field = (x: unknown): number => {
+    const y = acceptBoolean && typeof x === "boolean" ? Number(x) : x;
+    const n = typeof y === "number" && Number.isInteger(y) && y >= nMin && y <= nMax ? y : Number(toInteger(y, min, max, what));
+    return ((n < 0 ? n + span : n) * 2 ** shift) & mask;
+  };
+  switch (unitSize) {
+    case 1: return (c, at, x) => c.v.setUint8(at + start, (c.v.getUint8(at + start) & ~mask) | field(x));
+    case 2: return (c, at, x) => c.v.setUint16(at + start, (c.v.getUint16(at + start, le) & ~mask) | field(x), le);
+    default: return (c, at, x) => c.v.setUint32(at + start, ((c.v.getUint32(at + start, le) & ~mask) | field(x)) >>> 0, le);
+  }
+}
+
 /**
  * The bitfield as one JavaScript expression: a load of its aligned storage unit (`unitSize` bytes, the
  * base type's size, which must lie within `limit` bytes) and 32-bit shifts — what a hand-written decoder
  * does. Undefined when that does not apply (bigint fields, fields straddling their unit: packed structs).
  */
 export function bitfieldInline(bitPos: number, bits: number, signed: boolean, unitSize: number, limit: number, le: boolean): ((off: number) => string) | undefined {
-  const getter = GETTERS[unitSize];
-  if (getter === undefined || bits > 32) return undefined;
-  const unitBits = unitSize * 8;
-  const unitStart = Math.floor(bitPos / unitBits) * unitSize;
-  const rel = bitPos - unitStart * 8;
-  if (rel + bits > unitBits || unitStart + unitSize > limit) return undefined;
-  const shift = le ? rel : unitBits - rel - bits;
+  const u = unitOf(bitPos, bits, unitSize, limit, le);
+  if (!u) return undefined;
+  const { start: unitStart, shift } = u;
+  const getter = GETTERS[unitSize] as string;
   const load = (off: number): string => `v.${getter}(${atPlus(off + unitStart)}, ${le})`;
   if (signed) return bits === 32 ? (off) => `(${load(off)} | 0)` : (off) => `((${load(off)} << ${32 - shift - bits}) >> ${32 - bits})`;
   if (bits === 32) return load;

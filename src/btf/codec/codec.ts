@@ -60,6 +60,7 @@ export class BtfCodec<T = unknown> {
   #last: WeakRef<object> | undefined;
   #lastView: DataView | undefined;
   #lastBytes: Buffer | undefined;
+  #lastLength = -1;
 
   private constructor(btf: Btf, typeId: number, littleEndian: boolean, plan: RootPlan) {
     this.btf = btf;
@@ -100,7 +101,7 @@ export class BtfCodec<T = unknown> {
   decode(source: Uint8Array | DataView, offset = 0, length?: number): T {
     let view: DataView;
     let bytes: Buffer | undefined;
-    if (this.#last !== undefined && this.#last.deref() === source) {
+    if (this.#last !== undefined && this.#last.deref() === source && byteLengthOf(source) === this.#lastLength) {
       view = this.#lastView!;
       bytes = this.#lastBytes;
     } else {
@@ -108,6 +109,7 @@ export class BtfCodec<T = unknown> {
       this.#last = new WeakRef(source);
       this.#lastView = view;
       this.#lastBytes = undefined;
+      this.#lastLength = view.byteLength;
     }
     const total = view.byteLength;
     if (!Number.isInteger(offset) || offset < 0 || offset > total) {
@@ -185,7 +187,22 @@ export class BtfCodec<T = unknown> {
 }
 
 function viewOf(x: unknown, what: string): DataView {
-  if (x instanceof DataView) return x;
-  if (x instanceof Uint8Array) return new DataView(x.buffer, x.byteOffset, x.byteLength);
+  try {
+    // byteLength throws (a TypeError) on a detached DataView: asked here, the answer is a typed error.
+    if (x instanceof DataView) return x.byteLength >= 0 ? x : x;
+    if (x instanceof Uint8Array) return new DataView(x.buffer, x.byteOffset, x.byteLength);
+  } catch {
+    // A detached ArrayBuffer (transferred, or an unmapped region): its views refuse every access.
+    throw new InvalidArgumentError(`${what}'s memory is detached (transferred or unmapped)`, what);
+  }
   throw new InvalidArgumentError(`${what} must be a Uint8Array or a DataView, got ${describeValue(x)}`, what);
+}
+
+/** The byte length of a view, or -1 when its memory is detached (a DataView's getter throws then). */
+function byteLengthOf(x: Uint8Array | DataView): number {
+  try {
+    return x.byteLength;
+  } catch {
+    return -1;
+  }
 }

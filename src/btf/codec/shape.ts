@@ -82,6 +82,12 @@ export interface Field {
   readonly bits?: number;
   /** Set for a flexible array member (the last member of a struct, an array of 0 elements): `T[]`. */
   readonly flexible?: boolean;
+  /**
+   * Set for a key that comes from inside an anonymous union member: [union, member] pairs, one per
+   * anonymous union passed through (`union` numbers that union within this shape). Two keys with the
+   * same union and different members overlap: encoding takes only one of them.
+   */
+  readonly exclusive?: readonly (readonly [union: number, member: number])[];
 }
 
 /** Deepest by-value nesting accepted (real types stay far below; deeper means malformed BTF). */
@@ -199,7 +205,7 @@ class ShapeBuilder {
   #composite(t: Extract<BtfType, { kind: "STRUCT" | "UNION" }>, name: string, path: string, depth: number): Shape {
     const fields: Field[] = [];
     const seen = new Map<string, string>();
-    this.#addMembers(t, 0, t.size * 8, -1, name, path, depth, fields, seen);
+    this.#addMembers(t, 0, t.size * 8, -1, name, path, depth, fields, seen, [], { unions: 0 });
     return { kind: t.kind === "STRUCT" ? "struct" : "union", name, typeId: t.id, size: t.size, fields };
   }
 
@@ -211,10 +217,14 @@ class ShapeBuilder {
   #addMembers(
     t: Extract<BtfType, { kind: "STRUCT" | "UNION" }>, base: number, limit: number, group: number, rootName: string,
     path: string, depth: number, fields: Field[], seen: Map<string, string>,
+    exclusive: readonly (readonly [number, number])[], counter: { unions: number },
   ): void {
     const btf = this.#btf;
+    // An anonymous union's members exclude each other (the root union's are told apart by `group`).
+    const union = group >= 0 && t.kind === "UNION" ? counter.unions++ : -1;
     t.members.forEach((m, i) => {
       const g = group < 0 ? i : group;
+      const excl = union >= 0 ? [...exclusive, [union, i] as const] : exclusive;
       const at = base + m.bitOffset;
       const mpath = m.name === "" ? `${path}.(anon)` : `${path}.${m.name}`;
       const flexible = t.kind === "STRUCT" && i === t.members.length - 1 && this.#isZeroLengthArray(m.type);
@@ -225,7 +235,7 @@ class ShapeBuilder {
           if (at % 8 !== 0) throw new BtfError(`${mpath}: an anonymous ${r.kind.toLowerCase()} at bit ${at} is not byte-aligned`);
           if (at + r.size * 8 > limit) throw new BtfError(`${mpath}: lies outside ${rootName} (${limit / 8} bytes)`);
           if (depth > MAX_NESTING) throw new BtfError(`${mpath}: anonymous members nested more than ${MAX_NESTING} deep`);
-          this.#addMembers(r, at, limit, g, rootName, mpath, depth + 1, fields, seen);
+          this.#addMembers(r, at, limit, g, rootName, mpath, depth + 1, fields, seen, excl, counter);
         }
         // Any other unnamed member (padding bitfields) holds no value: its bits encode as zero.
         return;
@@ -233,7 +243,8 @@ class ShapeBuilder {
       const clash = seen.get(m.name);
       if (clash !== undefined) throw new BtfError(`${mpath}: member '${m.name}' clashes with ${clash} (anonymous members are flattened into their parent)`);
       seen.set(m.name, mpath);
-      fields.push(this.#field(t, m, at, limit, g, flexible, mpath, depth));
+      const field = this.#field(t, m, at, limit, g, flexible, mpath, depth);
+      fields.push(excl.length > 0 ? { ...field, exclusive: excl } : field);
     });
   }
 
