@@ -10,7 +10,8 @@ import type { ObjectSpec } from "../../object/object-spec.js";
 import type { ObjectMapSpec } from "../../object/map-spec.js";
 import type { VariableSpec } from "../../object/variables.js";
 import { TsNames, pascalCase } from "../ts-names.js";
-import { TsTypeEmitter, cSpelling } from "../ts-types.js";
+import { cTypeName } from "../../btf/codec/c-name.js";
+import { TsTypeEmitter } from "../ts-types.js";
 import { findNamedType } from "./find-type.js";
 
 /** The data sections a skeleton exposes as views, by the kind of their map. */
@@ -140,7 +141,7 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
       notes.push(`variable '${v.name}' (${v.sectionName}) is static: left out as bpftool does; reach it through skel.spec.variables / skel.collection.variables`);
       continue;
     }
-    sections[kind].push(variableModel(v, btf ? cSpelling(btf, v.typeId) : `${v.size} bytes`, tsTypeOf(v.typeId, `variable '${v.name}'`, "it reads and writes as raw bytes (Uint8Array)")));
+    sections[kind].push(variableModel(v, btf ? cTypeName(btf, v.typeId) : `${v.size} bytes`, tsTypeOf(v.typeId, `variable '${v.name}'`, "it reads and writes as raw bytes (Uint8Array)")));
   }
 
   const maps: MapModel[] = [];
@@ -159,7 +160,7 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
       }
     }
     const comment = typed && btf
-      ? `${typeName} map: ${KEYLESS_MAP_TYPES.has(m.type) ? "" : `${cSpelling(btf, m.keyTypeId!)} → `}${cSpelling(btf, m.valueTypeId!)}`
+      ? `${typeName} map: ${KEYLESS_MAP_TYPES.has(m.type) ? "" : `${cTypeName(btf, m.keyTypeId!)} → `}${cTypeName(btf, m.valueTypeId!)}`
       : `${typeName} map`;
     maps.push({ key: mapKey(name), name, typed, comment });
   }
@@ -175,7 +176,7 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
     }
     const id = findNamedType(btf!, spelled);
     const tsType = tsTypeOf(id, `event ${mapName}=${spelled}`, `skel.maps.${mapKey(mapName)} is the raw map (read it with RingBuffer/PerfBuffer)`);
-    if (tsType !== undefined) events.push({ map: mapName, reader: m.type === MapType.Ringbuf ? "ring" : "perf", tsType, typeName: cSpelling(btf!, id) });
+    if (tsType !== undefined) events.push({ map: mapName, reader: m.type === MapType.Ringbuf ? "ring" : "perf", tsType, typeName: cTypeName(btf!, id) });
   }
   const unread = [...spec.maps].filter(([n, m]) => (m.type === MapType.Ringbuf || m.type === MapType.PerfEventArray) && !(n in input.eventTypes));
   for (const [n, m] of unread) {
