@@ -51,7 +51,7 @@ for dir in "$@"; do
 		# Also without debug info: an object with no BTF, for the generator's bad-input test.
 		skeleton)
 			build "$dir" bpf "$src" "$base.o"
-			build "$dir" bpf "$src" "$base.nobtf.o" -g0
+			if [ "$base" = skel.bpf ]; then build "$dir" bpf "$src" "$base.nobtf.o" -g0; fi
 			;;
 		*) build "$dir" bpf "$src" "$base.o" ;;
 		esac

@@ -3,6 +3,7 @@
 // it, the module's contents are decided from it (model.ts) and written out
 // (render.ts); the output depends only on the object's bytes and the options.
 import { ObjectSpec } from "../../object/object-spec.js";
+import { ObjectError } from "../../object/errors.js";
 import { InvalidArgumentError } from "../../sys/errors.js";
 import { buildModel } from "./model.js";
 import { renderSkeleton, type ObjectSource } from "./render.js";
@@ -27,6 +28,18 @@ export interface SkeletonOutput {
   readonly source: string;
   /** What the generator renamed, skipped or left raw, and why (the CLI prints them on stderr). */
   readonly notes: readonly string[];
+}
+
+/** The object as the loader parses it; an object that needs BTF and has none gets the fix in the message. */
+function parseObject(object: Uint8Array, name: string): ObjectSpec {
+  try {
+    return ObjectSpec.parse(object, { name });
+  } catch (e) {
+    if (e instanceof ObjectError && /no BTF/.test(e.message)) {
+      throw new ObjectError(`cannot generate a skeleton: ${e.message}; compile the object with clang -g so it carries BTF`, { section: e.section, cause: e });
+    }
+    throw e;
+  }
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -57,7 +70,7 @@ export function generateSkeleton(object: Uint8Array, options: SkeletonOptions = 
   const name = options.name ?? "object";
   if (!NAME.test(name)) throw new InvalidArgumentError(`skeleton name '${name}' is not an identifier (letters, digits, _)`, "name");
   for (const t of options.types ?? []) if (typeof t !== "string" || t.trim() === "") throw new InvalidArgumentError("types: every type must be a non-empty string", "types");
-  const spec = ObjectSpec.parse(object, { name });
+  const spec = parseObject(object, name);
   const model = buildModel(spec, { name, types: options.types ?? [], eventTypes: options.eventTypes ?? {} });
   const source: ObjectSource = options.objectPath !== undefined ? { path: options.objectPath } : { embed: object };
   return {

@@ -122,14 +122,14 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
     if (!emitter || typeId === 0) return undefined;
     const why = emitter.whyInexpressible(typeId);
     if (why === undefined) return emitter.typeOf(typeId);
-    notes.push(`${what}: cannot express ${why}; ${fallback}`);
+    notes.push(`${what} has no TypeScript type (${why}); ${fallback}`);
     return undefined;
   };
 
   for (const spelled of input.types) {
     const id = findNamedType(btf!, spelled);
     const why = emitter!.whyInexpressible(id);
-    if (why !== undefined) notes.push(`type '${spelled}': cannot express ${why}; not emitted`);
+    if (why !== undefined) notes.push(`type '${spelled}' has no TypeScript type (${why}); not declared`);
     else emitter!.declare(id);
   }
 
