@@ -8,6 +8,7 @@ const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
 TYPE    := a type of OBJ's BTF: "struct NAME", "union NAME", "enum NAME", or a NAME (struct, union, enum or typedef)
 MAP=TYPE := a ring buffer or perf event array map of OBJ and its record type: a typed reader under skel.events.MAP
 path [PATH] := reference the object by PATH, relative to the module (default ./OBJ's file name), instead of embedding it
+MODULE  := where the skeleton imports tsbpf from (default "tsbpf")
 OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
 
 /** The `gen` object of the CLI. */
@@ -18,7 +19,7 @@ export const genCommands: ObjectCommands = {
   commands: [
     {
       name: "skeleton",
-      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]]",
+      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]] [import MODULE]",
       examples: [
         "tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts",
         "tsbpf gen skeleton bootstrap.bpf.o event events=process_event path > bootstrap.skel.ts",

@@ -46,12 +46,14 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The CLI command that regenerates a module with these options (for the module's header). */
 function commandLine(name: string, options: SkeletonOptions): string {
-  const parts = ["tsbpf gen skeleton", `${name}.bpf.o`, "name", name];
+  const file = options.objectPath !== undefined ? options.objectPath.slice(options.objectPath.lastIndexOf("/") + 1) : `${name}.bpf.o`;
+  const parts = ["tsbpf gen skeleton", file, "name", name];
   for (const t of options.types ?? []) parts.push("type", /\s/.test(t) ? JSON.stringify(t) : t);
   for (const [map, type] of Object.entries(options.eventTypes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     parts.push("event", /\s/.test(type) ? JSON.stringify(`${map}=${type}`) : `${map}=${type}`);
   }
   if (options.objectPath !== undefined) parts.push("path", options.objectPath);
+  if (options.importFrom !== undefined) parts.push("import", options.importFrom);
   return parts.join(" ");
 }
 
