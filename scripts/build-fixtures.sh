@@ -44,7 +44,7 @@ for dir in "$@"; do
 		case $dir in
 		btf | struct-ops | loader | usdt | tracing) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
 		# Big-endian builds exercise the byte-swapping paths.
-		object | variables)
+		object | variables | typed)
 			build "$dir" bpf "$src" "$base.o"
 			build "$dir" bpfeb "$src" "$base.eb.o"
 			;;
