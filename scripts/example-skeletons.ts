@@ -28,6 +28,7 @@ export const EXAMPLE_SKELETONS: readonly ExampleSkeleton[] = [
   example("bootstrap", { events: "struct process_event" }),
   example("execsnoop", { events: "struct exec_event" }),
   example("opensnoop", { events: "struct open_event" }, "tsbpf"),
+  example("runqslower", { events: "struct runq_event" }),
 ];
 
 /** Where an example's skeleton is committed. */
