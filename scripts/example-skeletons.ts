@@ -29,6 +29,7 @@ export const EXAMPLE_SKELETONS: readonly ExampleSkeleton[] = [
   example("execsnoop", { events: "struct exec_event" }),
   example("opensnoop", { events: "struct open_event" }, "tsbpf"),
   example("runqslower", { events: "struct runq_event" }),
+  example("profile", {}),
 ];
 
 /** Where an example's skeleton is committed. */

@@ -177,3 +177,22 @@ for (const e of skel.events.events.readAvailable()) console.log(e.filename);
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("modules without events, without .rodata/.data, with raw maps and variables, embedded or by path, type-check under --strict", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-skel-"));
+  try {
+    const fixtures = path.join(ROOT, "test/fixtures/skeleton");
+    const modules = [
+      generateSkeleton(readFileSync(path.join(fixtures, "clash.bpf.o")), { name: "clash", importFrom: LIBRARY }),
+      generateSkeleton(readFileSync(path.join(fixtures, "plain.bpf.o")), { name: "plain", importFrom: LIBRARY, objectPath: "./plain.bpf.o" }),
+      generateSkeleton(readFileSync(OBJECT), { name: "skel", importFrom: LIBRARY, types: ["struct inner", "__u64"] }),
+    ];
+    const files = ["clash.skel.ts", "plain.skel.ts", "skel.skel.ts"];
+    modules.forEach((m, i) => writeFileSync(path.join(dir, files[i]!), m.source));
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    const errors = compile(dir, files);
+    assert.equal(errors, undefined, `tsc --strict rejected a generated module:\n${errors}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

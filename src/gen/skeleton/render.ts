@@ -115,8 +115,20 @@ export function renderSkeleton({ model, object, importFrom, command }: RenderInp
   return `${out.join("\n\n")}\n`;
 }
 
+/** The cache of event readers (only in modules with events: an unused private member fails noUnusedLocals). */
+const READER_METHOD = `  #reader<T extends Disposable>(name: string, open: () => T): T {
+    const known = this.#readers.get(name);
+    if (known) return known as T;
+    const made = open();
+    this.#readers.set(name, made);
+    return made;
+  }
+
+`;
+
 function renderClass(model: SkeletonModel, cls: string): string {
   const p = model.prefix;
+  const hasEvents = model.events.length > 0;
   const views = (["rodata", "data", "bss"] as const).map((kind) => {
     const vars = model.sections[kind];
     return vars.length === 0
@@ -143,8 +155,7 @@ export class ${cls} implements Disposable {
   #maps: ${p}Maps | undefined;
   #programs: ${p}Programs | undefined;
   #events: ${p}Events | undefined;
-  readonly #readers = new Map<string, Disposable>();
-  #closed = false;
+${hasEvents ? "  readonly #readers = new Map<string, Disposable>();\n" : ""}  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
     this.spec = spec;
@@ -205,15 +216,7 @@ ${views}
     return (this.#events ??= {${eventLines ? `\n${eventLines}\n    ` : ""}});
   }
 
-  #reader<T extends Disposable>(name: string, open: () => T): T {
-    const known = this.#readers.get(name);
-    if (known) return known as T;
-    const made = open();
-    this.#readers.set(name, made);
-    return made;
-  }
-
-  #variable(name: string, write: boolean): VariableAccess {
+${hasEvents ? READER_METHOD : ""}  #variable(name: string, write: boolean): VariableAccess {
     if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
     if (!this.#collection) return this.spec.variable(name);
     if (write && this.spec.variable(name).readOnly) {
@@ -226,8 +229,7 @@ ${views}
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#readers.clear();
-    this.#collection?.close();
+${hasEvents ? "    this.#readers.clear();\n" : ""}    this.#collection?.close();
   }
 
   [Symbol.dispose](): void {
