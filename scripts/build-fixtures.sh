@@ -48,6 +48,11 @@ for dir in "$@"; do
 			build "$dir" bpf "$src" "$base.o"
 			build "$dir" bpfeb "$src" "$base.eb.o"
 			;;
+		# Objects with no BTF (-g0) for the generator's bad-input tests: skel.bpf.nobtf.o, plain.bpf.o.
+		skeleton)
+			if [ "$base" = plain.bpf ]; then build "$dir" bpf "$src" "$base.o" -g0; else build "$dir" bpf "$src" "$base.o"; fi
+			if [ "$base" = skel.bpf ]; then build "$dir" bpf "$src" "$base.nobtf.o" -g0; fi
+			;;
 		*) build "$dir" bpf "$src" "$base.o" ;;
 		esac
 	done

@@ -2,17 +2,14 @@
 // cpu-clock event per CPU, examples/profile/profile.bpf.o) and prints the
 // kernel stacks it saw, symbolised through /proc/kallsyms, most frequent
 // first — one folded line per stack ("comm;outer;…;inner count"), the input
-// format of flame graph tools.
+// format of flame graph tools. The object is used through its generated
+// skeleton (profile.skel.ts: `tsbpf gen skeleton`): the counts map is typed.
 //   node dist/examples/profile/main.js [-F HZ] [-p PID] [-d SECONDS]
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { attachPerfEvent, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
+import { attachPerfEvent, type BpfMap } from "../../src/index.js";
 import { Kallsyms } from "../../src/asm/kallsyms.js";
 import { integerOption, parseCommandLine } from "../common/cli.js";
 import { aborted, runTool, stopSignal } from "../common/tool.js";
-import { StructReader } from "../common/struct.js";
-
-const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/profile/profile.bpf.o");
+import { ProfileSkeleton } from "./profile.skel.js";
 
 const USAGE = `Usage: profile [-F HZ] [-p PID] [-d SECONDS]
 Sample kernel stacks on every CPU and print them folded, most frequent first (needs root).
@@ -56,27 +53,24 @@ function parse(argv: readonly string[]): Options | undefined {
 }
 
 async function profile({ frequency, pid, duration }: Options): Promise<void> {
-  const spec = loadObjectSpec(OBJECT);
-  if (pid !== undefined) spec.variable("target_tgid").set(pid);
-  const reader = new StructReader(spec.btf, "sample_key");
-  using objects = Collection.load(spec);
+  using skel = ProfileSkeleton.open();
+  if (pid !== undefined) skel.rodata.target_tgid = pid;
+  skel.load();
   const { signal, cleanup } = stopSignal(duration);
   try {
     {
-      using _links = attachPerfEvent(objects.program("profile_sample"), { event: "cpu-clock", frequency });
+      using _links = attachPerfEvent(skel.programs.profile_sample, { event: "cpu-clock", frequency });
       process.stderr.write(`Sampling kernel stacks at ${frequency} Hz ${duration ? `for ${duration} s` : "until Ctrl-C"}.\n`);
       await aborted(signal);
     }
     // Detached: the maps hold every sample now. Symbolise after, so no kallsyms read competes with sampling.
     const symbols = new Kallsyms();
     const folded = new Map<string, bigint>();
-    const stacks = objects.map("stacks");
-    for (const [key, value] of objects.map("counts")) {
-      const k = reader.at(key);
-      const stackId = k.i32("kernel_stack");
-      const frames = stackId >= 0 ? kernelStack(stacks, stackId, symbols).reverse() : ["[user]"];
-      const line = [k.string("comm"), ...frames].join(";");
-      folded.set(line, (folded.get(line) ?? 0n) + new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true));
+    const stacks = skel.maps.stacks;
+    for (const [key, count] of skel.maps.counts) {
+      const frames = key.kernel_stack >= 0 ? kernelStack(stacks, key.kernel_stack, symbols).reverse() : ["[user]"];
+      const line = [key.comm, ...frames].join(";");
+      folded.set(line, (folded.get(line) ?? 0n) + count);
     }
     const sorted = [...folded].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
     process.stdout.write(sorted.map(([line, n]) => `${line} ${n}\n`).join(""));

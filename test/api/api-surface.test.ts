@@ -31,6 +31,8 @@ const everyday = [
   "attachSockmap", "sockmapOfSection",
   // typed data (BTF codec)
   "BtfCodec",
+  // the skeleton generator
+  "generateSkeleton",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
