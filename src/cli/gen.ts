@@ -5,6 +5,9 @@ import type { Args } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 
 const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
+SRC     := a BPF C source; build writes DIR/NAME.bpf.o and DIR/NAME.skel.ts, and
+           rebuilds only when the source, a header, the flags or clang changed
+CFLAGS  := extra clang flags, after tsbpf's -g -O2 -target bpf -D__TARGET_ARCH_*
 OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
 
 /** The `gen` object of the CLI. */
@@ -21,8 +24,11 @@ export const genCommands: ObjectCommands = {
     },
     {
       name: "build",
-      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [-- CFLAGS...]",
-      examples: ["tsbpf gen build src/bootstrap.bpf.c -o src/bpf"],
+      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [force] [-- CFLAGS...]",
+      examples: [
+        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf",
+        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf event rb=event -- -DDEBUG -Iinclude",
+      ],
       run: async (args: Args, ctx: Context) => (await import("./gen-build.js")).run(args, ctx),
     },
     {
