@@ -48,6 +48,11 @@ for dir in "$@"; do
 			build "$dir" bpf "$src" "$base.o"
 			build "$dir" bpfeb "$src" "$base.eb.o"
 			;;
+		# Also without debug info: an object with no BTF, for the generator's bad-input test.
+		skeleton)
+			build "$dir" bpf "$src" "$base.o"
+			build "$dir" bpf "$src" "$base.nobtf.o" -g0
+			;;
 		*) build "$dir" bpf "$src" "$base.o" ;;
 		esac
 	done

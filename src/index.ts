@@ -53,6 +53,7 @@ export type { KsymValue } from "./collection/ksyms.js";
 
 // BTF, as the loader takes it (custom target BTF) and maps and programs report it (the rest: `tsbpf/btf`).
 export { Btf } from "./btf/btf.js";
+export { BtfCodec, type CodecOptions } from "./btf/codec/index.js";
 
 // Attaching: one Link type and the attach functions, one file per family (src/link/). The raw kernel
 // calls under them (BPF_LINK_CREATE, PROG_ATTACH, RAW_TRACEPOINT_OPEN, iterators) are in `tsbpf/sys`.

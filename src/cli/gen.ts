@@ -5,6 +5,9 @@ import type { Args } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 
 const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
+TYPE    := a type of OBJ's BTF: "struct NAME", "union NAME", "enum NAME", or a NAME (struct, union, enum or typedef)
+MAP=TYPE := a ring buffer or perf event array map of OBJ and its record type: a typed reader under skel.events.MAP
+path [PATH] := reference the object by PATH, relative to the module (default ./OBJ's file name), instead of embedding it
 SRC     := a BPF C source; build writes DIR/NAME.bpf.o and DIR/NAME.skel.ts, and
            rebuilds only when the source, a header, the flags or clang changed
 CFLAGS  := extra clang flags, after tsbpf's -g -O2 -target bpf -D__TARGET_ARCH_*
@@ -18,8 +21,11 @@ export const genCommands: ObjectCommands = {
   commands: [
     {
       name: "skeleton",
-      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path]",
-      examples: ["tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts"],
+      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]]",
+      examples: [
+        "tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts",
+        "tsbpf gen skeleton bootstrap.bpf.o event events=process_event path > bootstrap.skel.ts",
+      ],
       run: async (args: Args, ctx: Context) => (await import("./gen-skeleton.js")).run(args, ctx),
     },
     {

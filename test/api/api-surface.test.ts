@@ -27,6 +27,8 @@ const everyday = [
   "attachSocketFilter", "attachReuseport",
   "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
   "attachSockmap", "sockmapOfSection",
+  // typed data (BTF codec)
+  "BtfCodec",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
@@ -50,6 +52,10 @@ test("internals are exported by their layer's entry, not by the root", () => {
     assert.ok(!(name in root), `${name} is not in the root`);
   }
   for (const name of ["sanitizeBtf", "planStructOps", "probeBtfSupport"]) assert.ok(!(name in root), `${name} is not public`);
+});
+
+test("the BTF codec is in the root and in tsbpf/btf", () => {
+  assert.equal(root.BtfCodec, btf.BtfCodec);
 });
 
 test("Map is only a deprecated alias of BpfMap", () => {

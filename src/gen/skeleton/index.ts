@@ -1,19 +1,67 @@
-// TEMPORARY SHIM (branch genbuild): stands in for the skeleton helper's
-// generateSkeleton until the `skeleton` branch is merged; replaced by theirs.
-/** Options of generateSkeleton (contract-11 §3). */
+// generateSkeleton: a BPF object in, a typed TypeScript module out (what
+// `tsbpf gen skeleton` prints). The object is parsed as the loader will parse
+// it, the module's contents are decided from it (model.ts) and written out
+// (render.ts); the output depends only on the object's bytes and the options.
+import { ObjectSpec } from "../../object/object-spec.js";
+import { InvalidArgumentError } from "../../sys/errors.js";
+import { buildModel } from "./model.js";
+import { renderSkeleton, type ObjectSource } from "./render.js";
+
+/** Options of generateSkeleton (and of `tsbpf gen skeleton`). */
 export interface SkeletonOptions {
+  /** Object name: prefix of the module's names (`bootstrap` → `BootstrapSkeleton`) and of its internal map names. Default "object" (the CLI: the file name without .bpf.o / .o). */
   readonly name?: string;
+  /** Reference the object by this path (relative to the generated module) instead of embedding it as base64. */
   readonly objectPath?: string;
+  /** Extra named types to declare (bpf2go's -type): "struct event", "event", a typedef or enum name. */
   readonly types?: readonly string[];
+  /** Ring buffer / perf event array map name → record type name: a typed reader of that map under `events`. */
   readonly eventTypes?: Readonly<Record<string, string>>;
+  /** The module the skeleton imports tsbpf from (default "tsbpf"; a relative path for in-repo use). */
   readonly importFrom?: string;
 }
-/** What generateSkeleton returns. */
-export interface SkeletonOutput { readonly source: string; readonly notes: readonly string[]; }
-/** Shim: a module that exports the object's bytes. */
-export function generateSkeleton(object: Uint8Array, options: SkeletonOptions): SkeletonOutput {
-  const body = options.objectPath !== undefined
-    ? `export const objectPath = ${JSON.stringify(options.objectPath)};\n`
-    : `export const object = Buffer.from(${JSON.stringify(Buffer.from(object).toString("base64"))}, "base64");\n`;
-  return { source: `// shim skeleton for ${options.name ?? "object"}\n${body}`, notes: [] };
+
+/** A generated skeleton module. */
+export interface SkeletonOutput {
+  /** The TypeScript module. */
+  readonly source: string;
+  /** What the generator renamed, skipped or left raw, and why (the CLI prints them on stderr). */
+  readonly notes: readonly string[];
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The CLI command that regenerates a module with these options (for the module's header). */
+function commandLine(name: string, options: SkeletonOptions): string {
+  const parts = ["tsbpf gen skeleton", `${name}.bpf.o`, "name", name];
+  for (const t of options.types ?? []) parts.push("type", /\s/.test(t) ? JSON.stringify(t) : t);
+  for (const [map, type] of Object.entries(options.eventTypes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    parts.push("event", /\s/.test(type) ? JSON.stringify(`${map}=${type}`) : `${map}=${type}`);
+  }
+  if (options.objectPath !== undefined) parts.push("path", options.objectPath);
+  return parts.join(" ");
+}
+
+/**
+ * Generates the TypeScript skeleton of a BPF object (clang -g, so it has
+ * BTF): a module exporting `<Name>Skeleton` — open() / rodata / load() /
+ * attach() / maps / programs / bss / data / events / close() — and the
+ * interfaces and enums of the types its maps, variables and events use.
+ * Throws ObjectError for an unreadable object, BtfError for a `types` /
+ * `eventTypes` name the BTF lacks (with the usual fix), InvalidArgumentError
+ * for bad options. What the generator cannot express is in `notes`, with what
+ * it did instead.
+ */
+export function generateSkeleton(object: Uint8Array, options: SkeletonOptions = {}): SkeletonOutput {
+  if (!(object instanceof Uint8Array)) throw new InvalidArgumentError("generateSkeleton(object): object must be a Uint8Array", "object");
+  const name = options.name ?? "object";
+  if (!NAME.test(name)) throw new InvalidArgumentError(`skeleton name '${name}' is not an identifier (letters, digits, _)`, "name");
+  for (const t of options.types ?? []) if (typeof t !== "string" || t.trim() === "") throw new InvalidArgumentError("types: every type must be a non-empty string", "types");
+  const spec = ObjectSpec.parse(object, { name });
+  const model = buildModel(spec, { name, types: options.types ?? [], eventTypes: options.eventTypes ?? {} });
+  const source: ObjectSource = options.objectPath !== undefined ? { path: options.objectPath } : { embed: object };
+  return {
+    source: renderSkeleton({ model, object: source, importFrom: options.importFrom ?? "tsbpf", command: commandLine(name, options) }),
+    notes: model.notes,
+  };
 }
