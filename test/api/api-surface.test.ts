@@ -29,6 +29,8 @@ const everyday = [
   "attachSockmap", "sockmapOfSection",
   // typed data (BTF codec)
   "BtfCodec",
+  // gen build
+  "buildObject", "ToolchainError", "CompileError",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
