@@ -13,8 +13,9 @@ interface Parsed {
 }
 
 function parse(args: Args): Parsed {
-  const source = args.next("SRC (a .bpf.c file)");
   let outputDir: string | undefined;
+  if (args.acceptExact("-o")) outputDir = args.next("DIR after -o");
+  const source = args.next("SRC (a .bpf.c file)");
   let name: string | undefined;
   let btf: string | undefined;
   let objectPath: string | undefined;

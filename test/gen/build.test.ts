@@ -5,7 +5,7 @@
 // clang's diagnostics and nothing half-written on a compile error.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +14,7 @@ import { generateSkeleton } from "../../src/gen/skeleton/index.js";
 import { loadObjectSpec } from "../../src/object/index.js";
 import { Collection } from "../../src/collection.js";
 import { haveOracle, requireOracle } from "../util/environment.js";
-import { tsbpf } from "../util/cli.js";
+import { CLI, tsbpf } from "../util/cli.js";
 
 const CO_RE_SOURCE = `#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -220,7 +220,7 @@ test("without clang the error names the package that provides it", async (t) => 
   // The CLI with a PATH that has no clang.
   if (!haveOracle("clang-19")) return void requireOracle(t, "clang-19");
   const r = execFileSync("sh", ["-c", `env -u BPF_CLANG -u CLANG PATH=${env.PATH} "${process.execPath}" "$0" gen build "$1" 2>&1; echo "status=$?"`,
-    path.join(path.dirname(new URL(import.meta.url).pathname), "../../lib/cli.js"), path.join(dir, "probe.bpf.c")], { encoding: "utf8" });
+    CLI, path.join(dir, "probe.bpf.c")], { encoding: "utf8" });
   assert.match(r, /Error: clang was not found .*apt-get install clang-19.*\[TOOLCHAIN_MISSING\]\nstatus=1\n$/s);
 });
 
@@ -249,4 +249,37 @@ test("btf FILE builds against another kernel's BTF, cached under its own key", a
   assert.equal(path.basename(result.objectPath), "other.bpf.o");
   // CO-RE: built against 6.1's or 6.12's task_struct, relocated to this kernel's, it still reads our pid.
   assert.equal(runObject(result.objectPath).tgid, process.pid);
+});
+
+test("tsbpf gen build: builds, then reports 'up to date' without touching the object; -j says why", (t) => {
+  if (!requireOracle(t, "clang-19")) return;
+  const dir = project("cli");
+  const out = path.join(dir, "out");
+  const env = { ...process.env, XDG_CACHE_HOME: cacheDir, BPF_CLANG: loggingClang };
+  const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const first = run("gen", "build", "-o", out, path.join(dir, "probe.bpf.c"), "name", "tool", "--", "-DTSBPF_TEST_FLAG=2", "-Wall");
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, new RegExp(`^(generated .*/vmlinux\\.h\\n)?built ${out}/tool\\.bpf\\.o and ${out}/tool\\.skel\\.ts \\(no previous build\\)\\n$`));
+  assert.deepEqual(readdirSync(out).sort(), ["tool.bpf.o", "tool.bpf.stamp", "tool.skel.ts"]);
+  const mtime = statSync(path.join(out, "tool.bpf.o")).mtimeMs;
+  const before = compiles();
+
+  const second = run("gen", "build", path.join(dir, "probe.bpf.c"), "-o", out, "name", "tool", "--", "-DTSBPF_TEST_FLAG=2", "-Wall");
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(second.stdout, `${out}/tool.bpf.o is up to date\n`);
+  assert.equal(statSync(path.join(out, "tool.bpf.o")).mtimeMs, mtime);
+  assert.equal(compiles(), before);
+
+  const json = JSON.parse(run("-j", "gen", "build", path.join(dir, "probe.bpf.c"), "-o", out, "name", "tool", "--", "-DTSBPF_TEST_FLAG=3").stdout) as Record<string, unknown>;
+  assert.equal(json.up_to_date, false);
+  assert.equal(json.reason, "the flags, paths or options changed");
+  assert.deepEqual((json.flags as string[]).slice(-1), ["-DTSBPF_TEST_FLAG=3"]);
+  assert.equal(compiles(), before + 1);
+
+  const usage = run("gen", "build", path.join(dir, "probe.bpf.c"), "bogus");
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /unexpected argument 'bogus' \(compiler flags go after --\)/);
 });
