@@ -18,7 +18,7 @@ function parse(args: Args): Parsed {
   const source = args.next("SRC (a .bpf.c file)");
   let name: string | undefined;
   let btf: string | undefined;
-  let objectPath: string | undefined;
+  let referenceObject = false;
   let force = false;
   const types: string[] = [];
   const eventTypes: Record<string, string> = {};
@@ -42,21 +42,18 @@ function parse(args: Args): Parsed {
       if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`'${spec}' is not MAP=TYPE`, args.topic);
       eventTypes[spec.slice(0, eq)] = spec.slice(eq + 1);
     } else if (args.accept("path")) {
-      objectPath = "";
+      referenceObject = true;
     } else if (args.accept("force")) {
       force = true;
     } else {
       throw new UsageError(`unexpected argument '${word}' (compiler flags go after --)`, args.topic);
     }
   }
-  const base = name ?? source.split("/").pop()!.replace(/(\.bpf)?\.c$/, "");
   const skeleton = {
     ...(types.length ? { types } : {}),
     ...(Object.keys(eventTypes).length ? { eventTypes } : {}),
-    // `path`: the skeleton loads ./NAME.bpf.o beside itself instead of embedding it.
-    ...(objectPath !== undefined ? { objectPath: `./${base}.bpf.o` } : {}),
   };
-  return { source, options: { outputDir, name, btf, cflags, force, skeleton } };
+  return { source, options: { outputDir, name, btf, cflags, force, skeleton, referenceObject } };
 }
 
 /** Runs `tsbpf gen build`. */

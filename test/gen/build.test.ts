@@ -111,6 +111,11 @@ test("gen build compiles a CO-RE source into an object that loads and runs, and 
   // The skeleton is generateSkeleton's module for this object.
   const object = readFileSync(result.objectPath);
   assert.equal(readFileSync(result.skeletonPath, "utf8"), generateSkeleton(object, { name: "probe" }).source);
+  // `path` (referenceObject): the skeleton names ./probe.bpf.o instead of embedding it; a skeleton option change rebuilds.
+  const referencing = await buildObject(path.join(dir, "probe.bpf.c"), options({ outputDir: out, referenceObject: true }));
+  assert.equal(referencing.reason, "the flags, paths or options changed");
+  assert.equal(readFileSync(result.skeletonPath, "utf8"),
+    generateSkeleton(readFileSync(result.objectPath), { name: "probe", objectPath: "./probe.bpf.o" }).source);
   // DWARF is stripped (bpf2go does too); BTF stays.
   const sections = execFileSync("readelf", ["-S", "-W", result.objectPath], { encoding: "utf8" });
   assert.match(sections, /\.BTF\.ext/);

@@ -97,13 +97,13 @@ export interface ClangProbe {
  * target (`-print-targets` lists "bpf"); a clang built without it is a
  * ToolchainError. Called only when something must be compiled.
  */
-export async function probeClang(clang: ClangTool): Promise<ClangProbe> {
+export async function probeClang(clang: ClangTool, env: NodeJS.ProcessEnv = process.env): Promise<ClangProbe> {
   let versionText: string;
   let targets: string;
   try {
     [versionText, targets] = await Promise.all([
-      run(clang.path, ["--version"]).then((r) => r.stdout),
-      run(clang.path, ["-print-targets"]).then((r) => r.stdout),
+      run(clang.path, ["--version"], { env }).then((r) => r.stdout),
+      run(clang.path, ["-print-targets"], { env }).then((r) => r.stdout),
     ]);
   } catch (e) {
     throw new ToolchainError("clang", CLANG_PACKAGE, `${clang.path} (from ${clang.from}) does not run: ${(e as Error).message.split("\n")[0]}; ${installHint()}`);

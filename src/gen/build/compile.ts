@@ -16,6 +16,8 @@ export interface CompileJob {
   readonly source: string;
   /** clang's working directory (the source's directory). */
   readonly cwd: string;
+  /** clang's environment. */
+  readonly env: NodeJS.ProcessEnv;
   /** Where clang writes the object and the depfile (temporary names). */
   readonly object: string;
   readonly depfile: string;
@@ -27,7 +29,7 @@ export interface CompileJob {
 export function compile(job: CompileJob): Promise<void> {
   const args = [...job.flags, "-MD", "-MF", job.depfile, "-c", job.source, "-o", job.object];
   return new Promise((resolve, reject) => {
-    const child = spawn(job.clang, args, { cwd: job.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(job.clang, args, { cwd: job.cwd, env: job.env, stdio: ["ignore", "pipe", "pipe"] });
     let diagnostics = "";
     const forward = (chunk: Buffer): void => {
       const text = chunk.toString("utf8");

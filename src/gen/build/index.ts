@@ -36,7 +36,9 @@ export interface BuildOptions {
   /** The kernel's architecture name for -D__TARGET_ARCH_ (default: from process.arch: x86, arm64, …). */
   readonly targetArch?: string;
   /** Skeleton options passed to generateSkeleton (name defaults to NAME, made an identifier: "my-tool" → "my_tool"). */
-  readonly skeleton?: Omit<SkeletonOptions, "name"> & { readonly name?: string };
+  readonly skeleton?: SkeletonOptions;
+  /** The skeleton loads ./NAME.bpf.o beside itself instead of embedding the object (sets skeleton.objectPath). */
+  readonly referenceObject?: boolean;
   /** Drop DWARF from the object with llvm-strip -g, as bpf2go does (default true; BTF stays). */
   readonly stripDebugInfo?: boolean;
   /** Build even when the stamp says the outputs are current. */
@@ -147,7 +149,11 @@ export async function buildObject(source: string, options: BuildOptions = {}): P
   const libbpfDir = findLibbpfIncludeDir(includeDirs(cflags, cwd), env);
   const flags = [...baseFlags(options, vmlinux.includeDir, libbpfDir), ...cflags];
   const strip = options.stripDebugInfo === false ? undefined : findStrip(clang, env);
-  const skeletonOptions: SkeletonOptions = { ...options.skeleton, name: options.skeleton?.name ?? identifier(name) };
+  const skeletonOptions: SkeletonOptions = {
+    ...options.skeleton,
+    name: options.skeleton?.name ?? identifier(name),
+    ...(options.referenceObject ? { objectPath: `./${path.basename(objectPath)}` } : {}),
+  };
   const recipe = sha256(JSON.stringify({ tsbpf: tsbpfVersion(), clang: clang.path, strip: strip ?? null, flags, sourcePath, outputDir, name, skeleton: skeletonOptions }));
   const stamp = readStamp(stampPath);
   const reason = options.force ? "forced" : outOfDateReason(stamp, recipe, clang.identity);
@@ -156,7 +162,7 @@ export async function buildObject(source: string, options: BuildOptions = {}): P
     return { ...common, upToDate: true, reason, clangVersion: stamp.clangVersion, inputs: Object.keys(stamp.inputs), notes: [] };
   }
 
-  const probe = await probeClang(clang);
+  const probe = await probeClang(clang, env);
   mkdirSync(outputDir, { recursive: true });
   const objectTemp = temporaryPathFor(objectPath);
   const depfileTemp = `${objectTemp}.d`;
@@ -167,11 +173,11 @@ export async function buildObject(source: string, options: BuildOptions = {}): P
   }
   try {
     await compile({
-      clang: clang.path, flags, source: path.basename(sourcePath), cwd, object: objectTemp, depfile: depfileTemp,
+      clang: clang.path, flags, source: path.basename(sourcePath), cwd, env, object: objectTemp, depfile: depfileTemp,
       onDiagnostics: options.onDiagnostics ?? ((text) => process.stderr.write(text)),
     });
     inputs = parseDepfile(readFileSync(depfileTemp, "utf8"), cwd);
-    if (strip !== undefined) await stripDebugInfo(strip, objectTemp);
+    if (strip !== undefined) await stripDebugInfo(strip, objectTemp, env);
     const skeleton = generateSkeleton(readFileSync(objectTemp), skeletonOptions);
     notes.push(...skeleton.notes);
     // The skeleton first: should it fail, the previous object is still the one its stamp describes.

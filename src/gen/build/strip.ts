@@ -32,9 +32,9 @@ export function findStrip(clang: ClangTool, env: NodeJS.ProcessEnv = process.env
 }
 
 /** Removes the DWARF sections of `object` in place (BTF is kept). */
-export async function stripDebugInfo(strip: string, object: string): Promise<void> {
+export async function stripDebugInfo(strip: string, object: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
-    await run(strip, ["-g", object]);
+    await run(strip, ["-g", object], { env });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new ToolchainError("llvm-strip", "llvm-19", `${strip} -g failed: ${(err.stderr || err.message).trim()}`);
