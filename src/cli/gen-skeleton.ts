@@ -1,4 +1,4 @@
-// `tsbpf gen skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]]`:
+// `tsbpf gen skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]] [import MODULE]`:
 // the typed TypeScript module of a BPF object on stdout (bpftool's verb,
 // with bpf2go's -type), and what the generator renamed or left raw on stderr
 // (`-j`: one JSON object { source, notes } instead).
@@ -9,7 +9,7 @@ import { generateSkeleton } from "../gen/skeleton/index.js";
 import { UsageError, type Args } from "./args.js";
 import type { Context } from "./command.js";
 
-const KEYWORDS = ["name", "type", "event", "path"] as const;
+const KEYWORDS = ["name", "type", "event", "path", "import"] as const;
 
 /** The default skeleton name of an object file: its base name up to the first dot (`bootstrap.bpf.o` → `bootstrap`). */
 export function skeletonNameOf(file: string): string {
@@ -25,6 +25,7 @@ export function run(args: Args, ctx: Context): Promise<number | void> {
   const types: string[] = [];
   const eventTypes: Record<string, string> = {};
   let objectPath: string | undefined;
+  let importFrom: string | undefined;
   while (args.remaining > 0) {
     if (args.accept("name")) name = args.next("NAME");
     else if (args.accept("type")) types.push(args.next("TYPE"));
@@ -36,10 +37,11 @@ export function run(args: Args, ctx: Context): Promise<number | void> {
     } else if (args.accept("path")) {
       const next = args.peek();
       objectPath = next !== undefined && !(KEYWORDS as readonly string[]).includes(next) ? args.next("PATH") : `./${path.basename(file)}`;
-    } else args.end();
+    } else if (args.accept("import")) importFrom = args.next("MODULE");
+    else args.end();
   }
   const object = readRegularFile(file, (m) => new ObjectError(m));
-  const { source, notes } = generateSkeleton(object, { name, types, eventTypes, objectPath });
+  const { source, notes } = generateSkeleton(object, { name, types, eventTypes, objectPath, importFrom });
   if (ctx.out.json) ctx.out.jsonValue({ source, notes });
   else {
     ctx.out.text(source);

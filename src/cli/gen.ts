@@ -8,6 +8,7 @@ const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
 TYPE    := a type of OBJ's BTF: "struct NAME", "union NAME", "enum NAME", or a NAME (struct, union, enum or typedef)
 MAP=TYPE := a ring buffer or perf event array map of OBJ and its record type: a typed reader under skel.events.MAP
 path [PATH] := reference the object by PATH, relative to the module (default ./OBJ's file name), instead of embedding it
+MODULE  := where the skeleton imports tsbpf from (default "tsbpf")
 SRC     := a BPF C source; build writes DIR/NAME.bpf.o and DIR/NAME.skel.ts, and
            rebuilds only when the source, a header, the flags or clang changed
 CFLAGS  := extra clang flags, after tsbpf's -g -O2 -target bpf -D__TARGET_ARCH_*
@@ -21,7 +22,7 @@ export const genCommands: ObjectCommands = {
   commands: [
     {
       name: "skeleton",
-      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]]",
+      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]] [import MODULE]",
       examples: [
         "tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts",
         "tsbpf gen skeleton bootstrap.bpf.o event events=process_event path > bootstrap.skel.ts",
@@ -30,7 +31,7 @@ export const genCommands: ObjectCommands = {
     },
     {
       name: "build",
-      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [force] [-- CFLAGS...]",
+      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [import MODULE] [force] [-- CFLAGS...]",
       examples: [
         "tsbpf gen build src/bootstrap.bpf.c -o src/bpf",
         "tsbpf gen build src/bootstrap.bpf.c -o src/bpf event rb=event -- -DDEBUG -Iinclude",

@@ -72,6 +72,8 @@ export interface CollectionParts {
   /** Everything the collection closes, in creation order. */
   readonly owned: Closeable[];
   readonly structOps: Map<string, StructOpsMap>;
+  /** The object's BTF (typed maps, variables and event records decode with it). */
+  readonly btf: Btf | undefined;
 }
 
 /** The CO-RE target: the running kernel (with its modules) or the `btf` option. */
@@ -198,6 +200,9 @@ export class CollectionLoader {
         btfFd: this.#btfFd, pinPath: this.#options.pinPath, replacements, warnings: this.#warnings, btf: spec.btf, pinStaging: this.#pinStaging,
       });
       if (created.owned) this.#own(created.map);
+      if (spec.btf && created.owned && (m.keyTypeId || m.valueTypeId)) {
+        created.map.setTypeSource({ btf: spec.btf, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId });
+      }
       this.#maps.set(key, created.map);
       if (isDataMap(m) && !created.reused) this.#newDataMaps.push([m, created.map]);
     }
@@ -325,7 +330,7 @@ export class CollectionLoader {
     this.#staging?.commit();
     return {
       maps: this.#maps, programs: this.#programs, variables: this.#variables, fixups: this.#fixups,
-      warnings: this.#warnings, owned: this.#owned, structOps: this.#structOps,
+      warnings: this.#warnings, owned: this.#owned, structOps: this.#structOps, btf: this.#spec.btf,
     };
   }
 

@@ -15,6 +15,8 @@ const everyday = [
   "attachTracepoint", "attachUprobe", "LinkGroup", "RingBuffer", "RingBufferReader", "PerfBuffer", "probeAll",
   // events
   "readTracePipe", "parseTraceLine",
+  // typed data
+  "TypedMap", "TypedRingBuffer", "TypedPerfBuffer",
   // network devices
   "attachXdp", "attachTcx", "attachTc", "attachNetkit",
   // uprobe.multi and USDT
@@ -29,6 +31,8 @@ const everyday = [
   "attachSockmap", "sockmapOfSection",
   // typed data (BTF codec)
   "BtfCodec",
+  // the skeleton generator
+  "generateSkeleton",
   // gen build
   "buildObject", "ToolchainError", "CompileError",
 ];

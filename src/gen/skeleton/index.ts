@@ -3,6 +3,7 @@
 // it, the module's contents are decided from it (model.ts) and written out
 // (render.ts); the output depends only on the object's bytes and the options.
 import { ObjectSpec } from "../../object/object-spec.js";
+import { ObjectError } from "../../object/errors.js";
 import { InvalidArgumentError } from "../../sys/errors.js";
 import { buildModel } from "./model.js";
 import { renderSkeleton, type ObjectSource } from "./render.js";
@@ -29,16 +30,30 @@ export interface SkeletonOutput {
   readonly notes: readonly string[];
 }
 
+/** The object as the loader parses it; an object that needs BTF and has none gets the fix in the message. */
+function parseObject(object: Uint8Array, name: string): ObjectSpec {
+  try {
+    return ObjectSpec.parse(object, { name });
+  } catch (e) {
+    if (e instanceof ObjectError && /no BTF/.test(e.message)) {
+      throw new ObjectError(`cannot generate a skeleton: ${e.message}; compile the object with clang -g so it carries BTF`, { section: e.section, cause: e });
+    }
+    throw e;
+  }
+}
+
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The CLI command that regenerates a module with these options (for the module's header). */
 function commandLine(name: string, options: SkeletonOptions): string {
-  const parts = ["tsbpf gen skeleton", `${name}.bpf.o`, "name", name];
+  const file = options.objectPath !== undefined ? options.objectPath.slice(options.objectPath.lastIndexOf("/") + 1) : `${name}.bpf.o`;
+  const parts = ["tsbpf gen skeleton", file, "name", name];
   for (const t of options.types ?? []) parts.push("type", /\s/.test(t) ? JSON.stringify(t) : t);
   for (const [map, type] of Object.entries(options.eventTypes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     parts.push("event", /\s/.test(type) ? JSON.stringify(`${map}=${type}`) : `${map}=${type}`);
   }
   if (options.objectPath !== undefined) parts.push("path", options.objectPath);
+  if (options.importFrom !== undefined) parts.push("import", options.importFrom);
   return parts.join(" ");
 }
 
@@ -57,7 +72,7 @@ export function generateSkeleton(object: Uint8Array, options: SkeletonOptions = 
   const name = options.name ?? "object";
   if (!NAME.test(name)) throw new InvalidArgumentError(`skeleton name '${name}' is not an identifier (letters, digits, _)`, "name");
   for (const t of options.types ?? []) if (typeof t !== "string" || t.trim() === "") throw new InvalidArgumentError("types: every type must be a non-empty string", "types");
-  const spec = ObjectSpec.parse(object, { name });
+  const spec = parseObject(object, name);
   const model = buildModel(spec, { name, types: options.types ?? [], eventTypes: options.eventTypes ?? {} });
   const source: ObjectSource = options.objectPath !== undefined ? { path: options.objectPath } : { embed: object };
   return {

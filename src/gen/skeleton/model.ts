@@ -31,8 +31,8 @@ export interface MapModel {
   readonly key: string;
   /** Name in ObjectSpec.maps / Collection.maps. */
   readonly name: string;
-  /** Key and value TS types when the map is typed. */
-  readonly typed: { readonly key: string; readonly value: string } | undefined;
+  /** Key and value TS types when the map is typed; `read` is what one element reads as (`V`, or `V[]` for per-CPU maps). */
+  readonly typed: { readonly key: string; readonly value: string; readonly read: string } | undefined;
   readonly comment: string;
 }
 
@@ -78,6 +78,8 @@ const DATA_MAP_TYPES = new Set<number>([
   MapType.LpmTrie, MapType.Queue, MapType.Stack, MapType.BloomFilter, MapType.SkStorage, MapType.InodeStorage,
   MapType.TaskStorage, MapType.CgrpStorage, MapType.CgroupStorage, MapType.PercpuCgroupStorage,
 ]);
+/** Per-CPU maps: an element reads as one value per possible CPU. */
+const PER_CPU_MAP_TYPES = new Set<number>([MapType.PercpuHash, MapType.PercpuArray, MapType.LruPercpuHash, MapType.PercpuCgroupStorage]);
 /** Maps without keys: their TypedMap's key type is `never`. */
 const KEYLESS_MAP_TYPES = new Set<number>([MapType.Queue, MapType.Stack, MapType.BloomFilter]);
 
@@ -122,14 +124,14 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
     if (!emitter || typeId === 0) return undefined;
     const why = emitter.whyInexpressible(typeId);
     if (why === undefined) return emitter.typeOf(typeId);
-    notes.push(`${what}: cannot express ${why}; ${fallback}`);
+    notes.push(`${what} has no TypeScript type (${why}); ${fallback}`);
     return undefined;
   };
 
   for (const spelled of input.types) {
     const id = findNamedType(btf!, spelled);
     const why = emitter!.whyInexpressible(id);
-    if (why !== undefined) notes.push(`type '${spelled}': cannot express ${why}; not emitted`);
+    if (why !== undefined) notes.push(`type '${spelled}' has no TypeScript type (${why}); not declared`);
     else emitter!.declare(id);
   }
 
@@ -154,7 +156,7 @@ export function buildModel(spec: ObjectSpec, input: ModelInput): SkeletonModel {
         const fallback = "it is the raw BpfMap";
         const key = keyless ? "never" : tsTypeOf(m.keyTypeId!, `map '${name}' key`, fallback);
         const value = key === undefined ? undefined : tsTypeOf(m.valueTypeId, `map '${name}' value`, fallback);
-        if (key !== undefined && value !== undefined) typed = { key, value };
+        if (key !== undefined && value !== undefined) typed = { key, value, read: PER_CPU_MAP_TYPES.has(m.type) ? `${value}[]` : value };
       } else if (m.kind === "btf" || m.kind === "legacy") {
         notes.push(`map '${name}' has no BTF key/value types (declared with key_size/value_size): it is the raw BpfMap; declare it with __type(key, …) and __type(value, …) for a TypedMap`);
       }

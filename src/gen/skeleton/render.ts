@@ -48,9 +48,14 @@ function accessorLines(vars: readonly VariableModel[], indent: string): string {
   }).join("\n");
 }
 
+/** `K, V` (or `K, V, V[]` for per-CPU maps): the type arguments of a TypedMap. */
+function typeArgs(typed: NonNullable<MapModel["typed"]>): string {
+  return typed.read === typed.value ? `${typed.key}, ${typed.value}` : `${typed.key}, ${typed.value}, ${typed.read}`;
+}
+
 function mapInit(m: MapModel): string {
   const name = JSON.stringify(m.name);
-  return m.typed ? `c.typedMap<${m.typed.key}, ${m.typed.value}>(${name})` : `c.map(${name})`;
+  return m.typed ? `c.typedMap<${typeArgs(m.typed)}>(${name})` : `c.map(${name})`;
 }
 
 function readerType(e: EventModel): string {
@@ -93,10 +98,10 @@ export function renderSkeleton({ model, object, importFrom, command }: RenderInp
   if (model.declarations) out.push(model.declarations);
   for (const kind of ["rodata", "data", "bss"] as const) out.push(interfaceOf(`${p}${SECTION_SUFFIX[kind]}`, SECTION_DOCS[kind], memberLines(model.sections[kind])));
   out.push(interfaceOf(`${p}Maps`, "The maps after load(): a TypedMap where the map's BTF gives key and value types (its `.map` is the BpfMap), else the BpfMap.",
-    model.maps.map((m) => `  /** ${m.comment}. */\n  readonly ${propertyKey(m.key)}: ${m.typed ? `tsbpf.TypedMap<${m.typed.key}, ${m.typed.value}>` : "tsbpf.BpfMap"};`).join("\n")));
+    model.maps.map((m) => `  /** ${m.comment}. */\n  readonly ${propertyKey(m.key)}: ${m.typed ? `tsbpf.TypedMap<${typeArgs(m.typed)}>` : "tsbpf.BpfMap"};`).join("\n")));
   out.push(interfaceOf(`${p}Programs`, "The programs after load() (one not loaded — autoload off — throws NotFoundError when read).",
     model.programs.map((g) => `  /** SEC(${JSON.stringify(g.section)}). */\n  readonly ${propertyKey(g.name)}: tsbpf.Program;`).join("\n")));
-  out.push(interfaceOf(`${p}Events`, "Typed readers of the event maps, opened on first use after load() and closed by close().",
+  out.push(interfaceOf(`${p}Events`, "Typed readers of the event maps, opened on first use after load() (once each) and closed by close().",
     model.events.map((e) => `  /** Records of ${e.reader === "ring" ? "ring buffer" : "perf event array"} '${e.map}', decoded as ${e.typeName}. */\n  readonly ${propertyKey(e.map)}: ${readerType(e)};`).join("\n")));
   out.push(interfaceOf(`${p}OpenOptions`, `Options of ${cls}.open.`,
     "  /** The object's bytes, instead of the " + ("path" in object ? "file the module names" : "copy embedded in the module") + ". */\n  readonly object?: Uint8Array;"));
@@ -216,11 +221,10 @@ ${views}
     return this.#collection.variable(name);
   }
 
-  /** Closes the event readers and the collection (detaching what attach() attached). Idempotent. */
+  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const r of this.#readers.values()) r[Symbol.dispose]();
     this.#readers.clear();
     this.#collection?.close();
   }
