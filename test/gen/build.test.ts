@@ -288,3 +288,18 @@ test("tsbpf gen build: builds, then reports 'up to date' without touching the ob
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /unexpected argument 'bogus' \(compiler flags go after --\)/);
 });
+
+test("without libbpf's headers the error names libbpf-dev (headers hidden in a private mount namespace)", (t) => {
+  if (!requireOracle(t, "unshare")) return;
+  const dir = project("nolibbpf");
+  const empty = path.join(root, "empty-include");
+  mkdirSync(empty, { recursive: true });
+  // Mounts made inside `unshare -m` are private to it: the host's /usr/include/bpf is untouched.
+  const script = `mount --bind "$1" /usr/include/bpf && exec "$2" "$3" gen build "$4"`;
+  const r = spawnSync("unshare", ["-m", "sh", "-c", script, "sh", empty, process.execPath, CLI, path.join(dir, "probe.bpf.c")],
+    { env: { ...process.env, XDG_CACHE_HOME: cacheDir, PKG_CONFIG_PATH: empty, PKG_CONFIG_LIBDIR: empty }, encoding: "utf8" });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^Error: libbpf's BPF headers \(bpf\/bpf_helpers\.h\) were not found .*`apt-get install libbpf-dev`.*\[TOOLCHAIN_MISSING\]\n$/);
+  assert.ok(!existsSync(path.join(dir, "probe.bpf.o")));
+  assert.ok(existsSync("/usr/include/bpf/bpf_helpers.h"), "the host's headers are still there");
+});

@@ -145,8 +145,9 @@ export async function buildObject(source: string, options: BuildOptions = {}): P
   const cflags = options.cflags ?? [];
 
   const clang = findClang({ clang: options.clang, env });
-  const vmlinux = vmlinuxHeader({ btf: options.btf, cacheDir: options.cacheDir });
+  // Missing tools first: they fail fast, before vmlinux.h is generated.
   const libbpfDir = findLibbpfIncludeDir(includeDirs(cflags, cwd), env);
+  const vmlinux = vmlinuxHeader({ btf: options.btf, cacheDir: options.cacheDir });
   const flags = [...baseFlags(options, vmlinux.includeDir, libbpfDir), ...cflags];
   const strip = options.stripDebugInfo === false ? undefined : findStrip(clang, env);
   const skeletonOptions: SkeletonOptions = {
