@@ -14,7 +14,9 @@ import { Collection } from "../../src/collection.js";
 import { BpfMap, MapFlags, MapType, TypedMap } from "../../src/map.js";
 import { InvalidArgumentError, KeyNotFoundError } from "../../src/sys/errors.js";
 import { possibleCpuCount } from "../../src/sys/cpus.js";
+import { BtfError } from "../../src/btf/errors.js";
 import { requireOracle } from "../util/environment.js";
+import { bpffsTempDir, openFdCount } from "../util/kernel.js";
 import { assertSameAsBpftool, bpftoolFormatted } from "../util/bpftool-formatted.js";
 
 const OBJECT = fileURLToPath(new URL("../../../test/fixtures/typed/typed.bpf.o", import.meta.url));
@@ -195,4 +197,32 @@ test("a map without BTF types: a clear error, or the types passed explicitly", (
   assert.deepEqual(typed.lookup(flowKey(1)), stats(1));
   // A type whose size is not the map's is refused.
   assert.throws(() => plain.typed({ btf: c.btf!, keyType: "struct point", valueType: "struct stats" }), (e: unknown) => e instanceof InvalidArgumentError && /8 bytes/.test(e.message));
+});
+
+test("TypedMap.openPinned owns the map it opens; typing errors close it again", () => {
+  using c = filled();
+  const dir = bpffsTempDir();
+  try {
+    c.map("flows").pin(`${dir.path}/flows`);
+    const before = openFdCount();
+    const typed = TypedMap.openPinned<FlowKey, Stats>(`${dir.path}/flows`, { mode: "read-only" });
+    assert.deepEqual(typed.lookup(flowKey(1)), stats(1));
+    typed.close();
+    assert.equal(typed.map.fd.closed, true);
+    assert.equal(openFdCount(), before);
+    assert.throws(() => TypedMap.openPinned(`${dir.path}/flows`, { valueType: "struct nope" }), BtfError);
+    assert.equal(openFdCount(), before);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("maps that hold events or globals say what reads them instead", () => {
+  using c = filled();
+  assert.throws(() => c.typedMap("ring"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.ringBuffer/.test(e.message));
+  assert.throws(() => c.typedMap("perf"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.perfBuffer/.test(e.message));
+  assert.throws(() => c.typedMap(".bss"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.variable/.test(e.message));
+  // A queue's types exist only in the object: the kernel never had them.
+  using byId = BpfMap.fromId(c.map("items").info().id);
+  assert.throws(() => byId.typed(), (e: unknown) => e instanceof InvalidArgumentError && /created without BTF/.test(e.message));
 });
