@@ -79,3 +79,6 @@ export {
 // The instruction set, as a namespace (asm.encode, asm.disassemble …) plus the builder at top level.
 export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
+
+// Build time: `tsbpf gen build` as a function (clang → NAME.bpf.o + NAME.skel.ts, rebuilt only when inputs change).
+export { buildObject, ToolchainError, CompileError, type BuildOptions, type BuildResult } from "./gen/build/index.js";
