@@ -96,6 +96,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** How the library's verifier errors end (program/verifier-error.ts, collection/verifier-explain.ts). */
+const LOG_PROPERTY_ADVICE = "The full verifier log is in the error's `log` property";
+
 /**
  * Prints one clear error paragraph: on stderr, or as {"error": …} on stdout
  * under -j. Under -d, also the stack and a verifier error's whole log.
@@ -109,6 +112,8 @@ function reportError(e: unknown, debug: boolean, json: Output | undefined): numb
   } else if (e instanceof BpfError) {
     message += ` [${e.code}]`;
   }
+  // The library points at the error's `log` property; a CLI user reaches the log with -d.
+  if (e instanceof VerifierError) message = message.replace(LOG_PROPERTY_ADVICE, debug ? "The full verifier log follows on stderr" : "Run with -d for the full verifier log");
   if (json) json.jsonValue({ error: message });
   else process.stderr.write(`Error: ${message}\n`);
   if (debug) {
