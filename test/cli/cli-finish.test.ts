@@ -105,6 +105,7 @@ test("did-you-mean: mistyped objects, verbs and keywords name the closest word",
     [["btf", "dump", "fiel", "/x"], /unknown BTF source 'fiel' \(did you mean 'file'\?\)/, "tsbpf btf dump help"],
     [["feature", "list_builtins", "map_type"], /did you mean 'map_types'\?/, "tsbpf feature list_builtins help"],
     [["map", "create", "/sys/fs/bpf/x", "typ", "hash"], /unknown keyword 'typ' \(did you mean 'type'\?\)/, "tsbpf map create help"],
+    [["--jsno", "map", "show"], /unknown option --jsno \(did you mean '--json'\?\)/, "tsbpf help"],
   ];
   for (const [args, message, help] of cases) {
     const r = tsbpf(...args);
