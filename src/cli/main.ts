@@ -86,7 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // What a command printed before failing still goes out (e.g. dump entries before an error),
       // then the error: under -j a JSON object on stdout, as bpftool prints it.
       out?.flush();
-      return reportError(e, debug, out?.json ? out : undefined);
+      // An error in the options themselves (`tsbpf -j --bogus`) still answers in JSON when -j was there.
+      out ??= new Output({ json: argv.some((a) => a === "--json" || a === "--pretty" || /^-[a-zA-Z]*[jp]/.test(a)), pretty: argv.some((a) => a === "--pretty" || /^-[a-zA-Z]*p/.test(a)) });
+      return reportError(e, debug, out.json ? out : undefined);
     } finally {
       out?.flush();
     }

@@ -121,7 +121,7 @@ test("-j: errors are a JSON object on stdout with a non-zero status, as bpftool'
   const bpftoolError = spawnSync("bpftool", ["-j", "prog", "show", "id", "4294967295"], { encoding: "utf8" });
   assert.notEqual(bpftoolError.status, 0);
   const theirs = JSON.parse(bpftoolError.stdout) as Record<string, unknown>;
-  for (const args of [["prog", "show", "id", "4294967295"], ["map", "show", "id", "4294967295"], ["porg"], ["map", "lookup"], ["btf", "dump", "file", "/nonexistent"]]) {
+  for (const args of [["prog", "show", "id", "4294967295"], ["map", "show", "id", "4294967295"], ["porg"], ["map", "lookup"], ["btf", "dump", "file", "/nonexistent"], ["--bogus", "map"]]) {
     for (const flag of ["-j", "-p"]) {
       const r = tsbpf(flag, ...args);
       assert.notEqual(r.status, 0, args.join(" "));
