@@ -232,7 +232,7 @@ export const mapCommands: ObjectCommands = {
         });
       },
     },
-    { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin name exec_start /sys/fs/bpf/exec_start"], run: (args, ctx) => pinObject(args, ctx, "map") },
+    { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin pinned /sys/fs/bpf/counts /sys/fs/bpf/counts_too"], run: (args, ctx) => pinObject(args, ctx, "map") },
     mapEventPipeCommand,
     {
       name: "create",

@@ -127,7 +127,7 @@ export const progCommands: ObjectCommands = {
       examples: ["tsbpf prog dump xlated pinned /sys/fs/bpf/xdp_prog", "tsbpf prog dump xlated name handle_exec linum"],
       run: dump,
     },
-    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin name handle_exec /sys/fs/bpf/handle_exec"], run: (args, ctx) => pinObject(args, ctx, "prog") },
+    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin pinned /sys/fs/bpf/xdp_prog /sys/fs/bpf/xdp_prog_too"], run: (args, ctx) => pinObject(args, ctx, "prog") },
     {
       name: "run",
       synopsis: "run PROG data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N]",

@@ -14,7 +14,8 @@
 //   - the objects the examples refer to are there: maps counts, queue,
 //     config, events and inner; programs xdp_prog, verdict + sockmap,
 //     connect4, tc_prog pinned; bootstrap's handle_exec and exec_start
-//     loaded; a cgroup link pinned as my_link.
+//     loaded; a cgroup link pinned as my_link. Verbs that act on exactly one
+//     object name it by pin, not by name: names are not unique system-wide.
 // Commands that run until interrupted (event_pipe, tracelog) pass when they
 // are still running, error-free, after a while.
 import { test, type TestContext } from "node:test";
