@@ -2,6 +2,7 @@
 // namespace. `attach` makes attachments that outlive the command without
 // pinning anything, as bpftool does: XDP through netlink (IFLA_XDP), tcx with
 // BPF_PROG_ATTACH (no link); `detach` removes them.
+import { didYouMean } from "./suggest.js";
 import { Args, UsageError, matchKeyword } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, parseRef, withFds } from "./refs.js";
@@ -43,7 +44,7 @@ function parseAttachType(args: Args): NetAttachType {
 
 function parseDev(args: Args, socket: NetlinkSocket): NetDevice {
   const word = args.next("'dev IFNAME'");
-  if (!"dev".startsWith(word)) throw new UsageError(`expected 'dev', got: '${word}'?`, args.topic);
+  if (!"dev".startsWith(word)) throw new UsageError(`expected 'dev', got: '${word}'${didYouMean(word, ["dev"])}`, args.topic);
   return resolveDevice(args.next("interface name"), socket);
 }
 
@@ -73,7 +74,7 @@ function attach(args: Args, ctx: Context): void {
   let overwrite = false;
   if (args.remaining) {
     const w = args.next("'overwrite'");
-    if (!"overwrite".startsWith(w)) throw new UsageError(`expected 'overwrite', got: '${w}'?`, args.topic);
+    if (!"overwrite".startsWith(w)) throw new UsageError(`expected 'overwrite', got: '${w}'${didYouMean(w, ["overwrite"])}`, args.topic);
     overwrite = true;
   }
   args.end();
@@ -123,12 +124,12 @@ export const netCommands: ObjectCommands = {
   summary: "show, attach and detach XDP, tcx and tc programs on network devices",
   grammar: GRAMMAR,
   commands: [
-    { name: "show", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf net show", "tsbpf -j net show dev eth0"], run: show },
-    { name: "list", synopsis: "{ show | list } [dev IFNAME]", examples: ["sudo ip netns exec test tsbpf net list"], run: show },
+    { name: "show", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf net show", "tsbpf -j net show dev veth0"], run: show },
+    { name: "list", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf -p net list"], run: show },
     {
       name: "attach", synopsis: "attach ATTACH_TYPE PROG dev IFNAME [ overwrite ]",
-      examples: ["tsbpf net attach xdpgeneric id 42 dev veth0", "tsbpf net attach tcx_ingress pinned /sys/fs/bpf/tc_prog dev veth0"], run: attach,
+      examples: ["tsbpf net attach xdpgeneric pinned /sys/fs/bpf/xdp_prog dev veth0", "tsbpf net attach tcx_ingress pinned /sys/fs/bpf/tc_prog dev veth0"], run: attach,
     },
-    { name: "detach", synopsis: "detach ATTACH_TYPE dev IFNAME", examples: ["tsbpf net detach xdp dev veth0"], run: detach },
+    { name: "detach", synopsis: "detach ATTACH_TYPE dev IFNAME", examples: ["tsbpf net detach xdpgeneric dev veth0"], run: detach },
   ],
 };

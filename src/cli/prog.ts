@@ -1,4 +1,5 @@
 // `tsbpf prog …`: bpftool's program verbs.
+import { didYouMean } from "./suggest.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
@@ -35,7 +36,7 @@ function dump(args: Args, ctx: Context): void {
   if (what === "jited" || (what.length > 0 && "jited".startsWith(what))) {
     throw new UsageError("'dump jited' is not supported yet; use 'dump xlated'", args.topic);
   }
-  if (!"xlated".startsWith(what)) throw new UsageError(`expected 'xlated', got '${what}'`, args.topic);
+  if (!"xlated".startsWith(what)) throw new UsageError(`expected 'xlated', got '${what}'${didYouMean(what, ["xlated"])}`, args.topic);
   const ref = parseRef(args, "prog");
   let opcodes = false;
   let linum = false;
@@ -80,7 +81,7 @@ function run(args: Args, ctx: Context): void {
     else if (w === "ctx_out") ctxOut = args.next("ctx_out FILE");
     else if (w === "ctx_size_out") ctxSizeOut = args.uint("ctx_size_out");
     else if (w === "repeat") repeat = args.uint("repeat count");
-    else throw new UsageError(`unknown keyword '${w}'`, args.topic);
+    else throw args.unknown("keyword", w, ["data_in", "data_out", "data_size_out", "ctx_in", "ctx_out", "ctx_size_out", "repeat"]);
   }
   if (dataIn === undefined && ctxIn === undefined) throw new UsageError("missing 'data_in FILE' (or 'ctx_in FILE')", args.topic);
   if (dataIn === "-" && ctxIn === "-") throw new UsageError("data_in and ctx_in cannot both read stdin", args.topic);
@@ -119,14 +120,14 @@ export const progCommands: ObjectCommands = {
   grammar: GRAMMAR,
   commands: [
     { name: "show", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog show", "tsbpf -j prog show name handle_exec"], run: show },
-    { name: "list", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog list tag c0bfcbf4e52d5b57"], run: show },
+    { name: "list", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog list tag 4ee3a97a187fb36c"], run: show },
     {
       name: "dump",
       synopsis: "dump xlated PROG [{ opcodes | linum }]",
-      examples: ["tsbpf prog dump xlated id 42", "tsbpf prog dump xlated pinned /sys/fs/bpf/prog linum"],
+      examples: ["tsbpf prog dump xlated pinned /sys/fs/bpf/xdp_prog", "tsbpf prog dump xlated name handle_exec linum"],
       run: dump,
     },
-    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin id 42 /sys/fs/bpf/my_prog"], run: (args, ctx) => pinObject(args, ctx, "prog") },
+    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin pinned /sys/fs/bpf/xdp_prog /sys/fs/bpf/xdp_prog_too"], run: (args, ctx) => pinObject(args, ctx, "prog") },
     {
       name: "run",
       synopsis: "run PROG data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N]",
