@@ -56,7 +56,6 @@ export type { KsymValue } from "./collection/ksyms.js";
 export { Btf } from "./btf/btf.js";
 export { BtfCodec, type CodecOptions } from "./btf/codec/index.js";
 // The skeleton generator (`tsbpf gen skeleton`): a typed TypeScript module from a BPF object.
-export { generateSkeleton, type SkeletonOptions, type SkeletonOutput } from "./gen/skeleton/index.js";
 
 // Attaching: one Link type and the attach functions, one file per family (src/link/). The raw kernel
 // calls under them (BPF_LINK_CREATE, PROG_ATTACH, RAW_TRACEPOINT_OPEN, iterators) are in `tsbpf/sys`.
@@ -81,4 +80,3 @@ export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
 
 // Build time: `tsbpf gen build` as a function (clang → NAME.bpf.o + NAME.skel.ts, rebuilt only when inputs change).
-export { buildObject, ToolchainError, CompileError, type BuildOptions, type BuildResult } from "./gen/build/index.js";

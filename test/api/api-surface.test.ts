@@ -9,6 +9,7 @@ import * as btf from "../../src/btf/index.js";
 import * as elf from "../../src/elf/index.js";
 import * as object from "../../src/object/index.js";
 import * as core from "../../src/core/index.js";
+import * as gen from "../../src/gen/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
@@ -31,10 +32,6 @@ const everyday = [
   "attachSockmap", "sockmapOfSection",
   // typed data (BTF codec)
   "BtfCodec",
-  // the skeleton generator
-  "generateSkeleton",
-  // gen build
-  "buildObject", "ToolchainError", "CompileError",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
@@ -45,7 +42,7 @@ const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],
   ["CoreRelocator", core], ["typesMatch", core],
-  ["minimizeCoreBtf", core],
+  ["generateSkeleton", gen], ["buildObject", gen], ["ToolchainError", gen], ["CompileError", gen], ["minimizeCoreBtf", gen],
 ];
 
 test("the root exports the everyday API", () => {
