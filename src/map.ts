@@ -472,6 +472,7 @@ export class BpfMap implements Disposable {
     }
   }
 
+  /** Iterates [key, value] pairs, as `entries()` does. */
   [Symbol.iterator](): Generator<[Uint8Array, Uint8Array], void, undefined> {
     return this.entries();
   }
@@ -657,6 +658,7 @@ export class BpfMap implements Disposable {
     this.fd.close();
   }
 
+  /** Closes the map's fd (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }
