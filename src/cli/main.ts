@@ -18,7 +18,7 @@ interface ObjectEntry {
 }
 
 // In bpftool's matching order for the objects tsbpf has.
-export const OBJECTS: readonly ObjectEntry[] = [
+const OBJECTS: readonly ObjectEntry[] = [
   { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
   { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
   { name: "link", summary: "list, pin and detach BPF links", load: async () => (await import("./link.js")).linkCommands },
