@@ -2,6 +2,8 @@
 // `--`, keywords matched by unambiguous-first prefix (`tsbpf m s` = `map
 // show`), and byte strings written as `1 0 0 0`, `0x01 0x02` or `hex 01 02`.
 
+import { didYouMean, suggestion } from "./suggest.js";
+
 /** A mistake in how the command was written; printed with a pointer to help. */
 export class UsageError extends Error {
   /** The help topic to suggest, e.g. "map" → `tsbpf map help`. */
@@ -139,7 +141,7 @@ export class Args {
   /** Consumes `keyword` or throws. */
   expect(keyword: string): void {
     const w = this.next(`keyword '${keyword}'`);
-    if (!isPrefix(w, keyword)) throw new UsageError(`expected '${keyword}', got '${w}'`, this.topic);
+    if (!isPrefix(w, keyword)) throw new UsageError(`expected '${keyword}', got '${w}'${didYouMean(w, [keyword])}`, this.topic);
   }
 
   /** Consumes a non-negative integer (decimal, 0x hex or 0 octal, as strtoul). */
@@ -148,6 +150,11 @@ export class Args {
     const n = parseCNumber(w);
     if (n === undefined || n < 0 || n > 0xffff_ffff) throw new UsageError(`${what} must be a non-negative integer, got '${w}'`, this.topic);
     return n;
+  }
+
+  /** A UsageError for a word that is none of `keywords`, suggesting the closest. */
+  unknown(what: string, word: string, keywords: readonly string[]): UsageError {
+    return new UsageError(`unknown ${what} '${word}'${suggestion(word, keywords)}`, this.topic);
   }
 
   /** Throws when words are left over. */

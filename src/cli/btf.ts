@@ -1,6 +1,7 @@
 // `tsbpf btf …`: list the kernel's BTF objects and dump BTF as C (vmlinux.h)
 // or in bpftool's raw text/JSON form, from a file, a kernel BTF id, or the
 // BTF of a loaded map or program.
+import { didYouMean } from "./suggest.js";
 import { Buffer } from "node:buffer";
 import { writeSync } from "node:fs";
 import { Args, UsageError } from "./args.js";
@@ -44,7 +45,7 @@ async function loadSource(args: Args): Promise<DumpSource> {
   const kind = args.next("BTF_SRC (id BTF_ID | prog PROG | map MAP [key|value|kv|all] | file FILE)");
   if (kind === "file") return { btf: loadFile(args.next("FILE")), rootIds: undefined };
   if (kind !== "id" && kind !== "map" && kind !== "prog") {
-    throw new UsageError(`unknown BTF source '${kind}' (expected id, prog, map or file)`, args.topic);
+    throw new UsageError(`unknown BTF source '${kind}'${didYouMean(kind, ["id", "prog", "map", "file"])} (expected id, prog, map or file)`, args.topic);
   }
   const { readKernelBtfById, openOneRef, parseRef, Attr, MapInfo, ProgInfo, infoByFd } = await kernelModules();
   switch (kind) {
@@ -120,7 +121,7 @@ async function dump(args: Args, ctx: Context): Promise<void> {
   while (args.remaining) {
     if (args.accept("format")) {
       const f = args.next("FORMAT (raw or c)");
-      if (f !== "raw" && f !== "c") throw new UsageError(`unknown format '${f}' (expected raw or c)`, args.topic);
+      if (f !== "raw" && f !== "c") throw new UsageError(`unknown format '${f}'${didYouMean(f, ["raw"])} (expected raw or c)`, args.topic);
       format = f;
     } else if (args.accept("root_id")) {
       rootId = args.uint("root type id");
@@ -242,13 +243,13 @@ FILE is raw BTF (/sys/kernel/btf/vmlinux) or an ELF file with a .BTF section.`,
   commands: [
     {
       name: "show",
-      synopsis: "show [id BTF_ID]",
+      synopsis: "{ show | list } [id BTF_ID]",
       examples: ["tsbpf btf show", "tsbpf -j btf show id 1"],
       run: show,
     },
     {
       name: "list",
-      synopsis: "list [id BTF_ID]",
+      synopsis: "{ show | list } [id BTF_ID]",
       run: show,
     },
     {

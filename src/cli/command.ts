@@ -3,6 +3,7 @@
 // order) that the word abbreviates, `help` and --help at every level.
 import { Args, UsageError, isPrefix, type GlobalOptions } from "./args.js";
 import type { Output } from "./output.js";
+import { suggestion } from "./suggest.js";
 
 /** What every command gets besides its arguments. */
 export interface Context {
@@ -29,6 +30,13 @@ export interface ObjectCommands {
   /** Grammar notes printed after the synopses (MAP := …, flags, …). */
   readonly grammar: string;
   readonly commands: readonly Command[];
+  /**
+   * What `tsbpf OBJECT` alone runs: bpftool runs the object's first command
+   * (`bpftool prog` is `prog show`, `bpftool feature` is `feature probe`),
+   * and so does tsbpf unless this names another verb, or "help" to print
+   * the object's help (bpftool's `iter` lists help first).
+   */
+  readonly bare?: string;
 }
 
 /** Full help of an object: every synopsis, the grammar, and a few examples. */
@@ -52,20 +60,14 @@ export function commandHelp(obj: ObjectCommands, cmd: Command): string {
 
 /** Runs `words` (the words after the object name) against an object's table. */
 export async function dispatchObject(obj: ObjectCommands, words: readonly string[], ctx: Context): Promise<number> {
-  const verb = words[0];
-  if (verb === undefined || isPrefix(verb, "help")) {
-    if (verb === undefined && !ctx.options.help) {
-      throw new UsageError(`missing command for '${obj.name}'`, obj.name);
-    }
+  const verb = words[0] ?? (ctx.options.help ? "help" : obj.bare ?? obj.commands[0]?.name ?? "help");
+  if (isPrefix(verb, "help")) {
     ctx.out.line(objectHelp(obj));
     return 0;
   }
   const cmd = obj.commands.find((c) => isPrefix(verb, c.name));
   if (!cmd) {
-    throw new UsageError(
-      `unknown command '${verb}' for '${obj.name}' (expected one of: ${obj.commands.map((c) => c.name).join(", ")})`,
-      obj.name,
-    );
+    throw new UsageError(`unknown command '${verb}' for '${obj.name}'${suggestion(verb, [...obj.commands.map((c) => c.name), "help"])}`, obj.name);
   }
   const rest = words.slice(1);
   if (ctx.options.help || (rest.length === 1 && rest[0] === "help")) {

@@ -1,4 +1,5 @@
 // `tsbpf feature …`: what the running kernel supports.
+import { didYouMean } from "./suggest.js";
 import { UsageError } from "./args.js";
 import type { ObjectCommands } from "./command.js";
 import { featureProbeText, featureSummaryText } from "./feature-text.js";
@@ -87,7 +88,7 @@ for the probe when this process holds them), as bpftool does.`,
         if (group === "prog_types") names = PROGRAM_TYPE_NAMES.slice();
         else if (group === "map_types") names = MAP_TYPE_NAMES.slice();
         else if (group === "helpers") names = Array.from({ length: HELPER_COUNT }, (_, i) => helperCName(i)).slice(1);
-        else throw new UsageError(`unknown GROUP '${group}' (expected prog_types, map_types or helpers)`, args.topic);
+        else throw new UsageError(`unknown GROUP '${group}'${didYouMean(group, ["prog_types", "map_types", "helpers"])} (expected prog_types, map_types or helpers)`, args.topic);
         if (ctx.out.json) ctx.out.jsonValue(names);
         else for (const n of names) ctx.out.line(n);
       },

@@ -4,6 +4,7 @@
 // file (`cat PATH`) runs the iterator afresh.
 import { dirname } from "node:path";
 import type { Args } from "./args.js";
+import { debugLog } from "./output.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, parseRef, withFds } from "./refs.js";
 import { Collection } from "../collection.js";
@@ -36,7 +37,7 @@ function pin(args: Args, ctx: Context): void {
   requireBpffs(dirname(path), { mount: !ctx.options.nomount });
   const map = mapRef ? openOneRef("map", mapRef) : undefined;
   withFds(map ? [map] : [], () => {
-    using collection = Collection.load(loadObjectSpec(object));
+    using collection = Collection.load(loadObjectSpec(object), { debug: debugLog(ctx.options) });
     // bpftool takes the object's first program.
     const first = collection.programs.entries().next();
     if (first.done) throw new NotFoundError(`can't find bpf program in objfile ${object}`);
@@ -67,6 +68,8 @@ export const iterCommands: ObjectCommands = {
   name: "iter",
   summary: "pin BPF iterators",
   grammar: GRAMMAR,
+  // `bpftool iter` alone prints its help.
+  bare: "help",
   commands: [
     { name: "pin", synopsis: "pin OBJ PATH [map MAP]", examples: ["tsbpf iter pin bpf_iter_task.bpf.o /sys/fs/bpf/tasks && cat /sys/fs/bpf/tasks"], run: pin },
   ],

@@ -2,6 +2,7 @@
 // (`id ID | pinned FILE`), pin one, detach one. What the kernel reports is
 // read by the link layer (Link.list / sys/link-info); this file picks the
 // links and prints them (link-format.ts).
+import { didYouMean } from "./suggest.js";
 import { dirname } from "node:path";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
@@ -35,7 +36,7 @@ export function parseLinkRef(args: Args): LinkRef {
   const how = args.next("LINK (id LINK_ID | pinned FILE)");
   if (how.length > 0 && "id".startsWith(how)) return { by: "id", id: args.uint("link id") };
   if (how.length > 0 && "pinned".startsWith(how)) return { by: "pinned", path: args.next("pinned path") };
-  throw new UsageError(`expected 'id' or 'pinned' to select a link, got '${how}'`, args.topic);
+  throw new UsageError(`expected 'id' or 'pinned' to select a link, got '${how}'${didYouMean(how, ["id", "pinned"])}`, args.topic);
 }
 
 /** Opens the link a reference names; a pin that holds another kind of object is an error. */

@@ -1,58 +1,19 @@
 #!/usr/bin/env node
 // The `tsbpf` command: `tsbpf [OPTIONS] OBJECT { COMMAND | help }`, with
-// bpftool's grammar. Objects are loaded on demand so that one object's
-// dependencies cannot break another (and start-up stays quick).
+// bpftool's grammar (the objects are in table.ts), and bpftool's habits at
+// the edges: errors as {"error": …} on stdout under -j, a quiet exit when
+// the reader of stdout goes away (`tsbpf … | head`).
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BpfError } from "../sys/errors.js";
+import { VerifierError } from "../program/verifier-error.js";
 import { packageRoot } from "../sys/package-root.js";
 import { UsageError, isPrefix, parseGlobalOptions, type GlobalOptions } from "./args.js";
-import { dispatchObject, type ObjectCommands } from "./command.js";
+import { dispatchObject } from "./command.js";
 import { Output } from "./output.js";
-
-interface ObjectEntry {
-  readonly name: string;
-  readonly summary: string;
-  load(): Promise<ObjectCommands>;
-}
-
-// In bpftool's matching order for the objects tsbpf has.
-const OBJECTS: readonly ObjectEntry[] = [
-  { name: "prog", summary: "inspect, pin, dump and test-run programs", load: async () => (await import("./prog.js")).progCommands },
-  { name: "map", summary: "create, inspect and edit maps", load: async () => (await import("./map.js")).mapCommands },
-  { name: "link", summary: "list, pin and detach BPF links", load: async () => (await import("./link.js")).linkCommands },
-  { name: "cgroup", summary: "show, attach and detach the programs of cgroups", load: async () => (await import("./cgroup.js")).cgroupCommands },
-  { name: "perf", summary: "list perf-event attachments of every process", load: async () => (await import("./perf.js")).perfCommands },
-  { name: "net", summary: "show, attach and detach XDP, tcx and tc programs on network devices", load: async () => (await import("./net.js")).netCommands },
-  { name: "feature", summary: "probe what the running kernel supports", load: async () => (await import("./feature.js")).featureCommands },
-  { name: "btf", summary: "inspect BTF and generate vmlinux.h", load: async () => (await import("./btf.js")).btfCommands },
-  { name: "struct_ops", summary: "show, dump, register and unregister struct_ops maps", load: async () => (await import("./struct-ops.js")).structOpsCommands },
-  { name: "iter", summary: "pin BPF iterators", load: async () => (await import("./iter.js")).iterCommands },
-  { name: "gen", summary: "generate typed skeletons, build .bpf.c sources, and minimal BTF for CO-RE", load: async () => (await import("./gen.js")).genCommands },
-];
-
-const NAME_WIDTH = Math.max(...OBJECTS.map((o) => o.name.length));
-const OPTIONS_HELP = "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} | {-n|--nomount} | {-h|--help} | {-V|--version} }";
-
-function mainHelp(): string {
-  return [
-    "Usage: tsbpf [OPTIONS] OBJECT { COMMAND | help }",
-    "       tsbpf version",
-    "",
-    `       OBJECT := { ${OBJECTS.map((o) => o.name).join(" | ")} }`,
-    `       ${OPTIONS_HELP}`,
-    "",
-    ...OBJECTS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`),
-    "",
-    "Examples:",
-    "  tsbpf feature probe --summary",
-    "  tsbpf map show",
-    "  tsbpf -j prog show id 42",
-    "",
-    "Keywords may be abbreviated: 'tsbpf m s' is 'tsbpf map show'. 'tsbpf OBJECT help' explains each object.",
-  ].join("\n");
-}
+import { OBJECTS, TOP_LEVEL_WORDS, mainHelp } from "./table.js";
+import { suggestion } from "./suggest.js";
 
 function version(): string {
   try {
@@ -76,8 +37,36 @@ async function run(argv: readonly string[], options: GlobalOptions, out: Output)
     return 0;
   }
   const entry = OBJECTS.find((o) => isPrefix(objectWord, o.name));
-  if (!entry) throw new UsageError(`unknown object '${objectWord}' (expected one of: ${OBJECTS.map((o) => o.name).join(", ")})`);
-  return dispatchObject(await entry.load(), rest, { out, options });
+  if (entry) return dispatchObject(await entry.load(), rest, { out, options });
+  if (objectWord.length > 1 && isPrefix(objectWord, "completion")) {
+    return (await import("./completion.js")).completionCommand(rest, out);
+  }
+  throw new UsageError(`unknown object '${objectWord}'${suggestion(objectWord, [...OBJECTS.map((o) => o.name), ...TOP_LEVEL_WORDS])}`);
+}
+
+/**
+ * Exit status when stdout's reader has gone (`tsbpf … | head -1`): 141,
+ * 128 + SIGPIPE, what the shell reports for bpftool and coreutils, which
+ * the signal ends (Node.js ignores SIGPIPE, so it cannot die of it).
+ */
+export const EXIT_BROKEN_PIPE = 141;
+
+/**
+ * A closed pipe ends the command quietly, as SIGPIPE ends bpftool: no
+ * EPIPE stack trace, nothing more written.
+ */
+function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(EXIT_BROKEN_PIPE);
+      throw e;
+    });
+  }
+}
+
+/** True for the error of writing to a pipe whose reader has gone. */
+function isBrokenPipe(e: unknown): boolean {
+  return e instanceof Error && (e as NodeJS.ErrnoException).code === "EPIPE";
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
@@ -85,31 +74,49 @@ export async function main(argv: readonly string[]): Promise<number> {
   let debug = argv.includes("-d") || argv.includes("--debug");
   let out: Output | undefined;
   try {
-    const { options, words } = parseGlobalOptions(argv);
-    debug = options.debug;
-    out = new Output(options);
-    return await run(words, options, out);
+    try {
+      const { options, words } = parseGlobalOptions(argv);
+      debug = options.debug;
+      out = new Output(options);
+      const status = await run(words, options, out);
+      out.flush();
+      return status;
+    } catch (e) {
+      if (isBrokenPipe(e)) throw e;
+      // What a command printed before failing still goes out (e.g. dump entries before an error),
+      // then the error: under -j a JSON object on stdout, as bpftool prints it.
+      out?.flush();
+      return reportError(e, debug, out?.json ? out : undefined);
+    } finally {
+      out?.flush();
+    }
   } catch (e) {
-    return reportError(e, debug);
-  } finally {
-    // What a command printed before failing still goes out (e.g. dump entries before an error).
-    out?.flush();
+    if (isBrokenPipe(e)) return EXIT_BROKEN_PIPE;
+    throw e;
   }
 }
 
-/** Prints one clear error paragraph to stderr; stack traces only with --debug. */
-function reportError(e: unknown, debug: boolean): number {
+/**
+ * Prints one clear error paragraph: on stderr, or as {"error": …} on stdout
+ * under -j. Under -d, also the stack and a verifier error's whole log.
+ */
+function reportError(e: unknown, debug: boolean, json: Output | undefined): number {
+  const status = e instanceof UsageError ? 2 : 1;
+  let message = e instanceof Error ? e.message : String(e);
   if (e instanceof UsageError) {
     const topic = e.topic ? `tsbpf ${e.topic} help` : "tsbpf help";
-    process.stderr.write(`Error: ${e.message}\nRun '${topic}' for usage.\n`);
-    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-    return 2;
+    message = json ? message : `${message}\nRun '${topic}' for usage.`;
+  } else if (e instanceof BpfError) {
+    message += ` [${e.code}]`;
   }
-  const message = e instanceof Error ? e.message : String(e);
-  const code = e instanceof BpfError ? ` [${e.code}]` : "";
-  process.stderr.write(`Error: ${message}${code}\n`);
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  return 1;
+  if (json) json.jsonValue({ error: message });
+  else process.stderr.write(`Error: ${message}\n`);
+  if (debug) {
+    // The whole log: the message has only the lines that explain the failure.
+    if (e instanceof VerifierError) process.stderr.write(`Verifier log:\n${e.log.trimEnd()}\n`);
+    if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  }
+  return status;
 }
 
 function invokedAsScript(): boolean {
@@ -122,5 +129,6 @@ function invokedAsScript(): boolean {
 }
 
 if (invokedAsScript()) {
+  exitQuietlyOnBrokenPipe();
   process.exitCode = await main(process.argv.slice(2));
 }

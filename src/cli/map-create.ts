@@ -38,7 +38,7 @@ export function createMapForCli(args: Args): void {
       else if (w === "inner_map") {
         if (inner) throw new UsageError("inner_map given twice", args.topic);
         inner = openOneRef("map", parseRef(args, "map"));
-      } else throw new UsageError(`unknown keyword '${w}'`, args.topic);
+      } else throw args.unknown("keyword", w, ["type", "key", "value", "entries", "name", "flags", "inner_map"]);
     }
     if (type === undefined) throw new UsageError("missing 'type TYPE'", args.topic);
     if (key === undefined) throw new UsageError("missing 'key KEY_SIZE'", args.topic);

@@ -1,4 +1,5 @@
 // `tsbpf map …`: bpftool's map verbs.
+import { didYouMean } from "./suggest.js";
 import { Args, UsageError, parseBytes } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { MapAccess } from "./map-access.js";
@@ -77,7 +78,7 @@ function parseUpdateFlags(args: Args): number {
   if (w === "any") return 0;
   if (w === "noexist") return 1;
   if (w === "exist") return 2;
-  throw new UsageError(`unknown update flag '${w}' (expected any, noexist or exist)`, args.topic);
+  throw new UsageError(`unknown update flag '${w}'${didYouMean(w, ["any", "noexist", "exist"])} (expected any, noexist or exist)`, args.topic);
 }
 
 function printEntry(ctx: Context, m: MapAccess, key: Uint8Array | null, value: Uint8Array): void {

@@ -2,6 +2,7 @@
 // namespace. `attach` makes attachments that outlive the command without
 // pinning anything, as bpftool does: XDP through netlink (IFLA_XDP), tcx with
 // BPF_PROG_ATTACH (no link); `detach` removes them.
+import { didYouMean } from "./suggest.js";
 import { Args, UsageError, matchKeyword } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, parseRef, withFds } from "./refs.js";
@@ -43,7 +44,7 @@ function parseAttachType(args: Args): NetAttachType {
 
 function parseDev(args: Args, socket: NetlinkSocket): NetDevice {
   const word = args.next("'dev IFNAME'");
-  if (!"dev".startsWith(word)) throw new UsageError(`expected 'dev', got: '${word}'?`, args.topic);
+  if (!"dev".startsWith(word)) throw new UsageError(`expected 'dev', got: '${word}'${didYouMean(word, ["dev"])}`, args.topic);
   return resolveDevice(args.next("interface name"), socket);
 }
 
@@ -73,7 +74,7 @@ function attach(args: Args, ctx: Context): void {
   let overwrite = false;
   if (args.remaining) {
     const w = args.next("'overwrite'");
-    if (!"overwrite".startsWith(w)) throw new UsageError(`expected 'overwrite', got: '${w}'?`, args.topic);
+    if (!"overwrite".startsWith(w)) throw new UsageError(`expected 'overwrite', got: '${w}'${didYouMean(w, ["overwrite"])}`, args.topic);
     overwrite = true;
   }
   args.end();

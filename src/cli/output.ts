@@ -58,6 +58,14 @@ export class Output {
   }
 }
 
+/**
+ * -d: the library's debug lines (Collection.load's `debug` option) on
+ * stderr, prefixed as libbpf's are; undefined without -d.
+ */
+export function debugLog(options: Pick<GlobalOptions, "debug">): ((message: string) => void) | undefined {
+  return options.debug ? (message) => void process.stderr.write(`tsbpf: ${message}\n`) : undefined;
+}
+
 /** Two lower-case hex digits. */
 export function hex2(b: number): string {
   return b.toString(16).padStart(2, "0");

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { Args, UsageError } from "./args.js";
 import type { Command, Context } from "./command.js";
+import { debugLog } from "./output.js";
 import { Collection } from "../collection.js";
 import { loadObjectSpec } from "../object/object-spec.js";
 import type { ObjectSpec } from "../object/object-spec.js";
@@ -70,7 +71,7 @@ function parseRequest(args: Args, single: boolean): LoadRequest {
     else if (w === "autoattach") req.autoattach = true;
     else if (w === "map" || w === "offload_dev" || w === "xdpmeta_dev") {
       throw new UsageError(`'${w}' is not supported by tsbpf`, args.topic);
-    } else throw new UsageError(`unknown keyword '${w}'`, args.topic);
+    } else throw args.unknown("keyword", w, ["type", "pinmaps", "autoattach", "btf", ...(single ? ["program"] : [])]);
   }
   return req;
 }
@@ -133,7 +134,7 @@ function readSpec(req: LoadRequest, topic: string): ObjectSpec {
  * sys/pin-staging.ts): the destinations are checked to be on bpffs (mounted
  * at /sys/fs/bpf if absent and allowed) before anything is loaded.
  */
-function loadAndPin(req: LoadRequest, single: boolean, topic: string, quiet: boolean): void {
+function loadAndPin(req: LoadRequest, single: boolean, topic: string, quiet: boolean, debug: ((message: string) => void) | undefined): void {
   const spec = readSpec(req, topic);
   const only = single ? chooseProgram(spec, req.program, topic) : undefined;
   for (const p of spec.programs.values()) {
@@ -147,6 +148,7 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string, quiet: boo
     collection = Collection.load(spec, {
       ...(req.btf !== undefined ? { btf: req.btf } : {}),
       ...(only !== undefined ? { programs: [only] } : {}),
+      ...(debug ? { debug } : {}),
     });
     // As bpftool: `load` pins at PATH, `loadall` at PATH/<program name> (PATH is a directory).
     const pinPathOf = (name: string): string => (only !== undefined ? req.pinPath : path.join(req.pinPath, name));
@@ -174,7 +176,7 @@ function loadAndPin(req: LoadRequest, single: boolean, topic: string, quiet: boo
 
 function run(args: Args, ctx: Context, single: boolean): void {
   const req = parseRequest(args, single);
-  loadAndPin(req, single, args.topic, ctx.out.json);
+  loadAndPin(req, single, args.topic, ctx.out.json, debugLog(ctx.options));
   // bpftool prints nothing on success, `null` in JSON mode.
   if (ctx.out.json) ctx.out.jsonValue(null);
 }

@@ -1,4 +1,5 @@
 // `tsbpf prog …`: bpftool's program verbs.
+import { didYouMean } from "./suggest.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
@@ -35,7 +36,7 @@ function dump(args: Args, ctx: Context): void {
   if (what === "jited" || (what.length > 0 && "jited".startsWith(what))) {
     throw new UsageError("'dump jited' is not supported yet; use 'dump xlated'", args.topic);
   }
-  if (!"xlated".startsWith(what)) throw new UsageError(`expected 'xlated', got '${what}'`, args.topic);
+  if (!"xlated".startsWith(what)) throw new UsageError(`expected 'xlated', got '${what}'${didYouMean(what, ["xlated"])}`, args.topic);
   const ref = parseRef(args, "prog");
   let opcodes = false;
   let linum = false;
@@ -80,7 +81,7 @@ function run(args: Args, ctx: Context): void {
     else if (w === "ctx_out") ctxOut = args.next("ctx_out FILE");
     else if (w === "ctx_size_out") ctxSizeOut = args.uint("ctx_size_out");
     else if (w === "repeat") repeat = args.uint("repeat count");
-    else throw new UsageError(`unknown keyword '${w}'`, args.topic);
+    else throw args.unknown("keyword", w, ["data_in", "data_out", "data_size_out", "ctx_in", "ctx_out", "ctx_size_out", "repeat"]);
   }
   if (dataIn === undefined && ctxIn === undefined) throw new UsageError("missing 'data_in FILE' (or 'ctx_in FILE')", args.topic);
   if (dataIn === "-" && ctxIn === "-") throw new UsageError("data_in and ctx_in cannot both read stdin", args.topic);

@@ -3,6 +3,7 @@
 //   PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
 // `name` and `tag` may match several objects; verbs that act on one object
 // insist on exactly one.
+import { didYouMean } from "./suggest.js";
 import { Args, UsageError } from "./args.js";
 import { allIds, fdById, openPinnedFd, type ObjectKind } from "../sys/objects.js";
 import { BpfError, NotFoundError } from "../sys/errors.js";
@@ -39,7 +40,7 @@ export function parseRef(args: Args, kind: "map" | "prog"): ObjectRef {
       }
   }
   const choices = kind === "prog" ? "'id', 'pinned', 'tag' or 'name'" : "'id', 'pinned' or 'name'";
-  throw new UsageError(`expected ${choices} to select a ${kind}, got '${how}'`, args.topic);
+  throw new UsageError(`expected ${choices} to select a ${kind}, got '${how}'${didYouMean(how, ["id", "pinned", "name", ...(kind === "prog" ? ["tag"] : [])])}`, args.topic);
 }
 
 function describeRef(ref: ObjectRef): string {

@@ -3,6 +3,7 @@
 // bpf_struct_ops_<struct> value formatted with the kernel's BTF, function
 // pointers as "signature prog_name/prog_id:N"), register every struct_ops
 // map of an object, unregister one.
+import { didYouMean } from "./suggest.js";
 import path from "node:path";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
@@ -24,7 +25,7 @@ import { mapShowInfo, type MapShowInfo } from "./kernel-info.js";
 import { BpfError, NotFoundError, NotSupportedError } from "../sys/errors.js";
 import { ensureBpffsDir } from "../sys/filesystems.js";
 import type { FD } from "../sys/fd.js";
-import { strerror } from "./output.js";
+import { debugLog, strerror } from "./output.js";
 
 const GRAMMAR = `STRUCT_OPS_MAP := [ id STRUCT_OPS_MAP_ID | name STRUCT_OPS_MAP_NAME ]
 OPTIONS        := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
@@ -55,7 +56,7 @@ function parseSelector(args: Args, optional: boolean): { by: "id"; id: number } 
     if (id === 0) throw new UsageError("invalid id 0", args.topic);
     sel = { by: "id", id };
   } else if (how.length > 0 && "name".startsWith(how)) sel = { by: "name", name: args.next("struct_ops map name") };
-  else throw new UsageError(`expected 'id' or 'name' to select a struct_ops map, got '${how}'`, args.topic);
+  else throw new UsageError(`expected 'id' or 'name' to select a struct_ops map, got '${how}'${didYouMean(how, ["id", "name"])}`, args.topic);
   args.end();
   return sel;
 }
@@ -207,7 +208,7 @@ function register(args: Args, ctx: Context): void {
   const linkDir = args.remaining ? args.next("LINK_DIR") : undefined;
   args.end();
   if (linkDir !== undefined) ensureBpffsDir(linkDir, { mount: !ctx.options.nomount });
-  const c = Collection.load(loadObjectSpec(file));
+  const c = Collection.load(loadObjectSpec(file), { debug: debugLog(ctx.options) });
   let registered = 0;
   try {
     const btf = kernelBtf();

@@ -38,4 +38,12 @@ export interface CollectionLoadOptions {
   attachTargets?: ReadonlyMap<string, AttachTarget> | Readonly<Record<string, AttachTarget>>;
   /** Verifier log level for every program (Program.verifierLog keeps the log). */
   logLevel?: number;
+  /**
+   * Called with one line per loader decision, like libbpf's debug prints:
+   * the CO-RE target, each CO-RE relocation (instruction, kind, local access
+   * path → target and value, or poisoned), each map created, reused from a
+   * pin or replaced, each program loaded, and each warning. For diagnosis
+   * only: the wording may change between versions. `tsbpf -d` prints them.
+   */
+  debug?: (message: string) => void;
 }

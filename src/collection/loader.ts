@@ -21,7 +21,7 @@ import type { ExternSpec } from "../object/externs.js";
 import { Program } from "../program/program.js";
 import type { AttachTarget } from "../program/attach-target.js";
 import { ProgramType, type AttachType } from "../program/types.js";
-import { checkInstance, optionsArgument } from "../sys/arguments.js";
+import { checkFunction, checkInstance, optionsArgument } from "../sys/arguments.js";
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import { PinStaging } from "../sys/pin-staging.js";
@@ -136,6 +136,11 @@ export class CollectionLoader {
     this.#leftOutBecause = options.programs ? "the programs option leaves it out" : "its autoload is off";
   }
 
+  /** The load options' debug callback, if any (one line per decision). */
+  #debug(message: () => string): void {
+    this.#options.debug?.(message());
+  }
+
   /** Probed on first use (once per process), as before there was a seam. */
   #btfSupport(): BtfKernelSupport {
     return this.#sources.btfSupport ?? probeBtfSupport();
@@ -154,6 +159,7 @@ export class CollectionLoader {
     if (!raw) return;
     try {
       this.#btfFd = this.#own(loadBtf(sanitizeBtf(raw, this.#btfSupport())));
+      this.#debug(() => `object BTF loaded into the kernel (${raw.length} bytes)`);
     } catch (e) {
       if (!(e instanceof BtfLoadError)) throw e;
       // libbpf carries on without BTF; so do we, but say so.
@@ -198,6 +204,8 @@ export class CollectionLoader {
         btfFd: this.#btfFd, pinPath: this.#options.pinPath, replacements, warnings: this.#warnings, btf: spec.btf, pinStaging: this.#pinStaging,
       });
       if (created.owned) this.#own(created.map);
+      this.#debug(() => `map '${key}': ${!created.reused ? "created" : created.owned ? "reused the pinned map" : "replaced by the given map"} ` +
+        `(${created.map.typeName}, key ${created.map.keySize} B, value ${created.map.valueSize} B, max_entries ${created.map.maxEntries})`);
       this.#maps.set(key, created.map);
       if (isDataMap(m) && !created.reused) this.#newDataMaps.push([m, created.map]);
     }
@@ -234,8 +242,10 @@ export class CollectionLoader {
       if (p.coreRelocations.length > 0) {
         if (!spec.btf) throw new InvalidArgumentError(`program '${p.name}' has CO-RE relocations but the object has no BTF`, "btf");
         const target: CoreTarget = { btf: this.#target.btf(), name: this.#target.name, modules: this.#target.modules };
+        if (!relocator) this.#debug(() => `CO-RE: relocating against ${target.name}${target.modules ? " and module BTF" : ""}`);
         relocator ??= createRelocator(spec.btf, target, spec.byteOrder);
         fixups = relocateCore(relocator, p, code).fixups;
+        fixups.forEach((f, i) => this.#debug(() => `program '${p.name}': CO-RE relo #${i}: insn #${f.insnIndex}: ${f.description}${f.poisoned ? " (poisoned)" : ""}`));
         this.#fixups.set(p.name, [...fixups]);
       }
       relocateProgram(p, code, {
@@ -263,6 +273,7 @@ export class CollectionLoader {
       } catch (e) {
         throw explainVerifierError(e, p, fixups);
       }
+      this.#debug(() => `program '${p.name}': loaded (SEC("${p.sectionName}"), ${code.length / 8} insns, id ${program.id})`);
       this.#programs.set(p.name, this.#own(program));
     }
     // The kernel holds its own references to the module BTF the programs use.
@@ -322,6 +333,7 @@ export class CollectionLoader {
   /** Last phase: the staged pins appear together; everything created passes to the collection. */
   commit(): CollectionParts {
     this.#moduleBtfFds.close();
+    for (const w of this.#warnings) this.#debug(() => `warning: ${w}`);
     this.#staging?.commit();
     return {
       maps: this.#maps, programs: this.#programs, variables: this.#variables, fixups: this.#fixups,
@@ -342,6 +354,7 @@ export class CollectionLoader {
 export function runCollectionLoader(spec: ObjectSpec, options: CollectionLoadOptions, sources: LoaderSources = {}): CollectionParts {
   checkInstance(spec, ObjectSpec, "spec", "Collection.load");
   options = optionsArgument(options, "Collection.load");
+  if (options.debug !== undefined) checkFunction(options.debug, "debug", "Collection.load");
   const loader = new CollectionLoader(spec, options, sources);
   try {
     loader.loadBtf();
