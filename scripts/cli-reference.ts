@@ -1,26 +1,18 @@
 // Writes docs/cli.md, the CLI reference, from the CLI's own command table
-// (src/cli/main.ts OBJECTS and each object's synopses, grammar and examples),
+// (src/cli/table.ts: OBJECTS, the top-level help, and each object's synopses,
+// grammar and examples),
 // so the reference cannot say something `tsbpf … help` does not.
 // Usage: node dist/scripts/cli-reference.js [--check]  (npm run docs:cli);
 // test/docs/cli-reference.test.ts fails when docs/cli.md drifts from the table.
-import { spawnSync } from "node:child_process";
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { OBJECTS } from "../src/cli/main.js";
+import { OBJECTS, mainHelp } from "../src/cli/table.js";
 import type { Command, ObjectCommands } from "../src/cli/command.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Where the reference lives in the repository. */
 export const CLI_REFERENCE_PATH = path.join(ROOT, "docs/cli.md");
-
-/** `tsbpf help`, as the CLI prints it (run, so the text is the CLI's own). */
-function mainHelp(): string {
-  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-  const r = spawnSync(process.execPath, [cli, "help"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`tsbpf help exited with ${r.status}: ${r.stderr}`);
-  return r.stdout.trimEnd();
-}
 
 /** Commands that share one synopsis (aliases such as show/list) are one entry. */
 function verbGroups(obj: ObjectCommands): Command[][] {
@@ -60,7 +52,7 @@ export async function renderCliReference(): Promise<string> {
     "friends): see [troubleshooting](troubleshooting.md#permissions).",
     "",
     "```text",
-    mainHelp(),
+    mainHelp().trimEnd(),
     "```",
     "",
     "| object | what it does |",

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CLI_REFERENCE_PATH, renderCliReference } from "../../scripts/cli-reference.js";
-import { OBJECTS } from "../../src/cli/main.js";
+import { OBJECTS } from "../../src/cli/table.js";
 
 test("docs/cli.md is what scripts/cli-reference.ts generates from the command table", async () => {
   const expected = await renderCliReference();
