@@ -44,9 +44,14 @@ for dir in "$@"; do
 		case $dir in
 		btf | struct-ops | loader | usdt | tracing) build "$dir" bpf "$src" "$base.o" -D__TARGET_ARCH_"$arch" ;;
 		# Big-endian builds exercise the byte-swapping paths.
-		object | variables)
+		object | variables | typed)
 			build "$dir" bpf "$src" "$base.o"
 			build "$dir" bpfeb "$src" "$base.eb.o"
+			;;
+		# Also without debug info: an object with no BTF, for the generator's bad-input test.
+		skeleton)
+			build "$dir" bpf "$src" "$base.o"
+			if [ "$base" = skel.bpf ]; then build "$dir" bpf "$src" "$base.nobtf.o" -g0; fi
 			;;
 		*) build "$dir" bpf "$src" "$base.o" ;;
 		esac

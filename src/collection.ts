@@ -14,8 +14,13 @@ import type { StructOpsLink } from "./collection/struct-ops-link.js";
 import { runCollectionLoader, type CollectionParts, type Closeable } from "./collection/loader.js";
 import type { CollectionLoadOptions } from "./collection/load-options.js";
 import { autoAttach, type AutoAttachment, type AutoAttachOptions } from "./link/auto-attach.js";
+import type { Btf } from "./btf/btf.js";
+import type { TypedMap, TypedMapOptions } from "./map/typed.js";
+import { TypedPerfBuffer, TypedRingBuffer } from "./events/typed-records.js";
+import { withObjectBtf, type CollectionPerfBufferOptions, type CollectionRecordOptions } from "./collection/typed.js";
 
 export type { CollectionLoadOptions } from "./collection/load-options.js";
+export type { CollectionRecordOptions, CollectionPerfBufferOptions } from "./collection/typed.js";
 
 function checkName(name: unknown, kind: string): void {
   if (typeof name !== "string") throw new InvalidArgumentError(`collection.${kind}(name): name must be a string (got ${describeValue(name)})`, "name");
@@ -37,6 +42,8 @@ export class Collection implements Disposable {
    * empty because their program was not loaded (a partial load).
    */
   readonly warnings: readonly string[];
+  /** The object's BTF (undefined when it had none): typed maps, variables and event records decode with it. */
+  readonly btf: Btf | undefined;
   readonly #owned: Closeable[];
   /** The same maps as `maps` and `programs`, writable: takeMap/takeProgram remove from them. */
   readonly #maps: Map<string, BpfMap>;
@@ -51,6 +58,7 @@ export class Collection implements Disposable {
     this.variables = parts.variables;
     this.coreFixups = parts.fixups;
     this.warnings = parts.warnings;
+    this.btf = parts.btf;
     this.#owned = parts.owned;
     this.#maps = parts.maps;
     this.#programs = parts.programs;
@@ -92,6 +100,43 @@ export class Collection implements Disposable {
     const v = this.variables.get(name);
     if (!v) throw new NotFoundError(`the collection has no global variable '${name}'`);
     return v;
+  }
+
+  /**
+   * The map named `name` with keys and values decoded through its BTF types
+   * (the object's `__type(key, …)`/`__type(value, …)`, queue and stack maps
+   * included), or the types in `options`. Per-CPU maps read as `V[]`:
+   * `typedMap<K, V, V[]>(name)`. It wraps the collection's map.
+   * NotFoundError when there is no such map.
+   */
+  typedMap<K = unknown, V = unknown, R = V>(name: string, options: TypedMapOptions = {}): TypedMap<K, V, R> {
+    return this.map(name).typed<K, V, R>(options);
+  }
+
+  /**
+   * A reader of the ring buffer map `name` whose records decode as `type`
+   * (a type of the object's BTF: "struct event"), or through `codec`. A type
+   * the object's BTF lacks is a NotFoundError that gives the usual fix
+   * (clang drops types used only through local variables). Closing the
+   * collection closes the reader.
+   */
+  ringBuffer<T = unknown>(name: string, options: CollectionRecordOptions<T>): TypedRingBuffer<T> {
+    this.#checkOpen();
+    const reader = new TypedRingBuffer<T>(this.map(name), withObjectBtf(options, this.btf));
+    this.#owned.push(reader);
+    return reader;
+  }
+
+  /**
+   * A reader of the perf event array `name` whose samples decode as `type`
+   * (or through `codec`), with the PerfBuffer options; errors as ringBuffer().
+   * Closing the collection closes the reader.
+   */
+  perfBuffer<T = unknown>(name: string, options: CollectionPerfBufferOptions<T>): TypedPerfBuffer<T> {
+    this.#checkOpen();
+    const reader = new TypedPerfBuffer<T>(this.map(name), withObjectBtf(options, this.btf));
+    this.#owned.push(reader);
+    return reader;
   }
 
   /**

@@ -46,6 +46,7 @@ export type { StructOpsSpec } from "./object/struct-ops.js";
 
 // The loader: an ObjectSpec into live maps, programs and variables.
 export { Collection, type CollectionLoadOptions } from "./collection.js";
+export type { CollectionRecordOptions, CollectionPerfBufferOptions } from "./collection/typed.js";
 export { Variable } from "./collection/variables.js";
 export { StructOpsLink } from "./collection/struct-ops-link.js";
 export { Tristate, type KconfigSources } from "./collection/kconfig.js";
@@ -53,6 +54,9 @@ export type { KsymValue } from "./collection/ksyms.js";
 
 // BTF, as the loader takes it (custom target BTF) and maps and programs report it (the rest: `tsbpf/btf`).
 export { Btf } from "./btf/btf.js";
+export { BtfCodec, type CodecOptions } from "./btf/codec/index.js";
+// The skeleton generator (`tsbpf gen skeleton`): a typed TypeScript module from a BPF object.
+export { generateSkeleton, type SkeletonOptions, type SkeletonOutput } from "./gen/skeleton/index.js";
 
 // Attaching: one Link type and the attach functions, one file per family (src/link/). The raw kernel
 // calls under them (BPF_LINK_CREATE, PROG_ATTACH, RAW_TRACEPOINT_OPEN, iterators) are in `tsbpf/sys`.

@@ -35,6 +35,8 @@ import { unpinPath } from "./sys/objects.js";
 import { accessModeOf, mapInfoByFd, mapInfoById, type MapInfoData } from "./map/info.js";
 import { describeSpec, fillCreateAttr, validateSpec, type MapSpec } from "./map/spec.js";
 import { createError } from "./map/create-error.js";
+import { TypedMap } from "./map/typed.js";
+import { mapCodecs, type MapTypeSource, type TypedMapOptions } from "./map/typed-btf.js";
 import {
   isPerCpuType,
   MapFlags,
@@ -62,6 +64,7 @@ export type { MapInfoData } from "./map/info.js";
 export type { BytesLike } from "./map/bytes.js";
 export { MapBatchCursor, type BatchOptions } from "./map/batch.js";
 export { MapMemory } from "./map/mmap.js";
+export { TypedMap, type TypedMapOptions, type MapTypeSource, type TypedBatchOptions, type TypedBatchReadOptions } from "./map/typed.js";
 
 /** Anything that owns a BPF object fd: a Map, a Program, an FD. */
 export interface FdHolder {
@@ -128,6 +131,8 @@ export class BpfMap implements Disposable {
   #batch: BatchOps | undefined;
   #pinnedPath: string | undefined;
   readonly #mappings = new Set<MapMemory>();
+  /** The key/value types the map's creator knew (typed()'s default before the kernel's). */
+  #typeSource: MapTypeSource | undefined;
 
   private constructor(fd: FD, info: Pick<MapInfoData, "type" | "keySize" | "valueSize" | "maxEntries" | "flags" | "name">, mode: AccessMode) {
     this.fd = fd;
@@ -585,6 +590,26 @@ export class BpfMap implements Disposable {
         ];
       }
     }
+  }
+
+  // ---- typed values ----------------------------------------------------------------
+
+  /**
+   * This map with keys and values as JavaScript values, decoded and encoded
+   * through its BTF types: by default the kernel's (the map's btf_id and
+   * key/value type ids; Linux 4.18+), or `options.btf` and
+   * `keyType`/`valueType`. A map created without BTF (queue and stack maps
+   * always are) needs them given: InvalidArgumentError otherwise.
+   * Per-CPU maps read as `V[]`: declare them `typed<K, V, V[]>()`.
+   * The result wraps this map; closing the map ends it.
+   */
+  typed<K = unknown, V = unknown, R = V>(options: TypedMapOptions = {}): TypedMap<K, V, R> {
+    return new TypedMap<K, V, R>(this, mapCodecs<K, V>(this, options, this.#typeSource));
+  }
+
+  /** @internal Records the key/value types its creator knew (a collection: the object's BTF), the default of typed(). */
+  setTypeSource(source: MapTypeSource): void {
+    this.#typeSource = source;
   }
 
   // ---- whole-map operations ---------------------------------------------------------

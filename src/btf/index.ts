@@ -21,3 +21,5 @@ export { dumpC, dumpCText, type DumpCOptions } from "./dump-c.js";
 export { dumpRaw, type DumpRawOptions } from "./dump-raw.js";
 export { formatValueJson, writeBtfValue, jsonwString, type FormatValueOptions } from "./format-value.js";
 export { JsonWriter } from "./json-writer.js";
+// The BTF-driven codec: values of any BTF type ⇄ plain JavaScript values.
+export { BtfCodec, type CodecOptions } from "./codec/index.js";

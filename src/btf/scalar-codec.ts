@@ -120,12 +120,10 @@ export class ScalarCodec {
     }
   }
 
-  #range(bits: number): [bigint, bigint] {
+  #range(bits: number): readonly [bigint, bigint] {
     if (this.kind === "bool") return [0n, 1n];
-    const half = 1n << BigInt(bits - 1);
-    if (this.signed) return [-half, half - 1n];
-    if (this.kind === "untyped") return [-half, (half << 1n) - 1n];
-    return [0n, (half << 1n) - 1n];
+    if (this.kind === "untyped") return [integerRange(bits, true)[0], integerRange(bits, false)[1]];
+    return integerRange(bits, this.signed);
   }
 
   #typeName(): string {
@@ -144,6 +142,12 @@ export class ScalarCodec {
   #refuse(what: string): InvalidArgumentError {
     return new InvalidArgumentError(what.startsWith("is ") ? `${this.#subject} ${what}` : `${this.#subject}: ${what}`, "value");
   }
+}
+
+/** The smallest and largest integer of `bits` bits, two's complement when `signed` (shared with the BTF codec). */
+export function integerRange(bits: number, signed: boolean): readonly [bigint, bigint] {
+  const full = 1n << BigInt(bits);
+  return signed ? [-(full >> 1n), (full >> 1n) - 1n] : [0n, full - 1n];
 }
 
 /** The scalar kind and signedness of a BTF type (typedefs and qualifiers followed), or undefined when it is not a scalar of `size` bytes. */

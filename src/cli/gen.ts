@@ -5,6 +5,10 @@ import type { Args } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 
 const GRAMMAR = `OBJ     := a BPF object file (clang -target bpf -g)
+TYPE    := a type of OBJ's BTF: "struct NAME", "union NAME", "enum NAME", or a NAME (struct, union, enum or typedef)
+MAP=TYPE := a ring buffer or perf event array map of OBJ and its record type: a typed reader under skel.events.MAP
+path [PATH] := reference the object by PATH, relative to the module (default ./OBJ's file name), instead of embedding it
+MODULE  := where the skeleton imports tsbpf from (default "tsbpf")
 OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
 
 /** The `gen` object of the CLI. */
@@ -15,8 +19,11 @@ export const genCommands: ObjectCommands = {
   commands: [
     {
       name: "skeleton",
-      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path]",
-      examples: ["tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts"],
+      synopsis: "skeleton OBJ [name NAME] [type TYPE]... [event MAP=TYPE]... [path [PATH]] [import MODULE]",
+      examples: [
+        "tsbpf gen skeleton bootstrap.bpf.o > bootstrap.skel.ts",
+        "tsbpf gen skeleton bootstrap.bpf.o event events=process_event path > bootstrap.skel.ts",
+      ],
       run: async (args: Args, ctx: Context) => (await import("./gen-skeleton.js")).run(args, ctx),
     },
     {

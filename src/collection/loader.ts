@@ -72,6 +72,8 @@ export interface CollectionParts {
   /** Everything the collection closes, in creation order. */
   readonly owned: Closeable[];
   readonly structOps: Map<string, StructOpsMap>;
+  /** The object's BTF (typed maps, variables and event records decode with it). */
+  readonly btf: Btf | undefined;
 }
 
 /** The CO-RE target: the running kernel (with its modules) or the `btf` option. */
@@ -206,6 +208,9 @@ export class CollectionLoader {
       if (created.owned) this.#own(created.map);
       this.#debug(() => `map '${key}': ${!created.reused ? "created" : created.owned ? "reused the pinned map" : "replaced by the given map"} ` +
         `(${created.map.typeName}, key ${created.map.keySize} B, value ${created.map.valueSize} B, max_entries ${created.map.maxEntries})`);
+      if (spec.btf && created.owned && (m.keyTypeId || m.valueTypeId)) {
+        created.map.setTypeSource({ btf: spec.btf, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId });
+      }
       this.#maps.set(key, created.map);
       if (isDataMap(m) && !created.reused) this.#newDataMaps.push([m, created.map]);
     }
@@ -337,7 +342,7 @@ export class CollectionLoader {
     this.#staging?.commit();
     return {
       maps: this.#maps, programs: this.#programs, variables: this.#variables, fixups: this.#fixups,
-      warnings: this.#warnings, owned: this.#owned, structOps: this.#structOps,
+      warnings: this.#warnings, owned: this.#owned, structOps: this.#structOps, btf: this.#spec.btf,
     };
   }
 

@@ -9,6 +9,7 @@ import type { MapMemory } from "../map/mmap.js";
 import type { VariableSpec } from "../object/variables.js";
 import type { ScalarCodec, ScalarInput, ScalarKind, ScalarValue } from "../btf/scalar-codec.js";
 import { ClosedError, InvalidArgumentError } from "../sys/errors.js";
+import type { BtfCodec } from "../btf/codec/index.js";
 
 const ZERO_KEY = new Uint8Array(4);
 const HOST_LITTLE_ENDIAN = endianness() === "LE";
@@ -30,6 +31,8 @@ export class Variable {
   readonly #map: BpfMap;
   readonly #memory: MapMemory | undefined;
   readonly #codec: ScalarCodec;
+  readonly #spec: VariableSpec;
+  #typed: BtfCodec | undefined;
 
   /** @internal Built by Collection.load. */
   constructor(spec: VariableSpec, map: BpfMap, memory: MapMemory | undefined) {
@@ -40,6 +43,7 @@ export class Variable {
     this.sectionName = spec.sectionName;
     this.typeId = spec.typeId;
     this.#codec = spec.codec;
+    this.#spec = spec;
     this.#map = map;
     this.#memory = memory;
   }
@@ -104,9 +108,46 @@ export class Variable {
    * nothing is written then.
    */
   set(value: ScalarInput): void {
-    if (this.readOnly) throw new InvalidArgumentError(`variable '${this.name}' is in .rodata, frozen at load: set it on the ObjectSpec before loading`, "value");
+    this.#checkWritable();
+    this.#store(this.#codec.encode(value, HOST_LITTLE_ENDIAN));
+  }
+
+  /**
+   * The value decoded through its BTF type (host byte order), read in place
+   * from the mapped memory: a struct as an object, an array as an array,
+   * char[N] as a string, u64 as a bigint … (docs/guides/typed-data.md).
+   * InvalidArgumentError for a variable without a BTF type (use get()).
+   */
+  read<T = unknown>(): T {
+    const codec = this.#typedCodec<T>();
     const memory = this.#open();
-    const bytes = this.#codec.encode(value, HOST_LITTLE_ENDIAN);
+    if (memory) return codec.decode(memory.bytes, this.offset, this.size);
+    return codec.decode(this.get());
+  }
+
+  /**
+   * Writes `value` through the variable's BTF type, where the programs see
+   * it at once (members left out are zero). `.rodata` variables refuse (write
+   * them on the VariableSpec before load); a value that does not fit is an
+   * InvalidArgumentError naming the member, and nothing is written then.
+   */
+  write<T = unknown>(value: T): void {
+    this.#checkWritable();
+    this.#store(this.#typedCodec<T>().encode(value).subarray(0, this.size));
+  }
+
+  #typedCodec<T>(): BtfCodec<T> {
+    this.#typed ??= this.#spec.typedCodec(HOST_LITTLE_ENDIAN);
+    return this.#typed as BtfCodec<T>;
+  }
+
+  #checkWritable(): void {
+    if (this.readOnly) throw new InvalidArgumentError(`variable '${this.name}' is in .rodata, frozen at load: set it on the ObjectSpec before loading`, "value");
+  }
+
+  /** Writes the variable's bytes (exactly its size) to the mapping, or with a map update. */
+  #store(bytes: Uint8Array): void {
+    const memory = this.#open();
     if (memory) {
       memory.bytes.set(bytes, this.offset);
       return;

@@ -10,3 +10,4 @@ export {
   type PerfBatchCallback,
 } from "./perf-buffer.js";
 export { readTracePipe, parseTraceLine, tracePipePath, type TraceLine, type TracePipeOptions } from "./trace-pipe.js";
+export { TypedRingBuffer, TypedPerfBuffer, TypedRecordReader, type TypedRecordOptions, type TypedPerfBufferOptions } from "./typed-records.js";

@@ -324,8 +324,19 @@ export class PerfBuffer implements Disposable {
    * dropped at that point.
    */
   records(options: PerfBufferReadOptions = {}): AsyncGenerator<PerfRecord, void, undefined> {
+    return this.recordsWith((cpu, _view, offset, length, bytes) => ({ cpu, data: bytes.slice(offset, offset + length) }), options);
+  }
+
+  /**
+   * records() yielding what `convert` makes of each sample, called on the
+   * reused batch copy as pollBatch's callback is: a decoder reads the sample
+   * in place, with no copy of its own first. What `convert` returns must not
+   * alias `view`/`bytes`.
+   */
+  recordsWith<T>(convert: (cpu: number, view: DataView, offset: number, length: number, bytes: Uint8Array) => T, options: PerfBufferReadOptions = {}): AsyncGenerator<T, void, undefined> {
     this.#assertOpen();
-    return this.#iterate(optionsArgument(options, this.#what).signal);
+    checkFunction(convert, "convert", this.#what);
+    return this.#iterate(optionsArgument(options, this.#what).signal, convert);
   }
 
   /** `for await (const { cpu, data } of perfBuffer)`: records() without a signal. */
@@ -333,7 +344,7 @@ export class PerfBuffer implements Disposable {
     return this.records();
   }
 
-  async *#iterate(signal: AbortSignal | undefined): AsyncGenerator<PerfRecord, void, undefined> {
+  async *#iterate<T>(signal: AbortSignal | undefined, convert: (cpu: number, view: DataView, offset: number, length: number, bytes: Uint8Array) => T): AsyncGenerator<T, void, undefined> {
     // Claimed on the first next(), so an iterator never started holds nothing.
     this.#startReading();
     let ready = false;
@@ -359,7 +370,10 @@ export class PerfBuffer implements Disposable {
       );
       while (!this.#closed && !signal?.aborted) {
         ready = false;
-        const batch = this.readAvailable();
+        const batch: T[] = [];
+        this.pollBatch((cpu, view, offset, length, bytes) => {
+          batch.push(convert(cpu, view, offset, length, bytes));
+        });
         if (batch.length === 0) {
           if (!ready && failure === undefined) await nextWake(signal, (w) => (wake = w));
           wake = undefined;

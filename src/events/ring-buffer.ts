@@ -17,6 +17,9 @@ import { consumeWhileReady, watchOne } from "./consume-loop.js";
 export type { RecordCallback } from "./ring-memory.js";
 export type { BatchRecordCallback } from "./batch-scratch.js";
 
+/** A batch record callback that returns what it made of the record. */
+type BatchRecordCallbackOf<T> = (view: DataView, offset: number, length: number, bytes: Uint8Array) => T;
+
 /** The duplicate fd and the mappings of one ring buffer map, and its name for messages. */
 export interface OpenRing {
   readonly fd: FD;
@@ -163,8 +166,19 @@ export class RingBuffer implements Disposable {
    * dropped at that point.
    */
   records(options: RingBufferReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.recordsWith((_view, offset, length, bytes) => bytes.slice(offset, offset + length), options);
+  }
+
+  /**
+   * records() yielding what `convert` makes of each record, called on the
+   * reused batch copy as pollBatch's callback is (the record at `offset`,
+   * `length` bytes): a decoder reads the record in place, with no copy of
+   * its own first. What `convert` returns must not alias `view`/`bytes`.
+   */
+  recordsWith<T>(convert: (view: DataView, offset: number, length: number, bytes: Uint8Array) => T, options: RingBufferReadOptions = {}): AsyncGenerator<T, void, undefined> {
     this.#assertOpen();
-    return this.#iterate(optionsArgument(options, this.#what).signal);
+    checkFunction(convert, "convert", this.#what);
+    return this.#iterate(optionsArgument(options, this.#what).signal, convert);
   }
 
   /** `for await (const record of ringBuffer)`: records() without a signal (ends when the reader is closed). */
@@ -172,12 +186,15 @@ export class RingBuffer implements Disposable {
     return this.records();
   }
 
-  async *#iterate(signal: AbortSignal | undefined): AsyncGenerator<Uint8Array, void, undefined> {
+  async *#iterate<T>(signal: AbortSignal | undefined, convert: BatchRecordCallbackOf<T>): AsyncGenerator<T, void, undefined> {
     // Claimed on the first next(), so an iterator never started holds nothing.
     this.#startReading();
     try {
       while (!this.#closed && !signal?.aborted) {
-        const batch = this.readAvailable();
+        const batch: T[] = [];
+        this.#memory.drainBatches((view, offset, length, bytes) => {
+          batch.push(convert(view, offset, length, bytes));
+        });
         if (batch.length === 0) {
           if (!(await this.#waitReadable(signal))) return;
           continue;

@@ -4,6 +4,7 @@
 // object's byte order; the live Variable uses the same codec in host order.
 import type { Btf } from "../btf/btf.js";
 import { ScalarCodec, type ScalarInput, type ScalarKind, type ScalarValue } from "../btf/scalar-codec.js";
+import { BtfCodec } from "../btf/codec/index.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { ObjectMapSpec } from "./map-spec.js";
 import type { ElfObject } from "./elf-object.js";
@@ -25,8 +26,11 @@ export class VariableSpec {
   readonly isStatic: boolean;
   /** @internal How values convert (shared with the live Variable built from this spec). */
   readonly codec: ScalarCodec;
+  /** @internal The object's BTF (typed read/write; undefined without BTF). */
+  readonly btf: Btf | undefined;
   readonly #map: ObjectMapSpec;
   readonly #littleEndian: boolean;
+  #typed: BtfCodec | undefined;
 
   /** @internal Built by ObjectSpec.parse; without `btf` (or with typeId 0) the value is untyped. */
   constructor(init: { name: string; offset: number; size: number; typeId: number; isStatic: boolean; map: ObjectMapSpec; littleEndian: boolean; btf?: Btf | undefined }) {
@@ -37,6 +41,7 @@ export class VariableSpec {
     this.typeId = init.typeId;
     this.isStatic = init.isStatic;
     this.codec = ScalarCodec.of(`variable '${init.name}'`, init.size, init.btf, init.typeId);
+    this.btf = init.btf;
     this.#map = init.map;
     this.#littleEndian = init.littleEndian;
   }
@@ -82,6 +87,39 @@ export class VariableSpec {
   /** The value as its type reads: a boolean for bool, a bigint for pointers and integers beyond 2^53, else a number. */
   getValue(): ScalarValue {
     return this.codec.decodeValue(this.#bytes(), this.#littleEndian);
+  }
+
+  /**
+   * The value decoded through its BTF type, in the object's byte order: a
+   * struct as an object, an array as an array, char[N] as a string, u64 as a
+   * bigint … (the mapping of docs/guides/typed-data.md). InvalidArgumentError
+   * for a variable without a BTF type (use get()).
+   */
+  read<T = unknown>(): T {
+    return this.#typedCodec<T>().decode(this.#bytes());
+  }
+
+  /**
+   * Writes `value` through the variable's BTF type (the inverse of read()):
+   * members left out are zero; a value that does not fit is an
+   * InvalidArgumentError naming the member, and nothing is written then.
+   */
+  write<T = unknown>(value: T): void {
+    const bytes = this.#typedCodec<T>().encode(value);
+    this.#bytes().set(bytes.subarray(0, this.size));
+  }
+
+  /** @internal The BtfCodec of the variable's type in `littleEndian` order (InvalidArgumentError without one). */
+  typedCodec<T>(littleEndian: boolean): BtfCodec<T> {
+    if (!this.btf || this.typeId === 0) {
+      throw new InvalidArgumentError(`variable '${this.name}' has no BTF type to decode with (the object has no BTF for it): use get()/set() with bytes`, "typeId");
+    }
+    return BtfCodec.of<T>(this.btf, this.typeId, { littleEndian });
+  }
+
+  #typedCodec<T>(): BtfCodec<T> {
+    this.#typed ??= this.typedCodec(this.#littleEndian);
+    return this.#typed as BtfCodec<T>;
   }
 
   /**

@@ -15,6 +15,8 @@ const everyday = [
   "attachTracepoint", "attachUprobe", "LinkGroup", "RingBuffer", "RingBufferReader", "PerfBuffer", "probeAll",
   // events
   "readTracePipe", "parseTraceLine",
+  // typed data
+  "TypedMap", "TypedRingBuffer", "TypedPerfBuffer",
   // network devices
   "attachXdp", "attachTcx", "attachTc", "attachNetkit",
   // uprobe.multi and USDT
@@ -27,6 +29,10 @@ const everyday = [
   "attachSocketFilter", "attachReuseport",
   "attachNetns", "netnsOfSection", "attachNetfilter", "netfilterOfSection",
   "attachSockmap", "sockmapOfSection",
+  // typed data (BTF codec)
+  "BtfCodec",
+  // the skeleton generator
+  "generateSkeleton",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
@@ -50,6 +56,10 @@ test("internals are exported by their layer's entry, not by the root", () => {
     assert.ok(!(name in root), `${name} is not in the root`);
   }
   for (const name of ["sanitizeBtf", "planStructOps", "probeBtfSupport"]) assert.ok(!(name in root), `${name} is not public`);
+});
+
+test("the BTF codec is in the root and in tsbpf/btf", () => {
+  assert.equal(root.BtfCodec, btf.BtfCodec);
 });
 
 test("Map is only a deprecated alias of BpfMap", () => {
