@@ -89,3 +89,6 @@ export type { ScalarKind, ScalarInput, ScalarValue } from "./btf/scalar-codec.js
 export type { ModuleBtf } from "./collection/module-btf.js";
 export type { ObjectErrorLocation } from "./object/errors.js";
 export type { BtfKindSupport } from "./btf/patch.js";
+
+// Build time: `tsbpf gen build` as a function (clang → NAME.bpf.o + NAME.skel.ts, rebuilt only when inputs change).
+export { buildObject, ToolchainError, CompileError, type BuildOptions, type BuildResult } from "./gen/build/index.js";

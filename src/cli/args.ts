@@ -33,8 +33,8 @@ export interface GlobalOptions {
   nomount: boolean;
 }
 
-/** Command-specific long options (e.g. `--summary`) pass through to the commands. */
-const PASS_THROUGH = new Set(["--summary", "--btf", "--program"]);
+/** Command-specific options (e.g. `--summary`, `gen build -o DIR`) pass through to the commands. */
+const PASS_THROUGH = new Set(["--summary", "--btf", "--program", "-o"]);
 
 /** Splits argv into global options and the remaining words. */
 export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOptions; words: string[] } {

@@ -9,6 +9,9 @@ TYPE    := a type of OBJ's BTF: "struct NAME", "union NAME", "enum NAME", or a N
 MAP=TYPE := a ring buffer or perf event array map of OBJ and its record type: a typed reader under skel.events.MAP
 path [PATH] := reference the object by PATH, relative to the module (default ./OBJ's file name), instead of embedding it
 MODULE  := where the skeleton imports tsbpf from (default "tsbpf")
+SRC     := a BPF C source; build writes DIR/NAME.bpf.o and DIR/NAME.skel.ts, and
+           rebuilds only when the source, a header, the flags or clang changed
+CFLAGS  := extra clang flags, after tsbpf's -g -O2 -target bpf -D__TARGET_ARCH_*
 OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }`;
 
 /** The `gen` object of the CLI. */
@@ -28,8 +31,11 @@ export const genCommands: ObjectCommands = {
     },
     {
       name: "build",
-      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [-- CFLAGS...]",
-      examples: ["tsbpf gen build src/bootstrap.bpf.c -o src/bpf"],
+      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [force] [-- CFLAGS...]",
+      examples: [
+        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf",
+        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf event rb=event -- -DDEBUG -Iinclude",
+      ],
       run: async (args: Args, ctx: Context) => (await import("./gen-build.js")).run(args, ctx),
     },
     {

@@ -33,6 +33,8 @@ const everyday = [
   "BtfCodec",
   // the skeleton generator
   "generateSkeleton",
+  // gen build
+  "buildObject", "ToolchainError", "CompileError",
 ];
 
 const elsewhere: Array<[string, Record<string, unknown>]> = [
