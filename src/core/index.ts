@@ -2,7 +2,7 @@
 // target BTF (libbpf semantics) and patches instructions. Pure, no syscalls.
 export { CoreRelocationError, type CoreRelocationSite } from "./errors.js";
 export { fixupAt, type CoreFixup } from "./fixup.js";
-export { CoreRelocator, resolveCoreRelocations, type CoreTargets, type CoreRelocateOptions } from "./relocator.js";
+export { CoreRelocator, resolveCoreRelocations, type CoreTargets, type CoreRelocateOptions, type CoreMatchRecorder } from "./relocator.js";
 export type { NamedBtf, CoreCandidate } from "./candidates.js";
 export { applyCoreFixups, applyCoreFixupsToInstructions, type ApplyFixupsOptions } from "./patch.js";
 export { POISON_HELPER_ID, isPoisonedSlot } from "./poison.js";

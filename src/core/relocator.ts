@@ -36,6 +36,20 @@ export interface CoreRelocateOptions {
   readonly byteOrder?: "le" | "be";
   /** Sections to relocate (default all); libbpf skips the records of programs it will not load. */
   readonly include?: (section: string) => boolean;
+  /** Told about every target match (see CoreMatchRecorder); resolution is unchanged by it. */
+  readonly recorder?: CoreMatchRecorder;
+}
+
+/**
+ * Observes which target types a relocation's resolution relies on:
+ * `tsbpf gen min_core_btf` keeps exactly what these matches walked. It is
+ * called for every candidate that satisfies the relocation (before the
+ * candidates are checked to agree), with the candidate's spec over the
+ * target BTF: its root type, the raw member/index path (anonymous members
+ * included) and, for enum relocations, the enumerator.
+ */
+export interface CoreMatchRecorder {
+  matched(kind: number, target: CoreSpec, candidate: CoreCandidate): void;
 }
 
 interface Outcome {
@@ -52,10 +66,12 @@ export class CoreRelocator {
   #modules: readonly NamedBtf[] | (() => readonly NamedBtf[]);
   readonly #candidates = new Map<number, CoreCandidate[]>();
   readonly #bigEndian: boolean;
+  readonly #recorder: CoreMatchRecorder | undefined;
 
   constructor(localBtf: Btf, targets: CoreTargets, options: CoreRelocateOptions = {}) {
     this.localBtf = localBtf;
     this.#bigEndian = options.byteOrder === "be";
+    this.#recorder = options.recorder;
     this.#vmlinux = { name: targets.vmlinuxName ?? "vmlinux", btf: targets.vmlinux };
     this.#modules = targets.modules ?? [];
   }
@@ -111,6 +127,7 @@ export class CoreRelocator {
     for (const candidate of candidates) {
       const targetSpec = matchSpec(local, candidate.target.btf, candidate.typeId);
       if (!targetSpec) continue;
+      this.#recorder?.matched(relo.kind, targetSpec, candidate);
       const outcome = this.#outcome(relo.kind, localValue, targetSpec, candidate);
       if (!chosen) {
         chosen = outcome;
