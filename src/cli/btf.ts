@@ -257,7 +257,7 @@ FILE is raw BTF (/sys/kernel/btf/vmlinux) or an ELF file with a .BTF section.`,
       synopsis: "dump BTF_SRC [format FORMAT] [root_id TYPE_ID]",
       examples: [
         "tsbpf btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h",
-        "tsbpf btf dump file prog.bpf.o",
+        "tsbpf btf dump file examples/opensnoop/opensnoop.bpf.o",
         "tsbpf -j btf dump id 1",
       ],
       run: dump,

@@ -39,10 +39,14 @@ export interface ObjectCommands {
   readonly bare?: string;
 }
 
+/** The object's usage lines: aliases (`show` and `list`, `push` and `enqueue`) share one synopsis, printed once. */
+export function uniqueSynopses(obj: ObjectCommands): string[] {
+  return [...new Set(obj.commands.map((c) => c.synopsis))];
+}
+
 /** Full help of an object: every synopsis, the grammar, and a few examples. */
 export function objectHelp(obj: ObjectCommands): string {
-  // `show` and `list` share one synopsis: print it once.
-  const synopses = [...new Set(obj.commands.map((c) => c.synopsis))];
+  const synopses = uniqueSynopses(obj);
   const lines = synopses.map((s, i) => `${i === 0 ? "Usage:" : "      "} tsbpf ${obj.name} ${s}`);
   lines.push(`       tsbpf ${obj.name} help`, "", obj.grammar.trimEnd());
   const examples = obj.commands.flatMap((c) => c.examples?.slice(0, 1) ?? []);

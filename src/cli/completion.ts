@@ -5,10 +5,8 @@
 import { UsageError } from "./args.js";
 import type { Command, ObjectCommands } from "./command.js";
 import type { Output } from "./output.js";
-import { OBJECTS, TOP_LEVEL_WORDS, loadAllObjects } from "./table.js";
+import { GLOBAL_OPTIONS, OBJECTS, TOP_LEVEL_WORDS, loadAllObjects } from "./table.js";
 
-/** Global options, completed wherever a word starts with '-'. */
-const GLOBAL_OPTIONS = ["-j", "--json", "-p", "--pretty", "-d", "--debug", "-f", "--bpffs", "-n", "--nomount", "-h", "--help", "-V", "--version"];
 
 /** Synopsis placeholders that are paths: the word after them completes as a file name. */
 const FILE_PLACEHOLDERS = /^(OBJ|OBJECT|FILE|PATH|DIR|INPUT|OUTPUT|CGROUP|CGROUP_ROOT|LINK_DIR|SRC\.bpf\.c|BTF_SRC)$/;
@@ -86,7 +84,7 @@ export function bashCompletion(objects: readonly ObjectCommands[]): string {
     "        [[ $w == -* ]] || words+=(\"$w\")",
     "    done",
     "    if [[ $cur == -* ]]; then",
-    `        COMPREPLY=($(compgen -W "${quoteList(GLOBAL_OPTIONS)}" -- "$cur"))`,
+    `        COMPREPLY=($(compgen -W "${quoteList(GLOBAL_OPTIONS.flatMap((o) => [o.short, o.long]))}" -- "$cur"))`,
     "        return",
     "    fi",
     "    if ((${#words[@]} == 0)); then",

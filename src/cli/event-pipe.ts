@@ -83,6 +83,6 @@ async function eventPipe(args: Args, ctx: Context): Promise<void> {
 export const mapEventPipeCommand: Command = {
   name: "event_pipe",
   synopsis: "event_pipe MAP [cpu N index M]",
-  examples: ["tsbpf map event_pipe pinned /sys/fs/bpf/events", "tsbpf -j map event_pipe id 7 cpu 0 index 0"],
+  examples: ["tsbpf map event_pipe pinned /sys/fs/bpf/events", "tsbpf -j map event_pipe pinned /sys/fs/bpf/events cpu 0 index 0"],
   run: eventPipe,
 };

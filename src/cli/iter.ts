@@ -71,6 +71,6 @@ export const iterCommands: ObjectCommands = {
   // `bpftool iter` alone prints its help.
   bare: "help",
   commands: [
-    { name: "pin", synopsis: "pin OBJ PATH [map MAP]", examples: ["tsbpf iter pin bpf_iter_task.bpf.o /sys/fs/bpf/tasks && cat /sys/fs/bpf/tasks"], run: pin },
+    { name: "pin", synopsis: "pin OBJ PATH [map MAP]", examples: ["tsbpf iter pin examples/ps/ps.bpf.o /sys/fs/bpf/tasks && cat /sys/fs/bpf/tasks"], run: pin },
   ],
 };

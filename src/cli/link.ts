@@ -124,9 +124,9 @@ export const linkCommands: ObjectCommands = {
   summary: "list, pin and detach BPF links",
   grammar: GRAMMAR,
   commands: [
-    { name: "show", synopsis: "{ show | list } [LINK]", examples: ["tsbpf link show", "tsbpf -f -j link show id 7"], run: show },
+    { name: "show", synopsis: "{ show | list } [LINK]", examples: ["tsbpf link show", "tsbpf -f -j link show pinned /sys/fs/bpf/my_link"], run: show },
     { name: "list", synopsis: "{ show | list } [LINK]", examples: ["tsbpf link list pinned /sys/fs/bpf/my_link"], run: show },
-    { name: "pin", synopsis: "pin LINK FILE", examples: ["tsbpf link pin id 7 /sys/fs/bpf/my_link"], run: pin },
+    { name: "pin", synopsis: "pin LINK FILE", examples: ["tsbpf link pin pinned /sys/fs/bpf/my_link /sys/fs/bpf/my_link_too"], run: pin },
     { name: "detach", synopsis: "detach LINK", examples: ["tsbpf link detach pinned /sys/fs/bpf/my_link"], run: detach },
   ],
 };

@@ -161,7 +161,7 @@ export const mapCommands: ObjectCommands = {
     {
       name: "dump",
       synopsis: "dump MAP",
-      examples: ["tsbpf map dump pinned /sys/fs/bpf/counts", "tsbpf -j map dump id 7"],
+      examples: ["tsbpf map dump pinned /sys/fs/bpf/counts", "tsbpf -j map dump name exec_start"],
       run: dump,
     },
     {
@@ -206,7 +206,7 @@ export const mapCommands: ObjectCommands = {
     {
       name: "getnext",
       synopsis: "getnext MAP [key DATA]",
-      examples: ["tsbpf map getnext id 7 key 1 0 0 0"],
+      examples: ["tsbpf map getnext pinned /sys/fs/bpf/config key 0 0 0 0"],
       run(args, ctx) {
         withMap(args, (m) => {
           const key = parseKey(args, m, false);
@@ -232,13 +232,13 @@ export const mapCommands: ObjectCommands = {
         });
       },
     },
-    { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin id 7 /sys/fs/bpf/counts"], run: (args, ctx) => pinObject(args, ctx, "map") },
+    { name: "pin", synopsis: "pin MAP FILE", examples: ["tsbpf map pin name exec_start /sys/fs/bpf/exec_start"], run: (args, ctx) => pinObject(args, ctx, "map") },
     mapEventPipeCommand,
     {
       name: "create",
       synopsis: "create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]",
       examples: [
-        "tsbpf map create /sys/fs/bpf/counts type hash key 4 value 8 entries 1024 name counts",
+        "tsbpf map create /sys/fs/bpf/flows type hash key 4 value 8 entries 1024 name flows",
         "tsbpf map create /sys/fs/bpf/outer type array_of_maps key 4 value 4 entries 8 name outer inner_map pinned /sys/fs/bpf/inner",
       ],
       run(args, ctx) {

@@ -124,12 +124,12 @@ export const netCommands: ObjectCommands = {
   summary: "show, attach and detach XDP, tcx and tc programs on network devices",
   grammar: GRAMMAR,
   commands: [
-    { name: "show", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf net show", "tsbpf -j net show dev eth0"], run: show },
-    { name: "list", synopsis: "{ show | list } [dev IFNAME]", examples: ["sudo ip netns exec test tsbpf net list"], run: show },
+    { name: "show", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf net show", "tsbpf -j net show dev veth0"], run: show },
+    { name: "list", synopsis: "{ show | list } [dev IFNAME]", examples: ["tsbpf -p net list"], run: show },
     {
       name: "attach", synopsis: "attach ATTACH_TYPE PROG dev IFNAME [ overwrite ]",
-      examples: ["tsbpf net attach xdpgeneric id 42 dev veth0", "tsbpf net attach tcx_ingress pinned /sys/fs/bpf/tc_prog dev veth0"], run: attach,
+      examples: ["tsbpf net attach xdpgeneric pinned /sys/fs/bpf/xdp_prog dev veth0", "tsbpf net attach tcx_ingress pinned /sys/fs/bpf/tc_prog dev veth0"], run: attach,
     },
-    { name: "detach", synopsis: "detach ATTACH_TYPE dev IFNAME", examples: ["tsbpf net detach xdp dev veth0"], run: detach },
+    { name: "detach", synopsis: "detach ATTACH_TYPE dev IFNAME", examples: ["tsbpf net detach xdpgeneric dev veth0"], run: detach },
   ],
 };

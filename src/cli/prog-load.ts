@@ -185,7 +185,7 @@ function run(args: Args, ctx: Context, single: boolean): void {
 export const progLoadCommand: Command = {
   name: "load",
   synopsis: "load OBJ PATH [type TYPE] [pinmaps DIR] [autoattach] [--btf FILE] [--program NAME]",
-  examples: ["tsbpf prog load opensnoop.bpf.o /sys/fs/bpf/opensnoop program tracepoint__syscalls__sys_enter_openat"],
+  examples: ["tsbpf prog load examples/opensnoop/opensnoop.bpf.o /sys/fs/bpf/openat program enter_openat"],
   run: (args, ctx) => run(args, ctx, true),
 };
 
@@ -194,8 +194,8 @@ export const progLoadAllCommand: Command = {
   name: "loadall",
   synopsis: "loadall OBJ PATH [type TYPE] [pinmaps DIR] [autoattach] [--btf FILE]",
   examples: [
-    "tsbpf prog loadall opensnoop.bpf.o /sys/fs/bpf/opensnoop pinmaps /sys/fs/bpf/opensnoop_maps",
-    "tsbpf prog loadall opensnoop.bpf.o /sys/fs/bpf/opensnoop autoattach   # rm -r the directory to detach",
+    "tsbpf prog loadall examples/opensnoop/opensnoop.bpf.o /sys/fs/bpf/opensnoop pinmaps /sys/fs/bpf/opensnoop_maps",
+    "tsbpf prog loadall examples/bootstrap/bootstrap.bpf.o /sys/fs/bpf/bootstrap autoattach   # rm -r the directory to detach",
   ],
   run: (args, ctx) => run(args, ctx, false),
 };

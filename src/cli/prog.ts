@@ -120,14 +120,14 @@ export const progCommands: ObjectCommands = {
   grammar: GRAMMAR,
   commands: [
     { name: "show", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog show", "tsbpf -j prog show name handle_exec"], run: show },
-    { name: "list", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog list tag c0bfcbf4e52d5b57"], run: show },
+    { name: "list", synopsis: "{ show | list } [PROG]", examples: ["tsbpf prog list tag 4ee3a97a187fb36c"], run: show },
     {
       name: "dump",
       synopsis: "dump xlated PROG [{ opcodes | linum }]",
-      examples: ["tsbpf prog dump xlated id 42", "tsbpf prog dump xlated pinned /sys/fs/bpf/prog linum"],
+      examples: ["tsbpf prog dump xlated pinned /sys/fs/bpf/xdp_prog", "tsbpf prog dump xlated name handle_exec linum"],
       run: dump,
     },
-    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin id 42 /sys/fs/bpf/my_prog"], run: (args, ctx) => pinObject(args, ctx, "prog") },
+    { name: "pin", synopsis: "pin PROG FILE", examples: ["tsbpf prog pin name handle_exec /sys/fs/bpf/handle_exec"], run: (args, ctx) => pinObject(args, ctx, "prog") },
     {
       name: "run",
       synopsis: "run PROG data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N]",

@@ -242,10 +242,10 @@ export const structOpsCommands: ObjectCommands = {
   summary: "show, dump, register and unregister struct_ops maps",
   grammar: GRAMMAR,
   commands: [
-    { name: "show", synopsis: "{ show | list } [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops show", "tsbpf -j struct_ops show name my_cc"], run: show },
-    { name: "list", synopsis: "{ show | list } [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops list id 42"], run: show },
-    { name: "register", synopsis: "register OBJ [LINK_DIR]", examples: ["tsbpf struct_ops register my_cc.bpf.o /sys/fs/bpf/my_cc"], run: register },
-    { name: "unregister", synopsis: "unregister STRUCT_OPS_MAP", examples: ["tsbpf struct_ops unregister name my_cc"], run: unregister },
-    { name: "dump", synopsis: "dump [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops dump name my_cc"], run: dump },
+    { name: "show", synopsis: "{ show | list } [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops show", "tsbpf -j struct_ops show"], run: show },
+    { name: "list", synopsis: "{ show | list } [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops list"], run: show },
+    { name: "register", synopsis: "register OBJ [LINK_DIR]", examples: ["tsbpf struct_ops register tcp_reno.bpf.o /sys/fs/bpf/tcp_reno"], run: register },
+    { name: "unregister", synopsis: "unregister STRUCT_OPS_MAP", examples: ["tsbpf struct_ops unregister name tsbpf_plain"], run: unregister },
+    { name: "dump", synopsis: "dump [STRUCT_OPS_MAP]", examples: ["tsbpf struct_ops dump name tsbpf_reno"], run: dump },
   ],
 };

@@ -30,6 +30,24 @@ export const OBJECTS: readonly ObjectEntry[] = [
 /** Words accepted in place of an object: `tsbpf version`, `tsbpf help`, `tsbpf completion bash`. */
 export const TOP_LEVEL_WORDS: readonly string[] = ["version", "help", "completion"];
 
+/** One global option, for the man page and completion. */
+export interface GlobalOptionHelp {
+  readonly short: string;
+  readonly long: string;
+  readonly description: string;
+}
+
+/** The global options (args.ts parses them), described. */
+export const GLOBAL_OPTIONS: readonly GlobalOptionHelp[] = [
+  { short: "-j", long: "--json", description: "Print JSON instead of text, laid out as bpftool's. Errors are printed as {\"error\": MESSAGE} on stdout." },
+  { short: "-p", long: "--pretty", description: "Print indented JSON (implies --json)." },
+  { short: "-d", long: "--debug", description: "Print the loader's debug lines (CO-RE relocations, maps created, programs loaded) on stderr, the whole verifier log when the verifier rejects a program, and stack traces." },
+  { short: "-f", long: "--bpffs", description: "With show: list the bpffs paths each object is pinned at." },
+  { short: "-n", long: "--nomount", description: "Never mount bpffs at /sys/fs/bpf when a pin needs it." },
+  { short: "-h", long: "--help", description: "Print the help of the object or command given." },
+  { short: "-V", long: "--version", description: "Print the version." },
+];
+
 /** The global options, as the top-level help and every man page state them. */
 export const OPTIONS_HELP =
   "OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} | {-n|--nomount} | {-h|--help} | {-V|--version} }";

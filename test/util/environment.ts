@@ -143,7 +143,8 @@ export type FactDetail<F extends EnvironmentFact> = F extends typeof KERNEL_OLDE
 
 /** Names of the oracles and tools the tests compare against or run. */
 export type Oracle = "bpftool" | "libbpf-dev" | "libbpf-tools" | "clang-19" | "llvm-mc-19" | "readelf" | "objdump" | "cc" | "iproute2"
-  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references" | "systemtap-sdt-dev" | "python3 with USDT";
+  | "unshare" | "GNU time" | "uapi headers" | "other kernels' BTF" | "bench references" | "systemtap-sdt-dev" | "python3 with USDT"
+  | "man-db" | "jq";
 
 /** The oracles and tools tests need, and how to tell they are installed. Missing ones fail under CI=true. */
 const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> = {
@@ -157,6 +158,8 @@ const ORACLES: Record<Oracle, { readonly install: string; present(): boolean }> 
   "cc": { install: "Debian package gcc or clang", present: () => runs("cc", ["--version"]) },
   "iproute2": { install: "Debian package iproute2", present: () => runs("ip", ["-V"]) },
   "unshare": { install: "Debian package util-linux", present: () => runs("unshare", ["--version"]) },
+  "man-db": { install: "Debian packages man-db and groff-base (man -l renders the man pages)", present: () => runs("man", ["--version"]) },
+  "jq": { install: "Debian package jq (a CLI help example pipes into it)", present: () => runs("jq", ["--version"]) },
   "GNU time": { install: "Debian package time", present: () => existsSync("/usr/bin/time") },
   "uapi headers": { install: "Debian package linux-libc-dev", present: () => existsSync("/usr/include/linux/bpf.h") },
   "systemtap-sdt-dev": { install: "Debian package systemtap-sdt-dev (<sys/sdt.h>)", present: () => runs("cc", ["-E", "-include", "sys/sdt.h", "-x", "c", "/dev/null"]) },
