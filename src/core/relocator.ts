@@ -49,6 +49,7 @@ export interface CoreRelocateOptions {
  * included) and, for enum relocations, the enumerator.
  */
 export interface CoreMatchRecorder {
+  /** Called for each candidate that satisfies a relocation of `kind`, with its spec over the target BTF. */
   matched(kind: number, target: CoreSpec, candidate: CoreCandidate): void;
 }
 
