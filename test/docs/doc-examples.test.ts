@@ -3,18 +3,18 @@
 // compiled under --strict, importing "tsbpf" from src/. A block may use a few
 // names it does not define (an `objects` collection, a `program`, a
 // `signal` …, declared below), standing for what the surrounding prose set up.
-// Blocks that import a generated skeleton (`./….skel.js`) need that module, so
-// they are left to the tests that generate skeletons; README's library blocks
-// also run in test/api/package-install.test.ts.
+// Blocks that import a generated skeleton (`./bpf/NAME.skel.js`) get it
+// built from the page's own program with the page's own `gen build` command
+// (test/docs/pages.ts). README's library blocks also run in
+// test/api/package-install.test.ts; getting-started's flow runs in
+// test/docs/getting-started.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+import { buildPageProgram, markdownFiles, pagePrograms, ROOT } from "./pages.js";
 
 /** Names an example may use without defining them, and what they stand for. */
 const CONTEXT: Readonly<Record<string, string>> = {
@@ -29,19 +29,10 @@ const CONTEXT: Readonly<Record<string, string>> = {
   handle: "(record: unknown) => void",
 };
 
-function markdownFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return full === path.join(ROOT, "docs/api") ? [] : markdownFiles(full);
-    return name.endsWith(".md") ? [full] : [];
-  });
-}
-
 interface Example { file: string; line: number; code: string }
 
 function examples(): Example[] {
-  const files = [path.join(ROOT, "README.md"), ...markdownFiles(path.join(ROOT, "docs"))];
-  return files.flatMap((file) => {
+  return markdownFiles().flatMap((file) => {
     const text = readFileSync(file, "utf8");
     return [...text.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => ({
       file: path.relative(ROOT, file),
@@ -62,12 +53,19 @@ function moduleOf(example: Example): string {
   return [`import type * as __t from "tsbpf";`, ...imports, ...context, ...body, "export {};"].join("\n");
 }
 
-test("every TypeScript example in README.md and docs/ type-checks against the library", { timeout: 120_000 }, (t) => {
-  const all = examples();
-  const checked = all.filter((e) => !/from "\.[^"]*\.skel\.js"/.test(e.code));
+test("every TypeScript example in README.md and docs/ type-checks against the library", { timeout: 300_000 }, async (t) => {
+  const checked = examples();
   assert.ok(checked.length >= 20, `found ${checked.length} examples`);
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-doc-examples-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The skeletons the examples import, built from the pages' own programs and commands.
+  const programs = pagePrograms();
+  const wanted = new Set(checked.flatMap((e) => [...e.code.matchAll(/from "\.\/bpf\/([\w-]+)\.skel\.js"/g)].map((m) => m[1]!)));
+  for (const name of wanted) {
+    const program = programs.get(name);
+    assert.ok(program, `an example imports ./bpf/${name}.skel.js but no page says how to build ${name}.bpf.c (tsbpf gen build … -o …)`);
+    await buildPageProgram(program, dir);
+  }
   const names = new Map<string, Example>();
   checked.forEach((example, i) => {
     const name = `example${String(i).padStart(3, "0")}.ts`;
@@ -81,7 +79,7 @@ test("every TypeScript example in README.md and docs/ type-checks against the li
       noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [path.join(ROOT, "node_modules/@types")],
       paths: { "tsbpf": [path.join(ROOT, "src/index.ts")], "tsbpf/*": [path.join(ROOT, "src/*/index.ts")] },
     },
-    include: ["example*.ts"],
+    include: ["example*.ts", "bpf/*.ts"],
   }));
   const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
   // Name each error by the markdown file and line of its example.

@@ -3,20 +3,9 @@
 // heading of its target (GitHub's slugs). External links are not fetched.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-
-function markdownFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    // docs/api is TypeDoc's output (gitignored), not hand-written markdown.
-    if (statSync(full).isDirectory()) return full === path.join(ROOT, "docs/api") ? [] : markdownFiles(full);
-    return name.endsWith(".md") ? [full] : [];
-  });
-}
+import { markdownFiles, ROOT } from "./pages.js";
 
 /** Text outside fenced code blocks and inline code, where links are links. */
 function prose(markdown: string): string {
@@ -62,7 +51,7 @@ function brokenLinks(file: string): Broken[] {
 }
 
 test("every relative link and #anchor in README.md and docs/**/*.md resolves", () => {
-  const files = [path.join(ROOT, "README.md"), ...markdownFiles(path.join(ROOT, "docs"))];
+  const files = markdownFiles();
   assert.ok(files.length > 1, "docs/ has markdown files");
   const broken = files.flatMap(brokenLinks);
   assert.deepEqual(broken, [], broken.map((b) => `${b.file}: ${b.link} (${b.why})`).join("\n"));
