@@ -8,6 +8,7 @@ import { mapBatchGroup } from "./map-batch.js";
 import { btfParseGroup } from "./btf-parse.js";
 import { btfDumpGroup } from "./btf-dump.js";
 import { collectionLoadGroup } from "./collection-load.js";
+import { codecGroup } from "./codec.js";
 
 /** Every benchmark group, in the order they run and print. */
-export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup, btfParseGroup, btfDumpGroup, collectionLoadGroup];
+export const benchmarkGroups: readonly BenchGroup[] = [mapOpsGroup, mapBatchGroup, btfParseGroup, btfDumpGroup, collectionLoadGroup, codecGroup];

@@ -268,7 +268,8 @@ class ValueFormatter {
       const ev = typeof e.value === "bigint" ? BigInt.asUintN(64, e.value) : BigInt(e.value | 0);
       if (ev === value) return this.#w.string(e.name);
     }
-    this.#w.raw(String(value));
+    // No enumerator: bpftool's jsonw_int, a signed 64-bit print (an unsigned ENUM64 above 2^63 prints negative).
+    this.#w.raw(String(BigInt.asIntN(64, value)));
   }
 
   #pointer(at: number, target: number): void {

@@ -50,6 +50,7 @@ export abstract class TypedRecordReader<T, B extends RingBuffer | PerfBuffer> im
   /** The codec of one record. */
   readonly codec: BtfCodec<T>;
 
+  /** @internal Subclasses pass the reader they opened and the codec of one record. */
   constructor(buffer: B, codec: BtfCodec<T>) {
     this.buffer = buffer;
     this.codec = codec;

@@ -10,6 +10,7 @@ import { readKernelBtfById } from "../btf/kernel.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import type { BpfMap } from "../map.js";
 import { describeMap } from "./errors.js";
+import { MapType } from "./types.js";
 
 /** Options of `BpfMap.typed` and `Collection.typedMap`: which BTF types decode the keys and values. */
 export interface TypedMapOptions extends CodecOptions {
@@ -63,6 +64,10 @@ function codecOf<T>(map: BpfMap, btf: Btf, type: number | string, field: "key" |
  * A map with no types anywhere is an InvalidArgumentError saying what to pass.
  */
 export function mapCodecs<K, V>(map: BpfMap, options: TypedMapOptions, source?: MapTypeSource): MapCodecs<K, V> {
+  if (map.type === MapType.Ringbuf || map.type === MapType.PerfEventArray) {
+    const reader = map.type === MapType.Ringbuf ? "TypedRingBuffer (collection.ringBuffer" : "TypedPerfBuffer (collection.perfBuffer";
+    throw new InvalidArgumentError(`${describeMap(map)} holds events, not elements: read its records with ${reader}(name, { type: "struct event" }))`, "map");
+  }
   const { btf: givenBtf, keyType: givenKey, valueType: givenValue, ...codecOptions } = options;
   const keyless = map.keySize === 0;
   const complete = givenBtf !== undefined && givenValue !== undefined && (keyless || givenKey !== undefined);
@@ -75,6 +80,9 @@ export function mapCodecs<K, V>(map: BpfMap, options: TypedMapOptions, source?: 
   const keyType = givenKey ?? (own?.keyTypeId || undefined);
   const valueType = givenValue ?? (own?.valueTypeId || undefined);
   if (valueType === undefined) throw noTypes(map, "has no BTF value type");
+  if (typeof valueType === "number" && btf.kindOf(valueType) === "DATASEC") {
+    throw new InvalidArgumentError(`${describeMap(map)} holds global variables: read and write them with collection.variable(name).read()/write()`, "map");
+  }
   if (!keyless && keyType === undefined) throw noTypes(map, "has no BTF key type");
   return {
     key: keyless ? undefined : codecOf<K>(map, btf, keyType!, "key", map.keySize, codecOptions),

@@ -63,6 +63,6 @@ test("Variable: live reads and writes of struct, array and char[] globals, as bp
   if (!requireOracle(t, "bpftool")) return;
   const ids = { ".data": c.map(".data").info().id, ".bss": c.map(".bss").info().id, ".rodata": c.map(".rodata").info().id };
   for (const [section, names] of [[".data", ["origin", "greeting"]], [".bss", ["counts", "bss_name", "last_stats"]], [".rodata", ["cfg", "ro_ports"]]] as const) {
-    for (const name of names) assertSameAsBpftool(c.variable(name).read(), bpftoolGlobal(ids[section], section, name), name);
+    for (const name of names) assertSameAsBpftool({ btf: c.btf!, typeId: c.variable(name).typeId }, c.variable(name).read(), bpftoolGlobal(ids[section], section, name), name);
   }
 });

@@ -86,6 +86,10 @@ test("ring buffer: every field of struct event decodes as the program wrote it (
   using again = new TypedRingBuffer<Event>(c.map("ring"), { type: "event", btf: c.btf });
   emit();
   assert.deepEqual(again.readAvailable(), [expected]);
+  // Closing the collection closes the readers it made (not the ones made outside it).
+  c.close();
+  assert.equal(ring.buffer.closed, true);
+  assert.equal(again.buffer.closed, false);
 });
 
 test("perf buffer: samples decode as the program wrote them, with the CPU", async () => {

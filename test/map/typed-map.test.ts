@@ -14,8 +14,10 @@ import { Collection } from "../../src/collection.js";
 import { BpfMap, MapFlags, MapType, TypedMap } from "../../src/map.js";
 import { InvalidArgumentError, KeyNotFoundError } from "../../src/sys/errors.js";
 import { possibleCpuCount } from "../../src/sys/cpus.js";
+import { BtfError } from "../../src/btf/errors.js";
 import { requireOracle } from "../util/environment.js";
-import { assertSameAsBpftool, bpftoolFormatted } from "../util/bpftool-formatted.js";
+import { bpffsTempDir, openFdCount } from "../util/kernel.js";
+import { assertSameAsBpftool, bpftoolDump } from "../util/bpftool-formatted.js";
 
 const OBJECT = fileURLToPath(new URL("../../../test/fixtures/typed/typed.bpf.o", import.meta.url));
 
@@ -61,12 +63,12 @@ test("hash map: struct keys and values decode as the program wrote them and as b
   assert.deepEqual([...entries.keys()].sort(), ["1001", "1002", "1003"]);
   assert.deepEqual([...flows.keys()].map((k) => k.sport).sort(), [1001, 1002, 1003]);
   if (!requireOracle(t, "bpftool")) return;
-  const oracle = bpftoolFormatted(flows.map.info().id);
+  const oracle = bpftoolDump(flows.map.info().id);
   assert.equal(oracle.length, 3);
   for (const e of oracle) {
     const key = e.key as { sport: number };
-    assertSameAsBpftool(flows.lookup(flowKey(key.sport - 1000)), e.value, `flows[${key.sport}]`);
-    assertSameAsBpftool(flowKey(key.sport - 1000), e.key, "key");
+    assertSameAsBpftool(flows.value, flows.lookup(flowKey(key.sport - 1000)), e.value, `flows[${key.sport}]`);
+    assertSameAsBpftool(flows.key!, flowKey(key.sport - 1000), e.key, "key");
   }
 });
 
@@ -85,10 +87,10 @@ test("values written through a typed map read back identically with bpftool", (t
   assert.throws(() => flows.update(key, { ...value, comm: "a string longer than sixteen" }), InvalidArgumentError);
   assert.deepEqual(flows.lookup(key), value);
   if (!requireOracle(t, "bpftool")) return;
-  const e = bpftoolFormatted(flows.map.info().id).find((x) => (x.key as { sport: number }).sport === 0xffff);
+  const e = bpftoolDump(flows.map.info().id).find((x) => (x.key as { sport: number }).sport === 0xffff);
   assert.ok(e);
-  assertSameAsBpftool(value, e.value);
-  assertSameAsBpftool(key, e.key, "key");
+  assertSameAsBpftool(flows.value, value, e.value);
+  assertSameAsBpftool(flows.key!, key, e.key, "key");
   assert.equal(flows.tryDelete(key), true);
   assert.equal(flows.tryDelete(key), false);
 });
@@ -105,8 +107,8 @@ test("array and LRU hash: u32 and u64 keys, 64-bit keys beyond 2^53 as bigints",
   c.typedMap<number | bigint, Point>("recent").update(5, { x: 1, y: 2 });
   assert.deepEqual(recent.lookup(5n), { x: 1, y: 2 });
   if (!requireOracle(t, "bpftool")) return;
-  for (const e of bpftoolFormatted(recent.map.info().id)) assertSameAsBpftool(recent.lookup(BigInt(e.key as string | number)), e.value);
-  for (const e of bpftoolFormatted(slots.map.info().id)) assertSameAsBpftool(slots.lookup(e.key as number), e.value);
+  for (const e of bpftoolDump(recent.map.info().id)) assertSameAsBpftool(recent.value, recent.lookup(BigInt(e.key as string | number)), e.value);
+  for (const e of bpftoolDump(slots.map.info().id)) assertSameAsBpftool(slots.value, slots.lookup(e.key as number), e.value);
 });
 
 test("per-CPU array: one value per possible CPU, as bpftool lists them", (t) => {
@@ -125,9 +127,9 @@ test("per-CPU array: one value per possible CPU, as bpftool lists them", (t) => 
   assert.deepEqual(perCpu.lookup(1), written);
   assert.throws(() => perCpu.update(1, written.slice(1)), InvalidArgumentError);
   if (!requireOracle(t, "bpftool")) return;
-  for (const e of bpftoolFormatted(perCpu.map.info().id)) {
+  for (const e of bpftoolDump(perCpu.map.info().id)) {
     const mine = perCpu.lookup(e.key as number);
-    for (const { cpu, value } of e.values!) assertSameAsBpftool(mine[cpu], value, `per_cpu[${String(e.key)}] cpu ${cpu}`);
+    for (const { cpu, value } of e.values!) assertSameAsBpftool(perCpu.value, mine[cpu], value, `per_cpu[${String(e.key)}] cpu ${cpu}`);
   }
 });
 
@@ -195,4 +197,32 @@ test("a map without BTF types: a clear error, or the types passed explicitly", (
   assert.deepEqual(typed.lookup(flowKey(1)), stats(1));
   // A type whose size is not the map's is refused.
   assert.throws(() => plain.typed({ btf: c.btf!, keyType: "struct point", valueType: "struct stats" }), (e: unknown) => e instanceof InvalidArgumentError && /8 bytes/.test(e.message));
+});
+
+test("TypedMap.openPinned owns the map it opens; typing errors close it again", () => {
+  using c = filled();
+  const dir = bpffsTempDir();
+  try {
+    c.map("flows").pin(`${dir.path}/flows`);
+    const before = openFdCount();
+    const typed = TypedMap.openPinned<FlowKey, Stats>(`${dir.path}/flows`, { mode: "read-only" });
+    assert.deepEqual(typed.lookup(flowKey(1)), stats(1));
+    typed.close();
+    assert.equal(typed.map.fd.closed, true);
+    assert.equal(openFdCount(), before);
+    assert.throws(() => TypedMap.openPinned(`${dir.path}/flows`, { valueType: "struct nope" }), BtfError);
+    assert.equal(openFdCount(), before);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("maps that hold events or globals say what reads them instead", () => {
+  using c = filled();
+  assert.throws(() => c.typedMap("ring"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.ringBuffer/.test(e.message));
+  assert.throws(() => c.typedMap("perf"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.perfBuffer/.test(e.message));
+  assert.throws(() => c.typedMap(".bss"), (e: unknown) => e instanceof InvalidArgumentError && /collection\.variable/.test(e.message));
+  // A queue's types exist only in the object: the kernel never had them.
+  using byId = BpfMap.fromId(c.map("items").info().id);
+  assert.throws(() => byId.typed(), (e: unknown) => e instanceof InvalidArgumentError && /created without BTF/.test(e.message));
 });

@@ -4,8 +4,8 @@
 // hidden class and no per-call dispatch happens. Writers walk the compiled
 // members; they refuse unknown keys and, for a union, more than one member.
 import { describeValue } from "../../sys/arguments.js";
-import { FitError, rethrowWithin, type Ctx, type Decoder, type Encoder, type Plan } from "./context.js";
-import { bitfieldPlan } from "./bitfields.js";
+import { atPlus, FitError, rethrowWithin, type CodeEnv, type Ctx, type Decoder, type Encoder, type Plan } from "./context.js";
+import { bitfieldInline, bitfieldPlan } from "./bitfields.js";
 import type { ArrayShape, CompositeShape, Field, Shape } from "./shape.js";
 
 /** Compiles a member's shape (plan.ts passes its memoising compiler). */
@@ -18,7 +18,8 @@ interface Member {
   readonly group: number;
   readonly decode: Decoder;
   readonly encode: Encoder;
-  readonly inline: ((at: string) => string) | undefined;
+  /** The member's reader as an expression (at byte `at + off` of the composite); calls `decode` when nothing better applies. */
+  readonly inline: ((off: number, env: CodeEnv) => string) | undefined;
   /** The name is also a property of Object.prototype ("constructor", "toString"…): read it only as an own property. */
   readonly inherited: boolean;
 }
@@ -53,36 +54,56 @@ export function compositePlan(s: CompositeShape, compile: Compile, le: boolean, 
       return { ...common, offset, decode: plan.decode, encode: plan.encode, inline: undefined };
     }
     if (f.bits !== undefined) {
-      const b = bitfieldOf(f, f.bits, le);
-      return { ...common, offset: 0, decode: b.decode, encode: b.encode, inline: undefined };
+      const b = bitfieldOf(f, f.bits, le, s.size);
+      return { ...common, offset: 0, decode: b.decode, encode: b.encode, inline: b.inline };
     }
     const plan = compile(f.shape);
     return { ...common, offset: f.bitOffset / 8, decode: plan.decode, encode: plan.encode, inline: plan.inline };
   });
-  return { size: s.size, decode: objectReader(members), encode: objectWriter(s, members), flexible };
+  return { size: s.size, decode: objectReader(members), encode: objectWriter(s, members), flexible, inline: members.length <= MAX_INLINE_MEMBERS ? (off, env) => objectLiteral(members, off, env) : undefined };
 }
 
-function bitfieldOf(f: Field, bits: number, le: boolean): { decode: Decoder; encode: Encoder } {
+/** Composites with more members are read by a call, not spliced into their parent's generated reader. */
+const MAX_INLINE_MEMBERS = 64;
+
+function bitfieldOf(f: Field, bits: number, le: boolean, limit: number): { decode: Decoder; encode: Encoder; inline: ((off: number) => string) | undefined } {
   const b = f.shape;
   const signed = (b.kind === "int" || b.kind === "enum") && b.signed;
   const bigint = (b.kind === "int" || b.kind === "enum") && b.bigint;
-  return bitfieldPlan(f.bitOffset, bits, signed, bigint, b.name, le, b.kind === "bool");
+  const plan = bitfieldPlan(f.bitOffset, bits, signed, bigint, b.name, le, b.kind === "bool");
+  return { ...plan, inline: bigint ? undefined : bitfieldInline(f.bitOffset, bits, signed, b.size, limit, le) };
 }
 
-/** The generated reader: `{ "pid": v.getUint32(at + 0, true), "inner": d1(c, at + 8), … }`. */
+/** `{ "pid": v.getUint32(at + 0, true), "inner": { … }, "comm": p3(c, at + 8) }` for the composite at `at + off`. */
+function objectLiteral(members: readonly Member[], off: number, env: CodeEnv): string {
+  const props = members.map((m) => {
+    const key = m.name === "__proto__" ? `["__proto__"]` : JSON.stringify(m.name);
+    const at = off + m.offset;
+    return `${key}: ${m.inline ? m.inline(at, env) : `${env.ref(m.decode)}(c, ${atPlus(at)})`}`;
+  });
+  return `{ ${props.join(", ")} }`;
+}
+
+/** The generated reader: one object literal (objectLiteral), functions it calls bound as parameters. */
 function objectReader(members: readonly Member[]): Decoder {
   const params: string[] = [];
   const args: unknown[] = [];
-  const props = members.map((m, i) => {
-    const key = m.name === "__proto__" ? `["__proto__"]` : JSON.stringify(m.name);
-    const at = m.offset === 0 ? "at" : `at + ${m.offset}`;
-    if (m.inline) return `${key}: ${m.inline(at)}`;
-    params.push(`d${i}`);
-    args.push(m.decode);
-    return `${key}: d${i}(c, ${at})`;
-  });
+  const names = new Map<unknown, string>();
+  const env: CodeEnv = {
+    ref(value) {
+      let name = names.get(value);
+      if (name === undefined) {
+        name = `p${params.length}`;
+        names.set(value, name);
+        params.push(name);
+        args.push(value);
+      }
+      return name;
+    },
+  };
+  const literal = objectLiteral(members, 0, env);
   try {
-    const body = `"use strict"; return function readObject(c, at) { const v = c.v; return { ${props.join(", ")} }; };`;
+    const body = `"use strict"; return function readObject(c, at) { const v = c.v; return ${literal}; };`;
     return new Function(...params, body)(...args) as Decoder;
   } catch {
     // Code generation disabled (node --disallow-code-generation-from-strings): the same object, built by a loop.

@@ -7,13 +7,35 @@
 // field's bytes, so neighbouring fields keep their bits.
 import { describeValue } from "../../sys/arguments.js";
 import { integerRange } from "../scalar-codec.js";
-import { FitError, type Decoder, type Encoder } from "./context.js";
+import { atPlus, FitError, type Decoder, type Encoder } from "./context.js";
 import { toInteger } from "./scalars.js";
 
-/** Reader and writer of one bitfield. */
+/** Reader and writer of one bitfield; `inline` when it reads as one aligned load and shifts (see bitfieldInline). */
 export interface BitfieldPlan {
   readonly decode: Decoder;
   readonly encode: Encoder;
+  readonly inline?: (off: number) => string;
+}
+
+const GETTERS: Readonly<Record<number, string>> = { 1: "getUint8", 2: "getUint16", 4: "getUint32" };
+
+/**
+ * The bitfield as one JavaScript expression: a load of its aligned storage unit (`unitSize` bytes, the
+ * base type's size, which must lie within `limit` bytes) and 32-bit shifts — what a hand-written decoder
+ * does. Undefined when that does not apply (bigint fields, fields straddling their unit: packed structs).
+ */
+export function bitfieldInline(bitPos: number, bits: number, signed: boolean, unitSize: number, limit: number, le: boolean): ((off: number) => string) | undefined {
+  const getter = GETTERS[unitSize];
+  if (getter === undefined || bits > 32) return undefined;
+  const unitBits = unitSize * 8;
+  const unitStart = Math.floor(bitPos / unitBits) * unitSize;
+  const rel = bitPos - unitStart * 8;
+  if (rel + bits > unitBits || unitStart + unitSize > limit) return undefined;
+  const shift = le ? rel : unitBits - rel - bits;
+  const load = (off: number): string => `v.${getter}(${atPlus(off + unitStart)}, ${le})`;
+  if (signed) return bits === 32 ? (off) => `(${load(off)} | 0)` : (off) => `((${load(off)} << ${32 - shift - bits}) >> ${32 - bits})`;
+  if (bits === 32) return load;
+  return (off) => `((${load(off)} >>> ${shift}) & ${2 ** bits - 1})`;
 }
 
 /**

@@ -4,6 +4,7 @@
 // the readers and writers); decode then reads the caller's memory in place,
 // and encode writes into zeroed memory so missing members and padding are 0.
 import { endianness } from "node:os";
+import type { Buffer } from "node:buffer";
 import type { Btf } from "../btf.js";
 import { InvalidArgumentError } from "../../sys/errors.js";
 import { describeValue } from "../../sys/arguments.js";
@@ -52,6 +53,13 @@ export class BtfCodec<T = unknown> {
   readonly #plan: RootPlan;
   #scratch: Uint8Array | undefined;
   #busy = false;
+  /**
+   * The last decoded source, its DataView and Buffer views: records are decoded one after another from
+   * one buffer (a ring, a batch), so the views are made once, not per record. Held weakly.
+   */
+  #last: WeakRef<object> | undefined;
+  #lastView: DataView | undefined;
+  #lastBytes: Buffer | undefined;
 
   private constructor(btf: Btf, typeId: number, littleEndian: boolean, plan: RootPlan) {
     this.btf = btf;
@@ -90,7 +98,17 @@ export class BtfCodec<T = unknown> {
    * fewer than `size` bytes are available.
    */
   decode(source: Uint8Array | DataView, offset = 0, length?: number): T {
-    const view = viewOf(source, "source");
+    let view: DataView;
+    let bytes: Buffer | undefined;
+    if (this.#last !== undefined && this.#last.deref() === source) {
+      view = this.#lastView!;
+      bytes = this.#lastBytes;
+    } else {
+      view = viewOf(source, "source");
+      this.#last = new WeakRef(source);
+      this.#lastView = view;
+      this.#lastBytes = undefined;
+    }
     const total = view.byteLength;
     if (!Number.isInteger(offset) || offset < 0 || offset > total) {
       throw new InvalidArgumentError(`offset must be an integer from 0 to ${total}, got ${describeValue(offset)}`, "offset");
@@ -102,7 +120,10 @@ export class BtfCodec<T = unknown> {
     if (len < this.size) {
       throw new InvalidArgumentError(`${this.name} is ${this.size} bytes, the source has ${len} at offset ${offset}`, "source");
     }
-    return this.#plan.decode(new Ctx(view, offset + len), offset) as T;
+    const c = new Ctx(view, offset + len, bytes);
+    const value = this.#plan.decode(c, offset) as T;
+    if (bytes === undefined) this.#lastBytes = c.madeBytes;
+    return value;
   }
 
   /** `value` as a new Uint8Array of `size` bytes (plus a flexible array member's elements). */

@@ -13,14 +13,21 @@ export class Ctx {
   readonly end: number;
   #bytes: Buffer | undefined;
 
-  constructor(v: DataView, end: number) {
+  /** `bytes`: a Buffer over exactly `v`'s bytes, when the caller has one already. */
+  constructor(v: DataView, end: number, bytes?: Buffer) {
     this.v = v;
     this.end = end;
+    this.#bytes = bytes;
   }
 
   /** The same memory as a Buffer (a view, made on first use: only text and byte arrays need it). */
   get b(): Buffer {
     return (this.#bytes ??= Buffer.from(this.v.buffer, this.v.byteOffset, this.v.byteLength));
+  }
+
+  /** The Buffer view if one was made (BtfCodec keeps it for the next decode of the same source). */
+  get madeBytes(): Buffer | undefined {
+    return this.#bytes;
   }
 }
 
@@ -62,8 +69,17 @@ export interface Plan {
   readonly decode: Decoder;
   readonly encode: Encoder;
   /**
-   * A JavaScript expression that decodes the value at the byte offset expression `at`, with `v`
-   * (the DataView) in scope: generated struct readers inline it instead of calling `decode`.
+   * A JavaScript expression that decodes the value at byte `at + off`, with `c` (the Ctx), `v` (its
+   * DataView) and `at` in scope: generated struct readers inline it instead of calling `decode`.
    */
-  readonly inline?: (at: string) => string;
+  readonly inline?: (off: number, env: CodeEnv) => string;
 }
+
+/** What generated code can refer to besides `c`, `v` and `at`: functions passed in as parameters. */
+export interface CodeEnv {
+  /** The name of a parameter bound to `value`. */
+  ref(value: unknown): string;
+}
+
+/** `at + off` as JavaScript source. */
+export const atPlus = (off: number): string => (off === 0 ? "at" : `at + ${off}`);

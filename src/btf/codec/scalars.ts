@@ -6,7 +6,7 @@
 // its error messages.
 import { describeValue } from "../../sys/arguments.js";
 import { integerRange } from "../scalar-codec.js";
-import { FitError, type Ctx, type Plan } from "./context.js";
+import { atPlus, FitError, type Ctx, type Plan } from "./context.js";
 import { bitfieldPlan } from "./bitfields.js";
 import type { BoolShape, EnumShape, FloatShape, IntShape, PointerShape } from "./shape.js";
 
@@ -59,7 +59,7 @@ export function integerPlan(size: number, signed: boolean, bigint: boolean, type
       encode: signed
         ? (c, at, x) => c.v.setBigInt64(at, typeof x === "bigint" && x >= min && x <= max ? x : toInteger(x, min, max, typeName), le)
         : (c, at, x) => c.v.setBigUint64(at, typeof x === "bigint" && x >= min && x <= max ? x : toInteger(x, min, max, typeName), le),
-      inline: (at) => `v.${getter}(${at}, ${le})`,
+      inline: (off) => `v.${getter}(${atPlus(off)}, ${le})`,
     };
   }
   const ops = SMALL_INTS[`${signed ? "s" : "u"}${size}`];
@@ -70,9 +70,9 @@ export function integerPlan(size: number, signed: boolean, bigint: boolean, type
   };
   if (bigint) {
     // A bigint-valued integer stored in fewer than 8 bytes (a small ENUM64).
-    return { size, decode: (c, at) => BigInt(read(c.v, at, le)), encode, inline: (at) => `BigInt(v.${getter}(${at}, ${le}))` };
+    return { size, decode: (c, at) => BigInt(read(c.v, at, le)), encode, inline: (off) => `BigInt(v.${getter}(${atPlus(off)}, ${le}))` };
   }
-  return { size, decode: (c, at) => read(c.v, at, le), encode, inline: (at) => `v.${getter}(${at}, ${le})` };
+  return { size, decode: (c, at) => read(c.v, at, le), encode, inline: (off) => `v.${getter}(${atPlus(off)}, ${le})` };
 }
 
 function int128Plan(signed: boolean, min: bigint, max: bigint, typeName: string, le: boolean): Plan {
@@ -113,7 +113,7 @@ export function boolPlan(s: BoolShape, le: boolean): Plan {
       size: 1,
       decode: (c, at) => c.v.getUint8(at) !== 0,
       encode: (c, at, x) => c.v.setUint8(at, bit(x)),
-      inline: (at) => `(v.getUint8(${at}) !== 0)`,
+      inline: (off) => `(v.getUint8(${atPlus(off)}) !== 0)`,
     };
   }
   return { size: s.size, decode: (c, at) => int.decode(c, at) !== 0, encode: (c, at, x) => int.encode(c, at, bit(x)) };
@@ -130,14 +130,14 @@ export function floatPlan(s: FloatShape, le: boolean): Plan {
       size: 4,
       decode: (c, at) => c.v.getFloat32(at, le),
       encode: (c, at, x) => c.v.setFloat32(at, check(x), le),
-      inline: (at) => `v.getFloat32(${at}, ${le})`,
+      inline: (off) => `v.getFloat32(${atPlus(off)}, ${le})`,
     };
   }
   return {
     size: 8,
     decode: (c, at) => c.v.getFloat64(at, le),
     encode: (c, at, x) => c.v.setFloat64(at, check(x), le),
-    inline: (at) => `v.getFloat64(${at}, ${le})`,
+    inline: (off) => `v.getFloat64(${atPlus(off)}, ${le})`,
   };
 }
 

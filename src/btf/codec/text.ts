@@ -28,23 +28,13 @@ export function stringPlan(s: StringShape): Plan {
     },
     encode: (c, at, x) => {
       if (typeof x === "string") {
-        const len = x.length;
-        // Fast path: ASCII, written byte by byte.
-        let ascii = len <= n;
-        for (let i = 0; ascii && i < len; i++) {
-          const ch = x.charCodeAt(i);
-          if (ch === 0) throw new FitError(`the string contains a NUL character, which would end it in ${s.name}`);
-          if (ch >= 0x80) ascii = false;
-        }
-        if (ascii) {
-          const v = c.v;
-          for (let i = 0; i < len; i++) v.setUint8(at + i, x.charCodeAt(i));
-          return;
-        }
         if (x.includes("\0")) throw new FitError(`the string contains a NUL character, which would end it in ${s.name}`);
-        const bytes = Buffer.byteLength(x, "utf8");
-        if (bytes > n) throw new FitError(`${bytes} bytes do not fit ${s.name}`);
-        c.b.write(x, at, n, "utf8");
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string that might not fit is measured.
+        if (x.length * 3 > n) {
+          const bytes = Buffer.byteLength(x, "utf8");
+          if (bytes > n) throw new FitError(`${bytes} bytes do not fit ${s.name}`);
+        }
+        if (x.length !== 0) c.b.write(x, at, n, "utf8");
         return;
       }
       if (x instanceof Uint8Array) return copyBytes(c.b, at, x, n, s.name);
