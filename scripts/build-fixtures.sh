@@ -48,9 +48,9 @@ for dir in "$@"; do
 			build "$dir" bpf "$src" "$base.o"
 			build "$dir" bpfeb "$src" "$base.eb.o"
 			;;
-		# Also without debug info: an object with no BTF, for the generator's bad-input test.
+		# Objects with no BTF (-g0) for the generator's bad-input tests: skel.bpf.nobtf.o, plain.bpf.o.
 		skeleton)
-			build "$dir" bpf "$src" "$base.o"
+			if [ "$base" = plain.bpf ]; then build "$dir" bpf "$src" "$base.o" -g0; else build "$dir" bpf "$src" "$base.o"; fi
 			if [ "$base" = skel.bpf ]; then build "$dir" bpf "$src" "$base.nobtf.o" -g0; fi
 			;;
 		*) build "$dir" bpf "$src" "$base.o" ;;

@@ -1,16 +1,12 @@
 // bootstrap: process starts and exits with their lifetimes, like
-// libbpf-bootstrap's example (examples/bootstrap/bootstrap.bpf.o, committed).
+// libbpf-bootstrap's example (examples/bootstrap/bootstrap.bpf.o, committed),
+// through its generated skeleton (bootstrap.skel.ts: `tsbpf gen skeleton`).
 // The minimum duration is a `.rodata` constant set before load.
 //   node dist/examples/bootstrap/main.js [-m MS] [-d SECONDS]
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { attachTracepoint, Collection, loadObjectSpec } from "../../src/index.js";
 import { integerOption, parseCommandLine } from "../common/cli.js";
 import { runTool } from "../common/tool.js";
-import { traceEvents } from "../common/ring-trace.js";
-import { StructReader } from "../common/struct.js";
-
-const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/bootstrap/bootstrap.bpf.o");
+import { traceSkeleton } from "../common/ring-trace.js";
+import { BootstrapSkeleton, type ProcessEvent } from "./bootstrap.skel.js";
 
 const USAGE = `Usage: bootstrap [-m MS] [-d SECONDS]
 Trace process starts and exits, with eBPF (needs root).
@@ -35,19 +31,15 @@ function parse(argv: readonly string[]): Options | undefined {
 }
 
 async function trace({ minMs, duration }: Options): Promise<void> {
-  const spec = loadObjectSpec(OBJECT);
-  spec.variable("min_duration_ns").set(BigInt(minMs) * 1_000_000n);
-  const event = new StructReader(spec.btf, "process_event");
-  using objects = Collection.load(spec);
-  await traceEvents(objects, attachTracepoint, duration, () => {
+  using skel = BootstrapSkeleton.open();
+  skel.rodata.min_duration_ns = BigInt(minMs) * 1_000_000n;
+  skel.load();
+  await traceSkeleton(skel, skel.events.events, duration, () => {
     process.stdout.write(`${"TIME".padEnd(8)} ${"EVENT".padEnd(5)} ${"COMM".padEnd(16)} ${"PID".padStart(7)} ${"PPID".padStart(7)} FILENAME/EXIT CODE\n`);
     process.stderr.write(`Tracing process starts and exits ${duration ? `for ${duration} s` : "until Ctrl-C"}.\n`);
-  }, (record) => {
-    const e = event.at(record);
-    const head = `${clock()} ${(e.bytes("exit_event")[0] ? "EXIT" : "EXEC").padEnd(5)} ${e.string("comm").padEnd(16)} ${String(e.u32("pid")).padStart(7)} ${String(e.u32("ppid")).padStart(7)}`;
-    const tail = e.bytes("exit_event")[0]
-      ? `[${e.u32("exit_code")}]${e.u64("duration_ns") ? ` (${e.u64("duration_ns") / 1_000_000n}ms)` : ""}`
-      : e.string("filename");
+  }, (e: ProcessEvent) => {
+    const head = `${clock()} ${(e.exit_event ? "EXIT" : "EXEC").padEnd(5)} ${e.comm.padEnd(16)} ${String(e.pid).padStart(7)} ${String(e.ppid).padStart(7)}`;
+    const tail = e.exit_event ? `[${e.exit_code}]${e.duration_ns ? ` (${e.duration_ns / 1_000_000n}ms)` : ""}` : e.filename;
     process.stdout.write(`${head} ${tail}\n`);
   });
 }

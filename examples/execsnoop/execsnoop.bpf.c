@@ -15,7 +15,7 @@
 const volatile __u32 target_uid = (__u32)-1;
 const volatile bool failed_only = false;
 
-// One exec as user space reads it; argument i is the string at args[i * ARG_LEN].
+// One exec as user space reads it: args[i] is argument i (args[0] the filename).
 struct exec_event {
 	__u32 pid;
 	__u32 ppid;
@@ -23,7 +23,7 @@ struct exec_event {
 	__s32 retval;
 	__u32 args_count;
 	char comm[COMM_LEN];
-	char args[MAX_ARGS * ARG_LEN];
+	char args[MAX_ARGS][ARG_LEN];
 };
 
 struct exec_event *unused_exec_event __attribute__((unused));
@@ -69,7 +69,7 @@ int enter_execve(struct trace_event_raw_sys_enter *ctx)
 	e->uid = uid;
 	e->retval = 0;
 	e->args_count = 0;
-	bpf_probe_read_user_str(&e->args[0], ARG_LEN, (const char *)ctx->args[0]);
+	bpf_probe_read_user_str(e->args[0], ARG_LEN, (const char *)ctx->args[0]);
 	e->args_count = 1;
 	// argv[0] repeats the filename: start at argv[1].
 	for (i = 1; i < MAX_ARGS; i++) {
@@ -78,7 +78,7 @@ int enter_execve(struct trace_event_raw_sys_enter *ctx)
 		bpf_probe_read_user(&arg, sizeof(arg), &argv[i]);
 		if (!arg)
 			break;
-		bpf_probe_read_user_str(&e->args[i * ARG_LEN], ARG_LEN, arg);
+		bpf_probe_read_user_str(e->args[i], ARG_LEN, arg);
 		e->args_count = i + 1;
 	}
 	bpf_map_update_elem(&pending, &tid, e, BPF_ANY);

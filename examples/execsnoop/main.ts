@@ -1,17 +1,12 @@
 // execsnoop: traces execve(2) system-wide and prints one line per call, like
 // libbpf-tools' execsnoop (examples/execsnoop/execsnoop.bpf.o, committed; two
-// tracepoints attached by their SEC() names, events from a ring buffer).
+// tracepoints attached by their SEC() names, events from a ring buffer), through
+// its generated skeleton (execsnoop.skel.ts: `tsbpf gen skeleton`).
 //   node dist/examples/execsnoop/main.js [-u UID] [-x] [-d SECONDS]
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { attachTracepoint, Collection, loadObjectSpec } from "../../src/index.js";
 import { integerOption, parseCommandLine } from "../common/cli.js";
 import { runTool } from "../common/tool.js";
-import { traceEvents } from "../common/ring-trace.js";
-import { StructReader } from "../common/struct.js";
-
-const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/execsnoop/execsnoop.bpf.o");
-const ARG_LEN = 64;
+import { traceSkeleton } from "../common/ring-trace.js";
+import { ExecsnoopSkeleton, type ExecEvent } from "./execsnoop.skel.js";
 
 const USAGE = `Usage: execsnoop [-u UID] [-x] [-d SECONDS]
 Trace execve(2) calls, with eBPF (needs root).
@@ -37,24 +32,16 @@ function parse(argv: readonly string[]): Options | undefined {
 }
 
 async function trace({ uid, failed, duration }: Options): Promise<void> {
-  const spec = loadObjectSpec(OBJECT);
-  if (uid !== undefined) spec.variable("target_uid").set(uid);
-  spec.variable("failed_only").set(failed);
-  const event = new StructReader(spec.btf, "exec_event");
-  using objects = Collection.load(spec);
-  await traceEvents(objects, attachTracepoint, duration, () => {
+  using skel = ExecsnoopSkeleton.open();
+  if (uid !== undefined) skel.rodata.target_uid = uid;
+  skel.rodata.failed_only = failed;
+  skel.load();
+  await traceSkeleton(skel, skel.events.events, duration, () => {
     process.stdout.write(`${"PCOMM".padEnd(16)} ${"PID".padStart(7)} ${"PPID".padStart(7)} ${"RET".padStart(3)} ARGS\n`);
     process.stderr.write(`Tracing execve calls ${duration ? `for ${duration} s` : "until Ctrl-C"}.\n`);
-  }, (record) => {
-    const e = event.at(record);
-    const args = e.bytes("args");
-    const words: string[] = [];
-    for (let i = 0; i < e.u32("args_count"); i++) {
-      const slot = args.subarray(i * ARG_LEN, (i + 1) * ARG_LEN);
-      const end = slot.indexOf(0);
-      words.push(Buffer.from(end < 0 ? slot : slot.subarray(0, end)).toString("utf8"));
-    }
-    process.stdout.write(`${e.string("comm").padEnd(16)} ${String(e.u32("pid")).padStart(7)} ${String(e.u32("ppid")).padStart(7)} ${String(e.i32("retval")).padStart(3)} ${words.join(" ")}\n`);
+  }, (e: ExecEvent) => {
+    const args = e.args.slice(0, e.args_count).join(" ");
+    process.stdout.write(`${e.comm.padEnd(16)} ${String(e.pid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.retval).padStart(3)} ${args}\n`);
   });
 }
 

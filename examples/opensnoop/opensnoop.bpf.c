@@ -29,7 +29,7 @@ struct open_call {
 	__s32 flags;
 };
 
-// The record user space reads (examples/opensnoop/event.ts decodes it).
+// The record user space reads (opensnoop.skel.ts declares it as OpenEvent).
 struct open_event {
 	__u32 tgid;
 	__u32 tid;

@@ -1,17 +1,14 @@
 // runqslower: tasks that waited on a CPU's run queue longer than a threshold,
 // from tp_btf scheduler tracepoints (examples/runqslower/runqslower.bpf.o,
 // committed), like libbpf-tools' runqslower. The threshold and the filters
-// are `.rodata` constants set before load.
+// are `.rodata` constants set before load, through the generated skeleton
+// (runqslower.skel.ts: `tsbpf gen skeleton`).
 //   node dist/examples/runqslower/main.js [MIN_US] [-p PID] [-t TID] [-d SECONDS]
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { attachRawTracepoint, Collection, loadObjectSpec } from "../../src/index.js";
+import { attachRawTracepoint } from "../../src/index.js";
 import { integerOption, parseCommandLine } from "../common/cli.js";
 import { runTool } from "../common/tool.js";
-import { traceEvents } from "../common/ring-trace.js";
-import { StructReader } from "../common/struct.js";
-
-const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/runqslower/runqslower.bpf.o");
+import { traceSkeleton } from "../common/ring-trace.js";
+import { RunqslowerSkeleton, type RunqEvent } from "./runqslower.skel.js";
 
 const USAGE = `Usage: runqslower [-m MIN_US] [-p PID] [-t TID] [-d SECONDS]
 Trace tasks that waited on a run queue longer than MIN_US microseconds, with eBPF (needs root).
@@ -41,20 +38,27 @@ function parse(argv: readonly string[]): Options | undefined {
   return { minUs, ...(pid !== undefined ? { pid } : {}), ...(tid !== undefined ? { tid } : {}), duration };
 }
 
+/**
+ * Attaches each program to its raw tracepoint: BPF trampolines (tp_btf's own
+ * attach) are refused on some kernels, the raw tracepoint attach works everywhere.
+ */
+function attachRaw(skel: RunqslowerSkeleton): { close(): void } {
+  const links = [...skel.collection.programs.values()].map((p) => attachRawTracepoint(p));
+  return { close: () => links.forEach((l) => l.close()) };
+}
+
 async function trace({ minUs, pid, tid, duration }: Options): Promise<void> {
-  const spec = loadObjectSpec(OBJECT);
-  spec.variable("min_us").set(BigInt(minUs));
-  if (pid !== undefined) spec.variable("target_tgid").set(pid);
-  if (tid !== undefined) spec.variable("target_tid").set(tid);
-  const event = new StructReader(spec.btf, "runq_event");
-  using objects = Collection.load(spec);
-  await traceEvents(objects, attachRawTracepoint, duration, () => {
+  using skel = RunqslowerSkeleton.open();
+  skel.rodata.min_us = BigInt(minUs);
+  if (pid !== undefined) skel.rodata.target_tgid = pid;
+  if (tid !== undefined) skel.rodata.target_tid = tid;
+  skel.load();
+  await traceSkeleton({ attach: () => attachRaw(skel) }, skel.events.events, duration, () => {
     process.stdout.write(`${"TIME".padEnd(8)} ${"COMM".padEnd(16)} ${"TID".padStart(7)} ${"LAT(us)".padStart(14)} ${"PREV COMM".padEnd(16)} PREV TID\n`);
     process.stderr.write(`Tracing run queue latency higher than ${minUs} us ${duration ? `for ${duration} s` : "until Ctrl-C"}.\n`);
-  }, (record) => {
-    const e = event.at(record);
+  }, (e: RunqEvent) => {
     const time = new Date().toTimeString().slice(0, 8);
-    process.stdout.write(`${time} ${e.string("task").padEnd(16)} ${String(e.u32("pid")).padStart(7)} ${String(e.u64("delta_us")).padStart(14)} ${e.string("prev_task").padEnd(16)} ${e.u32("prev_pid")}\n`);
+    process.stdout.write(`${time} ${e.task.padEnd(16)} ${String(e.pid).padStart(7)} ${String(e.delta_us).padStart(14)} ${e.prev_task.padEnd(16)} ${e.prev_pid}\n`);
   });
 }
 

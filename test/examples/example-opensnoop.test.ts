@@ -9,8 +9,8 @@ import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, wri
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { attachTracepoint, Collection, loadObjectSpec, RingBuffer } from "../../src/index.js";
-import { OpenEventDecoder, type OpenEvent } from "../../examples/opensnoop/event.js";
+import { attachTracepoint, Collection, loadObjectSpec } from "../../src/index.js";
+import type { OpenEvent } from "../../examples/opensnoop/opensnoop.skel.js";
 import { missingOracle } from "../util/environment.js";
 import { run, type ToolRun } from "../util/example-tool.js";
 
@@ -57,24 +57,22 @@ function parseLine(line: string): { pid: number; comm: string; fd: number; err: 
 test("library use (the README's tracing example): programs attach by their SEC() names, events arrive in the ring", { timeout: 20_000 }, async () => {
   const spec = loadObjectSpec(OBJECT);
   spec.variable("target_tgid").set(process.pid);
-  const decoder = new OpenEventDecoder(spec.btf);
   using objects = Collection.load(spec, { programs: ["enter_openat", "exit_openat"] });
   const links = [...objects.programs.values()].map((p) => attachTracepoint(p));
   try {
     assert.deepEqual(links.map((l) => l.target), ["tracepoint syscalls/sys_enter_openat", "tracepoint syscalls/sys_exit_openat"]);
-    using events = new RingBuffer(objects.map("events"));
+    const events = objects.ringBuffer<OpenEvent>("events", { type: "struct open_event" });
     const path = uniquePath("library");
     const controller = new AbortController();
     const seen: OpenEvent[] = [];
-    const reading = events.consume((record) => {
-      const e = decoder.decode(record);
+    const reading = events.consume((e) => {
       seen.push(e);
       if (e.path === path) controller.abort();
     }, { signal: controller.signal });
     setTimeout(() => closeSync(openSync(path, "w")), 10);
     await reading;
     rmSync(path, { force: true });
-    assert.ok(seen.every((e) => e.pid === process.pid), "the .rodata filter kept other processes out");
+    assert.ok(seen.every((e) => e.tgid === process.pid), "the .rodata filter kept other processes out");
     const ours = seen.at(-1)!;
     assert.equal(ours.path, path);
     assert.equal(ours.comm, "node");

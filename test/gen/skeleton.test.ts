@@ -112,6 +112,15 @@ test("bad input: no BTF, absent or unreadable types, events of other maps — cl
   assert.throws(() => generateSkeleton(new Uint8Array(16)), ObjectError);
 });
 
+test("an object without BTF and without .maps gets a skeleton with raw variables and a note", () => {
+  const { source, notes } = generateSkeleton(readFileSync(`${DIR}plain.bpf.o`), { name: "plain" });
+  assert.deepEqual(notes, ["the object has no BTF (.BTF section; compile with clang -g): maps are raw BpfMaps and variables raw bytes (Uint8Array)"]);
+  assert.match(source, /export interface PlainRodata \{\n {2}limit: Uint8Array; \/\/ 4 bytes\n\}/);
+  assert.match(source, /get counter\(\): Uint8Array \{ return at\("counter", false\)\.get\(\); \},/);
+  assert.throws(() => generateSkeleton(readFileSync(`${DIR}plain.bpf.o`), { types: ["event"] }),
+    (e: unknown) => e instanceof InvalidArgumentError && /no BTF \(compile it with clang -g\)/.test(e.message));
+});
+
 test("a type asked for by name is declared even when nothing else uses it; a typedef of a scalar becomes an alias", () => {
   const { source } = generateSkeleton(readFileSync(SKEL), { name: "skel", types: ["struct inner", "__u64", "enum big"] });
   assert.match(source, /export interface Inner \{/);

@@ -32,8 +32,9 @@ function memberLines(vars: readonly VariableModel[]): string {
   return vars.map((v) => `  ${propertyKey(v.name)}: ${v.tsType ?? "Uint8Array"}; // ${v.cType}`).join("\n");
 }
 
+/** An interface of the module; with no members, an object type with no keys (an empty interface would accept any value). */
 function interfaceOf(name: string, doc: string, body: string): string {
-  return `/** ${doc} */\nexport interface ${name} {${body ? `\n${body}\n` : ""}}`;
+  return body ? `/** ${doc} */\nexport interface ${name} {\n${body}\n}` : `/** ${doc} (None here.) */\nexport type ${name} = Record<string, never>;`;
 }
 
 function accessorLines(vars: readonly VariableModel[], indent: string): string {
