@@ -19,6 +19,7 @@ function parse(args: Args): Parsed {
   let name: string | undefined;
   let btf: string | undefined;
   let referenceObject = false;
+  let importFrom: string | undefined;
   let force = false;
   const types: string[] = [];
   const eventTypes: Record<string, string> = {};
@@ -43,6 +44,8 @@ function parse(args: Args): Parsed {
       eventTypes[spec.slice(0, eq)] = spec.slice(eq + 1);
     } else if (args.accept("path")) {
       referenceObject = true;
+    } else if (args.accept("import")) {
+      importFrom = args.next("MODULE (where the skeleton imports tsbpf from)");
     } else if (args.accept("force")) {
       force = true;
     } else {
@@ -52,6 +55,7 @@ function parse(args: Args): Parsed {
   const skeleton = {
     ...(types.length ? { types } : {}),
     ...(Object.keys(eventTypes).length ? { eventTypes } : {}),
+    ...(importFrom !== undefined ? { importFrom } : {}),
   };
   return { source, options: { outputDir, name, btf, cflags, force, skeleton, referenceObject } };
 }

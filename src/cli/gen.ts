@@ -31,10 +31,10 @@ export const genCommands: ObjectCommands = {
     },
     {
       name: "build",
-      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [force] [-- CFLAGS...]",
+      synopsis: "build SRC.bpf.c [-o DIR] [name NAME] [btf FILE] [type TYPE]... [event MAP=TYPE]... [path] [import MODULE] [force] [-- CFLAGS...]",
       examples: [
-        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf",
-        "tsbpf gen build src/bootstrap.bpf.c -o src/bpf event rb=event -- -DDEBUG -Iinclude",
+        "tsbpf gen build examples/bootstrap/bootstrap.bpf.c -o /tmp/bootstrap event events=process_event",
+        "tsbpf gen build examples/bootstrap/bootstrap.bpf.c -o /tmp/bootstrap name boot -- -DDEBUG -Wall",
       ],
       run: async (args: Args, ctx: Context) => (await import("./gen-build.js")).run(args, ctx),
     },

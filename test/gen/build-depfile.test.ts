@@ -1,5 +1,5 @@
 // The parts of `gen build` that need no compiler: clang's depfile syntax,
-// the architecture names, and the stamp's verdicts.
+// the architecture names, the stamp's verdicts, and argument errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -50,6 +50,20 @@ test("stamps: current only when recipe, compiler, inputs and outputs all match",
     assert.equal(outOfDateReason(stamp, "r", "c"), `${output} is missing or was modified`);
     writeFileSync(stampFile, "{ not json");
     assert.equal(readStamp(stampFile), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("buildObject: a missing source is NotFoundError and a bad name InvalidArgumentError, before any tool is looked for", async () => {
+  const { buildObject } = await import("../../src/gen/build/index.js");
+  const { NotFoundError } = await import("../../src/sys/errors.js");
+  const env = { PATH: "/nonexistent" };
+  await assert.rejects(buildObject("/nonexistent/x.bpf.c", { env }), (e: unknown) => e instanceof NotFoundError && /\/nonexistent\/x\.bpf\.c does not exist/.test(e.message));
+  const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-build-args-"));
+  try {
+    writeFileSync(path.join(dir, "x.bpf.c"), "");
+    await assert.rejects(buildObject(path.join(dir, "x.bpf.c"), { env, name: "a/b" }), (e: unknown) => e instanceof InvalidArgumentError && e.field === "name");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -96,8 +96,9 @@ function includeDirs(cflags: readonly string[], cwd: string): string[] {
 }
 
 /** The flags tsbpf passes before the user's. */
-function baseFlags(options: BuildOptions, vmlinuxDir: string, libbpfDir: string): string[] {
-  const flags = ["-g", "-O2", "-target", "bpf"];
+function baseFlags(options: BuildOptions, sourceDir: string, vmlinuxDir: string, libbpfDir: string): string[] {
+  // Line info names "./my.bpf.c", not the developer's absolute path (as scripts/build-examples.sh does).
+  const flags = ["-g", "-O2", "-target", "bpf", `-fdebug-prefix-map=${sourceDir}=.`];
   if (options.targetArch !== undefined) {
     flags.push(`-D__TARGET_ARCH_${options.targetArch}`);
   } else {
@@ -145,9 +146,10 @@ export async function buildObject(source: string, options: BuildOptions = {}): P
   const cflags = options.cflags ?? [];
 
   const clang = findClang({ clang: options.clang, env });
-  const vmlinux = vmlinuxHeader({ btf: options.btf, cacheDir: options.cacheDir });
+  // Missing tools first: they fail fast, before vmlinux.h is generated.
   const libbpfDir = findLibbpfIncludeDir(includeDirs(cflags, cwd), env);
-  const flags = [...baseFlags(options, vmlinux.includeDir, libbpfDir), ...cflags];
+  const vmlinux = vmlinuxHeader({ btf: options.btf, cacheDir: options.cacheDir });
+  const flags = [...baseFlags(options, cwd, vmlinux.includeDir, libbpfDir), ...cflags];
   const strip = options.stripDebugInfo === false ? undefined : findStrip(clang, env);
   const skeletonOptions: SkeletonOptions = {
     ...options.skeleton,
