@@ -10,3 +10,5 @@ export { parseAccessSpec, describeAccessPath, type CoreSpec, type CoreAccessor }
 export { essentialName, essentialNameLength } from "./names.js";
 export { typesAreCompatible, fieldsAreCompatible } from "./compat.js";
 export { typesMatch } from "./type-match.js";
+// `gen min_core_btf`: the minimal target BTF a set of objects' relocations need (BTFHub style).
+export { minimizeCoreBtf, minimizeCoreRelocations, relocationSource, type MinimalCoreBtf, type CoreRelocationSource } from "../gen/min-core-btf/index.js";

@@ -49,7 +49,7 @@ export interface CoreRelocateOptions {
  * included) and, for enum relocations, the enumerator.
  */
 export interface CoreMatchRecorder {
-  /** Called for each candidate that satisfies a relocation of `kind`, with its spec over the target BTF. */
+  /** `candidate` satisfies a relocation of `kind` (a CoreReloKind value); `target` is its spec over the candidate's BTF. */
   matched(kind: number, target: CoreSpec, candidate: CoreCandidate): void;
 }
 

@@ -45,6 +45,7 @@ const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],
   ["CoreRelocator", core], ["typesMatch", core],
+  ["minimizeCoreBtf", core],
 ];
 
 test("the root exports the everyday API", () => {

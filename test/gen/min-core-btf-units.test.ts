@@ -10,6 +10,7 @@ import { CoreReloKind, type CoreRelo, type CoreReloKindName } from "../../src/bt
 import { resolveCoreRelocations } from "../../src/core/relocator.js";
 import { minimizeCoreRelocations, type CoreRelocationSource } from "../../src/gen/min-core-btf/index.js";
 import { InvalidArgumentError } from "../../src/sys/errors.js";
+import { CoreRelocationError } from "../../src/core/errors.js";
 import { TargetBtfBuilder } from "../oracle/core/target-btf.js";
 
 /** The "kernel": `bar_t` is a pointer to a struct, foo's zero-length array is not its last member, enum e has three values. */
@@ -70,6 +71,39 @@ test("relocations resolve against the minimal BTF as against the full one, also 
   assert.deepEqual(minimal.typesByName("e", "ENUM")[0]?.values, [{ name: "E_C", value: 3 }]);
   assert.equal(result.unmatched, 3);
   assert.equal(result.relocations, 6);
+});
+
+/** An object reading foo.a then foo.b, against a kernel with `struct foo { a, b }` and `struct foo___v2 { b }`. */
+function flavors(): { kernel: Btf; source: CoreRelocationSource; onlyB: CoreRelocationSource } {
+  const k = new TargetBtfBuilder();
+  const kint = k.int("int", 4, true);
+  k.struct("foo", 8, [["a", kint, 0], ["b", kint, 32]]);
+  k.struct("foo___v2", 4, [["b", kint, 0]]);
+  const l = new TargetBtfBuilder();
+  const int = l.int("int", 4, true);
+  const foo = l.struct("foo", 8, [["a", int, 0], ["b", int, 32]]);
+  const btf = l.build().btf;
+  const relo = (i: number, access: string): CoreRelo => ({ insnOffset: i * 8, typeId: foo, accessString: access, kind: CoreReloKind.FIELD_BYTE_OFFSET, kindName: "FIELD_BYTE_OFFSET" });
+  const source = (relos: CoreRelo[]): CoreRelocationSource => ({ name: "flavors", btf, relocations: new Map([["kprobe/x", relos]]), byteOrder: "le" });
+  return { kernel: k.build().btf, source: source([relo(0, "0:0"), relo(1, "0:1")]), onlyB: source([relo(0, "0:1")]) };
+}
+
+test("every candidate that satisfies a relocation is kept, so a subset of the programs relocates as against the full BTF", () => {
+  const { kernel: full, source, onlyB } = flavors();
+  const minimal = new Btf(minimizeCoreRelocations(full, [source]).bytes);
+  // In order, foo.a narrows the candidates to foo, and foo.b then comes from foo.
+  assert.deepEqual(outcomes(source, minimal), outcomes(source, full));
+  assert.deepEqual(outcomes(source, full), ["FIELD_BYTE_OFFSET struct foo.a: 0", "FIELD_BYTE_OFFSET struct foo.b: 4"]);
+  // A load of only the program reading foo.b sees both candidates disagree: ambiguous, against either BTF.
+  assert.throws(() => outcomes(onlyB, full), (e: unknown) => e instanceof CoreRelocationError && /ambiguous/.test(e.message));
+  assert.throws(() => outcomes(onlyB, minimal), (e: unknown) => e instanceof CoreRelocationError && /ambiguous/.test(e.message));
+  assert.deepEqual(minimal.typesByName("foo___v2", "STRUCT")[0]?.members.map((m) => m.name), ["b"]);
+});
+
+test("a relocation the loader cannot resolve (ambiguous) fails minimising too, naming the object", () => {
+  const { kernel, onlyB } = flavors();
+  assert.throws(() => minimizeCoreRelocations(kernel, [onlyB]),
+    (e: unknown) => e instanceof CoreRelocationError && /^flavors: .*ambiguous/.test(e.message));
 });
 
 test("minimising for no object at all is refused", () => {

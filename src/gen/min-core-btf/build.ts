@@ -11,6 +11,7 @@ import type { TypeMarks } from "./marks.js";
 
 /** The minimal BTF and where each kept source type went. */
 export interface BuiltBtf {
+  /** Raw BTF (header, types, strings), standalone (no base). */
   readonly bytes: Uint8Array;
   /** Source id → id in `bytes` (kept types only). */
   readonly newIds: ReadonlyMap<number, number>;

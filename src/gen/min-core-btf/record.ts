@@ -22,6 +22,7 @@ export interface CoreRelocationSource {
   readonly btf: Btf;
   /** Relocation records by ELF section, in record order (.BTF.ext). */
   readonly relocations: ReadonlyMap<string, readonly CoreRelo[]>;
+  /** The object's byte order (bitfield shifts depend on it). */
   readonly byteOrder: "le" | "be";
 }
 
