@@ -33,6 +33,9 @@ export interface GlobalOptions {
   nomount: boolean;
 }
 
+/** The global long options (what the switch below accepts), for did-you-mean. */
+const LONG_OPTIONS = ["--json", "--pretty", "--debug", "--help", "--version", "--bpffs", "--nomount"];
+
 /** Command-specific options (e.g. `--summary`, `gen build -o DIR`) pass through to the commands. */
 const PASS_THROUGH = new Set(["--summary", "--btf", "--program", "-o"]);
 
@@ -59,7 +62,7 @@ export function parseGlobalOptions(argv: readonly string[]): { options: GlobalOp
         case "--version": options.version = true; break;
         case "--bpffs": options.bpffs = true; break;
         case "--nomount": options.nomount = true; break;
-        default: throw new UsageError(`unknown option ${arg}`);
+        default: throw new UsageError(`unknown option ${arg}${didYouMean(arg, [...LONG_OPTIONS, ...PASS_THROUGH])}`);
       }
       continue;
     }

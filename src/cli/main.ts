@@ -86,7 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // What a command printed before failing still goes out (e.g. dump entries before an error),
       // then the error: under -j a JSON object on stdout, as bpftool prints it.
       out?.flush();
-      return reportError(e, debug, out?.json ? out : undefined);
+      // An error in the options themselves (`tsbpf -j --bogus`) still answers in JSON when -j was there.
+      out ??= new Output({ json: argv.some((a) => a === "--json" || a === "--pretty" || /^-[a-zA-Z]*[jp]/.test(a)), pretty: argv.some((a) => a === "--pretty" || /^-[a-zA-Z]*p/.test(a)) });
+      return reportError(e, debug, out.json ? out : undefined);
     } finally {
       out?.flush();
     }
@@ -95,6 +97,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw e;
   }
 }
+
+/** How the library's verifier errors end (program/verifier-error.ts, collection/verifier-explain.ts). */
+const LOG_PROPERTY_ADVICE = "The full verifier log is in the error's `log` property";
 
 /**
  * Prints one clear error paragraph: on stderr, or as {"error": …} on stdout
@@ -109,6 +114,8 @@ function reportError(e: unknown, debug: boolean, json: Output | undefined): numb
   } else if (e instanceof BpfError) {
     message += ` [${e.code}]`;
   }
+  // The library points at the error's `log` property; a CLI user reaches the log with -d.
+  if (e instanceof VerifierError) message = message.replace(LOG_PROPERTY_ADVICE, debug ? "The full verifier log follows on stderr" : "Run with -d for the full verifier log");
   if (json) json.jsonValue({ error: message });
   else process.stderr.write(`Error: ${message}\n`);
   if (debug) {

@@ -51,6 +51,8 @@ export function mainManPage(): string {
     ".PP",
     "The exit status is 0 on success, 1 when the command failed, 2 when it was written wrongly,",
     "and 141 when the reader of its output went away (tsbpf ... | head), as for a program ended by SIGPIPE.",
+    ".PP",
+    "Bash completion: tsbpf completion bash > /etc/bash_completion.d/tsbpf (or source its output from ~/.bashrc).",
     ".SH OPTIONS",
   ];
   for (const o of GLOBAL_OPTIONS) lines.push(".TP", `\\fB${roffEscape(o.short)}\\fR, \\fB${roffEscape(o.long)}\\fR`, roffEscape(o.description));

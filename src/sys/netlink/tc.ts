@@ -86,8 +86,10 @@ function parseTcObject(m: NetlinkMessage): TcObject | undefined {
     info: v.getUint32(16, HOST_LE),
     kind: attrString(attrs, TCA_KIND) ?? "",
   };
-  const options = attrNested(attrs, TCA_OPTIONS);
-  if (out.kind === "bpf" && options) {
+  // TCA_OPTIONS is kind-specific: nested attributes for cls_bpf, a raw struct for some qdiscs
+  // (pfifo_fast's tc_prio_qopt), so it is parsed only for the kind read here.
+  const options = out.kind === "bpf" ? attrNested(attrs, TCA_OPTIONS) : undefined;
+  if (options) {
     const tag = options.get(TCA_BPF_TAG);
     const flags = attrU32(options, TCA_BPF_FLAGS) ?? 0;
     const bpf: TcBpfFilter = { directAction: (flags & TCA_BPF_FLAG_ACT_DIRECT) !== 0, actions: [] };
