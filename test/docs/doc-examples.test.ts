@@ -3,8 +3,9 @@
 // compiled under --strict, importing "tsbpf" from src/. A block may use a few
 // names it does not define (an `objects` collection, a `program`, a
 // `signal` …, declared below), standing for what the surrounding prose set up.
-// Blocks that import a generated skeleton (`./bpf/NAME.skel.js`) get it
-// built from the page's own program with the page's own `gen build` command
+// Blocks that import a generated skeleton (`./NAME.skel.js`, `./bpf/…`) get it
+// built from the page's own program with the page's own `gen build` (or
+// `gen skeleton`) command
 // (test/docs/pages.ts). README's library blocks also run in
 // test/api/package-install.test.ts; getting-started's flow runs in
 // test/docs/getting-started.test.ts.
@@ -27,6 +28,9 @@ const CONTEXT: Readonly<Record<string, string>> = {
   pid: "number",
   reuseportFd: "number",
   handle: "(record: unknown) => void",
+  record: "Uint8Array",
+  ringMemory: "DataView",
+  offset: "number",
 };
 
 interface Example { file: string; line: number; code: string }
@@ -60,10 +64,10 @@ test("every TypeScript example in README.md and docs/ type-checks against the li
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // The skeletons the examples import, built from the pages' own programs and commands.
   const programs = pagePrograms();
-  const wanted = new Set(checked.flatMap((e) => [...e.code.matchAll(/from "\.\/bpf\/([\w-]+)\.skel\.js"/g)].map((m) => m[1]!)));
+  const wanted = new Set(checked.flatMap((e) => [...e.code.matchAll(/from "\.\/(?:bpf\/)?([\w-]+)\.skel\.js"/g)].map((m) => m[1]!)));
   for (const name of wanted) {
     const program = programs.get(name);
-    assert.ok(program, `an example imports ./bpf/${name}.skel.js but no page says how to build ${name}.bpf.c (tsbpf gen build … -o …)`);
+    assert.ok(program, `an example imports ${name}.skel.js but no page says how to build it (tsbpf gen build … -o … / gen skeleton NAME.bpf.o)`);
     await buildPageProgram(program, dir);
   }
   const names = new Map<string, Example>();
@@ -79,7 +83,7 @@ test("every TypeScript example in README.md and docs/ type-checks against the li
       noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [path.join(ROOT, "node_modules/@types")],
       paths: { "tsbpf": [path.join(ROOT, "src/index.ts")], "tsbpf/*": [path.join(ROOT, "src/*/index.ts")] },
     },
-    include: ["example*.ts", "bpf/*.ts"],
+    include: ["example*.ts", "*.skel.ts", "bpf/*.ts"],
   }));
   const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
   // Name each error by the markdown file and line of its example.

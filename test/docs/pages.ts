@@ -3,7 +3,7 @@
 // page's own complete C program (the ```c block with a license) — or, for a
 // page that builds one of the examples, examples/NAME/NAME.bpf.c — compiled
 // with buildObject into NAME.bpf.o and NAME.skel.ts.
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildObject, type SkeletonOptions } from "../../src/index.js";
@@ -38,10 +38,11 @@ export function pagePrograms(): Map<string, PageProgram> {
   for (const file of markdownFiles()) {
     const text = readFileSync(file, "utf8");
     const page = path.relative(ROOT, file);
-    for (const m of text.matchAll(/tsbpf gen build \S*?([\w-]+)\.bpf\.c -o \S+((?: event \S+=\S+)*)/g)) {
-      const name = m[1]!;
+    // `gen build SRC.bpf.c -o DIR …`, or `gen skeleton NAME.bpf.o …` of an object the page (or an example) builds.
+    for (const m of text.matchAll(/tsbpf gen (?:build \S*?([\w-]+)\.bpf\.c -o \S+|skeleton \S*?([\w-]+)\.bpf\.o)((?: event \S+=\S+)*)/g)) {
+      const name = (m[1] ?? m[2])!;
       if (programs.has(name)) continue;
-      const eventTypes = Object.fromEntries([...m[2]!.matchAll(/event (\S+)=(\S+)/g)].map((e) => [e[1]!, e[2]!]));
+      const eventTypes = Object.fromEntries([...m[3]!.matchAll(/event (\S+)=(\S+)/g)].map((e) => [e[1]!, e[2]!]));
       const own = /^```c\n([\s\S]*?SEC\("license"\)[\s\S]*?)^```/m.exec(text)?.[1];
       const example = path.join(ROOT, "examples", name, `${name}.bpf.c`);
       const source = own ?? (existsSync(example) ? readFileSync(example, "utf8") : undefined);
@@ -53,7 +54,7 @@ export function pagePrograms(): Map<string, PageProgram> {
   return programs;
 }
 
-/** Builds `program` into `dir`/bpf (NAME.bpf.o, NAME.skel.ts importing tsbpf from `importFrom`). */
+/** Builds `program` into `dir`/bpf (NAME.bpf.o, NAME.skel.ts importing tsbpf from `importFrom`); `gen skeleton` pages put the module beside their code, so it is copied to `dir` too. */
 export async function buildPageProgram(program: PageProgram, dir: string, importFrom = "tsbpf"): Promise<{ objectPath: string; skeletonPath: string }> {
   mkdirSync(path.join(dir, "src"), { recursive: true });
   const source = path.join(dir, "src", `${program.name}.bpf.c`);
@@ -61,5 +62,6 @@ export async function buildPageProgram(program: PageProgram, dir: string, import
   const built = await buildObject(source, {
     outputDir: path.join(dir, "bpf"), cacheDir: path.join(dir, "cache"), skeleton: { ...program.skeleton, importFrom },
   });
+  copyFileSync(built.skeletonPath, path.join(dir, `${program.name}.skel.ts`));
   return { objectPath: built.objectPath, skeletonPath: built.skeletonPath };
 }
