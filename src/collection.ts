@@ -238,6 +238,7 @@ export class Collection implements Disposable {
     for (const r of [...this.#owned].reverse()) r.close();
   }
 
+  /** Closes the collection and everything it owns (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -79,4 +79,14 @@ export {
 export * as asm from "./asm/index.js";
 export { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Instruction, type Register } from "./asm/index.js";
 
+// Types that the options and results above name (for annotations, and so the API reference can link them).
+export type { AttachMethod } from "./link/link-or-attach.js";
+export type { PerfAttachMethod } from "./link/perf-event-link.js";
+export type { UsdtMapsOption } from "./link/usdt/maps.js";
+export type { HelperListNote } from "./features/probe-all.js";
+export type { ScalarKind, ScalarInput, ScalarValue } from "./btf/scalar-codec.js";
+export type { ModuleBtf } from "./collection/module-btf.js";
+export type { ObjectErrorLocation } from "./object/errors.js";
+export type { BtfKindSupport } from "./btf/patch.js";
+
 // Build time: `tsbpf gen build` as a function (clang → NAME.bpf.o + NAME.skel.ts, rebuilt only when inputs change).

@@ -477,6 +477,7 @@ export class BpfMap implements Disposable {
     }
   }
 
+  /** Iterates [key, value] pairs, as `entries()` does. */
   [Symbol.iterator](): Generator<[Uint8Array, Uint8Array], void, undefined> {
     return this.entries();
   }
@@ -682,6 +683,7 @@ export class BpfMap implements Disposable {
     this.fd.close();
   }
 
+  /** Closes the map's fd (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -32,10 +32,15 @@ export interface BtfInt extends Common<"INT"> {
 export interface BtfRef<K extends "PTR" | "TYPEDEF" | "VOLATILE" | "CONST" | "RESTRICT"> extends Common<K> {
   readonly type: number;
 }
+/** A pointer to `type`. */
 export type BtfPtr = BtfRef<"PTR">;
+/** A typedef: `name` for `type`. */
 export type BtfTypedef = BtfRef<"TYPEDEF">;
+/** The `volatile` qualifier on `type`. */
 export type BtfVolatile = BtfRef<"VOLATILE">;
+/** The `const` qualifier on `type`. */
 export type BtfConst = BtfRef<"CONST">;
+/** The `restrict` qualifier on `type`. */
 export type BtfRestrict = BtfRef<"RESTRICT">;
 
 /** `type name[nelems]`; `indexType` is the type of the index (an int). */
@@ -60,7 +65,9 @@ export interface BtfComposite<K extends "STRUCT" | "UNION"> extends Common<K> {
   readonly size: number;
   readonly members: readonly BtfMember[];
 }
+/** A struct: size and members (offsets in bits, bitfield sizes). */
 export type BtfStruct = BtfComposite<"STRUCT">;
+/** A union: size and members (all at offset 0). */
 export type BtfUnion = BtfComposite<"UNION">;
 
 /** One enumerator; ENUM values are 32-bit, ENUM64 values 64-bit. */

@@ -457,6 +457,7 @@ export class PerfBuffer implements Disposable {
     this.#map.close();
   }
 
+  /** Closes the per-CPU perf events and unmaps their rings (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

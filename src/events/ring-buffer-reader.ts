@@ -140,6 +140,7 @@ export class RingBufferReader implements Disposable {
     this.#epoll.close();
   }
 
+  /** Closes the reader, its epoll and its rings (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

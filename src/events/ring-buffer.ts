@@ -267,6 +267,7 @@ export class RingBuffer implements Disposable {
     this.#fd.close();
   }
 
+  /** Closes the reader and unmaps the ring (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -100,6 +100,7 @@ export abstract class TypedRecordReader<T, B extends RingBuffer | PerfBuffer> im
     this.buffer.close();
   }
 
+  /** Closes the reader (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -229,6 +229,7 @@ export class Link implements Disposable {
     }
   }
 
+  /** Closes the link (`using`): the program is detached unless the link is pinned. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -296,14 +297,17 @@ export class LinkGroup implements Disposable, Iterable<Link> {
     this.links = links;
   }
 
+  /** How many links the group holds. */
   get size(): number {
     return this.links.length;
   }
 
+  /** Iterates the links of the group. */
   [Symbol.iterator](): Iterator<Link> {
     return this.links[Symbol.iterator]();
   }
 
+  /** True when every link of the group is closed. */
   get closed(): boolean {
     return this.links.every((l) => l.closed);
   }
@@ -321,6 +325,7 @@ export class LinkGroup implements Disposable, Iterable<Link> {
     if (first !== undefined) throw first;
   }
 
+  /** Closes every link of the group (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

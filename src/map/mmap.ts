@@ -93,6 +93,7 @@ export class MapMemory implements Disposable {
     this.#onClose(this);
   }
 
+  /** Unmaps the memory (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -250,6 +250,7 @@ export class TypedMap<K, V, R = V> implements Disposable {
     if (this.#owned) this.map.close();
   }
 
+  /** Same as close() (`using`): closes the map only if this TypedMap owns it. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -109,6 +109,7 @@ export class ObjectProgramSpec {
   get flags(): number {
     return this.#flags;
   }
+  /** Sets the BPF_PROG_LOAD flags (before load). */
   set flags(value: number) {
     this.#flags = value >>> 0;
   }
@@ -122,6 +123,7 @@ export class ObjectProgramSpec {
   get attachTo(): string | undefined {
     return this.#attachTo ?? this.section?.attachTo;
   }
+  /** Retargets the program before load; `undefined` returns to the SEC() name's target. */
   set attachTo(target: string | undefined) {
     if (target !== undefined && (typeof target !== "string" || target === "" || target.includes("\0"))) {
       throw new InvalidArgumentError(`program '${this.name}': attachTo must be a non-empty name, got ${describeValue(target)}`, "attachTo");

@@ -192,10 +192,12 @@ export class Program {
     this.#fd.close();
   }
 
+  /** Closes the program's fd (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** `Program(name, fd)`, for messages. */
   toString(): string {
     return `Program(${this.name || "<unnamed>"}, ${this.#fd})`;
   }

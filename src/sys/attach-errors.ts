@@ -50,7 +50,10 @@ export interface AttachContext {
   /** The target in words ("ifindex 3", "cgroup fd 12"). */
   target?: string;
   /** The attr, so E2BIG can name the field the kernel does not know. */
-  attr?: { lastNonZeroField(): string | undefined };
+  attr?: {
+    /** The last field of the attr that is not zero. */
+    lastNonZeroField(): string | undefined;
+  };
 }
 
 /** Turns the errno of a failed attach-family call into a typed error with a hint. */

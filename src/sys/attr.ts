@@ -16,6 +16,7 @@ export interface Layout<F extends string = string> {
   readonly fields: { readonly [K in F]: FieldDef };
 }
 
+/** Defines a named attr layout of `size` bytes from its fields (offsets, sizes); a field past `size` is an InvalidArgumentError. */
 export function defineLayout<F extends string>(
   name: string,
   size: number,
@@ -70,6 +71,7 @@ export class Attr<F extends string> {
     return (this.#address ??= addressOf(this.bytes));
   }
 
+  /** The attr's size in bytes (what the syscall is told). */
   get size(): number {
     return this.bytes.byteLength;
   }

@@ -33,6 +33,7 @@ export interface ErrorCodes {
 /** A stable error code (see ErrorCodes). */
 export type ErrorCode = keyof ErrorCodes;
 
+/** What an error carries besides its message: the failed operation, errno, cause … */
 export interface ErrorDetails {
   /** The operation that failed, e.g. "BPF_MAP_CREATE" or "pin map". */
   operation?: string;

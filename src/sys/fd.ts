@@ -35,6 +35,7 @@ export class FD {
     return this.#raw;
   }
 
+  /** True after close(). */
   get closed(): boolean {
     return this.#raw < 0;
   }
@@ -65,10 +66,12 @@ export class FD {
     return raw;
   }
 
+  /** Closes the descriptor (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** The kind and number (`fd(5)`, `map fd(5)`), or `fd(closed)`, for messages. */
   toString(): string {
     return this.#raw < 0 ? `${this.#kind}(closed)` : `${this.#kind}(${this.#raw})`;
   }

@@ -15,11 +15,13 @@ export type ObjectKind = "prog" | "map" | "btf" | "link";
 
 /** BPF_F_RDONLY / BPF_F_WRONLY, for opening pins and ids read- or write-only. */
 export const BPF_F_RDONLY = 1 << 3;
+/** BPF_F_WRONLY: open a pin or an id write-only. */
 export const BPF_F_WRONLY = 1 << 4;
 
 /** Access mode for objects opened from a pin or an id. */
 export type AccessMode = "rw" | "read-only" | "write-only";
 
+/** The BPF_F_RDONLY / BPF_F_WRONLY flags of an access mode (0 for read-write or none). */
 export function accessFlags(mode: AccessMode | undefined): number {
   return mode === "read-only" ? BPF_F_RDONLY : mode === "write-only" ? BPF_F_WRONLY : 0;
 }

@@ -77,16 +77,19 @@ export class MessageBuilder {
     return this;
   }
 
+  /** Appends a u8 attribute. */
   u8(type: number, value: number): this {
     return this.attr(type, Uint8Array.of(value));
   }
 
+  /** Appends a u32 attribute (host order). */
   u32(type: number, value: number): this {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, value >>> 0, HOST_LE);
     return this.attr(type, b);
   }
 
+  /** Appends an s32 attribute (host order). */
   s32(type: number, value: number): this {
     return this.u32(type, value | 0);
   }
@@ -107,6 +110,7 @@ export class MessageBuilder {
     return this;
   }
 
+  /** Closes the innermost nested attribute opened by `nest()`, fixing its length. */
   end(): this {
     const at = this.#nests.pop();
     if (at === undefined) throw new InvalidArgumentError("netlink: end() without nest()", "nest");
@@ -177,6 +181,7 @@ export function attrU32(attrs: Attributes, type: number): number | undefined {
   return d === undefined || d.length < 4 ? undefined : new DataView(d.buffer, d.byteOffset, 4).getUint32(0, HOST_LE);
 }
 
+/** The u8 value of attribute `type`, or undefined when absent. */
 export function attrU8(attrs: Attributes, type: number): number | undefined {
   const d = attrs.get(type);
   return d === undefined || d.length < 1 ? undefined : d[0];

@@ -177,10 +177,12 @@ export class NetlinkSocket implements Disposable {
     return parseMessages(this.#buffer.subarray(0, n));
   }
 
+  /** Closes the socket. */
   close(): void {
     this.fd.close();
   }
 
+  /** Closes the socket (`using`). */
   [Symbol.dispose](): void {
     this.close();
   }
