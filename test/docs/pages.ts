@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildObject, type SkeletonOptions } from "../../src/index.js";
+import { buildObject, type SkeletonOptions } from "../../src/gen/index.js";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
