@@ -92,6 +92,27 @@ test("ring buffer: every field of struct event decodes as the program wrote it (
   assert.equal(again.closed, false);
 });
 
+test("ring buffer: records are decoded in place, also the one that crosses the end of the ring", () => {
+  const { c, expected } = loaded();
+  using _c = c;
+  const ring = c.ringBuffer<Event>("ring", { type: "struct event" });
+  // 80 bytes per record (8 of header) in a 64 KiB ring: the 820th record
+  // starts 16 bytes before the end, and is read through the ring's second
+  // mapping of its first page. 2,500 records wrap the ring three times.
+  const rounds = 5;
+  const perRound = 500;
+  let decoded = 0;
+  for (let i = 0; i < rounds; i++) {
+    assert.equal(c.program("emit_ring").testRun({ ...PACKET, repeat: perRound }).retval, 0);
+    ring.poll((e) => {
+      assert.deepEqual(e, expected);
+      decoded++;
+    });
+  }
+  assert.equal(decoded, rounds * perRound);
+  assert.equal(ring.pending, 0);
+});
+
 test("perf buffer: samples decode as the program wrote them, with the CPU", async () => {
   const { c, expected } = loaded();
   using _c = c;
