@@ -69,9 +69,9 @@ export class RingBuffer implements Disposable {
 
   /**
    * Maps the ring of `map` (a ringbuf map; InvalidArgumentError otherwise).
-   * @param readInPlace - @internal For readers that never write to the
-   *   records (TypedRingBuffer): the batch callbacks get views of the
-   *   read-only ring itself, where one store kills the process.
+   * `readInPlace` is for readers that never write to the records (the
+   * library's TypedRingBuffer): the batch callbacks then get views of the
+   * read-only ring itself, where one store kills the process. Leave it false.
    */
   constructor(map: BpfMap, readInPlace = false) {
     const ring = openRing(map, "RingBuffer", readInPlace);
