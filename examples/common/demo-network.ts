@@ -51,12 +51,6 @@ export function createDemoNetwork(tool: string): DemoNetwork {
   return { inner, outer, remove };
 }
 
-/** True when the namespace exists (for tests: the demo cleaned up). */
-export function namespaceExists(name: string): boolean {
-  const r = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
-  return r.stdout.split("\n").some((line) => line.split(" ")[0] === name);
-}
-
 /**
  * Runs this script again inside namespace `ns` with `args`, its output on
  * ours; signals that would stop us are passed on to it instead, so it can

@@ -1,14 +1,12 @@
 // ps from the kernel: lists processes (or threads) with a BPF task iterator
-// (examples/ps/ps.bpf.o, committed) instead of walking /proc. The iterator's
+// (examples/ps/ps.bpf.o, committed) instead of walking /proc, through its
+// generated skeleton (ps.skel.ts: `tsbpf gen skeleton`). The iterator's
 // output is read as a stream, chunk by chunk, off the event loop.
 //   node dist/examples/ps/main.js [-p PID] [-T]
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { attachIter, Collection, loadObjectSpec } from "../../src/index.js";
+import { attachIter } from "../../src/index.js";
 import { integerOption, parseCommandLine } from "../common/cli.js";
 import { runTool } from "../common/tool.js";
-
-const OBJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples/ps/ps.bpf.o");
+import { PsSkeleton } from "./ps.skel.js";
 
 const USAGE = `Usage: ps [-p PID] [-T]
 List processes from the kernel's task list with a BPF iterator (needs root).
@@ -53,10 +51,10 @@ function parse(argv: readonly string[]): Options | undefined {
 }
 
 async function list({ pid, threads }: Options): Promise<void> {
-  const spec = loadObjectSpec(OBJECT);
-  spec.variable("show_threads").set(threads);
-  using objects = Collection.load(spec);
-  using link = attachIter(objects.program("ps_tasks"), pid !== undefined ? { task: { pid } } : {});
+  using skel = PsSkeleton.open();
+  skel.rodata.show_threads = threads;
+  skel.load();
+  using link = attachIter(skel.programs.ps_tasks, pid !== undefined ? { task: { pid } } : {});
   process.stdout.write(`${["PID".padStart(7), ...(threads ? ["TID".padStart(7)] : []), "PPID".padStart(7), "UID".padStart(6), "S", "COMMAND"].join(" ")}\n`);
   let rest = "";
   for await (const chunk of link.stream()) {

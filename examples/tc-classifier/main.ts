@@ -6,19 +6,19 @@
 // current network namespace. It attaches with tcx (Linux 6.6), or a classic
 // cls_bpf filter on older kernels or with --classic. Ctrl-C stops it
 // cleanly: the link is closed (the filter and the clsact qdisc it made go).
+// The object (examples/tc-classifier/tc-classifier.bpf.o, committed) is used
+// through its generated skeleton (tc-classifier.skel.ts: `tsbpf gen skeleton`).
 //   node dist/examples/tc-classifier/main.js [-i IFNAME] [-p PORT] [--classic] [-t SECS] [-d SECS] [--json]
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { attachTc, attachTcx, Collection, loadObjectSpec, type BpfMap } from "../../src/index.js";
+import { attachTc, attachTcx, type TypedMap } from "../../src/index.js";
 import { UsageError } from "../common/cli.js";
 import { DEMO_DEVICE, everyUntilStopped, startTraffic } from "../common/demo-network.js";
 import { onInterfaceOrDemo, parseNetworkArgs, type NetworkOptions } from "../common/network-tool.js";
 import { runTool } from "../common/tool.js";
+import { TcClassifierSkeleton, type PortKey } from "./tc-classifier.skel.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
-// dist/examples/tc-classifier/main.js → the repository's examples/tc-classifier/.
-const OBJECT = path.resolve(path.dirname(SCRIPT), "../../../examples/tc-classifier/tc-classifier.bpf.o");
 
 /** The port the demo blocks unless -p says otherwise. */
 const DEMO_BLOCKED = 7001;
@@ -59,12 +59,10 @@ function parseOptions(argv: readonly string[]): Options | undefined {
 interface Row { protocol: string; port: number; verdict: "pass" | "drop"; packets: bigint }
 
 /** Rows of the packets map (struct port_key → u64), by port then protocol. */
-function readCounts(map: BpfMap): Row[] {
+function readCounts(map: TypedMap<PortKey, bigint>): Row[] {
   const rows: Row[] = [];
-  for (const [key, value] of map.entries()) {
-    const k = new DataView(key.buffer, key.byteOffset, key.byteLength);
-    const protocol = k.getUint8(2) === 6 ? "tcp" : "udp";
-    rows.push({ protocol, port: k.getUint16(0, true), verdict: k.getUint8(3) ? "drop" : "pass", packets: new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true) });
+  for (const [{ port, ipproto, dropped }, packets] of map.entries()) {
+    rows.push({ protocol: ipproto === 6 ? "tcp" : "udp", port, verdict: dropped ? "drop" : "pass", packets });
   }
   return rows.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol) || a.verdict.localeCompare(b.verdict));
 }
@@ -82,10 +80,10 @@ function print(rows: Row[], json: boolean): void {
 /** Loads with the blocked port in .rodata, attaches, prints every interval until Ctrl-C/SIGTERM/duration, then detaches. */
 async function classify(options: Options): Promise<void> {
   const iface = options.interface ?? DEMO_DEVICE;
-  const spec = loadObjectSpec(OBJECT);
-  spec.variable("blocked_port").set(options.port);
-  using objects = Collection.load(spec);
-  const program = objects.program("classify");
+  using skel = TcClassifierSkeleton.open();
+  skel.rodata.blocked_port = options.port;
+  skel.load();
+  const program = skel.programs.classify;
   using link = options.classic
     ? attachTc(program, { interface: iface, direction: "ingress" })
     : attachTcx(program, { interface: iface, direction: "ingress" });
@@ -98,8 +96,8 @@ async function classify(options: Options): Promise<void> {
   const blocking = options.port ? `dropping TCP and UDP to port ${options.port}` : "dropping nothing";
   process.stderr.write(`Classifying on ${link.target}, ${blocking}. Ctrl-C to stop.\n`);
   try {
-    await everyUntilStopped(options.interval, options.duration, () => print(readCounts(objects.map("packets")), options.json));
-    print(readCounts(objects.map("packets")), options.json);
+    await everyUntilStopped(options.interval, options.duration, () => print(readCounts(skel.maps.packets), options.json));
+    print(readCounts(skel.maps.packets), options.json);
   } finally {
     traffic?.kill();
   }

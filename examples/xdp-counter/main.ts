@@ -2,21 +2,21 @@
 // with an XDP program. By default it makes its own network (two namespaces
 // and a veth pair, see ../common/demo-network.ts), sends some UDP and TCP
 // through it and removes it all on exit; with -i it counts on an interface
-// of the current network namespace instead. Ctrl-C stops it cleanly: the
+// of the current network namespace instead. The object
+// (examples/xdp-counter/xdp-counter.bpf.o, committed) is used through its
+// generated skeleton (xdp-counter.skel.ts: `tsbpf gen skeleton`). Ctrl-C stops it cleanly: the
 // XDP link is closed, so nothing stays attached.
 //   node dist/examples/xdp-counter/main.js [-i IFNAME] [-m generic|driver] [-t SECS] [-d SECS] [--json]
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { attachXdp, Collection, loadObjectSpec, type BpfMap, type XdpMode } from "../../src/index.js";
+import { attachXdp, type TypedMap, type XdpMode } from "../../src/index.js";
 import { UsageError } from "../common/cli.js";
 import { DEMO_DEVICE, everyUntilStopped, startTraffic } from "../common/demo-network.js";
 import { onInterfaceOrDemo, parseNetworkArgs, type NetworkOptions } from "../common/network-tool.js";
 import { runTool } from "../common/tool.js";
+import { XdpCounterSkeleton, type ProtoCount, type ProtoKey } from "./xdp-counter.skel.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
-// dist/examples/xdp-counter/main.js → the repository's examples/xdp-counter/.
-const OBJECT = path.resolve(path.dirname(SCRIPT), "../../../examples/xdp-counter/xdp-counter.bpf.o");
 
 export const USAGE = `Usage: xdp-counter [-i IFNAME] [-m generic|driver] [-t SECS] [-d SECS] [-j]
 Count received frames per protocol with XDP (needs root).
@@ -48,24 +48,18 @@ function parseOptions(argv: readonly string[]): Options | undefined {
 const ethertypes: Readonly<Record<number, string>> = { 0x0800: "ipv4", 0x86dd: "ipv6", 0x0806: "arp", 0x8100: "vlan", 0x88cc: "lldp" };
 const ipProtocols: Readonly<Record<number, string>> = { 0: "hopopt", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 58: "icmpv6", 132: "sctp" };
 
-/** "ipv4/udp", "arp", "0x88b5" … for a key of the counts map (struct proto_key). */
-function protocolName(key: Uint8Array): string {
-  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
-  const ethertype = v.getUint16(0, true);
+/** "ipv4/udp", "arp", "0x88b5" … for a key of the counts map. */
+function protocolName({ ethertype, ipproto }: ProtoKey): string {
   const base = ethertypes[ethertype] ?? `0x${ethertype.toString(16).padStart(4, "0")}`;
   if (ethertype !== 0x0800 && ethertype !== 0x86dd) return base;
-  const proto = v.getUint8(2);
-  return `${base}/${ipProtocols[proto] ?? proto}`;
+  return `${base}/${ipProtocols[ipproto] ?? ipproto}`;
 }
 
 interface Row { protocol: string; packets: bigint; bytes: bigint }
 
-function readCounts(map: BpfMap): Row[] {
+function readCounts(map: TypedMap<ProtoKey, ProtoCount>): Row[] {
   const rows: Row[] = [];
-  for (const [key, value] of map.entries()) {
-    const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
-    rows.push({ protocol: protocolName(key), packets: v.getBigUint64(0, true), bytes: v.getBigUint64(8, true) });
-  }
+  for (const [key, { packets, bytes }] of map.entries()) rows.push({ protocol: protocolName(key), packets, bytes });
   return rows.sort((a, b) => (b.packets > a.packets ? 1 : b.packets < a.packets ? -1 : a.protocol.localeCompare(b.protocol)));
 }
 
@@ -82,14 +76,14 @@ function print(rows: Row[], json: boolean): void {
 /** Attaches, prints every interval until Ctrl-C/SIGTERM/duration, then detaches. */
 async function count(options: Options): Promise<void> {
   const iface = options.interface ?? DEMO_DEVICE;
-  using objects = Collection.load(loadObjectSpec(OBJECT));
-  using link = attachXdp(objects.program("count_protocols"), { interface: iface, ...(options.mode ? { mode: options.mode } : {}) });
+  using skel = XdpCounterSkeleton.openAndLoad();
+  using link = attachXdp(skel.programs.count_protocols, { interface: iface, ...(options.mode ? { mode: options.mode } : {}) });
   let traffic: ChildProcess | undefined;
   if (options.demoPeer) traffic = startTraffic(options.demoPeer, [{ protocol: "udp", port: 5353 }, { protocol: "udp", port: 7000 }, { protocol: "tcp", port: 8080 }]);
   process.stderr.write(`Counting frames per protocol on ${link.target.replace(/^xdp on /, "")}. Ctrl-C to stop.\n`);
   try {
-    await everyUntilStopped(options.interval, options.duration, () => print(readCounts(objects.map("counts")), options.json));
-    print(readCounts(objects.map("counts")), options.json);
+    await everyUntilStopped(options.interval, options.duration, () => print(readCounts(skel.maps.counts), options.json));
+    print(readCounts(skel.maps.counts), options.json);
   } finally {
     traffic?.kill();
   }

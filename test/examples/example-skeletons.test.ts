@@ -11,7 +11,7 @@ import { EXAMPLE_SKELETONS, generateExampleSkeleton, skeletonFile } from "../../
 for (const example of EXAMPLE_SKELETONS) {
   test(`examples/${example.tool}/${example.tool}.skel.ts is the skeleton of its object, regenerated`, () => {
     const { source, notes } = generateExampleSkeleton(example);
-    assert.deepEqual(notes, [], "the example's skeleton types everything");
+    assert.deepEqual(notes, example.expectedNotes, "the example's skeleton types everything but what its table entry expects to be left out");
     assert.ok(
       readFileSync(skeletonFile(example), "utf8") === source,
       `${example.tool}.skel.ts drifted from ${example.tool}.bpf.o: run node dist/scripts/example-skeletons.js and commit the result`,

@@ -178,7 +178,7 @@ for (const e of skel.events.events.readAvailable()) console.log(e.filename);
   }
 });
 
-test("modules without events, without .rodata/.data, with raw maps and variables, embedded or by path, type-check under --strict", () => {
+test("modules without events, without .rodata/.data (or any variable), with raw maps and variables, embedded or by path, type-check under --strict", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsbpf-skel-"));
   try {
     const fixtures = path.join(ROOT, "test/fixtures/skeleton");
@@ -186,8 +186,10 @@ test("modules without events, without .rodata/.data, with raw maps and variables
       generateSkeleton(readFileSync(path.join(fixtures, "clash.bpf.o")), { name: "clash", importFrom: LIBRARY }),
       generateSkeleton(readFileSync(path.join(fixtures, "plain.bpf.o")), { name: "plain", importFrom: LIBRARY, objectPath: "./plain.bpf.o" }),
       generateSkeleton(readFileSync(OBJECT), { name: "skel", importFrom: LIBRARY, types: ["struct inner", "__u64"] }),
+      // No variables at all (no .rodata/.data/.bss): no variable plumbing left unused.
+      generateSkeleton(readFileSync(path.join(ROOT, "examples/xdp-counter/xdp-counter.bpf.o")), { name: "xdp_counter", importFrom: LIBRARY }),
     ];
-    const files = ["clash.skel.ts", "plain.skel.ts", "skel.skel.ts"];
+    const files = ["clash.skel.ts", "plain.skel.ts", "skel.skel.ts", "xdp_counter.skel.ts"];
     modules.forEach((m, i) => writeFileSync(path.join(dir, files[i]!), m.source));
     writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
     const errors = compile(dir, files);

@@ -106,13 +106,20 @@ export function renderSkeleton({ model, object, importFrom, command }: RenderInp
     model.events.map((e) => `  /** Records of ${e.reader === "ring" ? "ring buffer" : "perf event array"} '${e.map}', decoded as ${e.typeName}. */\n  readonly ${propertyKey(e.map)}: ${readerType(e)};`).join("\n")));
   out.push(interfaceOf(`${p}OpenOptions`, `Options of ${cls}.open.`,
     "  /** The object's bytes, instead of the " + ("path" in object ? "file the module names" : "copy embedded in the module") + ". */\n  readonly object?: Uint8Array;"));
-  out.push(
-    "/** What the views read and write through: the VariableSpec before load(), the live Variable after. */\n" +
-    "interface VariableAccess {\n  read<T>(): T;\n  write<T>(value: T): void;\n  get(): Uint8Array;\n  set(value: Uint8Array): void;\n}",
-  );
+  if (hasVariables(model)) {
+    out.push(
+      "/** What the views read and write through: the VariableSpec before load(), the live Variable after. */\n" +
+      "interface VariableAccess {\n  read<T>(): T;\n  write<T>(value: T): void;\n  get(): Uint8Array;\n  set(value: Uint8Array): void;\n}",
+    );
+  }
   out.push(src.code);
   out.push(renderClass(model, cls));
   return `${out.join("\n\n")}\n`;
+}
+
+/** True when the object has a .rodata/.data/.bss variable: without one the variable plumbing would be unused (noUnusedLocals). */
+function hasVariables(model: SkeletonModel): boolean {
+  return (["rodata", "data", "bss"] as const).some((kind) => model.sections[kind].length > 0);
 }
 
 /** The cache of event readers (only in modules with events: an unused private member fails noUnusedLocals). */
@@ -126,9 +133,24 @@ const READER_METHOD = `  #reader<T extends Disposable>(name: string, open: () =>
 
 `;
 
+/** The accessor the variable views go through (only in modules with variables, as READER_METHOD). */
+function variableMethod(cls: string): string {
+  return `  #variable(name: string, write: boolean): VariableAccess {
+    if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
+    if (!this.#collection) return this.spec.variable(name);
+    if (write && this.spec.variable(name).readOnly) {
+      throw new tsbpf.InvalidArgumentError(\`\${name} is .rodata configuration: set it before load(); it is frozen now\`, name);
+    }
+    return this.#collection.variable(name);
+  }
+
+`;
+}
+
 function renderClass(model: SkeletonModel, cls: string): string {
   const p = model.prefix;
   const hasEvents = model.events.length > 0;
+  const variables = hasVariables(model);
   const views = (["rodata", "data", "bss"] as const).map((kind) => {
     const vars = model.sections[kind];
     return vars.length === 0
@@ -159,8 +181,7 @@ ${hasEvents ? "  readonly #readers = new Map<string, Disposable>();\n" : ""}  #c
 
   private constructor(spec: tsbpf.ObjectSpec) {
     this.spec = spec;
-    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);
-${views}
+${variables ? "    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);\n" : ""}${views}
   }
 
   /** Parses the object (embedded or named by the module, or \`options.object\`): nothing reaches the kernel yet. */
@@ -216,16 +237,7 @@ ${views}
     return (this.#events ??= {${eventLines ? `\n${eventLines}\n    ` : ""}});
   }
 
-${hasEvents ? READER_METHOD : ""}  #variable(name: string, write: boolean): VariableAccess {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
-    if (!this.#collection) return this.spec.variable(name);
-    if (write && this.spec.variable(name).readOnly) {
-      throw new tsbpf.InvalidArgumentError(\`\${name} is .rodata configuration: set it before load(); it is frozen now\`, name);
-    }
-    return this.#collection.variable(name);
-  }
-
-  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
+${hasEvents ? READER_METHOD : ""}${variables ? variableMethod(cls) : ""}  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
