@@ -22,7 +22,10 @@ export const vmCommands: ObjectCommands = {
     {
       name: "exec",
       synopsis: "exec [MEMORY_HEX] [ENGINE]",
-      examples: ["echo 'b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00' | tsbpf vm exec"],
+      examples: [
+        "tsbpf vm exec < examples/vm/return-42.hex",
+        "tsbpf vm exec '01 02 03 04' --jit < examples/vm/load-word.hex",
+      ],
       run: execCommand,
     },
   ],
