@@ -120,6 +120,16 @@ let cliDir: string | undefined;
 /** Captured CLI output: the worker's stdout and stderr are replaced while a CLI case runs. */
 let captured = "";
 
+/** The [CODE] of a -j error object (`{"error": "message [CODE]"}`), if that is what was printed. */
+function jsonErrorCode(output: string): string | undefined {
+  try {
+    const parsed = JSON.parse(output) as { error?: unknown };
+    return typeof parsed.error === "string" ? /\[([A-Z_]+)\]$/.exec(parsed.error)?.[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function runCli(argv: string[]): Promise<string | void> {
   const out = process.stdout.write;
   const err = process.stderr.write;
@@ -139,8 +149,9 @@ async function runCli(argv: string[]): Promise<string | void> {
   }
   if (status === 0) return;
   if (status === 2) return "UsageError";
-  // The CLI prints `Error: message [CODE]` for the project's errors, and the bare message for anything else.
-  const code = /^Error: [^]*\[([A-Z_]+)\]\n/m.exec(captured)?.[1];
+  // The CLI prints `Error: message [CODE]` for the project's errors (under -j, bpftool's
+  // {"error": "message [CODE]"} on stdout), and the bare message for anything else.
+  const code = /^Error: [^]*\[([A-Z_]+)\]\n/m.exec(captured)?.[1] ?? jsonErrorCode(captured);
   if (status === 1 && code) return `BpfError[${code}]`;
   throw new Error(`CLI exited ${status} with an untyped error: ${captured.slice(0, 300)}`);
 }
