@@ -31,8 +31,8 @@ async function run(argv: readonly string[], options: GlobalOptions, out: Output)
     else out.line(`tsbpf v${version()}`);
     return 0;
   }
+  // No object at all: the usage, as bpftool prints it (status 0).
   if (objectWord === undefined || isPrefix(objectWord, "help")) {
-    if (objectWord === undefined && !options.help) throw new UsageError("missing OBJECT");
     out.line(mainHelp());
     return 0;
   }

@@ -20,7 +20,13 @@ test("unknown object and unknown command are usage errors pointing at help", () 
   assertCleanFailure(tsbpf("map", "frob"), 2, /unknown command 'frob' for 'map'.*\nRun 'tsbpf map help'/);
   assertCleanFailure(tsbpf("prog", "dump", "jitted-ish"), 2, /xlated/);
   assertCleanFailure(tsbpf("--bogus", "map", "show"), 2, /unknown option --bogus/);
-  assertCleanFailure(tsbpf(), 2, /missing OBJECT/);
+});
+
+test("no object prints the usage, as bpftool does", () => {
+  const r = tsbpf();
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: tsbpf \[OPTIONS\] OBJECT \{ COMMAND \| help \}\n/);
+  assert.equal(r.stderr, "");
 });
 
 test("missing and malformed arguments name what is missing", () => {
