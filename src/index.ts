@@ -46,6 +46,7 @@ export type { StructOpsSpec } from "./object/struct-ops.js";
 
 // The loader: an ObjectSpec into live maps, programs and variables.
 export { Collection, type CollectionLoadOptions } from "./collection.js";
+export { Skeleton, type SkeletonVariable } from "./collection/skeleton.js";
 export type { CollectionRecordOptions, CollectionPerfBufferOptions } from "./collection/typed.js";
 export { Variable } from "./collection/variables.js";
 export { StructOpsLink } from "./collection/struct-ops-link.js";

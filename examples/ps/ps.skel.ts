@@ -35,14 +35,6 @@ export interface PsOpenOptions {
   readonly object?: Uint8Array;
 }
 
-/** What the views read and write through: the VariableSpec before load(), the live Variable after. */
-interface VariableAccess {
-  read<T>(): T;
-  write<T>(value: T): void;
-  get(): Uint8Array;
-  set(value: Uint8Array): void;
-}
-
 /** The object file, relative to this module. */
 const OBJECT_URL = new URL("../../../examples/ps/ps.bpf.o", import.meta.url);
 
@@ -52,26 +44,23 @@ function objectBytes(): Uint8Array {
 
 /**
  * The BPF object 'ps', typed: open() it, set `rodata`, load(), attach(), then use
- * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything.
+ * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything
+ * (the lifecycle is tsbpf.Skeleton's).
  */
-export class PsSkeleton implements Disposable {
-  /** The parsed object: adjust maps (sizes, pinning) and programs (autoload) here before load(). */
-  readonly spec: tsbpf.ObjectSpec;
+export class PsSkeleton extends tsbpf.Skeleton {
   /** The `.rodata` configuration: set it after open() and before load(); after load() it reads back and is frozen. */
   readonly rodata: PsRodata;
   /** The `.data` variables: their initial values before load(), the live values in the kernel's map after. */
   readonly data: PsData;
   /** The `.bss` variables (zero-initialised): their initial values before load(), the live values in the kernel's map after. */
   readonly bss: PsBss;
-  #collection: tsbpf.Collection | undefined;
   #maps: PsMaps | undefined;
   #programs: PsPrograms | undefined;
   #events: PsEvents | undefined;
-  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
-    this.spec = spec;
-    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);
+    super(spec, "PsSkeleton");
+    const at = (name: string, write: boolean): tsbpf.SkeletonVariable => this.variable(name, write);
     this.rodata = {
       get show_threads(): boolean { return at("show_threads", false).read<boolean>(); },
       set show_threads(value: boolean) { at("show_threads", true).write<boolean>(value); },
@@ -88,31 +77,6 @@ export class PsSkeleton implements Disposable {
   /** open() and load() in one step, for objects without configuration to set. */
   static openAndLoad(options: tsbpf.CollectionLoadOptions = {}): PsSkeleton {
     return PsSkeleton.open().load(options);
-  }
-
-  /** True once load() succeeded (until close()). */
-  get loaded(): boolean {
-    return this.#collection !== undefined && !this.#closed;
-  }
-
-  /** The loaded collection (InvalidArgumentError before load() or after close()). */
-  get collection(): tsbpf.Collection {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("PsSkeleton is closed", "skeleton");
-    if (!this.#collection) throw new tsbpf.InvalidArgumentError("PsSkeleton is not loaded yet: call load() first", "skeleton");
-    return this.#collection;
-  }
-
-  /** Loads the object into the kernel (Collection.load): maps, programs, frozen rodata. */
-  load(options: tsbpf.CollectionLoadOptions = {}): this {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("PsSkeleton is closed", "skeleton");
-    if (this.#collection) throw new tsbpf.InvalidArgumentError("PsSkeleton is already loaded", "skeleton");
-    this.#collection = tsbpf.Collection.load(this.spec, options);
-    return this;
-  }
-
-  /** Attaches every program whose SEC() names its target (Collection.attach); closing the result, or the skeleton, detaches. */
-  attach(options: tsbpf.AutoAttachOptions = {}): tsbpf.AutoAttachment {
-    return this.collection.attach(options);
   }
 
   /** The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap. */
@@ -135,25 +99,5 @@ export class PsSkeleton implements Disposable {
   get events(): PsEvents {
     void this.collection;
     return (this.#events ??= {});
-  }
-
-  #variable(name: string, write: boolean): VariableAccess {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("PsSkeleton is closed", "skeleton");
-    if (!this.#collection) return this.spec.variable(name);
-    if (write && this.spec.variable(name).readOnly) {
-      throw new tsbpf.InvalidArgumentError(`${name} is .rodata configuration: set it before load(); it is frozen now`, name);
-    }
-    return this.#collection.variable(name);
-  }
-
-  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#collection?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

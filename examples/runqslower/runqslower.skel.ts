@@ -61,14 +61,6 @@ export interface RunqslowerOpenOptions {
   readonly object?: Uint8Array;
 }
 
-/** What the views read and write through: the VariableSpec before load(), the live Variable after. */
-interface VariableAccess {
-  read<T>(): T;
-  write<T>(value: T): void;
-  get(): Uint8Array;
-  set(value: Uint8Array): void;
-}
-
 /** The object file, relative to this module. */
 const OBJECT_URL = new URL("../../../examples/runqslower/runqslower.bpf.o", import.meta.url);
 
@@ -78,27 +70,23 @@ function objectBytes(): Uint8Array {
 
 /**
  * The BPF object 'runqslower', typed: open() it, set `rodata`, load(), attach(), then use
- * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything.
+ * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything
+ * (the lifecycle is tsbpf.Skeleton's).
  */
-export class RunqslowerSkeleton implements Disposable {
-  /** The parsed object: adjust maps (sizes, pinning) and programs (autoload) here before load(). */
-  readonly spec: tsbpf.ObjectSpec;
+export class RunqslowerSkeleton extends tsbpf.Skeleton {
   /** The `.rodata` configuration: set it after open() and before load(); after load() it reads back and is frozen. */
   readonly rodata: RunqslowerRodata;
   /** The `.data` variables: their initial values before load(), the live values in the kernel's map after. */
   readonly data: RunqslowerData;
   /** The `.bss` variables (zero-initialised): their initial values before load(), the live values in the kernel's map after. */
   readonly bss: RunqslowerBss;
-  #collection: tsbpf.Collection | undefined;
   #maps: RunqslowerMaps | undefined;
   #programs: RunqslowerPrograms | undefined;
   #events: RunqslowerEvents | undefined;
-  readonly #readers = new Map<string, Disposable>();
-  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
-    this.spec = spec;
-    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);
+    super(spec, "RunqslowerSkeleton");
+    const at = (name: string, write: boolean): tsbpf.SkeletonVariable => this.variable(name, write);
     this.rodata = {
       get min_us(): bigint { return at("min_us", false).read<bigint>(); },
       set min_us(value: bigint) { at("min_us", true).write<bigint>(value); },
@@ -122,31 +110,6 @@ export class RunqslowerSkeleton implements Disposable {
   /** open() and load() in one step, for objects without configuration to set. */
   static openAndLoad(options: tsbpf.CollectionLoadOptions = {}): RunqslowerSkeleton {
     return RunqslowerSkeleton.open().load(options);
-  }
-
-  /** True once load() succeeded (until close()). */
-  get loaded(): boolean {
-    return this.#collection !== undefined && !this.#closed;
-  }
-
-  /** The loaded collection (InvalidArgumentError before load() or after close()). */
-  get collection(): tsbpf.Collection {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("RunqslowerSkeleton is closed", "skeleton");
-    if (!this.#collection) throw new tsbpf.InvalidArgumentError("RunqslowerSkeleton is not loaded yet: call load() first", "skeleton");
-    return this.#collection;
-  }
-
-  /** Loads the object into the kernel (Collection.load): maps, programs, frozen rodata. */
-  load(options: tsbpf.CollectionLoadOptions = {}): this {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("RunqslowerSkeleton is closed", "skeleton");
-    if (this.#collection) throw new tsbpf.InvalidArgumentError("RunqslowerSkeleton is already loaded", "skeleton");
-    this.#collection = tsbpf.Collection.load(this.spec, options);
-    return this;
-  }
-
-  /** Attaches every program whose SEC() names its target (Collection.attach); closing the result, or the skeleton, detaches. */
-  attach(options: tsbpf.AutoAttachOptions = {}): tsbpf.AutoAttachment {
-    return this.collection.attach(options);
   }
 
   /** The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap. */
@@ -173,38 +136,9 @@ export class RunqslowerSkeleton implements Disposable {
   /** Typed readers of the event maps, opened on first use (after load()) and closed by close(). */
   get events(): RunqslowerEvents {
     const c = this.collection;
-    const reader = <T extends Disposable>(name: string, open: () => T): T => this.#reader(name, open);
+    const reader = <T extends Disposable>(name: string, open: () => T): T => this.reader(name, open);
     return (this.#events ??= {
       get events(): tsbpf.TypedRingBuffer<RunqEvent> { return reader("events", () => c.ringBuffer<RunqEvent>("events", { type: "struct runq_event" })); },
     });
-  }
-
-  #reader<T extends Disposable>(name: string, open: () => T): T {
-    const known = this.#readers.get(name);
-    if (known) return known as T;
-    const made = open();
-    this.#readers.set(name, made);
-    return made;
-  }
-
-  #variable(name: string, write: boolean): VariableAccess {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("RunqslowerSkeleton is closed", "skeleton");
-    if (!this.#collection) return this.spec.variable(name);
-    if (write && this.spec.variable(name).readOnly) {
-      throw new tsbpf.InvalidArgumentError(`${name} is .rodata configuration: set it before load(); it is frozen now`, name);
-    }
-    return this.#collection.variable(name);
-  }
-
-  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#readers.clear();
-    this.#collection?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

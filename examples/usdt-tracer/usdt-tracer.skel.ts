@@ -85,14 +85,6 @@ export interface UsdtTracerOpenOptions {
   readonly object?: Uint8Array;
 }
 
-/** What the views read and write through: the VariableSpec before load(), the live Variable after. */
-interface VariableAccess {
-  read<T>(): T;
-  write<T>(value: T): void;
-  get(): Uint8Array;
-  set(value: Uint8Array): void;
-}
-
 /** The object file, relative to this module. */
 const OBJECT_URL = new URL("../../../examples/usdt-tracer/usdt-tracer.bpf.o", import.meta.url);
 
@@ -102,27 +94,23 @@ function objectBytes(): Uint8Array {
 
 /**
  * The BPF object 'usdt_tracer', typed: open() it, set `rodata`, load(), attach(), then use
- * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything.
+ * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything
+ * (the lifecycle is tsbpf.Skeleton's).
  */
-export class UsdtTracerSkeleton implements Disposable {
-  /** The parsed object: adjust maps (sizes, pinning) and programs (autoload) here before load(). */
-  readonly spec: tsbpf.ObjectSpec;
+export class UsdtTracerSkeleton extends tsbpf.Skeleton {
   /** The `.rodata` configuration: set it after open() and before load(); after load() it reads back and is frozen. */
   readonly rodata: UsdtTracerRodata;
   /** The `.data` variables: their initial values before load(), the live values in the kernel's map after. */
   readonly data: UsdtTracerData;
   /** The `.bss` variables (zero-initialised): their initial values before load(), the live values in the kernel's map after. */
   readonly bss: UsdtTracerBss;
-  #collection: tsbpf.Collection | undefined;
   #maps: UsdtTracerMaps | undefined;
   #programs: UsdtTracerPrograms | undefined;
   #events: UsdtTracerEvents | undefined;
-  readonly #readers = new Map<string, Disposable>();
-  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
-    this.spec = spec;
-    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);
+    super(spec, "UsdtTracerSkeleton");
+    const at = (name: string, write: boolean): tsbpf.SkeletonVariable => this.variable(name, write);
     this.rodata = {
       get target_tgid(): number { return at("target_tgid", false).read<number>(); },
       set target_tgid(value: number) { at("target_tgid", true).write<number>(value); },
@@ -144,31 +132,6 @@ export class UsdtTracerSkeleton implements Disposable {
   /** open() and load() in one step, for objects without configuration to set. */
   static openAndLoad(options: tsbpf.CollectionLoadOptions = {}): UsdtTracerSkeleton {
     return UsdtTracerSkeleton.open().load(options);
-  }
-
-  /** True once load() succeeded (until close()). */
-  get loaded(): boolean {
-    return this.#collection !== undefined && !this.#closed;
-  }
-
-  /** The loaded collection (InvalidArgumentError before load() or after close()). */
-  get collection(): tsbpf.Collection {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("UsdtTracerSkeleton is closed", "skeleton");
-    if (!this.#collection) throw new tsbpf.InvalidArgumentError("UsdtTracerSkeleton is not loaded yet: call load() first", "skeleton");
-    return this.#collection;
-  }
-
-  /** Loads the object into the kernel (Collection.load): maps, programs, frozen rodata. */
-  load(options: tsbpf.CollectionLoadOptions = {}): this {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("UsdtTracerSkeleton is closed", "skeleton");
-    if (this.#collection) throw new tsbpf.InvalidArgumentError("UsdtTracerSkeleton is already loaded", "skeleton");
-    this.#collection = tsbpf.Collection.load(this.spec, options);
-    return this;
-  }
-
-  /** Attaches every program whose SEC() names its target (Collection.attach); closing the result, or the skeleton, detaches. */
-  attach(options: tsbpf.AutoAttachOptions = {}): tsbpf.AutoAttachment {
-    return this.collection.attach(options);
   }
 
   /** The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap. */
@@ -195,38 +158,9 @@ export class UsdtTracerSkeleton implements Disposable {
   /** Typed readers of the event maps, opened on first use (after load()) and closed by close(). */
   get events(): UsdtTracerEvents {
     const c = this.collection;
-    const reader = <T extends Disposable>(name: string, open: () => T): T => this.#reader(name, open);
+    const reader = <T extends Disposable>(name: string, open: () => T): T => this.reader(name, open);
     return (this.#events ??= {
       get events(): tsbpf.TypedRingBuffer<FunctionEvent> { return reader("events", () => c.ringBuffer<FunctionEvent>("events", { type: "struct function_event" })); },
     });
-  }
-
-  #reader<T extends Disposable>(name: string, open: () => T): T {
-    const known = this.#readers.get(name);
-    if (known) return known as T;
-    const made = open();
-    this.#readers.set(name, made);
-    return made;
-  }
-
-  #variable(name: string, write: boolean): VariableAccess {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("UsdtTracerSkeleton is closed", "skeleton");
-    if (!this.#collection) return this.spec.variable(name);
-    if (write && this.spec.variable(name).readOnly) {
-      throw new tsbpf.InvalidArgumentError(`${name} is .rodata configuration: set it before load(); it is frozen now`, name);
-    }
-    return this.#collection.variable(name);
-  }
-
-  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#readers.clear();
-    this.#collection?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

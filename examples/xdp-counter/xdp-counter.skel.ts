@@ -55,25 +55,22 @@ function objectBytes(): Uint8Array {
 
 /**
  * The BPF object 'xdp_counter', typed: open() it, set `rodata`, load(), attach(), then use
- * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything.
+ * `maps`, `programs`, `bss`/`data` and `events`; close() (or `using`) releases everything
+ * (the lifecycle is tsbpf.Skeleton's).
  */
-export class XdpCounterSkeleton implements Disposable {
-  /** The parsed object: adjust maps (sizes, pinning) and programs (autoload) here before load(). */
-  readonly spec: tsbpf.ObjectSpec;
+export class XdpCounterSkeleton extends tsbpf.Skeleton {
   /** The `.rodata` configuration: set it after open() and before load(); after load() it reads back and is frozen. */
   readonly rodata: XdpCounterRodata;
   /** The `.data` variables: their initial values before load(), the live values in the kernel's map after. */
   readonly data: XdpCounterData;
   /** The `.bss` variables (zero-initialised): their initial values before load(), the live values in the kernel's map after. */
   readonly bss: XdpCounterBss;
-  #collection: tsbpf.Collection | undefined;
   #maps: XdpCounterMaps | undefined;
   #programs: XdpCounterPrograms | undefined;
   #events: XdpCounterEvents | undefined;
-  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
-    this.spec = spec;
+    super(spec, "XdpCounterSkeleton");
     this.rodata = {};
     this.data = {};
     this.bss = {};
@@ -87,31 +84,6 @@ export class XdpCounterSkeleton implements Disposable {
   /** open() and load() in one step, for objects without configuration to set. */
   static openAndLoad(options: tsbpf.CollectionLoadOptions = {}): XdpCounterSkeleton {
     return XdpCounterSkeleton.open().load(options);
-  }
-
-  /** True once load() succeeded (until close()). */
-  get loaded(): boolean {
-    return this.#collection !== undefined && !this.#closed;
-  }
-
-  /** The loaded collection (InvalidArgumentError before load() or after close()). */
-  get collection(): tsbpf.Collection {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("XdpCounterSkeleton is closed", "skeleton");
-    if (!this.#collection) throw new tsbpf.InvalidArgumentError("XdpCounterSkeleton is not loaded yet: call load() first", "skeleton");
-    return this.#collection;
-  }
-
-  /** Loads the object into the kernel (Collection.load): maps, programs, frozen rodata. */
-  load(options: tsbpf.CollectionLoadOptions = {}): this {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("XdpCounterSkeleton is closed", "skeleton");
-    if (this.#collection) throw new tsbpf.InvalidArgumentError("XdpCounterSkeleton is already loaded", "skeleton");
-    this.#collection = tsbpf.Collection.load(this.spec, options);
-    return this;
-  }
-
-  /** Attaches every program whose SEC() names its target (Collection.attach); closing the result, or the skeleton, detaches. */
-  attach(options: tsbpf.AutoAttachOptions = {}): tsbpf.AutoAttachment {
-    return this.collection.attach(options);
   }
 
   /** The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap. */
@@ -134,16 +106,5 @@ export class XdpCounterSkeleton implements Disposable {
   get events(): XdpCounterEvents {
     void this.collection;
     return (this.#events ??= {});
-  }
-
-  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#collection?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

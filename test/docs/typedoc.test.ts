@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,4 +23,13 @@ test("TypeDoc builds the API reference of every package entry without a warning"
   assert.equal(r.status, 0, `typedoc failed:\n${report}`);
   assert.doesNotMatch(report, /\[warning\]|\[error\]/, report);
   assert.ok(existsSync(path.join(out, "index.html")), "the reference has an index page");
+});
+
+test("TypeDoc's entry points are the package's: every subpath of package.json exports is documented", () => {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string | { types?: string }> };
+  const config = JSON.parse(readFileSync(path.join(ROOT, "typedoc.json"), "utf8")) as { entryPoints: string[] };
+  const sources = Object.values(manifest.exports)
+    .flatMap((target) => (typeof target === "object" && target.types ? [target.types] : []))
+    .map((types) => types.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts"));
+  assert.deepEqual([...config.entryPoints].sort(), [...sources].sort());
 });

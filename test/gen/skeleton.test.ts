@@ -46,7 +46,7 @@ test("tsbpf gen skeleton prints the module generateSkeleton makes, and its notes
   const json = tsbpf("-j", "gen", "skeleton", SKEL, "name", "other");
   assert.equal(json.status, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { source: string; notes: string[] };
-  assert.match(parsed.source, /export class OtherSkeleton implements Disposable/);
+  assert.match(parsed.source, /export class OtherSkeleton extends tsbpf.Skeleton/);
   assert.equal(parsed.notes.length, 2);
   const bad = tsbpf("gen", "skeleton", SKEL, "event", "events");
   assert.equal(bad.status, 2, "a usage error");

@@ -106,12 +106,6 @@ export function renderSkeleton({ model, object, importFrom, command }: RenderInp
     model.events.map((e) => `  /** Records of ${e.reader === "ring" ? "ring buffer" : "perf event array"} '${e.map}', decoded as ${e.typeName}. */\n  readonly ${propertyKey(e.map)}: ${readerType(e)};`).join("\n")));
   out.push(interfaceOf(`${p}OpenOptions`, `Options of ${cls}.open.`,
     "  /** The object's bytes, instead of the " + ("path" in object ? "file the module names" : "copy embedded in the module") + ". */\n  readonly object?: Uint8Array;"));
-  if (hasVariables(model)) {
-    out.push(
-      "/** What the views read and write through: the VariableSpec before load(), the live Variable after. */\n" +
-      "interface VariableAccess {\n  read<T>(): T;\n  write<T>(value: T): void;\n  get(): Uint8Array;\n  set(value: Uint8Array): void;\n}",
-    );
-  }
   out.push(src.code);
   out.push(renderClass(model, cls));
   return `${out.join("\n\n")}\n`;
@@ -122,34 +116,8 @@ function hasVariables(model: SkeletonModel): boolean {
   return (["rodata", "data", "bss"] as const).some((kind) => model.sections[kind].length > 0);
 }
 
-/** The cache of event readers (only in modules with events: an unused private member fails noUnusedLocals). */
-const READER_METHOD = `  #reader<T extends Disposable>(name: string, open: () => T): T {
-    const known = this.#readers.get(name);
-    if (known) return known as T;
-    const made = open();
-    this.#readers.set(name, made);
-    return made;
-  }
-
-`;
-
-/** The accessor the variable views go through (only in modules with variables, as READER_METHOD). */
-function variableMethod(cls: string): string {
-  return `  #variable(name: string, write: boolean): VariableAccess {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
-    if (!this.#collection) return this.spec.variable(name);
-    if (write && this.spec.variable(name).readOnly) {
-      throw new tsbpf.InvalidArgumentError(\`\${name} is .rodata configuration: set it before load(); it is frozen now\`, name);
-    }
-    return this.#collection.variable(name);
-  }
-
-`;
-}
-
 function renderClass(model: SkeletonModel, cls: string): string {
   const p = model.prefix;
-  const hasEvents = model.events.length > 0;
   const variables = hasVariables(model);
   const views = (["rodata", "data", "bss"] as const).map((kind) => {
     const vars = model.sections[kind];
@@ -162,26 +130,23 @@ function renderClass(model: SkeletonModel, cls: string): string {
   const eventLines = model.events.map((e) => `      get ${propertyKey(e.map)}(): ${readerType(e)} { return reader(${JSON.stringify(e.map)}, () => ${readerInit(e)}); },`).join("\n");
   return `/**
  * The BPF object '${model.objectName}', typed: open() it, set \`rodata\`, load(), attach(), then use
- * \`maps\`, \`programs\`, \`bss\`/\`data\` and \`events\`; close() (or \`using\`) releases everything.
+ * \`maps\`, \`programs\`, \`bss\`/\`data\` and \`events\`; close() (or \`using\`) releases everything
+ * (the lifecycle is tsbpf.Skeleton's).
  */
-export class ${cls} implements Disposable {
-  /** The parsed object: adjust maps (sizes, pinning) and programs (autoload) here before load(). */
-  readonly spec: tsbpf.ObjectSpec;
+export class ${cls} extends tsbpf.Skeleton {
   /** ${SECTION_DOCS.rodata} */
   readonly rodata: ${p}Rodata;
   /** ${SECTION_DOCS.data} */
   readonly data: ${p}Data;
   /** ${SECTION_DOCS.bss} */
   readonly bss: ${p}Bss;
-  #collection: tsbpf.Collection | undefined;
   #maps: ${p}Maps | undefined;
   #programs: ${p}Programs | undefined;
   #events: ${p}Events | undefined;
-${hasEvents ? "  readonly #readers = new Map<string, Disposable>();\n" : ""}  #closed = false;
 
   private constructor(spec: tsbpf.ObjectSpec) {
-    this.spec = spec;
-${variables ? "    const at = (name: string, write: boolean): VariableAccess => this.#variable(name, write);\n" : ""}${views}
+    super(spec, ${JSON.stringify(cls)});
+${variables ? "    const at = (name: string, write: boolean): tsbpf.SkeletonVariable => this.variable(name, write);\n" : ""}${views}
   }
 
   /** Parses the object (embedded or named by the module, or \`options.object\`): nothing reaches the kernel yet. */
@@ -194,32 +159,7 @@ ${variables ? "    const at = (name: string, write: boolean): VariableAccess => 
     return ${cls}.open().load(options);
   }
 
-  /** True once load() succeeded (until close()). */
-  get loaded(): boolean {
-    return this.#collection !== undefined && !this.#closed;
-  }
-
-  /** The loaded collection (InvalidArgumentError before load() or after close()). */
-  get collection(): tsbpf.Collection {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
-    if (!this.#collection) throw new tsbpf.InvalidArgumentError("${cls} is not loaded yet: call load() first", "skeleton");
-    return this.#collection;
-  }
-
-  /** Loads the object into the kernel (Collection.load): maps, programs, frozen rodata. */
-  load(options: tsbpf.CollectionLoadOptions = {}): this {
-    if (this.#closed) throw new tsbpf.InvalidArgumentError("${cls} is closed", "skeleton");
-    if (this.#collection) throw new tsbpf.InvalidArgumentError("${cls} is already loaded", "skeleton");
-    this.#collection = tsbpf.Collection.load(this.spec, options);
-    return this;
-  }
-
-  /** Attaches every program whose SEC() names its target (Collection.attach); closing the result, or the skeleton, detaches. */
-  attach(options: tsbpf.AutoAttachOptions = {}): tsbpf.AutoAttachment {
-    return this.collection.attach(options);
-  }
-
-  /** ${`The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap.`} */
+  /** The maps after load(): a TypedMap where the map's BTF gives key and value types, else the BpfMap. */
   get maps(): ${p}Maps {
     ${model.maps.length ? "const c = this.collection;" : "void this.collection;"}
     return (this.#maps ??= {${mapLines ? `\n${mapLines}\n    ` : ""}});
@@ -233,19 +173,8 @@ ${variables ? "    const at = (name: string, write: boolean): VariableAccess => 
 
   /** Typed readers of the event maps, opened on first use (after load()) and closed by close(). */
   get events(): ${p}Events {
-    ${model.events.length ? "const c = this.collection;\n    const reader = <T extends Disposable>(name: string, open: () => T): T => this.#reader(name, open);" : "void this.collection;"}
+    ${model.events.length ? "const c = this.collection;\n    const reader = <T extends Disposable>(name: string, open: () => T): T => this.reader(name, open);" : "void this.collection;"}
     return (this.#events ??= {${eventLines ? `\n${eventLines}\n    ` : ""}});
-  }
-
-${hasEvents ? READER_METHOD : ""}${variables ? variableMethod(cls) : ""}  /** Closes the collection: its maps, programs, event readers and what attach() attached. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-${hasEvents ? "    this.#readers.clear();\n" : ""}    this.#collection?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }`;
 }
