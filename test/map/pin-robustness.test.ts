@@ -23,11 +23,15 @@ const INDEX = new URL("../../src/index.js", import.meta.url).href;
 
 const leftovers = (dir: string): string[] => readdirSync(dir).filter((e) => PIN_STAGING_PREFIXES.some((p) => e.startsWith(p)));
 
-/** Kills `child` with SIGKILL as soon as a staging directory appears in `dir`; false when the child ended first. */
-async function killWhenStaging(child: ChildProcess, dir: string): Promise<boolean> {
+/**
+ * Kills `child` with SIGKILL as soon as a staging directory appears in `dir`;
+ * false when the child ended first, or when `finished()` says its work is done
+ * (a child that stays alive after loading would otherwise be waited on forever).
+ */
+async function killWhenStaging(child: ChildProcess, dir: string, finished: () => boolean = () => false): Promise<boolean> {
   let exited = false;
   child.on("exit", () => (exited = true));
-  while (!exited) {
+  while (!exited && !finished()) {
     if (readdirSync(dir).some((e) => e.startsWith(PIN_STAGING_PREFIXES[0]))) {
       child.kill("SIGKILL");
       await new Promise((resolve) => child.once("close", resolve));
@@ -148,7 +152,8 @@ setInterval(() => {}, 1000);`;
     let killed = false;
     for (let attempt = 0; attempt < 20 && !killed; attempt++) {
       const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
-      killed = await killWhenStaging(child, dir.path);
+      // The child stays alive after its load (setInterval): its pin appearing means we missed the staging.
+      killed = await killWhenStaging(child, dir.path, () => existsSync(`${dir.path}/shared`));
       if (!killed) child.kill("SIGKILL");
       // It finished before we saw it: remove its pin and start over.
       if (!killed) rmSync(`${dir.path}/shared`, { force: true });
