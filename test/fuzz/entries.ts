@@ -120,14 +120,12 @@ let cliDir: string | undefined;
 /** Captured CLI output: the worker's stdout and stderr are replaced while a CLI case runs. */
 let captured = "";
 
-/** The [CODE] of a -j error object (`{"error": "message [CODE]"}`), if that is what was printed. */
+/**
+ * The [CODE] of a -j error object (`{"error": "message [CODE]"}`) ending the
+ * output; with -d the debug lines (the error's class and stack) come first.
+ */
 function jsonErrorCode(output: string): string | undefined {
-  try {
-    const parsed = JSON.parse(output) as { error?: unknown };
-    return typeof parsed.error === "string" ? /\[([A-Z_]+)\]$/.exec(parsed.error)?.[1] : undefined;
-  } catch {
-    return undefined;
-  }
+  return /"error":\s*"(?:[^"\\]|\\.)*\[([A-Z_]+)\]"\s*\}\s*$/.exec(output)?.[1];
 }
 
 async function runCli(argv: string[]): Promise<string | void> {
