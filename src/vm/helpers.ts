@@ -4,6 +4,7 @@
 // "bpf_map_lookup_elem", "BPF_FUNC_map_lookup_elem").
 import { helperId } from "../asm/helpers.js";
 import type { AddressSpace } from "./memory.js";
+import type { VmProgram } from "./program.js";
 
 /** What a helper sees besides its arguments. */
 export interface HelperContext {
@@ -17,6 +18,13 @@ export interface HelperContext {
    * returns its r0. Counts against the same instruction budget.
    */
   callFunction(codeAddress: bigint, args: readonly bigint[]): bigint;
+  /**
+   * Makes the calling frame continue in `target` once the helper returns
+   * (bpf_tail_call): the target runs from its first instruction with r1 =
+   * the helper's r1, and the frame exits with its r0. False when the run
+   * has used up its 33 tail calls (then nothing happens).
+   */
+  tailCall(target: VmProgram): boolean;
 }
 
 /** A helper: r1–r5 in (unsigned 64-bit), r0 out (wrapped to 64 bits). */

@@ -5,5 +5,5 @@ export { AddressSpace, split, type Region, type MapRegionOptions } from "./memor
 export * from "./program.js";
 export * from "./helpers.js";
 export * from "./machine.js";
-export { STACK_SIZE, MAY_GOTO_LOOPS } from "./interpreter.js";
+export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";

@@ -14,6 +14,8 @@ import { HI, LO, Registers } from "./registers.js";
 
 /** Bytes of stack each frame gets (the kernel's MAX_BPF_STACK). */
 export const STACK_SIZE = 512;
+/** Tail calls one run may take (the kernel's MAX_TAIL_CALL_CNT); the next one fails and the program goes on. */
+export const MAX_TAIL_CALLS = 33;
 /** may_goto's budget per program run (the kernel's BPF_MAX_LOOPS). */
 export const MAY_GOTO_LOOPS = 8 * 1024 * 1024;
 
@@ -33,6 +35,10 @@ export interface Execution {
   mayGoto: number;
   /** Current call depth (0 = the entry frame). */
   depth: number;
+  /** Tail calls taken so far in this run (the kernel allows MAX_TAIL_CALL_CNT). */
+  tailCalls: number;
+  /** Set by HelperContext.tailCall: the program the calling frame continues in. */
+  pendingTailCall: VmProgram | undefined;
   /** The engine running this execution: runs from a slot until that frame exits (callbacks re-enter it). */
   readonly enter: (ex: Execution, entry: number) => bigint;
 }
@@ -172,11 +178,13 @@ export function interpret(ex: Execution, entry: number): bigint {
             pc += imm + 1;
             continue;
           }
-          callHelper(ex, pc, s, imm);
-          pc++;
-          continue;
+          // A helper that tail-called ends the frame, with the target's r0 in r0.
+          if (!callHelper(ex, pc, s, imm)) {
+            pc++;
+            continue;
+          }
         }
-        if (jmpOp === JmpOp.EXIT) {
+        if (jmpOp === JmpOp.EXIT || jmpOp === JmpOp.CALL) {
           const frame = frames.pop();
           if (frame === undefined) return u64[0] as bigint;
           ex.depth--;
@@ -406,7 +414,12 @@ export function atomic(ex: Execution, pc: number, op: number, s: number, hi: num
   if ((imm & AtomicOp.FETCH) !== 0) u64[s] = old;
 }
 
-export function callHelper(ex: Execution, pc: number, kind: number, id: number): void {
+/**
+ * Calls helper `id` with r1–r5 and stores its r0. Returns true when the
+ * helper tail-called: the target ran (its r0 is in r0) and the calling frame
+ * must now exit, as if the target had replaced it.
+ */
+export function callHelper(ex: Execution, pc: number, kind: number, id: number): boolean {
   if (kind === PseudoCall.KFUNC_CALL) throw new VmUnknownHelperError(pc, id, undefined, "kfunc");
   const fn = ex.helpers.get(id);
   if (!fn) throw new VmUnknownHelperError(pc, id, helperName(id));
@@ -415,9 +428,39 @@ export function callHelper(ex: Execution, pc: number, kind: number, id: number):
     memory: ex.memory,
     index: pc,
     callFunction: (address, args) => callFunction(ex, pc, address, args),
+    tailCall: (target) => {
+      if (ex.tailCalls >= MAX_TAIL_CALLS) return false;
+      ex.tailCalls++;
+      ex.pendingTailCall = target;
+      return true;
+    },
   };
-  const r0 = fn(ctx, u64[1] as bigint, u64[2] as bigint, u64[3] as bigint, u64[4] as bigint, u64[5] as bigint);
+  const r1 = u64[1] as bigint;
+  const r0 = fn(ctx, r1, u64[2] as bigint, u64[3] as bigint, u64[4] as bigint, u64[5] as bigint);
   u64[0] = typeof r0 === "bigint" ? r0 : BigInt(r0);
+  const target = ex.pendingTailCall;
+  if (target === undefined) return false;
+  ex.pendingTailCall = undefined;
+  runTailCall(ex, target, r1);
+  return true;
+}
+
+/**
+ * Runs a tail call's target from its first instruction with r1 = the
+ * caller's context, on the calling frame's stack (as the kernel reuses it).
+ * Budget, may_goto count and tail call count carry over.
+ */
+function runTailCall(ex: Execution, target: VmProgram, context: bigint): void {
+  const { u64 } = ex.regs;
+  const child: Execution = { ...ex, program: target };
+  u64[1] = context;
+  try {
+    u64[0] = child.enter(child, 0);
+  } finally {
+    ex.remaining = child.remaining;
+    ex.mayGoto = child.mayGoto;
+    ex.tailCalls = child.tailCalls;
+  }
 }
 
 /** Runs a callback subprogram on the next frame and restores the caller's registers. */

@@ -146,14 +146,9 @@ ex.depth++;
 u64[10] = ex.stacks[ex.depth].base + ${STACK_SIZE}n;
 ${goto(callee)}`;
           }
-          return `rt.callHelper(ex, ${i}, ${s}, ${imm});`;
+          return `if (rt.callHelper(ex, ${i}, ${s}, ${imm})) ${exitFrame}`;
         case JmpOp.EXIT:
-          return `{ const f = frames.pop();
-if (f === undefined) return u64[0];
-ex.depth--;
-u64[6] = f.saved[0]; u64[7] = f.saved[1]; u64[8] = f.saved[2]; u64[9] = f.saved[3];
-u64[10] = ex.stacks[ex.depth].base + ${STACK_SIZE}n;
-pc = f.returnPc; continue; }`;
+          return exitFrame;
         case JmpOp.JCOND:
           return `if (ex.mayGoto === 0) ${goto(target)} ex.mayGoto--;`;
         default:
@@ -194,6 +189,14 @@ pc = f.returnPc; continue; }`;
       return `if (rt.legacyPacketLoad(ex, ${i}, ${op}, ${s}, ${imm})) { ex.depth = baseDepth; return 0n; }`;
   }
 }
+
+/** Ends the current frame: returns from the entry frame, or restores the caller's. */
+const exitFrame = `{ const f = frames.pop();
+if (f === undefined) return u64[0];
+ex.depth--;
+u64[6] = f.saved[0]; u64[7] = f.saved[1]; u64[8] = f.saved[2]; u64[9] = f.saved[3];
+u64[10] = ex.stacks[ex.depth].base + ${STACK_SIZE}n;
+pc = f.returnPc; continue; }`;
 
 function load64(d: number, i: number): string {
   return `const o = mem.offsetOf(h, l, 8, "read", ${i}); const view = mem.hit.view; ${lo(d)} = view.getUint32(o, true); ${hi(d)} = view.getUint32(o + 4, true);`;

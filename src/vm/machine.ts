@@ -86,7 +86,7 @@ export class Machine {
     const budget = options.budget ?? this.budget;
     const ex: Execution = {
       program, regs, memory: this.memory, stacks: this.stacks, helpers: this.helpers, packet: options.packet,
-      remaining: budget, mayGoto: MAY_GOTO_LOOPS, depth: 0, enter: options.engine === "jit" ? runCompiled : interpret,
+      remaining: budget, mayGoto: MAY_GOTO_LOOPS, depth: 0, tailCalls: 0, pendingTailCall: undefined, enter: options.engine === "jit" ? runCompiled : interpret,
     };
     const r0 = guard(() => ex.enter(ex, 0));
     return { r0, instructions: budget - Math.max(ex.remaining, 0) };

@@ -6,11 +6,17 @@
 // bigint, and an access just before or after a region still names it.
 // Unaligned accesses are allowed (the ISA does not require alignment); the
 // byte order is little-endian, as BPF programs built for x86/arm64 expect.
+// Window 0 holds at most one "low" region, whose addresses fit in 32 bits:
+// packets live there, because xdp_md and __sk_buff carry packet pointers in
+// u32 fields that programs read with 32-bit loads, as the kernel's context
+// rewriting allows.
 import { VmFaultError, type VmAccess } from "./errors.js";
 
 /** Offset of a region's first byte inside its 4 GiB window. */
 const WINDOW_MIDDLE = 0x8000_0000;
 const TWO_32 = 0x1_0000_0000;
+/** Addresses below this never hold a region: NULL plus small offsets fault as null pointers. */
+const LOW_MIN = 0x1_0000;
 
 /** A span of memory a program may read (and maybe write). */
 export interface Region {
@@ -22,6 +28,8 @@ export interface Region {
   readonly writable: boolean;
   /** The high 32 bits of every address inside the region. */
   readonly window: number;
+  /** The low 32 bits of `base`: an address's offset in the region is its low half minus this. */
+  readonly start: number;
   /** @internal */
   readonly view: DataView;
 }
@@ -41,15 +49,22 @@ export class AddressSpace {
   /** Makes `bytes` addressable (they are used in place, not copied) and returns the region. */
   map(name: string, bytes: Uint8Array, options: MapRegionOptions = {}): Region {
     const window = this.free.pop() ?? this.windows.length;
-    const region: Region = {
-      name,
-      base: (BigInt(window) << 32n) | BigInt(WINDOW_MIDDLE),
-      bytes,
-      writable: options.writable ?? true,
-      window,
-      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    };
+    const region = makeRegion(name, bytes, window, WINDOW_MIDDLE, options);
     this.windows[window] = region;
+    return region;
+  }
+
+  /**
+   * Maps `bytes` at the 32-bit address `address` (window 0), replacing the
+   * low region mapped before, if any. `address` must be at least 64 KiB (so
+   * NULL and small integers still fault) and the region must end below 4 GiB.
+   */
+  mapLow(name: string, bytes: Uint8Array, address: number, options: MapRegionOptions = {}): Region {
+    if (!Number.isInteger(address) || address < LOW_MIN || address + bytes.byteLength > TWO_32) {
+      throw new RangeError(`mapLow: ${bytes.byteLength} bytes at 0x${address.toString(16)} do not fit between 64 KiB and 4 GiB`);
+    }
+    const region = makeRegion(name, bytes, 0, address, options);
+    this.windows[0] = region;
     return region;
   }
 
@@ -57,7 +72,7 @@ export class AddressSpace {
   unmap(region: Region): void {
     if (this.windows[region.window] !== region) return;
     this.windows[region.window] = undefined;
-    this.free.push(region.window);
+    if (region.window !== 0) this.free.push(region.window);
   }
 
   /** The region holding `address`, if any. */
@@ -65,7 +80,7 @@ export class AddressSpace {
     const window = Number(BigInt.asUintN(64, address) >> 32n);
     const region = this.windows[window];
     if (!region) return undefined;
-    const offset = Number(address & 0xffff_ffffn) - WINDOW_MIDDLE;
+    const offset = Number(address & 0xffff_ffffn) - region.start;
     return offset >= 0 && offset < region.bytes.byteLength ? region : undefined;
   }
 
@@ -78,11 +93,11 @@ export class AddressSpace {
    */
   offsetOf(hi: number, lo: number, size: number, access: VmAccess, index: number): number {
     const region = this.windows[hi];
-    const offset = lo - WINDOW_MIDDLE;
     if (region === undefined) {
       const address = (BigInt(hi) << 32n) | BigInt(lo);
-      throw new VmFaultError(index, address, size, access, undefined, hi === 0 && lo < 0x1_0000 ? "null pointer (no region is mapped there)" : "the address is in no region");
+      throw new VmFaultError(index, address, size, access, undefined, hi === 0 && lo < LOW_MIN ? "null pointer (no region is mapped there)" : "the address is in no region");
     }
+    const offset = lo - region.start;
     if (offset < 0 || offset + size > region.bytes.byteLength) {
       const address = (BigInt(hi) << 32n) | BigInt(lo);
       const where = offset < 0 ? `${-offset} bytes before its start` : `at offset ${offset}, past its end`;
@@ -130,6 +145,18 @@ export class AddressSpace {
     const offset = this.offsetOf(hi, lo, data.byteLength, "write", index);
     (this.hit as Region).bytes.set(data, offset);
   }
+}
+
+function makeRegion(name: string, bytes: Uint8Array, window: number, start: number, options: MapRegionOptions): Region {
+  return {
+    name,
+    base: (BigInt(window) << 32n) | BigInt(start),
+    bytes,
+    writable: options.writable ?? true,
+    window,
+    start,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  };
 }
 
 /** An unsigned 64-bit address as its [high, low] 32-bit halves. */
