@@ -7,3 +7,12 @@ export * from "./helpers.js";
 export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";
+// Kernel helpers
+export { VmKernel, type VmKernelOptions, type VmTask, type VmTraceLine } from "./kernel/state.js";
+export { kernelHelpers } from "./kernel/helpers.js";
+export { VmHelperArgumentError } from "./kernel/errors.js";
+export { VM_HZ } from "./kernel/task-helpers.js";
+export { XDP_FRAME_OVERHEAD, XDP_META_MAX } from "./kernel/xdp-helpers.js";
+export { BPF_MAX_LOOPS } from "./kernel/control-helpers.js";
+export { MAX_BPRINTF_VARARGS, MAX_BPRINTF_BUF } from "./kernel/printf.js";
+export { VmPacket, PACKET_ADDRESS, type PacketKind } from "./context/packet.js";
