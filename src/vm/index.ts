@@ -7,6 +7,21 @@ export * from "./helpers.js";
 export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";
+// Emulated maps
+export type { VmMapHost, VmMapOps, VmRingBufferOps, VmPerfEventArrayOps, VmProgArrayOps, VmEventRecord, VmMapLookup } from "./maps/types.js";
+export { VmMap, type VmMapOptions } from "./maps/base.js";
+export { createVmMap } from "./maps/create.js";
+export { HashVmMap } from "./maps/hash.js";
+export { ArrayVmMap } from "./maps/array.js";
+export { QueueVmMap } from "./maps/queue.js";
+export { BloomFilterVmMap } from "./maps/bloom.js";
+export { LpmTrieVmMap } from "./maps/lpm.js";
+export { RingBufferVmMap } from "./maps/ringbuf.js";
+export { FdArrayVmMap } from "./maps/fd-array.js";
+export { PerfEventArrayVmMap } from "./maps/perf-event-array.js";
+export { ProgArrayVmMap, vmProgramId } from "./maps/prog-array.js";
+export { MapOfMapsVmMap, vmMapId } from "./maps/map-of-maps.js";
+export { VmMapRegistry } from "./maps/registry.js";
 // Kernel helpers
 export { VmKernel, type VmKernelOptions, type VmTask, type VmTraceLine } from "./kernel/state.js";
 export { kernelHelpers } from "./kernel/helpers.js";
