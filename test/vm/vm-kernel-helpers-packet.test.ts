@@ -9,17 +9,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R10 } from "../../src/asm/index.js";
 import { Program, ProgramType } from "../../src/program.js";
-import { PACKET_ADDRESS, VmPacket, type PacketKind } from "../../src/vm/index.js";
-import { VmWorld } from "./vm-kernel-helpers-util.js";
+import { PACKET_ADDRESS, type PacketKind } from "../../src/vm/index.js";
+import { packetWorld, XDP_HEADROOM, XDP_MD } from "./vm-kernel-helpers-util.js";
 
-/** BPF_PROG_TEST_RUN's XDP frame: 256 bytes of headroom, data up to 3520 bytes before the reserved tail. */
-const XDP_HEADROOM = 256;
-const XDP_FRAME = XDP_HEADROOM + 3520;
-/** An skb's frame in the machine: headroom and room to grow. */
-const SKB_HEADROOM = 64;
-const SKB_FRAME = SKB_HEADROOM + 1024;
-/** xdp_md fields the machine's context publishes (data, data_end, data_meta). */
-const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, size: 24 };
 
 interface Outcome {
   retval: number;
@@ -40,18 +32,8 @@ function agree(kind: PacketKind, b: ProgramBuilder, data: Uint8Array, what: stri
 
 /** The program on a fresh machine with an XDP or skb packet holding `data`. */
 function runInMachine(kind: PacketKind, b: ProgramBuilder, data: Uint8Array, engine: "interpreter" | "jit"): Outcome {
-  const w = new VmWorld();
-  const ctx = w.machine.memory.map("ctx", new Uint8Array(XDP_MD.size));
-  const headroom = kind === "xdp" ? XDP_HEADROOM : SKB_HEADROOM;
-  const frame = new Uint8Array(kind === "xdp" ? XDP_FRAME : SKB_FRAME);
-  frame.set(data, headroom);
-  const packet = new VmPacket(kind, w.machine.memory, frame, { meta: headroom, data: headroom, end: headroom + data.byteLength }, (p) => {
-    ctx.view.setUint32(XDP_MD.data, p.address(p.data), true);
-    ctx.view.setUint32(XDP_MD.dataEnd, p.address(p.end), true);
-    ctx.view.setUint32(XDP_MD.dataMeta, p.address(p.meta), true);
-  });
-  w.kernel.packet = packet;
-  const r0 = w.machine.run(w.program(b), { engine, args: [ctx.base] }).r0;
+  const { world, ctx, packet, frame } = packetWorld(kind, data);
+  const r0 = world.machine.run(world.program(b), { engine, args: [ctx.base] }).r0;
   // XDP test runs hand back the metadata too; tc runs the data from the Ethernet header.
   const out = frame.slice(kind === "xdp" ? packet.meta : packet.data, packet.end);
   return { retval: Number(r0 & 0xffff_ffffn), dataOut: [...out] };

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import { PseudoLd, type ProgramBuilder, R10, type Register } from "../../src/asm/index.js";
 import type { MapSpec } from "../../src/map.js";
-import { createVmMap, kernelHelpers, Machine, VmKernel, VmMapRegistry, VmProgram, type Engine, type VmKernelOptions, type VmMap, type VmMapHost } from "../../src/vm/index.js";
+import { createVmMap, kernelHelpers, Machine, VmKernel, VmMapRegistry, VmPacket, VmProgram, type Engine, type PacketKind, type Region, type VmKernelOptions, type VmMap, type VmMapHost } from "../../src/vm/index.js";
 
 /** The engine the current test runs on (set by {@link both}). */
 export let engine: Engine = "interpreter";
@@ -77,4 +77,33 @@ export function cString(text: string): Uint8Array {
 /** r0 as a signed 64-bit number (helpers return negative errnos). */
 export function signed(r0: bigint): number {
   return Number(BigInt.asIntN(64, r0));
+}
+
+/** BPF_PROG_TEST_RUN's XDP frame: 256 bytes of headroom, data up to 3520 bytes before the reserved tail. */
+export const XDP_HEADROOM = 256;
+const XDP_FRAME = XDP_HEADROOM + 3520;
+/** An skb's frame in the machine: headroom and room to grow. */
+const SKB_HEADROOM = 64;
+const SKB_FRAME = SKB_HEADROOM + 1024;
+/** The xdp_md fields the test's context publishes (data, data_end, data_meta). */
+export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, size: 24 };
+
+/**
+ * A machine with an XDP or skb packet holding `data`, laid out as the
+ * kernel's test runs lay it out, and a small context whose xdp_md fields
+ * follow the packet's bounds (what the object runner does for real).
+ */
+export function packetWorld(kind: PacketKind, data: Uint8Array, options: VmKernelOptions = {}): { world: VmWorld; ctx: Region; packet: VmPacket; frame: Uint8Array } {
+  const world = new VmWorld(options);
+  const ctx = world.machine.memory.map("ctx", new Uint8Array(XDP_MD.size));
+  const headroom = kind === "xdp" ? XDP_HEADROOM : SKB_HEADROOM;
+  const frame = new Uint8Array(kind === "xdp" ? XDP_FRAME : SKB_FRAME);
+  frame.set(data, headroom);
+  const packet = new VmPacket(kind, world.machine.memory, frame, { meta: headroom, data: headroom, end: headroom + data.byteLength }, (p) => {
+    ctx.view.setUint32(XDP_MD.data, p.address(p.data), true);
+    ctx.view.setUint32(XDP_MD.dataEnd, p.address(p.end), true);
+    ctx.view.setUint32(XDP_MD.dataMeta, p.address(p.meta), true);
+  });
+  world.kernel.packet = packet;
+  return { world, ctx, packet, frame };
 }
