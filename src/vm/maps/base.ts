@@ -193,8 +193,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
     return k;
   }
 
-  #value(value: MapValue): Uint8Array {
+  #value(value: MapValue | VmMap): Uint8Array {
     const scratch = this.#scratch;
+    if (value instanceof VmMap) throw new InvalidArgumentError(`${describeMap(this)}: a map as the value is only valid for array_of_maps and hash_of_maps`, "value");
     if (ArrayBuffer.isView(value)) {
       const v = bytesArgument(value, "value", describeMap(this));
       if (v.byteLength !== this.valueBufferSize) throw this.#sizeError("value", v.byteLength, this.valueBufferSize);
@@ -284,8 +285,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
    * (KeyExistsError if present), EXIST (KeyNotFoundError if absent), F_LOCK
    * (accepted; the machine runs one program at a time). A full hash map is a
    * NoSpaceError, an index past an array's end an InvalidArgumentError.
+   * Maps of maps also take a VmMap (the inner map) as the value.
    */
-  update(key: BytesLike, value: MapValue, flags: number = UpdateFlags.ANY): void {
+  update(key: BytesLike, value: MapValue | VmMap, flags: number = UpdateFlags.ANY): void {
     const k = this.#key(key);
     const v = this.#value(value);
     this.#checkFlags(flags);
