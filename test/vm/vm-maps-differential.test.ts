@@ -14,7 +14,9 @@ import { MapFlags, MapType, UpdateFlags } from "../../src/map/types.js";
 import type { MapSpec } from "../../src/map/spec.js";
 import { BpfError } from "../../src/sys/errors.js";
 import { possibleCpuCount } from "../../src/sys/cpus.js";
-import { ProgramBuilder, R0 } from "../../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R10 } from "../../src/asm/index.js";
+import { Program, ProgramType } from "../../src/program.js";
+import type { RingBufferVmMap } from "../../src/vm/index.js";
 import { AddressSpace, createVmMap, VmMap, VmProgram, type VmMapHost, type VmMapOptions } from "../../src/vm/index.js";
 import { Random } from "./random-program.js";
 import { hex, loadTrivialProgram, u32 } from "../map/map-helpers.js";
@@ -91,8 +93,8 @@ const firstKeyExists: Op = {
   },
 };
 
-function hashOps(rnd: Random, spec: MapSpec, cpus: number, count: number): Op[] {
-  const pool = Array.from({ length: spec.maxEntries + 4 }, () => bytes(rnd, spec.keySize));
+function hashOps(rnd: Random, spec: MapSpec, cpus: number, count: number, poolSize = spec.maxEntries + 4): Op[] {
+  const pool = Array.from({ length: poolSize }, () => bytes(rnd, spec.keySize));
   const perCpu = spec.type === MapType.PercpuHash || spec.type === MapType.LruPercpuHash;
   const stride = (spec.valueSize + 7) & ~7;
   const flat = perCpu ? stride * cpus : spec.valueSize;
@@ -140,6 +142,18 @@ for (const [type, flags, valueSize] of [
     const outcomes: string[] = [];
     for (let seed = 1; seed <= 4; seed++) outcomes.push(...compare(spec, hashOps(new Random(seed * 7919 + type), spec, CPUS, 150)));
     assertSeen(outcomes, ["NoSpaceError", "KeyExistsError", "KeyNotFoundError", "InvalidArgumentError"]);
+  });
+}
+
+// LRU maps below capacity behave as hash maps. The kernel's LRU lists hand free
+// nodes to CPUs in batches and may evict before the map is full when a CPU runs
+// dry, so the pool (6 keys) stays far below max_entries (64) and nothing is evicted.
+for (const [type, flags] of [[MapType.LruHash, 0], [MapType.LruPercpuHash, 0], [MapType.LruHash, MapFlags.NO_COMMON_LRU]] as const) {
+  test(`vm maps: ${MapType[type]} (flags ${flags}) below capacity agrees with the kernel's on 450 random operations`, () => {
+    const spec: MapSpec = { type, keySize: 4, valueSize: 12, maxEntries: 64, flags, name: "vm_diff_lru" };
+    const outcomes: string[] = [];
+    for (let seed = 1; seed <= 3; seed++) outcomes.push(...compare(spec, hashOps(new Random(seed * 17 + type), spec, CPUS, 150, 6)));
+    assertSeen(outcomes, ["KeyExistsError", "KeyNotFoundError", "InvalidArgumentError"]);
   });
 }
 
@@ -456,5 +470,30 @@ test("vm maps: an LRU hash never holds more than the kernel's capacity, keeps th
       kernel.close();
       vm.close();
     }
+  }
+});
+
+test("vm maps: a ring buffer accepts the same number of records as the kernel's before it is full", () => {
+  const size = 4096;
+  for (const recordBytes of [1, 8, 13, 200]) {
+    const calls = Math.floor(size / (recordBytes + 8)) + 3;
+    using rb = BpfMap.create({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size, name: "vm_diff_rb" });
+    // r6 counts successful bpf_ringbuf_output calls of recordBytes from the stack; r0 = r6 | avail << 20.
+    const b = new ProgramBuilder().mov64Imm(R6, 0);
+    for (let off = -256; off < 0; off += 8) b.stDW(R10, off, 0);
+    for (let i = 0; i < calls; i++) {
+      b.ldMapFd(R1, rb.fd).mov64Reg(R2, R10).add64Imm(R2, -256).mov64Imm(R3, recordBytes).mov64Imm(R4, 0).call("ringbuf_output")
+        .jneImm(R0, 0, `skip${i}`).add64Imm(R6, 1).label(`skip${i}`);
+    }
+    b.ldMapFd(R1, rb.fd).mov64Imm(R2, 0).call("ringbuf_query").mov64Reg(R7, R0).lsh64Imm(R7, 20).mov64Reg(R0, R6).or64Reg(R0, R7).exit();
+    using prog = Program.load({ type: ProgramType.SocketFilter, instructions: b.build(), license: "GPL" });
+    const retval = prog.testRun({ data: new Uint8Array(64) }).retval;
+    const vm = createVmMap({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size }, host()) as RingBufferVmMap;
+    let accepted = 0;
+    for (let i = 0; i < calls; i++) if (vm.output(new Uint8Array(recordBytes)) === 0) accepted++;
+    const avail = Number(vm.query(0n));
+    assert.deepEqual({ accepted, avail }, { accepted: retval & 0xfffff, avail: retval >>> 20 }, `${recordBytes}-byte records`);
+    assert.ok(accepted < calls, "the ring filled up");
+    vm.close();
   }
 });
