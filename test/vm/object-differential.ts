@@ -16,7 +16,7 @@ export const PACKET_TYPES: ReadonlySet<number> = new Set([
 ]);
 
 const NOT_COMPARED: ReadonlySet<number> = new Set([
-  MapType.RingBuf, MapType.PerfEventArray, MapType.ProgArray, MapType.StructOps, MapType.UserRingBuf,
+  MapType.Ringbuf, MapType.PerfEventArray, MapType.ProgArray, MapType.StructOps, MapType.UserRingbuf,
   MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.Arena,
 ]);
 
@@ -57,9 +57,14 @@ export function snapshot(map: MapLike): string[] {
   return lines.sort();
 }
 
-/** What one side produced for one input. */
-function outcome(r: TestRunResult): string {
-  return `retval ${r.retval} data ${hex(r.dataOut)} ctx ${hex(r.ctxOut)}`;
+/** What one side produced for one input: the results, or the error code when the input was refused. */
+function outcome(run: () => TestRunResult): string {
+  try {
+    const r = run();
+    return `retval ${r.retval} data ${hex(r.dataOut)} ctx ${hex(r.ctxOut)}`;
+  } catch (e) {
+    return `error ${(e as { code?: string }).code ?? String(e)}`;
+  }
 }
 
 /** The result of comparing one program. */
@@ -97,9 +102,9 @@ export function compareObject(
       const program = kernel.program(name);
       const list = inputs(name, program.type);
       for (const input of list) {
-        const expected = outcome(program.testRun(input.options));
+        const expected = outcome(() => program.testRun(input.options));
         for (const m of machines) {
-          const got = outcome(m.coll.program(name).testRun({ ...input.options, engine: m.engine }));
+          const got = outcome(() => m.coll.program(name).testRun({ ...input.options, engine: m.engine }));
           if (got !== expected) differences.push(`${name} on ${input.name} (${m.engine}):\n  kernel  ${expected}\n  machine ${got}`);
         }
       }

@@ -68,6 +68,9 @@ export function skbRun(memory: AddressSpace, data: Uint8Array | undefined, ctxIn
   const ctxBytes = new Uint8Array(SK_BUFF_SIZE);
   const view = new DataView(ctxBytes.buffer);
   const ethType = (input[12] as number) << 8 | (input[13] as number);
+  // The kernel reads the IP header to fill the test socket, and refuses a packet too short to hold it.
+  const l3Minimum = ethType === ETH_P_IP ? 20 : ethType === ETH_P_IPV6 ? 40 : 0;
+  if (input.byteLength < ETH_HLEN + l3Minimum) fail(`data is ${input.byteLength} bytes; an ${ethType === ETH_P_IP ? "IPv4" : "IPv6"} packet needs ${ETH_HLEN + l3Minimum} (Ethernet and IP headers)`);
   // skb->protocol is big-endian in memory; a u32 load of the field sees those two bytes.
   view.setUint32(F.protocol, (input[12] as number) | ((input[13] as number) << 8), true);
   view.setUint32(F.pktType, packetType(input), true);

@@ -8,18 +8,19 @@ import type { Btf } from "../../btf/btf.js";
 import { fillKconfig, type KconfigSources } from "../../collection/kconfig-values.js";
 import type { KsymValue } from "../../collection/ksyms.js";
 import { POISON_KFUNC_BASE } from "../../collection/relocate.js";
-import { MapType } from "../../map/types.js";
 import type { ObjectMapSpec } from "../../object/map-spec.js";
 import type { ObjectSpec } from "../../object/object-spec.js";
 import type { ProgramType } from "../../program/types.js";
 import { InvalidArgumentError, NotFoundError } from "../../sys/errors.js";
 import { VmUnknownHelperError } from "../errors.js";
 import type { VmHelper, VmHelperTable } from "../helpers.js";
-import { kernelHelpers } from "../kernel/index.js";
+import { kernelHelpers } from "../kernel/helpers.js";
 import { VmKernel, type VmKernelOptions } from "../kernel/state.js";
 import { Machine, type Engine, type RunResult } from "../machine.js";
-import { createVmMap, VmMapRegistry, type VmMap } from "../maps/index.js";
-import type { VmProgArrayOps } from "../maps/types.js";
+import type { VmMap } from "../maps/base.js";
+import { createVmMap } from "../maps/create.js";
+import { ProgArrayVmMap } from "../maps/prog-array.js";
+import { VmMapRegistry } from "../maps/registry.js";
 import type { VmProgram } from "../program.js";
 import { relocatePrograms } from "./relocate.js";
 import { testRun, type VmTestRunOptions, type VmTestRunResult } from "./test-run.js";
@@ -193,12 +194,12 @@ function ksymValues(spec: ObjectSpec, given: Readonly<Record<string, bigint>> = 
 
 /** Static `.values = { [i] = &prog }` of prog arrays. */
 function fillProgArray(m: ObjectMapSpec, map: VmMap | undefined, programs: ReadonlyMap<string, VmObjectProgram>): void {
-  if (!map || m.type !== MapType.ProgArray || !m.initialSlots) return;
+  if (!(map instanceof ProgArrayVmMap) || !m.initialSlots) return;
   m.initialSlots.forEach((name, index) => {
     if (name === undefined) return;
     const p = programs.get(name);
     if (!p) throw new NotFoundError(`prog array '${m.name}' slot ${index} names program '${name}', which was not loaded`);
-    (map as unknown as VmProgArrayOps & { setProgram(i: number, p: VmProgram | undefined): void }).setProgram(index, p.program);
+    map.setProgram(index, p.program);
   });
 }
 
