@@ -23,3 +23,15 @@ export { PerfEventArrayVmMap } from "./maps/perf-event-array.js";
 export { ProgArrayVmMap, vmProgramId } from "./maps/prog-array.js";
 export { MapOfMapsVmMap, vmMapId } from "./maps/map-of-maps.js";
 export { VmMapRegistry } from "./maps/registry.js";
+// Kernel helpers
+export { VmKernel, type VmKernelOptions, type VmTask, type VmTraceLine } from "./kernel/state.js";
+export { kernelHelpers } from "./kernel/helpers.js";
+export { VmHelperArgumentError } from "./kernel/errors.js";
+export { VM_HZ } from "./kernel/task-helpers.js";
+export { XDP_FRAME_OVERHEAD, XDP_META_MAX } from "./kernel/xdp-helpers.js";
+export { BPF_MAX_LOOPS } from "./kernel/control-helpers.js";
+export { MAX_BPRINTF_VARARGS, MAX_BPRINTF_BUF } from "./kernel/printf.js";
+export { VmPacket, PACKET_ADDRESS, type PacketKind } from "./context/packet.js";
+// Running objects
+export { VmCollection, VmObjectProgram, type VmCollectionOptions, type VmKconfigValue } from "./object/collection.js";
+export type { VmTestRunOptions, VmTestRunResult } from "./object/test-run.js";
