@@ -8,6 +8,7 @@ export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";
 // Emulated maps
+export { MapType, MapFlags, UpdateFlags, type MapSpec } from "./maps/spec.js";
 export type { VmMapHost, VmMapOps, VmRingBufferOps, VmPerfEventArrayOps, VmProgArrayOps, VmEventRecord, VmMapLookup } from "./maps/types.js";
 export { VmMap, type VmMapOptions } from "./maps/base.js";
 export { createVmMap } from "./maps/create.js";
@@ -31,3 +32,6 @@ export { XDP_FRAME_OVERHEAD, XDP_META_MAX } from "./kernel/xdp-helpers.js";
 export { BPF_MAX_LOOPS } from "./kernel/control-helpers.js";
 export { MAX_BPRINTF_VARARGS, MAX_BPRINTF_BUF } from "./kernel/printf.js";
 export { VmPacket, PACKET_ADDRESS, type PacketKind } from "./context/packet.js";
+// Running objects
+export { VmCollection, VmObjectProgram, type VmCollectionOptions, type VmKconfigValue } from "./object/collection.js";
+export type { VmTestRunOptions, VmTestRunResult } from "./object/test-run.js";
