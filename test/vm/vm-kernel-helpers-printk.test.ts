@@ -10,12 +10,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { ProgramBuilder, R1, R2, R3, R4, R5, R6, R7, R10, type Register } from "../../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R10, type Register } from "../../src/asm/index.js";
 import { parseTraceLine } from "../../src/events/trace-pipe.js";
 import { Program, ProgramType } from "../../src/program.js";
+import { BpfMap, MapFlags, MapType } from "../../src/map.js";
 import { findTracefs } from "../../src/sys/perf-event.js";
 import { AddressSpace, kernelHelpers, Machine, VmKernel, VmProgram } from "../../src/vm/index.js";
 import { packetWorld, storeBytes, XDP_MD } from "./vm-kernel-helpers-util.js";
+import { EINVAL } from "../../src/sys/errno.js";
 
 /** An argument: a number, the address of bytes placed on the stack, or of a packet offset. */
 type Arg = bigint | number | { stack: Uint8Array } | { packet: number };
@@ -180,4 +182,91 @@ test("each trace line records the slot of its call", () => {
   }
   machine.run(new VmProgram(b.exit().instructions()));
   assert.deepEqual(kernel.trace, slots.map((index) => ({ text: "one", index })));
+});
+
+interface SnprintfCase {
+  fmt: string;
+  args: Arg[];
+  /** str_size; 0 passes a NULL buffer. */
+  size: number;
+}
+
+const SNPRINTF_OUT = -128;
+const SNPRINTF_OUT_SIZE = 100;
+const SNPRINTF_ARGS = -192;
+const SNPRINTF_STRINGS = -256;
+
+/** snprintf(fp-128, size, fmt in a read-only map, args, 8 × n); the buffer is copied into the packet; r0 = the result. */
+function buildSnprintf(c: SnprintfCase, fmtMapFd: number): ProgramBuilder {
+  const b = new ProgramBuilder().mov64Reg(R6, R1);
+  for (let i = 0; i < SNPRINTF_OUT_SIZE; i += 4) b.stW(R10, SNPRINTF_OUT + i, 0x5a5a5a5a);
+  let free = SNPRINTF_STRINGS;
+  c.args.forEach((arg, i) => {
+    if (typeof arg === "object" && "stack" in arg) {
+      storeBytes(b, free, arg.stack);
+      b.mov64Reg(R1, R10).add64Imm(R1, free);
+      free += Math.ceil(arg.stack.byteLength / 8) * 8;
+    } else if (typeof arg === "object") {
+      throw new Error("no packet strings here");
+    } else {
+      b.ldImm64(R1, BigInt.asUintN(64, BigInt(arg)));
+    }
+    b.stxDW(R10, R1, SNPRINTF_ARGS + 8 * i);
+  });
+  if (c.size === 0) b.mov64Imm(R1, 0);
+  else b.mov64Reg(R1, R10).add64Imm(R1, SNPRINTF_OUT);
+  b.mov64Imm(R2, c.size).ldMapValue(R3, fmtMapFd, 0).mov64Reg(R4, R10).add64Imm(R4, SNPRINTF_ARGS).mov64Imm(R5, 8 * c.args.length).call("snprintf").mov64Reg(R7, R0)
+    .mov64Reg(R1, R6).mov64Imm(R2, 0).mov64Reg(R3, R10).add64Imm(R3, SNPRINTF_OUT).mov64Imm(R4, SNPRINTF_OUT_SIZE).call("xdp_store_bytes")
+    .mov64Reg(R0, R7);
+  return b.exit();
+}
+
+const SNPRINTF_CASES: SnprintfCase[] = [
+  { fmt: "%d-%s!", args: [-5, text("five")], size: 100 },
+  { fmt: "%d-%s!", args: [-5, text("five")], size: 5 },
+  { fmt: "%d-%s!", args: [-5, text("five")], size: 1 },
+  { fmt: "%d-%s!", args: [-5, text("five")], size: 0 },
+  { fmt: "[%08llx][%-4c]", args: [0xabcn, 0x71], size: 100 },
+  { fmt: "%pI4", args: [bytes(127, 0, 0, 1)], size: 100 },
+  { fmt: "%d %d %d %d %d %d %d %d %d %d %d %d", args: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], size: 100 },
+  { fmt: "no args", args: [], size: 100 },
+];
+
+test("bpf_snprintf writes and returns what the kernel's does (fmt a constant string in a read-only map)", () => {
+  for (const c of SNPRINTF_CASES) {
+    const fmt = new TextEncoder().encode(`${c.fmt}\0`);
+    const value = new Uint8Array(128);
+    value.set(fmt);
+    const spec = { type: MapType.Array, keySize: 4, valueSize: value.byteLength, maxEntries: 1, flags: MapFlags.RDONLY_PROG, name: "fmt" };
+    let expected: { r0: number; out: number[] };
+    {
+      using map = BpfMap.create(spec);
+      map.update(new Uint8Array(4), value);
+      map.freeze();
+      using prog = Program.load({ type: ProgramType.XDP, instructions: buildSnprintf(c, map.fd.raw).build(), license: "GPL", name: "vm_snprintf" });
+      const r = prog.testRun({ data: new Uint8Array(SNPRINTF_OUT_SIZE) });
+      expected = { r0: r.retval | 0, out: [...(r.dataOut ?? [])] };
+    }
+    for (const engine of ["interpreter", "jit"] as const) {
+      const { world, ctx, packet } = packetWorld("xdp", new Uint8Array(SNPRINTF_OUT_SIZE));
+      const { map, fd } = world.map(spec);
+      map.update(new Uint8Array(4), value);
+      const r0 = Number(BigInt.asIntN(32, world.machine.run(world.program(buildSnprintf(c, fd)), { engine, args: [ctx.base] }).r0));
+      assert.deepEqual({ r0, out: [...packet.bytes] }, expected, `${JSON.stringify(c.fmt)} size ${c.size} [${engine}]`);
+    }
+  }
+});
+
+test("bpf_snprintf with a format the verifier would refuse returns -EINVAL and writes nothing", () => {
+  // The kernel checks snprintf's constant format at load time, so only the machine can run these.
+  for (const c of [{ fmt: "%d %d", args: [1], size: 100 }, { fmt: "%y", args: [1], size: 100 }] satisfies SnprintfCase[]) {
+    const { world, ctx, packet } = packetWorld("xdp", new Uint8Array(SNPRINTF_OUT_SIZE));
+    const value = new Uint8Array(128);
+    value.set(new TextEncoder().encode(`${c.fmt}\0`));
+    const { map, fd } = world.map({ type: MapType.Array, keySize: 4, valueSize: value.byteLength, maxEntries: 1, flags: MapFlags.RDONLY_PROG });
+    map.update(new Uint8Array(4), value);
+    const r0 = world.machine.run(world.program(buildSnprintf(c, fd)), { args: [ctx.base] }).r0;
+    assert.equal(BigInt.asIntN(64, r0), BigInt(-EINVAL), c.fmt);
+    assert.deepEqual([...packet.bytes], Array<number>(SNPRINTF_OUT_SIZE).fill(0x5a));
+  }
 });

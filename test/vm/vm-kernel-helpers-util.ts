@@ -46,10 +46,13 @@ export class VmWorld {
   /** The program `b` built, its map references resolved. */
   program(b: ProgramBuilder): VmProgram {
     return new VmProgram(b.instructions(), {
-      resolveLdImm64: (src, imm) => {
+      resolveLdImm64: (src, imm, offset) => {
         const map = this.byFd[imm];
-        if (src !== PseudoLd.MAP_FD || map === undefined) throw new Error(`no map ${imm}`);
-        return map.handle.base;
+        if (map === undefined) throw new Error(`no map ${imm}`);
+        if (src === PseudoLd.MAP_FD) return map.handle.base;
+        // MAP_VALUE: an array's first value (global data, constant strings).
+        if (src === PseudoLd.MAP_VALUE) return map.programLookup(new Uint8Array(4)) + BigInt(offset);
+        throw new Error(`ld_imm64 source ${src} is not handled here`);
       },
     });
   }

@@ -298,3 +298,29 @@ both("a helper's own store faults with the machine's error when the buffer is re
   const ro = w.machine.memory.map("rodata", new Uint8Array(16), { writable: false });
   assert.throws(() => w.run(new ProgramBuilder().mov64Imm(R2, 16).call("get_current_comm").exit(), [ro.base]), (e: unknown) => e instanceof VmFaultError && e.access === "write" && e.region === "rodata");
 });
+
+both("for_each_map_elem visits array slots in order and hash elements once, until the callback returns 1", () => {
+  const w = new VmWorld();
+  const { map: array, fd: arrayFd } = w.map({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 5 });
+  for (let i = 0; i < 5; i++) array.update(new Uint8Array([i, 0, 0, 0]), new Uint8Array([10 * i, 0, 0, 0, 0, 0, 0, 0]));
+  // callback(map, key, value, ctx): ctx[0] = ctx[0] * 10 + *key; *value += 1; return *key == stopAt
+  const each = (fd: number, stopAt: number, flags = 0): [number, bigint] => {
+    const b = new ProgramBuilder().stDW(R10, -8, 0).ldMapFd(R1, fd).ldFunc(R2, "cb").mov64Reg(R3, R10).add64Imm(R3, -8).mov64Imm(R4, flags)
+      .call("for_each_map_elem").mov32Reg(R6, R0).ldxDW(R0, R10, -8).lsh64Imm(R0, 32).or64Reg(R0, R6).exit()
+      .label("cb").ldxW(R2, R2, 0).ldxDW(R5, R4, 0).mul64Imm(R5, 10).add64Reg(R5, R2).stxDW(R4, R5, 0)
+      .ldxDW(R5, R3, 0).add64Imm(R5, 1).stxDW(R3, R5, 0)
+      .mov64Imm(R0, 0).jneImm(R2, stopAt, "go").mov64Imm(R0, 1).label("go").exit();
+    const r0 = w.run(b);
+    return [Number(BigInt.asIntN(32, r0 & 0xffff_ffffn)), r0 >> 32n];
+  };
+  assert.deepEqual(each(arrayFd, -1), [5, 1234n]);
+  assert.deepEqual(each(arrayFd, 2), [3, 12n], "the stopping element counts");
+  assert.deepEqual([...array.lookup(new Uint8Array([4, 0, 0, 0]))].slice(0, 1), [41], "values are live: the callback's stores stay");
+  assert.deepEqual(each(arrayFd, -1, 1), [-EINVAL, 0n]);
+  const { map: hash, fd: hashFd } = w.map({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 });
+  for (const k of [3, 5, 7]) hash.update(new Uint8Array([k, 0, 0, 0]), new Uint8Array(8));
+  const [count, digits] = each(hashFd, -1);
+  assert.equal(count, 3);
+  assert.deepEqual(String(digits).split("").sort(), ["3", "5", "7"], "each key once, in the map's order");
+  assert.deepEqual([...hash.entries()].map(([, v]) => v[0]).sort(), [1, 1, 1]);
+});
