@@ -324,3 +324,54 @@ both("for_each_map_elem visits array slots in order and hash elements once, unti
   assert.deepEqual(String(digits).split("").sort(), ["3", "5", "7"], "each key once, in the map's order");
   assert.deepEqual([...hash.entries()].map(([, v]) => v[0]).sort(), [1, 1, 1]);
 });
+
+both("ring buffer dynptrs: reserve, write, data slice, submit; a failed reserve leaves a null dynptr", () => {
+  const w = new VmWorld();
+  const { map, fd } = w.map({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+  const DYNPTR = -16;
+  const b = new ProgramBuilder().ldImm64(R1, 0x0807060504030201n).stxDW(R10, R1, -24)
+    .ldMapFd(R1, fd).mov64Imm(R2, 12).mov64Imm(R3, 0).mov64Reg(R4, R10).add64Imm(R4, DYNPTR).call("ringbuf_reserve_dynptr").mov64Reg(R7, R0)
+    // write 8 bytes at offset 0, then 0xee at offset 10 through a data slice
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 0).mov64Reg(R3, R10).add64Imm(R3, -24).mov64Imm(R4, 8).mov64Imm(R5, 0).call("dynptr_write").add64Reg(R7, R0)
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 8).mov64Imm(R3, 4).call("dynptr_data").jeqImm(R0, 0, "fail").stB(R0, 2, 0xee)
+    // a slice past the end is NULL
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 9).mov64Imm(R3, 4).call("dynptr_data").jneImm(R0, 0, "fail")
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 0).call("ringbuf_submit_dynptr")
+    // the dynptr is null now: a read is -EINVAL
+    .mov64Reg(R1, R10).add64Imm(R1, -32).mov64Imm(R2, 4).mov64Reg(R3, R10).add64Imm(R3, DYNPTR).mov64Imm(R4, 0).mov64Imm(R5, 0).call("dynptr_read")
+    .add64Reg(R7, R0).mov64Reg(R0, R7).exit()
+    .label("fail").mov64Imm(R0, 1000).exit();
+  assert.equal(signed(w.run(b)), -EINVAL);
+  assert.deepEqual((map as RingBufferVmMap).drain().map((r) => [...r.data]), [[1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0xee, 0]]);
+  // Flags make the reservation fail and null the dynptr; submitting a null dynptr does nothing.
+  const failed = new ProgramBuilder().stDW(R10, -16, -1).stDW(R10, -8, -1)
+    .ldMapFd(R1, fd).mov64Imm(R2, 8).mov64Imm(R3, 1).mov64Reg(R4, R10).add64Imm(R4, -16).call("ringbuf_reserve_dynptr").mov64Reg(R7, R0)
+    .mov64Reg(R1, R10).add64Imm(R1, -16).mov64Imm(R2, 0).call("ringbuf_discard_dynptr")
+    .ldxDW(R1, R10, -16).ldxDW(R2, R10, -8).or64Reg(R1, R2).jneImm(R1, 0, "dirty").mov64Reg(R0, R7).exit()
+    .label("dirty").mov64Imm(R0, 1000).exit();
+  assert.equal(signed(w.run(failed)), -EINVAL);
+  assert.deepEqual((map as RingBufferVmMap).drain(), []);
+});
+
+both("dynptr_from_mem: reads and writes inside the memory, -E2BIG past it, -EINVAL for flags", () => {
+  const w = new VmWorld();
+  // An 8-byte buffer at fp-8 wrapped by the dynptr at fp-32; reads go to fp-48.
+  const op = (body: (b: ProgramBuilder) => void): number => {
+    const b = new ProgramBuilder().ldImm64(R1, 0x1122334455667788n).stxDW(R10, R1, -8).stDW(R10, -48, 0)
+      .mov64Reg(R1, R10).add64Imm(R1, -8).mov64Imm(R2, 8).mov64Imm(R3, 0).mov64Reg(R4, R10).add64Imm(R4, -32).call("dynptr_from_mem").mov64Reg(R7, R0);
+    body(b);
+    return signed(w.run(b.exit()));
+  };
+  const read = (length: number, offset: number, flags = 0) => (b: ProgramBuilder): void => void b.mov64Reg(R1, R10).add64Imm(R1, -48).mov64Imm(R2, length)
+    .mov64Reg(R3, R10).add64Imm(R3, -32).mov64Imm(R4, offset).mov64Imm(R5, flags).call("dynptr_read").jneImm(R0, 0, "out").ldxDW(R0, R10, -48).label("out");
+  assert.equal(op(read(4, 4)), 0x11223344);
+  assert.equal(op(read(4, 0)), 0x55667788);
+  assert.equal(op(read(4, 5)), -E2BIG);
+  assert.equal(op(read(1, 9)), -E2BIG);
+  assert.equal(op(read(4, 0, 1)), -EINVAL);
+  const write = (offset: number, length: number) => (b: ProgramBuilder): void => void b.mov64Reg(R1, R10).add64Imm(R1, -32).mov64Imm(R2, offset)
+    .mov64Reg(R3, R10).add64Imm(R3, -48).mov64Imm(R4, length).mov64Imm(R5, 0).call("dynptr_write").jneImm(R0, 0, "out").ldxDW(R0, R10, -8).label("out");
+  assert.equal(op(write(4, 4)), 0x55667788, "the high half was overwritten with zeros");
+  assert.equal(op(write(6, 4)), -E2BIG);
+  assert.equal(op((b) => void b.mov64Reg(R1, R10).add64Imm(R1, -8).mov64Imm(R2, 8).mov64Imm(R3, 2).mov64Reg(R4, R10).add64Imm(R4, -32).call("dynptr_from_mem")), -EINVAL);
+});
