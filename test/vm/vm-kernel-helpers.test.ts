@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R10 } from "../../src/asm/index.js";
 import { MapType } from "../../src/map.js";
-import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT } from "../../src/sys/errno.js";
+import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, ERANGE } from "../../src/sys/errno.js";
 import { AddressSpace, VmFaultError, VmHelperArgumentError, VmProgram, type ProgArrayVmMap, type PerfEventArrayVmMap, type RingBufferVmMap } from "../../src/vm/index.js";
 import { both, cString, signed, storeBytes, VmWorld } from "./vm-kernel-helpers-util.js";
 
@@ -263,7 +263,9 @@ both("probe_read_kernel/user read the test's memory; a fault is -EFAULT with the
   };
   assert.deepEqual(viaBuffer("probe_read_kernel", 4, k.base + 2n), [0, [3, 4, 5, 6, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("probe_read_kernel", 4, k.base + 6n), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "past the region's end");
-  assert.deepEqual(viaBuffer("probe_read_kernel", 4, u.base), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "user memory is not kernel memory");
+  assert.deepEqual(viaBuffer("probe_read_kernel", 4, u.base), [-ERANGE, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "a user address: x86 refuses it with -ERANGE");
+  assert.deepEqual(viaBuffer("probe_read_kernel", 4, 0n), [-ERANGE, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "NULL is a user address");
+  assert.deepEqual(viaBuffer("probe_read", 4, 0n), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "the legacy helper reads it as user memory");
   assert.deepEqual(viaBuffer("probe_read_user", 2, u.base), [0, [0x68, 0x65, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("copy_from_user", 3, u.base + 4n), [-EFAULT, [0, 0, 0, 0xee, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("probe_read", 2, k.base), [0, [1, 2, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]], "legacy probe_read: kernel memory");
