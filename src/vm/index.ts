@@ -8,6 +8,7 @@ export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";
 // Emulated maps
+export { MapType, MapFlags, UpdateFlags, type MapSpec } from "./maps/spec.js";
 export type { VmMapHost, VmMapOps, VmRingBufferOps, VmPerfEventArrayOps, VmProgArrayOps, VmEventRecord, VmMapLookup } from "./maps/types.js";
 export { VmMap, type VmMapOptions } from "./maps/base.js";
 export { createVmMap } from "./maps/create.js";

@@ -7,7 +7,7 @@ import * as E from "../../sys/errno.js";
 import { MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
 import type { Region } from "../memory.js";
-import { VmMap } from "./base.js";
+import { VmMap, type VmMapOptions } from "./base.js";
 import { readU32, writeU32 } from "./bytes.js";
 import type { VmMapHost } from "./types.js";
 
@@ -18,8 +18,8 @@ export class ArrayVmMap extends VmMap {
   /** Bytes of one element's block (per-CPU: one stride per CPU). */
   readonly #block: number;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
-    super(spec, host);
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    super(spec, host, options);
     this.#perCpu = spec.type === MapType.PercpuArray;
     this.#block = this.#perCpu ? this.valueStride * this.cpus : this.valueStride;
     this.#values = this.mapRegion("values", new Uint8Array(this.#block * spec.maxEntries));
@@ -96,7 +96,7 @@ export class ArrayVmMap extends VmMap {
 
   programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
     if (!this.programWritable) return -E.EPERM;
-    if (flags > 0xffff_ffffn) return -E.EINVAL;
+    if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const r = this.#updateError(key, Number(flags));
     if (r < 0) return r;
     const cpu = this.#perCpu ? this.host.currentCpu() : 0;

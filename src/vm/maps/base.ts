@@ -7,7 +7,7 @@
 // the subclasses against the machine's memory.
 import * as E from "../../sys/errno.js";
 import { checkFlags, describeValue } from "../../sys/arguments.js";
-import { type BpfError, BusyError, ClosedError, errorFromErrno, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
+import { type BpfError, BusyError, ClosedError, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
 import { bytesArgument, roundUp8, type BytesLike } from "../../map/bytes.js";
 import { describeMap, elemError } from "../../map/errors.js";
 import { packPerCpu, splitPerCpu } from "../../map/percpu.js";
@@ -25,6 +25,12 @@ export interface VmMapOptions {
   resolveProgram?: (fd: number) => VmProgram | undefined;
   /** Maps of maps: the inner map an fd stored with `update` stands for (undefined: the fd is bad, EBADF). */
   resolveMap?: (fd: number) => VmMap | undefined;
+  /**
+   * The value holds a `struct bpf_spin_lock` (what the kernel learns from the
+   * map's BTF): BPF_F_LOCK is then accepted on lookups and updates. Without
+   * it, BPF_F_LOCK is -EINVAL (InvalidArgumentError), as in the kernel.
+   */
+  spinLock?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -67,7 +73,11 @@ export abstract class VmMap implements VmMapOps, Disposable {
   #closed = false;
   #frozen = false;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
+  /** Whether the value holds a bpf_spin_lock (VmMapOptions.spinLock): BPF_F_LOCK is valid. */
+  readonly spinLock: boolean;
+
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    this.spinLock = options.spinLock === true;
     this.spec = { ...spec };
     this.host = host;
     this.name = spec.name ?? "";
@@ -91,6 +101,11 @@ export abstract class VmMap implements VmMapOps, Disposable {
   /** Whether programs may write values (false for BPF_F_RDONLY_PROG maps). */
   protected get programWritable(): boolean {
     return (this.flags & MapFlags.RDONLY_PROG) === 0;
+  }
+
+  /** BPF_F_LOCK on a map whose value has no spin lock (the kernel's -EINVAL). */
+  protected badLock(flags: number | bigint): boolean {
+    return !this.spinLock && (BigInt(flags) & BigInt(UpdateFlags.F_LOCK)) !== 0n;
   }
 
   /** Maps `bytes` as one of this map's regions (unmapped at close). */
@@ -178,8 +193,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
     return k;
   }
 
-  #value(value: MapValue): Uint8Array {
+  #value(value: MapValue | VmMap): Uint8Array {
     const scratch = this.#scratch;
+    if (value instanceof VmMap) throw new InvalidArgumentError(`${describeMap(this)}: a map as the value is only valid for array_of_maps and hash_of_maps`, "value");
     if (ArrayBuffer.isView(value)) {
       const v = bytesArgument(value, "value", describeMap(this));
       if (v.byteLength !== this.valueBufferSize) throw this.#sizeError("value", v.byteLength, this.valueBufferSize);
@@ -222,7 +238,7 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   #lookupRaw(key: Uint8Array, out: Uint8Array, flags: number): number {
     if (this.#denied(true, false)) return -E.EPERM;
-    if (flags & ~UpdateFlags.F_LOCK) return -E.EINVAL;
+    if (flags & ~UpdateFlags.F_LOCK || this.badLock(flags)) return -E.EINVAL;
     return this.sysLookup(key, out, flags);
   }
 
@@ -269,12 +285,13 @@ export abstract class VmMap implements VmMapOps, Disposable {
    * (KeyExistsError if present), EXIST (KeyNotFoundError if absent), F_LOCK
    * (accepted; the machine runs one program at a time). A full hash map is a
    * NoSpaceError, an index past an array's end an InvalidArgumentError.
+   * Maps of maps also take a VmMap (the inner map) as the value.
    */
-  update(key: BytesLike, value: MapValue, flags: number = UpdateFlags.ANY): void {
+  update(key: BytesLike, value: MapValue | VmMap, flags: number = UpdateFlags.ANY): void {
     const k = this.#key(key);
     const v = this.#value(value);
     this.#checkFlags(flags);
-    const r = this.#denied(false, true) ? -E.EPERM : this.sysUpdate(k, v, flags);
+    const r = this.#denied(false, true) ? -E.EPERM : this.badLock(flags) ? -E.EINVAL : this.sysUpdate(k, v, flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_UPDATE_ELEM");
   }
 
@@ -297,7 +314,7 @@ export abstract class VmMap implements VmMapOps, Disposable {
     const k = this.#key(key);
     this.#checkFlags(flags);
     const out = new Uint8Array(this.valueBufferSize);
-    const r = this.#denied(true, true) ? -E.EPERM : this.sysLookupAndDelete(k, out, flags);
+    const r = this.#denied(true, true) ? -E.EPERM : this.badLock(flags) ? -E.EINVAL : this.sysLookupAndDelete(k, out, flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
     return out;
   }
@@ -400,10 +417,13 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   // ---- whole-map operations ---------------------------------------------------------
 
-  /** Makes the map read-only for user space (as BPF_MAP_FREEZE); programs may still write. BusyError when already frozen. */
+  /** Makes the map read-only for user space (as BPF_MAP_FREEZE); programs may still write. PermissionError when already frozen or BPF_F_RDONLY. */
   freeze(): void {
     this.#check();
-    if (this.#frozen) throw errorFromErrno(E.EBUSY, "BPF_MAP_FREEZE", describeMap(this));
+    // As the kernel: freezing needs write access, which a frozen or BPF_F_RDONLY map no longer gives.
+    if (this.#denied(false, true)) {
+      throw new PermissionError(`BPF_MAP_FREEZE (${describeMap(this)}): not permitted: the map is already frozen or read-only for user space (BPF_F_RDONLY)`, { operation: "BPF_MAP_FREEZE", errno: E.EPERM });
+    }
     this.#frozen = true;
   }
 

@@ -19,8 +19,6 @@ import { QueueVmMap } from "./queue.js";
 import { RingBufferVmMap } from "./ringbuf.js";
 import type { VmMapHost } from "./types.js";
 
-/** The kernel's MAX_BPF_STACK: hash keys may not be larger. */
-const MAX_HASH_KEY = 512;
 /** PCPU_MIN_UNIT_SIZE: per-CPU values may not be larger. */
 const MAX_PERCPU_VALUE = 32768;
 /** Ring buffer sizes are page multiples (the page size of x86-64 and most arm64 kernels). */
@@ -69,7 +67,6 @@ function checkSpec(spec: MapSpec): void {
       requireSizes(spec, "nonzero", "nonzero");
       allowFlags(spec, COMMON_FLAGS | MapFlags.NO_PREALLOC | MapFlags.ZERO_SEED | (lru ? MapFlags.NO_COMMON_LRU : 0));
       if (lru && flags & MapFlags.NO_PREALLOC) throw new NotSupportedError(`${describeSpec(spec)} with BPF_F_NO_PREALLOC (LRU maps are always preallocated)`);
-      if (spec.keySize > MAX_HASH_KEY) throw new TooBigError(`${describeSpec(spec)}: keys are at most ${MAX_HASH_KEY} bytes (got ${spec.keySize})`);
       if (spec.type === MapType.PercpuHash || spec.type === MapType.LruPercpuHash) checkPerCpuValue(spec);
       return;
     }
@@ -149,10 +146,10 @@ export function createVmMap(spec: MapSpec, host: VmMapHost, options: VmMapOption
     case MapType.PercpuHash:
     case MapType.LruHash:
     case MapType.LruPercpuHash:
-      return new HashVmMap(spec, host);
+      return new HashVmMap(spec, host, options);
     case MapType.Array:
     case MapType.PercpuArray:
-      return new ArrayVmMap(spec, host);
+      return new ArrayVmMap(spec, host, options);
     case MapType.Queue:
     case MapType.Stack:
       return new QueueVmMap(spec, host);

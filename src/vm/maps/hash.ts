@@ -9,7 +9,7 @@
 import * as E from "../../sys/errno.js";
 import { MapFlags, MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
-import { VmMap } from "./base.js";
+import { VmMap, type VmMapOptions } from "./base.js";
 import { keyString } from "./bytes.js";
 import { ValueSlab } from "./slab.js";
 import type { VmMapHost } from "./types.js";
@@ -48,8 +48,8 @@ export class HashVmMap extends VmMap {
   readonly #perCpu: boolean;
   readonly #lru: Recency[] | undefined;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
-    super(spec, host);
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    super(spec, host, options);
     this.#perCpu = spec.type === MapType.PercpuHash || spec.type === MapType.LruPercpuHash;
     const slotBytes = this.#perCpu ? this.valueStride * this.cpus : this.valueStride;
     this.#slab = new ValueSlab(slotBytes, spec.maxEntries, (what, bytes) => this.mapRegion(what, bytes));
@@ -206,7 +206,7 @@ export class HashVmMap extends VmMap {
 
   programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
     if (!this.programWritable) return -E.EPERM;
-    if (flags > 0xffff_ffffn) return -E.EINVAL;
+    if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const e = this.#elementForUpdate(key, Number(flags));
     if (typeof e === "number") return e;
     const slot = this.#slab.bytes(e.slot);
