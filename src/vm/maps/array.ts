@@ -8,7 +8,7 @@ import { MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
 import type { Region } from "../memory.js";
 import { VmMap, type VmMapOptions } from "./base.js";
-import { readU32, writeU32 } from "./bytes.js";
+import { arrayNextKey, readU32 } from "./bytes.js";
 import type { VmMapHost } from "./types.js";
 
 /** array, percpu_array. */
@@ -69,14 +69,7 @@ export class ArrayVmMap extends VmMap {
   }
 
   protected sysNextKey(key: Uint8Array | undefined, out: Uint8Array): number {
-    const i = key === undefined ? 0xffff_ffff : readU32(key);
-    if (i >= this.maxEntries) {
-      writeU32(out, 0);
-      return 0;
-    }
-    if (i === this.maxEntries - 1) return -E.ENOENT;
-    writeU32(out, i + 1);
-    return 0;
+    return arrayNextKey(key, out, this.maxEntries);
   }
 
   programLookup(key: Uint8Array): bigint {

@@ -140,8 +140,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   abstract programLookup(key: Uint8Array): bigint;
 
-  programLookupPerCpu(key: Uint8Array, cpu: number): bigint {
-    return cpu === this.host.currentCpu() ? this.programLookup(key) : 0n;
+  /** bpf_map_lookup_percpu_elem: only per-CPU maps answer (they override this); the others give NULL, as in the kernel. */
+  programLookupPerCpu(_key: Uint8Array, _cpu: number): bigint {
+    return 0n;
   }
 
   abstract programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number;
