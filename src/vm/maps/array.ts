@@ -73,7 +73,7 @@ export class ArrayVmMap extends VmMap {
   }
 
   programLookup(key: Uint8Array): bigint {
-    return this.#address(key, this.#perCpu ? this.host.currentCpu() : 0);
+    return this.#address(key, this.#perCpu ? this.currentCpu() : 0);
   }
 
   /** bpf_map_lookup_percpu_elem: per-CPU arrays only (the kernel's other maps answer NULL). */
@@ -92,7 +92,7 @@ export class ArrayVmMap extends VmMap {
     if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const r = this.#updateError(key, Number(flags));
     if (r < 0) return r;
-    const cpu = this.#perCpu ? this.host.currentCpu() : 0;
+    const cpu = this.#perCpu ? this.currentCpu() : 0;
     this.#values.bytes.set(value.subarray(0, this.valueSize), this.#index(key) * this.#block + cpu * this.valueStride);
     return 0;
   }

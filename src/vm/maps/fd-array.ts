@@ -12,8 +12,8 @@ export abstract class FdArrayVmMap<T> extends VmMap {
   /** The slots (undefined: empty). */
   protected readonly slots: (T | undefined)[] = [];
 
-  /** The entry a user-space update with `fd` stores, or a negative errno. */
-  protected abstract resolve(fd: number): T | number;
+  /** The entry a user-space update with `fd` stores; undefined when the fd stands for nothing (-EBADF). */
+  protected abstract resolve(fd: number): T | undefined;
 
   /** The index a key names, or -1 past the end. */
   protected indexOf(key: Uint8Array): number {
@@ -26,7 +26,7 @@ export abstract class FdArrayVmMap<T> extends VmMap {
     const i = this.indexOf(key);
     if (i < 0) return -E.E2BIG;
     const entry = this.resolve(readU32(value));
-    if (typeof entry === "number") return entry;
+    if (entry === undefined) return -E.EBADF;
     this.slots[i] = entry;
     return 0;
   }

@@ -26,8 +26,8 @@ export class ProgArrayVmMap extends FdArrayVmMap<VmProgram> implements VmProgArr
     this.#resolveProgram = options.resolveProgram;
   }
 
-  protected resolve(fd: number): VmProgram | number {
-    return this.#resolveProgram?.(fd) ?? -E.EBADF;
+  protected resolve(fd: number): VmProgram | undefined {
+    return this.#resolveProgram?.(fd);
   }
 
   protected sysLookup(key: Uint8Array, out: Uint8Array): number {
