@@ -117,6 +117,8 @@ test("vm maps: per-CPU maps give each CPU its own value; a program writes only i
       assert.equal(map.programUpdate(u32(2), u32(7), 0n), 0);
       assert.deepEqual(map.lookupPerCpu(u32(2)).map((v) => v[0]), [0, 0, 7]);
     }
+    host.cpu = 3;
+    assert.throws(() => map.programLookup(u32(1)), (e) => e instanceof InvalidArgumentError && e.field === "cpu");
     map.close();
   }
 });

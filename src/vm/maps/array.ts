@@ -8,7 +8,7 @@ import { MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
 import type { Region } from "../memory.js";
 import { VmMap, type VmMapOptions } from "./base.js";
-import { readU32, writeU32 } from "./bytes.js";
+import { arrayNextKey, readU32 } from "./bytes.js";
 import type { VmMapHost } from "./types.js";
 
 /** array, percpu_array. */
@@ -69,18 +69,11 @@ export class ArrayVmMap extends VmMap {
   }
 
   protected sysNextKey(key: Uint8Array | undefined, out: Uint8Array): number {
-    const i = key === undefined ? 0xffff_ffff : readU32(key);
-    if (i >= this.maxEntries) {
-      writeU32(out, 0);
-      return 0;
-    }
-    if (i === this.maxEntries - 1) return -E.ENOENT;
-    writeU32(out, i + 1);
-    return 0;
+    return arrayNextKey(key, out, this.maxEntries);
   }
 
   programLookup(key: Uint8Array): bigint {
-    return this.#address(key, this.#perCpu ? this.host.currentCpu() : 0);
+    return this.#address(key, this.#perCpu ? this.currentCpu() : 0);
   }
 
   /** bpf_map_lookup_percpu_elem: per-CPU arrays only (the kernel's other maps answer NULL). */
@@ -99,7 +92,7 @@ export class ArrayVmMap extends VmMap {
     if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const r = this.#updateError(key, Number(flags));
     if (r < 0) return r;
-    const cpu = this.#perCpu ? this.host.currentCpu() : 0;
+    const cpu = this.#perCpu ? this.currentCpu() : 0;
     this.#values.bytes.set(value.subarray(0, this.valueSize), this.#index(key) * this.#block + cpu * this.valueStride);
     return 0;
   }

@@ -103,6 +103,15 @@ export abstract class VmMap implements VmMapOps, Disposable {
     return (this.flags & MapFlags.RDONLY_PROG) === 0;
   }
 
+  /** The CPU programs run on now; one outside 0 … cpus − 1 is a mistake of the host (InvalidArgumentError naming `cpu`). */
+  protected currentCpu(): number {
+    const cpu = this.host.currentCpu();
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.host.cpus) {
+      throw new InvalidArgumentError(`${describeMap(this)}: the current CPU is ${String(cpu)}, but the machine has CPUs 0 to ${this.host.cpus - 1}`, "cpu");
+    }
+    return cpu;
+  }
+
   /** BPF_F_LOCK on a map whose value has no spin lock (the kernel's -EINVAL). */
   protected badLock(flags: number | bigint): boolean {
     return !this.spinLock && (BigInt(flags) & BigInt(UpdateFlags.F_LOCK)) !== 0n;
@@ -140,8 +149,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   abstract programLookup(key: Uint8Array): bigint;
 
-  programLookupPerCpu(key: Uint8Array, cpu: number): bigint {
-    return cpu === this.host.currentCpu() ? this.programLookup(key) : 0n;
+  /** bpf_map_lookup_percpu_elem: only per-CPU maps answer (they override this); the others give NULL, as in the kernel. */
+  programLookupPerCpu(_key: Uint8Array, _cpu: number): bigint {
+    return 0n;
   }
 
   abstract programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number;

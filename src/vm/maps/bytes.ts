@@ -1,7 +1,9 @@
-// Small byte utilities the emulated maps share: keys as strings (so a JS Map
-// can index elements by their bytes), u32 keys, and the fd number of a value
-// given as an FD or an fd holder (recognised by shape: importing the FD class
-// would pull the native addon into tsbpf/vm).
+// Small utilities the emulated maps share: keys as strings (so a JS Map can
+// index elements by their bytes), u32 keys and the kernel's array-style
+// BPF_MAP_GET_NEXT_KEY, the fd number of a value given as an FD or an fd
+// holder (recognised by shape: importing the FD class would pull the native
+// addon into tsbpf/vm), and stable ids standing for kernel object ids.
+import { ENOENT } from "../../sys/errno.js";
 
 /** The bytes as a Latin-1 string: equal bytes give equal strings (a Map key). */
 export function keyString(bytes: Uint8Array): string {
@@ -40,4 +42,33 @@ function rawOf(v: unknown): number | undefined {
   if (typeof v !== "object" || v === null || !("raw" in v) || !("closed" in v)) return undefined;
   const raw = (v as { raw: unknown }).raw;
   return typeof raw === "number" ? raw : undefined;
+}
+
+/**
+ * BPF_MAP_GET_NEXT_KEY of the kernel's arrays (arraymap.c): no key or an
+ * index past the end gives 0, the last index -ENOENT, else the next index.
+ */
+export function arrayNextKey(key: Uint8Array | undefined, out: Uint8Array, maxEntries: number): number {
+  const i = key === undefined ? 0xffff_ffff : readU32(key);
+  if (i >= maxEntries) {
+    writeU32(out, 0);
+    return 0;
+  }
+  if (i === maxEntries - 1) return -ENOENT;
+  writeU32(out, i + 1);
+  return 0;
+}
+
+/** Numbers 1, 2, … given to objects in order of first use (what lookups in prog arrays and maps of maps answer). */
+export function objectIds<T extends object>(): (object: T) => number {
+  const ids = new WeakMap<T, number>();
+  let last = 0;
+  return (object) => {
+    let id = ids.get(object);
+    if (id === undefined) {
+      id = ++last;
+      ids.set(object, id);
+    }
+    return id;
+  };
 }

@@ -76,7 +76,7 @@ export class HashVmMap extends VmMap {
   #insert(key: Uint8Array): Element | number {
     let list = 0;
     if (this.#lru) {
-      list = this.#lru.length > 1 ? this.host.currentCpu() % this.#lru.length : 0;
+      list = this.#lru.length > 1 ? this.currentCpu() : 0;
       const recency = this.#lru[list] as Recency;
       if (recency.count >= recency.capacity && recency.oldest) this.#remove(recency.oldest);
     } else if (this.#elements.size >= this.maxEntries) {
@@ -189,7 +189,7 @@ export class HashVmMap extends VmMap {
 
   programLookup(key: Uint8Array): bigint {
     const e = this.#find(key);
-    return e ? this.#use(e, this.#perCpu ? this.host.currentCpu() * this.valueStride : 0) : 0n;
+    return e ? this.#use(e, this.#perCpu ? this.currentCpu() * this.valueStride : 0) : 0n;
   }
 
   /** bpf_map_lookup_percpu_elem: per-CPU maps only (the kernel's other maps answer NULL). */
@@ -215,7 +215,7 @@ export class HashVmMap extends VmMap {
       return 0;
     }
     // A program writes its own CPU's value; a new element starts zeroed on the others.
-    slot.set(value.subarray(0, this.valueSize), this.host.currentCpu() * this.valueStride);
+    slot.set(value.subarray(0, this.valueSize), this.currentCpu() * this.valueStride);
     return 0;
   }
 
