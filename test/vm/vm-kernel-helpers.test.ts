@@ -10,7 +10,7 @@ import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R10 } from "../../src/a
 import { MapType } from "../../src/map.js";
 import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, ERANGE } from "../../src/sys/errno.js";
 import { AddressSpace, VmFaultError, VmHelperArgumentError, VmProgram, type ProgArrayVmMap, type PerfEventArrayVmMap, type RingBufferVmMap } from "../../src/vm/index.js";
-import { both, cString, signed, storeBytes, VmWorld } from "./vm-kernel-helpers-util.js";
+import { both, cString, packetWorld, signed, storeBytes, VmWorld } from "./vm-kernel-helpers-util.js";
 
 const BPF_ANY = 0;
 const BPF_NOEXIST = 1;
@@ -376,4 +376,21 @@ both("dynptr_from_mem: reads and writes inside the memory, -E2BIG past it, -EINV
   assert.equal(op(write(4, 4)), 0x55667788, "the high half was overwritten with zeros");
   assert.equal(op(write(6, 4)), -E2BIG);
   assert.equal(op((b) => void b.mov64Reg(R1, R10).add64Imm(R1, -8).mov64Imm(R2, 8).mov64Imm(R3, 2).mov64Reg(R4, R10).add64Imm(R4, -32).call("dynptr_from_mem")), -EINVAL);
+});
+
+both("perf_event_output from a packet program appends the packet's first bytes (BPF_F_CTXLEN_MASK)", () => {
+  const { world: w, ctx } = packetWorld("xdp", Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]));
+  const { map, fd } = w.map({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
+  const out = (ctxLength: number): number => signed(w.run(new ProgramBuilder().stW(R10, -4, 0x61626364).mov64Reg(R6, R1).ldMapFd(R2, fd)
+    .ldImm64(R3, (BigInt(ctxLength) << 32n) | 0xffff_ffffn).mov64Reg(R4, R10).add64Imm(R4, -4).mov64Imm(R5, 4).call("perf_event_output").exit(), [ctx.base]));
+  assert.equal(out(3), 0);
+  assert.equal(out(17), -EFAULT, "more than the packet holds");
+  assert.deepEqual((map as PerfEventArrayVmMap).drain().map((r) => [...r.data]), [[0x64, 0x63, 0x62, 0x61, 1, 2, 3]]);
+});
+
+both("packet helpers need a packet of their kind: otherwise the verifier's refusal, typed", () => {
+  const w = new VmWorld();
+  assert.throws(() => w.run(new ProgramBuilder().mov64Imm(R2, 4).call("xdp_adjust_head").exit(), [1]), (e: unknown) => e instanceof VmHelperArgumentError && e.helper === "bpf_xdp_adjust_head" && /without a packet/.test(e.message));
+  const { world, ctx } = packetWorld("skb", new Uint8Array(64));
+  assert.throws(() => world.run(new ProgramBuilder().mov64Imm(R2, 4).call("xdp_adjust_tail").exit(), [ctx.base]), /bpf_xdp_adjust_tail: r1 is an skb context; bpf_xdp_adjust_tail takes an xdp one/);
 });
