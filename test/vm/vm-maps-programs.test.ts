@@ -8,14 +8,15 @@
 // contents afterwards must be equal byte for byte.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProgramBuilder, R0, R1, R2, R3, R4, R7, R9, R10 } from "../../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R9, R10 } from "../../src/asm/index.js";
+import { RingBuffer } from "../../src/events/ring-buffer.js";
 import { PseudoLd } from "../../src/asm/opcodes.js";
 import { BpfMap } from "../../src/map.js";
 import { MapFlags, MapType } from "../../src/map/types.js";
 import type { MapSpec } from "../../src/map/spec.js";
 import { Program, ProgramType } from "../../src/program.js";
 import { possibleCpuCount } from "../../src/sys/cpus.js";
-import { createVmMap, kernelHelpers, Machine, VmKernel, VmMap, VmMapRegistry, VmProgram } from "../../src/vm/index.js";
+import { createVmMap, kernelHelpers, Machine, RingBufferVmMap, VmKernel, VmMap, VmMapRegistry, VmProgram } from "../../src/vm/index.js";
 import { Random } from "./random-program.js";
 import { hex, u32 } from "../map/map-helpers.js";
 
@@ -135,4 +136,68 @@ test("vm maps: random programs using the map helpers leave the same results and 
   }
   // The programs met found and missing keys, full maps, flag conflicts and bad flags.
   for (const r0 of [0n, 1n, -2n, -7n, -17n, -22n]) assert.ok(seen.has(r0), `some helper returned ${r0}`);
+});
+
+/**
+ * A program that reserves (and submits or discards), outputs and queries on
+ * a 4096-byte ring buffer until it is full; r0 of each call goes to the
+ * results array (a reservation: 1 or 0). Reserved records are written whole
+ * (the kernel does not clear reused ring space).
+ */
+function ringProgram(seed: number, ring: number, results: number): ProgramBuilder {
+  const rnd = new Random(seed);
+  const b = new ProgramBuilder();
+  b.stW(R10, -4, 0).ldMapFd(R1, results).mov64Reg(R2, R10).add64Imm(R2, -4).call("map_lookup_elem")
+    .jneImm(R0, 0, "have_results").mov64Imm(R0, 1).exit().label("have_results").mov64Reg(R9, R0);
+  for (let off = -512; off < -8; off += 8) b.stDW(R10, off, rnd.u32() | 0);
+  for (let i = 1; i <= OPS; i++) {
+    const kind = rnd.below(6);
+    if (kind <= 2) {
+      const words = 1 + rnd.below(8);
+      b.ldMapFd(R1, ring).mov64Imm(R2, words * 8).mov64Imm(R3, 0).call("ringbuf_reserve").mov64Imm(R7, 0).jeqImm(R0, 0, `full${i}`).mov64Reg(R6, R0);
+      for (let w = 0; w < words; w++) b.stDW(R6, w * 8, i * 100 + w);
+      b.mov64Reg(R1, R6).mov64Imm(R2, 0).call(kind === 2 ? "ringbuf_discard" : "ringbuf_submit").mov64Imm(R7, 1).label(`full${i}`).mov64Reg(R0, R7);
+    } else if (kind <= 4) {
+      b.ldMapFd(R1, ring).mov64Reg(R2, R10).add64Imm(R2, -512).mov64Imm(R3, 1 + rnd.below(504)).mov64Imm(R4, 0).call("ringbuf_output");
+    } else {
+      b.ldMapFd(R1, ring).mov64Imm(R2, rnd.below(4)).call("ringbuf_query");
+    }
+    b.stxDW(R9, R0, 16 * i);
+  }
+  return b.mov64Imm(R0, 0).exit();
+}
+
+test("vm maps: ring buffer reservations, outputs and queries from programs match the kernel's, and so do the records read", () => {
+  const ringSpec: MapSpec = { type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096, name: "p_ring" };
+  const resultsSpec = SPECS.results as MapSpec;
+  let full = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    let kernelResults: Uint8Array;
+    let kernelRecords: string[];
+    {
+      using ring = BpfMap.create(ringSpec);
+      using results = BpfMap.create(resultsSpec);
+      using prog = Program.load({ type: ProgramType.SocketFilter, instructions: ringProgram(seed, ring.fd.raw, results.fd.raw).build(), license: "GPL" });
+      assert.equal(prog.testRun({ data: new Uint8Array(64) }).retval, 0);
+      kernelResults = results.lookup(u32(0));
+      using reader = new RingBuffer(ring);
+      kernelRecords = reader.readAvailable().map(hex);
+    }
+    for (const engine of ["interpreter", "jit"] as const) {
+      const vmKernel = new VmKernel();
+      const registry = new VmMapRegistry();
+      vmKernel.maps = registry;
+      const machine = new Machine({ helpers: kernelHelpers(vmKernel) });
+      const host = { memory: machine.memory, cpus: 1, currentCpu: () => 0 };
+      const maps = [registry.add(createVmMap(ringSpec, host)), registry.add(createVmMap(resultsSpec, host))];
+      const program = new VmProgram(ringProgram(seed, 0, 1).instructions(), { resolveLdImm64: (src, imm) => (src === PseudoLd.MAP_FD ? (maps[imm] as VmMap).handle.base : 0n) });
+      assert.equal(machine.run(program, { engine }).r0, 0n);
+      const vmResults = (maps[1] as VmMap).lookup(u32(0));
+      for (let i = 1; i <= OPS; i++) assert.equal(hex(vmResults.subarray(16 * i, 16 * i + 8)), hex(kernelResults.subarray(16 * i, 16 * i + 8)), `seed ${seed} ${engine}: op ${i}`);
+      for (let i = 1; i <= OPS; i++) if (new DataView(vmResults.buffer).getBigInt64(16 * i, true) === -11n) full++;
+      assert.deepEqual((maps[0] as RingBufferVmMap).drain().map((r) => hex(r.data)), kernelRecords, `seed ${seed} ${engine}: records`);
+      registry.close();
+    }
+  }
+  assert.ok(full > 0, "some output found the ring full (-EAGAIN)");
 });
