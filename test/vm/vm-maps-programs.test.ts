@@ -1,8 +1,9 @@
 // The emulated maps' program side against the kernel's: one random program
 // per seed calls the map helpers (lookup — and a store through the pointer —,
-// update with every flag, delete, push, pop, peek) on a hash, a per-CPU
-// hash, an array, an LPM trie, a queue and a stack, and writes each helper's
-// r0 and the value it read into a results array. The program runs once in the
+// update with every flag, delete, push, pop, peek, lookup_percpu_elem) on a
+// hash, a per-CPU hash and array, an array, an LPM trie, a queue, a stack and
+// a bloom filter, and writes each helper's r0 and the value it read into a
+// results array. The program runs once in the
 // kernel (BPF_PROG_TEST_RUN) and once in the machine (kernelHelpers over
 // VmMaps, on the CPU the kernel ran on); the results and every map's
 // contents afterwards must be equal byte for byte.
@@ -32,6 +33,8 @@ const SPECS: Readonly<Record<string, MapSpec>> = {
   lpm: { type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 4, flags: MapFlags.NO_PREALLOC, name: "p_lpm" },
   queue: { type: MapType.Queue, keySize: 0, valueSize: 8, maxEntries: 3, name: "p_queue" },
   stack: { type: MapType.Stack, keySize: 0, valueSize: 8, maxEntries: 3, name: "p_stack" },
+  pcarray: { type: MapType.PercpuArray, keySize: 4, valueSize: 8, maxEntries: 3, name: "p_pcarray" },
+  bloom: { type: MapType.BloomFilter, keySize: 0, valueSize: 8, maxEntries: 4, flags: MapFlags.ZERO_SEED, name: "p_bloom" },
   results: { type: MapType.Array, keySize: 4, valueSize: RESULT_BYTES, maxEntries: 1, name: "p_results" },
 };
 type MapName = keyof typeof SPECS;
@@ -51,9 +54,12 @@ function randomProgram(seed: number, fdOf: (name: MapName) => number): ProgramBu
     else b.stW(R10, -8, rnd.below(6));
   };
   for (let i = 1; i <= OPS; i++) {
-    const name = rnd.pick(["hash", "percpu", "array", "lpm", "queue", "stack"] as const);
-    const keyed = name !== "queue" && name !== "stack";
-    const op = keyed ? rnd.pick(["lookup", "lookup", "update", "update", "update", "delete"] as const) : rnd.pick(["push", "push", "pop", "peek"] as const);
+    const name = rnd.pick(["hash", "percpu", "array", "lpm", "queue", "stack", "pcarray", "bloom"] as const);
+    const keyed = name !== "queue" && name !== "stack" && name !== "bloom";
+    const perCpu = name === "percpu" || name === "pcarray";
+    const op = keyed
+      ? rnd.pick(["lookup", "lookup", "update", "update", "update", "delete", ...(perCpu ? ["percpu"] as const : [])])
+      : rnd.pick(name === "bloom" ? ["push", "peek"] as const : ["push", "push", "pop", "peek"] as const);
     const r0 = 16 * i;
     b.mov64Imm(R7, 0);
     switch (op) {
@@ -67,15 +73,21 @@ function randomProgram(seed: number, fdOf: (name: MapName) => number): ProgramBu
         b.stDW(R10, -16, rnd.below(1000)).ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -8).mov64Reg(R3, R10).add64Imm(R3, -16)
           .mov64Imm(R4, rnd.pick([0, 0, 1, 2, 3])).call("map_update_elem");
         break;
+      case "percpu":
+        key(name);
+        b.ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -8).mov64Imm(R3, rnd.below(CPUS + 1)).call("map_lookup_percpu_elem")
+          .jeqImm(R0, 0, `null${i}`).ldxDW(R7, R0, 0).mov64Imm(R0, 1).label(`null${i}`);
+        break;
       case "delete":
         key(name);
         b.ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -8).call("map_delete_elem");
         break;
       case "push":
-        b.stDW(R10, -16, rnd.below(1000)).ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -16).mov64Imm(R3, rnd.pick([0, 0, 2, 1])).call("map_push_elem");
+        b.stDW(R10, -16, name === "bloom" ? rnd.below(8) : rnd.below(1000)).ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -16).mov64Imm(R3, rnd.pick([0, 0, 2, 1])).call("map_push_elem");
         break;
       default:
-        b.stDW(R10, -16, 0).ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -16).call(op === "pop" ? "map_pop_elem" : "map_peek_elem")
+        // A bloom filter's peek tests the value in the buffer.
+        b.stDW(R10, -16, name === "bloom" ? rnd.below(8) : 0).ldMapFd(R1, map(name)).mov64Reg(R2, R10).add64Imm(R2, -16).call(op === "pop" ? "map_pop_elem" : "map_peek_elem")
           .ldxDW(R7, R10, -16);
     }
     b.stxDW(R9, R0, r0).stxDW(R9, R7, r0 + 8);
@@ -85,6 +97,7 @@ function randomProgram(seed: number, fdOf: (name: MapName) => number): ProgramBu
 
 /** What a map holds, as user space reads it (hash-like maps sorted; queues and stacks drained). */
 function contents(m: BpfMap | VmMap): string {
+  if (m.type === MapType.BloomFilter) return "";
   if (m.type === MapType.Queue || m.type === MapType.Stack) {
     const out: string[] = [];
     for (let v = m.pop(); v !== undefined; v = m.pop()) out.push(hex(v));
