@@ -153,14 +153,14 @@ export class HashVmMap extends VmMap {
   protected sysLookup(key: Uint8Array, out: Uint8Array): number {
     const e = this.#find(key);
     if (!e) return -E.ENOENT;
-    out.set(this.#slab.bytes(e.slot).subarray(0, this.valueBufferSize));
+    this.copyOut(this.#slab.bytes(e.slot).subarray(0, this.valueBufferSize), out);
     return 0;
   }
 
   protected sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
     const e = this.#elementForUpdate(key, flags);
     if (typeof e === "number") return e;
-    this.#slab.bytes(e.slot).set(value.subarray(0, this.valueBufferSize));
+    this.copyIn(this.#slab.bytes(e.slot).subarray(0, this.valueBufferSize), value.subarray(0, this.valueBufferSize));
     return 0;
   }
 
@@ -211,7 +211,7 @@ export class HashVmMap extends VmMap {
     if (typeof e === "number") return e;
     const slot = this.#slab.bytes(e.slot);
     if (!this.#perCpu) {
-      slot.set(value.subarray(0, this.valueSize));
+      this.copyIn(slot.subarray(0, this.valueSize), value.subarray(0, this.valueSize));
       return 0;
     }
     // A program writes its own CPU's value; a new element starts zeroed on the others.
