@@ -23,6 +23,7 @@ export { PerfEventArrayVmMap } from "./maps/perf-event-array.js";
 export { ProgArrayVmMap, vmProgramId } from "./maps/prog-array.js";
 export { MapOfMapsVmMap, vmMapId } from "./maps/map-of-maps.js";
 export { VmMapRegistry } from "./maps/registry.js";
+export { spinLockOffset } from "./maps/spin-lock.js";
 // Kernel helpers
 export { VmKernel, type VmKernelOptions, type VmTask, type VmTraceLine } from "./kernel/state.js";
 export { kernelHelpers } from "./kernel/helpers.js";

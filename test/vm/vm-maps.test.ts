@@ -13,9 +13,11 @@ import type { MapSpec } from "../../src/map/spec.js";
 import { ClosedError, InvalidArgumentError, KeyNotFoundError, NotSupportedError, PermissionError } from "../../src/sys/errors.js";
 import {
   AddressSpace, ArrayVmMap, createVmMap, Machine, PerfEventArrayVmMap, ProgArrayVmMap, RingBufferVmMap, VmFaultError, VmMapRegistry,
-  VmProgram, vmProgramId, type VmHelperTable, type VmMapHost,
+  VmProgram, vmProgramId, spinLockOffset, type VmHelperTable, type VmMapHost,
 } from "../../src/vm/index.js";
 import { PseudoLd } from "../../src/asm/opcodes.js";
+import { Btf } from "../../src/btf/btf.js";
+import { encodeBtf } from "../../src/btf/encode.js";
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -140,11 +142,14 @@ test("vm maps: program-side updates honour NOEXIST/EXIST and capacity with the k
   assert.equal(array.programUpdate(u32(1), u32(1), 1n), -17, "arrays: NOEXIST is -EEXIST");
   assert.equal(array.programDelete(u32(1)), -22);
   assert.equal(array.programLookup(u32(2)), 0n);
-  // With a spin lock in the value (VmMapOptions.spinLock), BPF_F_LOCK is accepted.
-  const locked = createVmMap({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 2 }, hostOf(memory), { spinLock: true });
-  locked.update(u32(1), u64(5n), UpdateFlags.F_LOCK);
-  assert.equal(readU64(locked.lookup(u32(1), UpdateFlags.F_LOCK)), 5n);
+  // With a spin lock in the value (VmMapOptions.spinLockOffset), BPF_F_LOCK is accepted and the lock is left alone.
+  const locked = createVmMap({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 2 }, hostOf(memory), { spinLockOffset: 4 });
+  locked.update(u32(1), u64(0xffff_ffff_0000_0005n), UpdateFlags.F_LOCK);
+  assert.equal(readU64(locked.lookup(u32(1), UpdateFlags.F_LOCK)), 5n, "the lock reads as zeros");
+  assert.equal(readU64(memory.read(locked.programLookup(u32(1)), 8)), 5n, "and was not written");
   assert.equal(locked.programUpdate(u32(1), u64(6n), BigInt(UpdateFlags.F_LOCK)), 0);
+  assert.throws(() => createVmMap({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 2 }, hostOf(memory), { spinLockOffset: 6 }), InvalidArgumentError);
+  assert.throws(() => createVmMap({ type: MapType.PercpuHash, keySize: 4, valueSize: 8, maxEntries: 2 }, hostOf(memory), { spinLockOffset: 0 }), NotSupportedError);
   assert.throws(() => hash.update(u32(1), u32(1), UpdateFlags.F_LOCK), InvalidArgumentError);
 });
 
@@ -323,3 +328,19 @@ test("vm maps: an unsupported map type is a NotSupportedError naming it", () => 
   assert.throws(() => createVmMap({ type: 999, keySize: 4, valueSize: 8, maxEntries: 4 }, hostOf(memory)), NotSupportedError);
 });
 
+
+test("vm maps: spinLockOffset finds the struct bpf_spin_lock of a value type in BTF, nested too", () => {
+  const member = (name: string, type: number, bitOffset: number) => ({ name, type, bitOffset, bitfieldSize: 0 });
+  const btf = new Btf(encodeBtf([
+    { kind: "INT", name: "int", kindFlag: false, size: 4, signed: true, char: false, bool: false, bitOffset: 0, bits: 32 },
+    { kind: "STRUCT", name: "bpf_spin_lock", kindFlag: false, size: 4, members: [member("val", 1, 0)] },
+    { kind: "STRUCT", name: "inner", kindFlag: false, size: 8, members: [member("n", 1, 0), member("lock", 2, 32)] },
+    { kind: "STRUCT", name: "outer", kindFlag: false, size: 16, members: [member("a", 1, 0), member("b", 1, 32), member("in", 3, 64)] },
+    { kind: "TYPEDEF", name: "outer_t", kindFlag: false, type: 4 },
+    { kind: "STRUCT", name: "plain", kindFlag: false, size: 8, members: [member("a", 1, 0), member("b", 1, 32)] },
+  ]));
+  assert.equal(spinLockOffset(btf, 3), 4);
+  assert.equal(spinLockOffset(btf, 5), 12, "through a typedef and a nested struct");
+  assert.equal(spinLockOffset(btf, 6), undefined);
+  assert.equal(spinLockOffset(btf, 1), undefined);
+});

@@ -53,14 +53,15 @@ export class ArrayVmMap extends VmMap {
     const i = this.#index(key);
     if (i < 0) return -E.ENOENT;
     const start = i * this.#block;
-    out.set(this.#values.bytes.subarray(start, start + this.valueBufferSize));
+    this.copyOut(this.#values.bytes.subarray(start, start + this.valueBufferSize), out);
     return 0;
   }
 
   protected sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
     const r = this.#updateError(key, flags);
     if (r < 0) return r;
-    this.#values.bytes.set(value.subarray(0, this.valueBufferSize), this.#index(key) * this.#block);
+    const start = this.#index(key) * this.#block;
+    this.copyIn(this.#values.bytes.subarray(start, start + this.valueBufferSize), value.subarray(0, this.valueBufferSize));
     return 0;
   }
 
@@ -92,8 +93,8 @@ export class ArrayVmMap extends VmMap {
     if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const r = this.#updateError(key, Number(flags));
     if (r < 0) return r;
-    const cpu = this.#perCpu ? this.currentCpu() : 0;
-    this.#values.bytes.set(value.subarray(0, this.valueSize), this.#index(key) * this.#block + cpu * this.valueStride);
+    const start = this.#index(key) * this.#block + (this.#perCpu ? this.currentCpu() : 0) * this.valueStride;
+    this.copyIn(this.#values.bytes.subarray(start, start + this.valueSize), value.subarray(0, this.valueSize));
     return 0;
   }
 

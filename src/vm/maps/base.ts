@@ -26,12 +26,17 @@ export interface VmMapOptions {
   /** Maps of maps: the inner map an fd stored with `update` stands for (undefined: the fd is bad, EBADF). */
   resolveMap?: (fd: number) => VmMap | undefined;
   /**
-   * The value holds a `struct bpf_spin_lock` (what the kernel learns from the
-   * map's BTF): BPF_F_LOCK is then accepted on lookups and updates. Without
-   * it, BPF_F_LOCK is -EINVAL (InvalidArgumentError), as in the kernel.
+   * Byte offset of the `struct bpf_spin_lock` in the value, when it holds
+   * one (what the kernel learns from the map's BTF; spinLockOffset(btf,
+   * valueTypeId) finds it). As in the kernel, BPF_F_LOCK is then accepted,
+   * user lookups read the lock as zeros and updates leave it alone. Without
+   * it, BPF_F_LOCK is -EINVAL (InvalidArgumentError). Hash and array maps only.
    */
-  spinLock?: boolean;
+  spinLockOffset?: number;
 }
+
+/** sizeof(struct bpf_spin_lock). */
+const SPIN_LOCK_SIZE = 4;
 
 const EMPTY = new Uint8Array(0);
 /** Bytes of the read-only region standing for the map (what a `struct bpf_map *` points at). */
@@ -73,11 +78,11 @@ export abstract class VmMap implements VmMapOps, Disposable {
   #closed = false;
   #frozen = false;
 
-  /** Whether the value holds a bpf_spin_lock (VmMapOptions.spinLock): BPF_F_LOCK is valid. */
-  readonly spinLock: boolean;
+  /** Where the value's bpf_spin_lock is (VmMapOptions.spinLockOffset), if it has one: BPF_F_LOCK is valid. */
+  readonly spinLockOffset: number | undefined;
 
   constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
-    this.spinLock = options.spinLock === true;
+    this.spinLockOffset = options.spinLockOffset;
     this.spec = { ...spec };
     this.host = host;
     this.name = spec.name ?? "";
@@ -114,7 +119,26 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   /** BPF_F_LOCK on a map whose value has no spin lock (the kernel's -EINVAL). */
   protected badLock(flags: number | bigint): boolean {
-    return !this.spinLock && (BigInt(flags) & BigInt(UpdateFlags.F_LOCK)) !== 0n;
+    return this.spinLockOffset === undefined && (BigInt(flags) & BigInt(UpdateFlags.F_LOCK)) !== 0n;
+  }
+
+  /** Copies a stored value out for user space: the spin lock, if any, reads as zeros (as the kernel's copy_map_value). */
+  protected copyOut(stored: Uint8Array, out: Uint8Array): void {
+    out.set(stored);
+    const lock = this.spinLockOffset;
+    if (lock !== undefined) out.fill(0, lock, lock + SPIN_LOCK_SIZE);
+  }
+
+  /** Writes `value` over a stored value, leaving its spin lock, if any, as it is. */
+  protected copyIn(stored: Uint8Array, value: Uint8Array): void {
+    const lock = this.spinLockOffset;
+    if (lock === undefined) {
+      stored.set(value);
+      return;
+    }
+    const held = stored.slice(lock, lock + SPIN_LOCK_SIZE);
+    stored.set(value);
+    stored.set(held, lock);
   }
 
   /** Maps `bytes` as one of this map's regions (unmapped at close). */

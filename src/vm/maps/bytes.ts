@@ -7,14 +7,22 @@ import { ENOENT } from "../../sys/errno.js";
 
 /** The bytes as a Latin-1 string: equal bytes give equal strings (a Map key). */
 export function keyString(bytes: Uint8Array): string {
-  if (bytes.byteLength <= 64) {
-    let s = "";
-    for (let i = 0; i < bytes.byteLength; i++) s += String.fromCharCode(bytes[i] as number);
-    return s;
-  }
   const parts: string[] = [];
-  for (let i = 0; i < bytes.byteLength; i += 4096) parts.push(String.fromCharCode(...bytes.subarray(i, i + 4096)));
-  return parts.join("");
+  for (let i = 0; i < bytes.byteLength; i += 4096) parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]));
+  return parts.length === 1 ? (parts[0] as string) : parts.join("");
+}
+
+/**
+ * A Map key for keys of one fixed size: up to 6 bytes, their little-endian
+ * value (an exact number, many times faster to index than a string); longer,
+ * keyString.
+ */
+export function keyId(bytes: Uint8Array): number | string {
+  const n = bytes.byteLength;
+  if (n > 6) return keyString(bytes);
+  let id = 0;
+  for (let i = n - 1; i >= 0; i--) id = id * 256 + (bytes[i] as number);
+  return id;
 }
 
 /** The little-endian u32 at the start of `bytes` (array indexes, fds). */

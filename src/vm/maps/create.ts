@@ -125,6 +125,16 @@ function checkSpec(spec: MapSpec): void {
   }
 }
 
+/** bpf_spin_lock is 4 bytes, 4-aligned, inside the value; only hash and array maps hold one (the kernel: EOPNOTSUPP). */
+function checkSpinLock(spec: MapSpec, offset: number): void {
+  if (spec.type !== MapType.Hash && spec.type !== MapType.Array) {
+    throw new NotSupportedError(`a bpf_spin_lock in the values of ${mapTypeName(spec.type)} maps (only hash and array maps may hold one)`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0 || offset + 4 > spec.valueSize) {
+    throw invalid(spec, "spinLockOffset", `spinLockOffset must be a multiple of 4 with the 4-byte lock inside the ${spec.valueSize}-byte value (got ${String(offset)})`);
+  }
+}
+
 function unsupported(spec: MapSpec): NotSupportedError {
   const e = new NotSupportedError(`${mapTypeName(spec.type)} maps in the user-space machine`);
   e.message = `${describeSpec(spec)}: the user-space machine does not emulate ${mapTypeName(spec.type)} maps ` +
@@ -141,6 +151,7 @@ function unsupported(spec: MapSpec): NotSupportedError {
  */
 export function createVmMap(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}): VmMap {
   checkSpec(spec);
+  if (options.spinLockOffset !== undefined) checkSpinLock(spec, options.spinLockOffset);
   switch (spec.type) {
     case MapType.Hash:
     case MapType.PercpuHash:

@@ -10,14 +10,17 @@ import * as E from "../../sys/errno.js";
 import { MapFlags, MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
 import { VmMap, type VmMapOptions } from "./base.js";
-import { keyString } from "./bytes.js";
+import { keyId } from "./bytes.js";
 import { ValueSlab } from "./slab.js";
 import type { VmMapHost } from "./types.js";
 
 interface Element {
   readonly key: Uint8Array;
-  readonly id: string;
+  readonly id: number | string;
   readonly slot: number;
+  /** The slot's bytes (valueBufferSize of them) and address, kept so lookups allocate nothing. */
+  readonly value: Uint8Array;
+  readonly address: bigint;
   prev: Element | undefined;
   next: Element | undefined;
   /** LRU maps: neighbours in the recency list (newer, older) and which list. */
@@ -41,7 +44,7 @@ function badUpdateFlags(flags: number): boolean {
 
 /** hash, percpu_hash, lru_hash, lru_percpu_hash. */
 export class HashVmMap extends VmMap {
-  readonly #elements = new Map<string, Element>();
+  readonly #elements = new Map<number | string, Element>();
   #first: Element | undefined;
   #last: Element | undefined;
   readonly #slab: ValueSlab;
@@ -69,7 +72,7 @@ export class HashVmMap extends VmMap {
   // ---- element bookkeeping ----
 
   #find(key: Uint8Array): Element | undefined {
-    return this.#elements.get(keyString(key));
+    return this.#elements.get(keyId(key));
   }
 
   /** A new element for `key` (capacity already checked), zeroed; LRU maps evict to make room. */
@@ -83,7 +86,11 @@ export class HashVmMap extends VmMap {
       return -E.E2BIG;
     }
     const copy = key.slice();
-    const e: Element = { key: copy, id: keyString(copy), slot: this.#slab.alloc(), prev: this.#last, next: undefined, newer: undefined, older: undefined, list };
+    const slot = this.#slab.alloc();
+    const e: Element = {
+      key: copy, id: keyId(copy), slot, value: this.#slab.bytes(slot).subarray(0, this.valueBufferSize), address: this.#slab.address(slot),
+      prev: this.#last, next: undefined, newer: undefined, older: undefined, list,
+    };
     if (this.#last) this.#last.next = e;
     else this.#first = e;
     this.#last = e;
@@ -153,14 +160,14 @@ export class HashVmMap extends VmMap {
   protected sysLookup(key: Uint8Array, out: Uint8Array): number {
     const e = this.#find(key);
     if (!e) return -E.ENOENT;
-    out.set(this.#slab.bytes(e.slot).subarray(0, this.valueBufferSize));
+    this.copyOut(e.value, out);
     return 0;
   }
 
   protected sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
     const e = this.#elementForUpdate(key, flags);
     if (typeof e === "number") return e;
-    this.#slab.bytes(e.slot).set(value.subarray(0, this.valueBufferSize));
+    this.copyIn(e.value, value.subarray(0, this.valueBufferSize));
     return 0;
   }
 
@@ -201,7 +208,7 @@ export class HashVmMap extends VmMap {
 
   #use(e: Element, offset: number): bigint {
     this.#touch(e);
-    return this.#slab.address(e.slot, offset);
+    return offset === 0 ? e.address : e.address + BigInt(offset);
   }
 
   programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
@@ -209,9 +216,9 @@ export class HashVmMap extends VmMap {
     if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const e = this.#elementForUpdate(key, Number(flags));
     if (typeof e === "number") return e;
-    const slot = this.#slab.bytes(e.slot);
+    const slot = e.value;
     if (!this.#perCpu) {
-      slot.set(value.subarray(0, this.valueSize));
+      this.copyIn(slot.subarray(0, this.valueSize), value.subarray(0, this.valueSize));
       return 0;
     }
     // A program writes its own CPU's value; a new element starts zeroed on the others.

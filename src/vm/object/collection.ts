@@ -22,6 +22,7 @@ import { createVmMap } from "../maps/create.js";
 import { MapOfMapsVmMap } from "../maps/map-of-maps.js";
 import { ProgArrayVmMap } from "../maps/prog-array.js";
 import { VmMapRegistry } from "../maps/registry.js";
+import { spinLockOffset } from "../maps/spin-lock.js";
 import type { VmProgram } from "../program.js";
 import { relocatePrograms } from "./relocate.js";
 import { testRun, type VmTestRunOptions, type VmTestRunResult } from "./test-run.js";
@@ -111,7 +112,12 @@ export class VmCollection implements Disposable {
       if (m.kind === "struct_ops") continue; // struct_ops maps register with kernel subsystems: nothing to emulate.
       // The kernel-visible name, as the kernel loader makes it (15 characters of [A-Za-z0-9_.]); maps keeps the full key.
       const name = m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
-      const map = createVmMap({ ...m, name }, host, { resolveProgram: (fd) => fds.get(fd) });
+      // A value holding a bpf_spin_lock (found in the object's BTF, as the kernel finds it) makes BPF_F_LOCK valid.
+      const lock = spec.btf && m.valueTypeId ? spinLockOffset(spec.btf, m.valueTypeId) : undefined;
+      const map = createVmMap({ ...m, name }, host, {
+        resolveProgram: (fd) => fds.get(fd),
+        ...(lock === undefined ? {} : { spinLockOffset: lock }),
+      });
       registry.add(map);
       maps.set(key, map);
       writeInitialValue(spec, m, map, options.kconfig);
@@ -154,6 +160,7 @@ export class VmCollection implements Disposable {
     for (const m of this.maps.values()) m.close();
   }
 
+  /** Same as {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
