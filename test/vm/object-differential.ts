@@ -50,7 +50,7 @@ const shown = (b: Uint8Array | undefined): string => {
   return `${b.byteLength} bytes ${hex(b.subarray(0, 40))}… #${h.toString(16)}`;
 };
 
-/** A map's contents as sorted "key=value" lines; per-CPU values summed (u64) or listed sorted, since the kernel's CPU varies. */
+/** A map's contents as sorted "key=value" lines; per-CPU values as per-word sums over CPUs, since the kernel's CPU varies. */
 export function snapshot(map: MapLike, undefinedBytes?: readonly [number, number]): string[] {
   const perCpu = map.type === MapType.PercpuArray || map.type === MapType.PercpuHash || map.type === MapType.LruPercpuHash;
   const lines: string[] = [];
@@ -67,12 +67,14 @@ export function snapshot(map: MapLike, undefinedBytes?: readonly [number, number
       if (undefinedBytes) c.fill(0, undefinedBytes[0], undefinedBytes[1]);
       return c;
     });
-    if (map.valueSize === 8) {
-      const sum = values.reduce((s, v) => s + new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true), 0n);
-      lines.push(`${hex(key)}=sum ${sum}`);
-    } else {
-      lines.push(`${hex(key)}=${values.map(hex).filter((h) => /[^0]/.test(h)).sort().join(",")}`);
-    }
+    // Which CPUs the kernel's runs landed on varies (it may move between runs): compare each 64-bit word summed over CPUs.
+    const words = Math.ceil(map.valueSize / 8);
+    const sums = Array.from({ length: words }, (_, w) => values.reduce((sum, v) => {
+      const word = new Uint8Array(8);
+      word.set(v.subarray(w * 8, Math.min(v.byteLength, w * 8 + 8)));
+      return BigInt.asUintN(64, sum + new DataView(word.buffer).getBigUint64(0, true));
+    }, 0n));
+    lines.push(`${hex(key)}=sums ${sums.join(",")}`);
   }
   return lines.sort();
 }
