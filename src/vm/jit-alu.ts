@@ -41,9 +41,9 @@ export function alu64(p: VmProgram, i: number): string {
   const b = operand64(p, i);
   const divide = (fn: string): string => `${dl} = rt.${fn}(${dl}, ${dh}, ${b.l}, ${b.h}); ${dh} = rt.PAIR_HIGH[0];`;
   switch (op & 0xf0) {
-    // Carry and borrow: the unsigned low halves' sum leaves [0, 2^32).
-    case AluOp.ADD: return `{ const t = (${dl} >>> 0) + (${b.l} >>> 0); ${dh} = (${dh} + ${b.h} + (t > 0xffffffff ? 1 : 0)) | 0; ${dl} = t | 0; }`;
-    case AluOp.SUB: return `{ const t = (${dl} >>> 0) - (${b.l} >>> 0); ${dh} = (${dh} - ${b.h} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0; }`;
+    // Carry and borrow from unsigned comparisons of the low halves: int32 operations only (no doubles).
+    case AluOp.ADD: return `{ const t = (${dl} + ${b.l}) | 0; ${dh} = (${dh} + ${b.h} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
+    case AluOp.SUB: return `{ const t = (${dl} - ${b.l}) | 0; ${dh} = (${dh} - ${b.h} - ((${dl} >>> 0) < (${b.l} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
     case AluOp.MUL: return `{ const a = ${dl}, b = ${b.l}; ${dh} = (Math.imul(a, ${b.h}) + Math.imul(${dh}, b) + rt.mulHigh(a, b)) | 0; ${dl} = Math.imul(a, b); }`;
     case AluOp.DIV: return divide(off === 1 ? "sdiv64Pair" : "udiv64Pair");
     case AluOp.MOD: return divide(off === 1 ? "smod64Pair" : "umod64Pair");

@@ -17,11 +17,12 @@ export const PAIR_HIGH = new Int32Array(1);
 
 /** High 32 bits of the unsigned 64-bit product of two 32-bit halves, as a signed 32-bit number. */
 export function mulHigh(a: number, b: number): number {
-  // 16-bit limbs: every partial sum stays below 2^32, exact in a double.
+  // 16-bit limbs whose products and partial sums stay below 2^32, so Math.imul and
+  // int32 additions hold them exactly (read back unsigned with >>>): no doubles.
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = a1 * b0 + ((a0 * b0) >>> 16);
-  const mid2 = a0 * b1 + (mid & 0xffff);
-  return (a1 * b1 + (mid >>> 16) + (mid2 >>> 16)) | 0;
+  const mid = (Math.imul(a1, b0) + (Math.imul(a0, b0) >>> 16)) | 0;
+  const mid2 = (Math.imul(a0, b1) + (mid & 0xffff)) | 0;
+  return (Math.imul(a1, b1) + (mid >>> 16) + (mid2 >>> 16)) | 0;
 }
 
 const unsigned = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -15,10 +15,10 @@
 // instruction count.
 import { Class, JmpOp, LD_IMM64, PseudoCall } from "../asm/opcodes.js";
 import * as alu from "./alu.js";
-import { atomic, callHelper, depthError, interpret, legacyPacketLoad, STACK_SIZE, type Execution } from "./interpreter.js";
+import { atomic, callHelper, depthError, interpret, legacyPacketLoad, type Execution } from "./interpreter.js";
 import { alu32, alu64, condition, hi, lo } from "./jit-alu.js";
 import { basicBlocks, type Block } from "./jit-blocks.js";
-import { EMPTY_CACHE, loadInstruction, reloadRegister, spillRegister, storeInstruction } from "./jit-memory.js";
+import { EMPTY_CACHE, loadInstruction, reloadRegister, spillRegister, storeInstruction, SWITCH_FRAME } from "./jit-memory.js";
 import * as runtime from "./jit-runtime.js";
 import { addressHigh, addressLow } from "./memory.js";
 import type { VmProgram } from "./program.js";
@@ -49,9 +49,6 @@ function compile(program: VmProgram): Compiled {
   return new Function("ex", "entry", "rt", jitSource(program)) as Compiled;
 }
 
-/** Points the stack locals and r10 at the current frame's stack region (after ex.depth changed). */
-const SWITCH_FRAME = `c = stacks[ex.depth]; sB = c.bytes; sV = c.view; l10 = (c.start + ${STACK_SIZE}) | 0; h10 = c.window;`;
-
 /** Ends the current frame: returns r0 from the entry frame, or resumes the caller with its r6–r9. */
 const EXIT_FRAME = `if (fr.length === 0) { ${SPILL_ALL} ex.remaining = rem; return regs.u64[0]; }
 pc = fr.pop(); h9 = fr.pop(); l9 = fr.pop(); h8 = fr.pop(); l8 = fr.pop(); h7 = fr.pop(); l7 = fr.pop(); h6 = fr.pop(); l6 = fr.pop();
@@ -67,7 +64,7 @@ export function jitSource(program: VmProgram): string {
     "let rem = ex.remaining;",
     `let ${REGISTERS.map((r) => `${lo(r)} = 0, ${hi(r)} = 0`).join(", ")};`,
     RELOAD_ALL,
-    "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view;",
+    "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
     EMPTY_CACHE,
     "let pc = entry;",
     "for (;;) {",
@@ -75,13 +72,15 @@ export function jitSource(program: VmProgram): string {
   ];
   for (const block of basicBlocks(program)) lines.push(...compileBlock(program, block));
   // An entry in the middle of a block (a callback address no ld_imm64 names): the interpreter runs it.
-  lines.push("default: ex.remaining = rem; return rt.interpret(ex, pc);", "}", "}");
+  lines.push("default: ex.remaining = rem; return rt.interpret(ex, pc);", "}");
+  // Only a block that does not fit the budget leaves the switch (with `break`, pc = its start, rem as before it).
+  lines.push(`${SPILL_ALL} rt.overBudget(ex, pc, rem);`, "}");
   return lines.join("\n");
 }
 
 function compileBlock(p: VmProgram, block: Block): string[] {
   const { start, count } = block;
-  const out = [`case ${start}:`, `if ((rem -= ${count}) < 0) { ${SPILL_ALL} rt.overBudget(ex, ${start}, rem + ${count}); }`];
+  const out = [`case ${start}:`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break; }`];
   let k = 0;
   for (let i = start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
     // What the interpreter's count would be after this instruction: made exact before anything that may throw.
