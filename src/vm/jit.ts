@@ -17,7 +17,7 @@ import { Class, JmpOp, LD_IMM64, PseudoCall } from "../asm/opcodes.js";
 import * as alu from "./alu.js";
 import { atomic, callHelper, depthError, interpret, legacyPacketLoad, type Execution } from "./interpreter.js";
 import { alu32, alu64, condition, hi, lo } from "./jit-alu.js";
-import { basicBlocks, type Block } from "./jit-blocks.js";
+import { basicBlocks, loopRegions, type Block } from "./jit-blocks.js";
 import { EMPTY_CACHE, loadInstruction, reloadRegister, spillRegister, storeInstruction, SWITCH_FRAME } from "./jit-memory.js";
 import * as runtime from "./jit-runtime.js";
 import { addressHigh, addressLow } from "./memory.js";
@@ -52,7 +52,7 @@ function compile(program: VmProgram): Compiled {
 /** Ends the current frame: returns r0 from the entry frame, or resumes the caller with its r6–r9. */
 const EXIT_FRAME = `if (fr.length === 0) { ${SPILL_ALL} ex.remaining = rem; return regs.u64[0]; }
 pc = fr.pop(); h9 = fr.pop(); l9 = fr.pop(); h8 = fr.pop(); l8 = fr.pop(); h7 = fr.pop(); l7 = fr.pop(); h6 = fr.pop(); l6 = fr.pop();
-ex.depth--; ${SWITCH_FRAME} cW = -1; continue;`;
+ex.depth--; ${SWITCH_FRAME} cW = -1; continue run;`;
 
 /** The JavaScript source of a program's compiled function body (exposed for debugging and tests). */
 export function jitSource(program: VmProgram): string {
@@ -67,37 +67,72 @@ export function jitSource(program: VmProgram): string {
     "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
     EMPTY_CACHE,
     "let pc = entry;",
-    "for (;;) {",
-    "switch (pc) {",
+    "run: for (;;) {",
+    "dispatch: switch (pc) {",
   ];
-  for (const block of basicBlocks(program)) lines.push(...compileBlock(program, block));
+  const blocks = basicBlocks(program);
+  const regions = loopRegions(program, blocks);
+  for (let k = 0; k < blocks.length; k++) {
+    const region = regions.find((r) => r.first === k);
+    if (!region) {
+      lines.push(...compileBlock(program, blocks[k] as Block, outside));
+      continue;
+    }
+    const inRegion = blocks.slice(region.first, region.last + 1);
+    const head = (inRegion[0] as Block).start;
+    const label = `loop${head}`;
+    const flow = regionFlow(label, new Set(inRegion.map((b) => b.start)), region.innerTargets);
+    lines.push(`case ${head}:`);
+    // A region with jumps to its later blocks dispatches on pc itself (which may be stale after falling in).
+    if (region.innerTargets) lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
+    else lines.push(`${label}: for (;;) {`);
+    for (const b of inRegion) lines.push(...compileBlock(program, b, flow, region.innerTargets));
+    // Falling off the region's last block leaves the loop, into the next block's code.
+    lines.push(region.innerTargets ? "}" : "", "break;", "}");
+    k = region.last;
+  }
   // An entry in the middle of a block (a callback address no ld_imm64 names): the interpreter runs it.
   lines.push("default: ex.remaining = rem; return rt.interpret(ex, pc);", "}");
-  // Only a block that does not fit the budget leaves the switch (with `break`, pc = its start, rem as before it).
+  // Only a block that does not fit the budget leaves the switch (`break dispatch`, pc = its start, rem as before it).
   lines.push(`${SPILL_ALL} rt.overBudget(ex, pc, rem);`, "}");
   return lines.join("\n");
 }
 
-function compileBlock(p: VmProgram, block: Block): string[] {
+/** How a jump to `target` is written from a block: where control goes next. */
+type Flow = (target: number) => string;
+
+/** Outside loop regions every jump re-dispatches on pc in the main loop. */
+const outside: Flow = (target) => `{ pc = ${target}; continue run; }`;
+
+/** Inside a loop region: jumps within it stay in its JS loop, jumps out re-dispatch. */
+function regionFlow(label: string, slots: ReadonlySet<number>, dispatches: boolean): Flow {
+  return (target) => {
+    if (!slots.has(target)) return outside(target);
+    if (!dispatches) return `continue ${label};`;
+    return `{ pc = ${target}; continue ${label}; }`;
+  };
+}
+
+function compileBlock(p: VmProgram, block: Block, flow: Flow, labelled = true): string[] {
   const { start, count } = block;
-  const out = [`case ${start}:`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break; }`];
+  const out = [labelled ? `case ${start}:` : `// block ${start}`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break dispatch; }`];
   let k = 0;
   for (let i = start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
     // What the interpreter's count would be after this instruction: made exact before anything that may throw.
     const sync = `ex.remaining = rem + ${count - k - 1};`;
-    out.push(instruction(p, i, sync));
+    out.push(instruction(p, i, sync, flow));
     k++;
   }
   return out;
 }
 
-function instruction(p: VmProgram, i: number, sync: string): string {
+function instruction(p: VmProgram, i: number, sync: string, flow: Flow): string {
   const op = p.opcode[i] as number;
   switch (op & 0x07) {
     case Class.ALU64: return alu64(p, i);
     case Class.ALU: return alu32(p, i);
     case Class.JMP:
-    case Class.JMP32: return jump(p, i);
+    case Class.JMP32: return jump(p, i, flow);
     case Class.LDX: return loadInstruction(p, i, sync);
     case Class.ST:
     case Class.STX: return storeInstruction(p, i, sync);
@@ -115,13 +150,13 @@ ${reloadRegister(0)}`;
   }
 }
 
-function jump(p: VmProgram, i: number): string {
+function jump(p: VmProgram, i: number, flow: Flow): string {
   const op = p.opcode[i] as number;
   const jmpOp = op & 0xf0;
   const wide = (op & 0x07) === Class.JMP;
   const off = p.offset[i] as number;
   const imm = p.imm[i] as number;
-  const goto = (target: number): string => `{ pc = ${target}; continue; }`;
+  const goto = flow;
   switch (jmpOp) {
     case JmpOp.JA: return goto(i + (wide ? off : imm) + 1);
     case JmpOp.EXIT: return EXIT_FRAME;
@@ -130,7 +165,7 @@ function jump(p: VmProgram, i: number): string {
       if (p.src[i] === PseudoCall.CALL) {
         return `if (ex.depth + 1 >= stacks.length) { ex.remaining = rem; throw rt.depthError(${i}, stacks.length); }
 fr.push(l6, h6, l7, h7, l8, h8, l9, h9, ${i + 1}); ex.depth++; ${SWITCH_FRAME} cW = -1;
-${goto(i + imm + 1)}`;
+${outside(i + imm + 1)}`;
       }
       // A helper sees the register file; after it, only r0 changed — unless it tail-called: then the
       // target ran on the same registers and this frame ends with them. Either way regions may have moved.
