@@ -66,8 +66,11 @@ export class VmUnknownHelperError extends BpfError {
   /** Slot index of the call instruction. */
   readonly index: number;
   constructor(index: number, helper: number, helperName: string | undefined, kind: "helper" | "kfunc" = "helper") {
-    const what = kind === "kfunc" ? `kfunc with BTF id ${helper}` : `helper ${helperName === undefined ? "" : `bpf_${helperName} `}(id ${helper})`;
-    super("VM_UNKNOWN_HELPER", `instruction ${index}: call to ${what}, which this machine does not provide (pass it in the helpers option)`);
+    const what = kind === "kfunc"
+      ? `kfunc ${helperName ?? `with BTF id ${helper}`}`
+      : `helper ${helperName === undefined ? "" : `bpf_${helperName} `}(id ${helper})`;
+    const fix = kind === "kfunc" && helperName !== undefined ? "pass it in the kfuncs option" : "pass it in the helpers option";
+    super("VM_UNKNOWN_HELPER", `instruction ${index}: call to ${what}, which this machine does not provide (${fix})`);
     this.helper = helper;
     this.helperName = helperName;
     this.index = index;

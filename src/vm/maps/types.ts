@@ -38,7 +38,11 @@ export interface VmMapOps {
   programPush(value: Uint8Array, flags: bigint): number;
   /** bpf_map_pop_elem / peek_elem: fills `out`; 0 or a negative errno (-ENOENT when empty). */
   programPop(out: Uint8Array, remove: boolean): number;
-  /** Bytes of one value as the kernel lays out an array element (value size rounded up to 8). */
+  /**
+   * Bytes of one value (spec.valueSize; per-CPU maps: one CPU's value), as
+   * BpfMap.valueSize: what the update/push helpers read and pop/peek write.
+   * (VmMap.valueStride is the size rounded up to 8, the kernel's array element.)
+   */
   readonly valueSize: number;
 }
 
