@@ -44,7 +44,7 @@ export function alu64(p: VmProgram, i: number): string {
     // Carry and borrow from unsigned comparisons of the low halves: int32 operations only (no doubles).
     case AluOp.ADD: return `{ const t = (${dl} + ${b.l}) | 0; ${dh} = (${dh} + ${b.h} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
     case AluOp.SUB: return `{ const t = (${dl} - ${b.l}) | 0; ${dh} = (${dh} - ${b.h} - ((${dl} >>> 0) < (${b.l} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
-    case AluOp.MUL: return `{ const a = ${dl}, b = ${b.l}; ${dh} = (Math.imul(a, ${b.h}) + Math.imul(${dh}, b) + rt.mulHigh(a, b)) | 0; ${dl} = Math.imul(a, b); }`;
+    case AluOp.MUL: return `{ const a = ${dl}, b = ${b.l}; ${mulHigh("a", "b", "m")} ${dh} = (Math.imul(a, ${b.h}) + Math.imul(${dh}, b) + m) | 0; ${dl} = Math.imul(a, b); }`;
     case AluOp.DIV: return divide(off === 1 ? "sdiv64Pair" : "udiv64Pair");
     case AluOp.MOD: return divide(off === 1 ? "smod64Pair" : "umod64Pair");
     case AluOp.OR: return `${dl} |= ${b.l}; ${dh} |= ${b.h};`;
@@ -64,6 +64,19 @@ export function alu64(p: VmProgram, i: number): string {
       if (imm === 32) return `${dl} = rt.bswap32(${dl}) | 0; ${dh} = 0;`;
       return `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}) | 0; ${dh} = rt.bswap32(t) | 0; }`;
   }
+}
+
+/**
+ * Declares `out` = the high 32 bits of the unsigned 64-bit product of the
+ * int32 expressions `a` and `b`, written inline (a call costs V8 a check of
+ * the callee on every iteration of a hot loop). 16-bit limbs whose products
+ * and partial sums stay below 2^32, so Math.imul and int32 additions hold
+ * them exactly (read back unsigned with >>>): no doubles.
+ */
+function mulHigh(a: string, b: string, out: string): string {
+  return `const a0 = ${a} & 0xffff, a1 = ${a} >>> 16, b0 = ${b} & 0xffff, b1 = ${b} >>> 16;
+const mid = (Math.imul(a1, b0) + (Math.imul(a0, b0) >>> 16)) | 0, mid2 = (Math.imul(a0, b1) + (mid & 0xffff)) | 0;
+const ${out} = (Math.imul(a1, b1) + (mid >>> 16) + (mid2 >>> 16)) | 0;`;
 }
 
 function shiftLeft(d: number, n: number): string {

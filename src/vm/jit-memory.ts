@@ -49,7 +49,7 @@ function access(base: number, off: number, size: number, kind: "read" | "write",
   const miss = `${bh} !== cW || o < 0 || o > cN - ${size}${kind === "write" ? " || !cWr" : ""}`;
   return `if (${bh} === sW && (o = (${bl} - sS + ${off}) | 0) >= 0 && o <= ${STACK_SIZE - size}) { ${body("sB", "sV", at)} } else {
 o = (${bl} - cS + ${off}) | 0;
-if (${miss}) { ${sync} o = rt.offsetAt(mem, ${bh}, ${bl}, ${off}, ${size}, "${kind}", ${index}); c = mem.hit; ${REFILL} }
+if (${miss}) { ${sync} o = rt.offsetAt(mem, ${bh}, ${bl}, ${off}, ${size}, "${kind}", ${index}) | 0; c = mem.hit; ${REFILL} }
 ${body("cB", "cV", at)} }`;
 }
 

@@ -1,7 +1,6 @@
 // What compiled code calls at run time besides the interpreter's own
-// functions: the 64-bit arithmetic that is awkward on 32-bit halves
-// (the high half of a product, division and modulo through bigints, with the
-// ISA's rules from alu.ts), address resolution on the slow path of a memory
+// functions: 64-bit division and modulo (through bigints, with the ISA's
+// rules from alu.ts), address resolution on the slow path of a memory
 // access, and the hand-over to the interpreter when a block does not fit the
 // remaining budget. Registers travel as signed 32-bit halves (lo, hi), the
 // form compiled code keeps them in; a function with a 64-bit result returns
@@ -14,16 +13,6 @@ import type { VmAccess } from "./errors.js";
 
 /** High half of the last 64-bit result returned by a function of this file. */
 export const PAIR_HIGH = new Int32Array(1);
-
-/** High 32 bits of the unsigned 64-bit product of two 32-bit halves, as a signed 32-bit number. */
-export function mulHigh(a: number, b: number): number {
-  // 16-bit limbs whose products and partial sums stay below 2^32, so Math.imul and
-  // int32 additions hold them exactly (read back unsigned with >>>): no doubles.
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = (Math.imul(a1, b0) + (Math.imul(a0, b0) >>> 16)) | 0;
-  const mid2 = (Math.imul(a0, b1) + (mid & 0xffff)) | 0;
-  return (Math.imul(a1, b1) + (mid >>> 16) + (mid2 >>> 16)) | 0;
-}
 
 const unsigned = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 const signed = (lo: number, hi: number): bigint => BigInt.asIntN(64, unsigned(lo, hi));
