@@ -1,0 +1,136 @@
+// The JIT's own machinery against the interpreter, where random programs
+// (vm-fuzz) rarely go: budgets that run out at every instruction of a loop
+// the JIT turned into a JavaScript loop (blocks are charged on entry, so the
+// count and the error must still be exact), loops with inner branches and
+// calls, the region cache (a read-only region cached by a load, a region a
+// helper removes, a region at the top of 4 GiB that a wrapped address must
+// not alias), pointers into the stack computed at run time, and a callback
+// entered in the middle of a block. Each program runs in both engines on
+// fresh machines; the endings (r0 and count, or the error) and the memory
+// must be the same.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R8, R10 } from "../../src/asm/index.js";
+import { BpfError } from "../../src/sys/errors.js";
+import { Machine, VmProgram, type Engine, type Region } from "../../src/vm/index.js";
+
+/** What a test machine holds besides its stacks, and the arguments of the run. */
+interface Setup {
+  readonly machine: Machine;
+  readonly memory: Uint8Array;
+  readonly args: readonly bigint[];
+}
+
+function ending(program: VmProgram, engine: Engine, setup: () => Setup, budget?: number): string {
+  const { machine, memory, args } = setup();
+  let result: string;
+  try {
+    const r = machine.run(program, { engine, args, ...(budget === undefined ? {} : { budget }) });
+    result = `r0=${r.r0} after ${r.instructions}`;
+  } catch (e) {
+    assert.ok(e instanceof BpfError, `a raw ${String(e)} escaped the ${engine}`);
+    result = `${e.name} ${e.code}: ${e.message}`;
+  }
+  return `${result} | memory ${Buffer.from(memory).toString("hex")}`;
+}
+
+/** Runs in both engines; asserts they end the same way and returns that ending. */
+function same(program: VmProgram, setup: () => Setup, budget?: number): string {
+  const interpreted = ending(program, "interpreter", setup, budget);
+  assert.equal(ending(program, "jit", setup, budget), interpreted, `budget ${budget ?? "default"}`);
+  return interpreted;
+}
+
+function plain(): Setup {
+  const machine = new Machine();
+  const memory = new Uint8Array(64);
+  const region = machine.memory.map("memory", memory);
+  return { machine, memory, args: [region.base] };
+}
+
+test("JIT: a budget running out at any instruction of loops with inner branches and calls ends as in the interpreter", () => {
+  // for (i = 0; i < 12; i++) { if (i & 1) continue; sum += i == 6 ? f(i) : i; mem[i] = (u8)sum } with f(x) = 100x
+  const program = new VmProgram(
+    new ProgramBuilder()
+      .mov64Reg(R8, R1).mov64Imm(R6, 0).mov64Imm(R7, 0)
+      .label("loop")
+      .jsetImm(R6, 1, "next")
+      .jeqImm(R6, 6, "call")
+      .add64Reg(R7, R6).ja("store")
+      .label("call").mov64Reg(R1, R6).callSubprog("f").add64Reg(R7, R0)
+      .label("store").mov64Reg(R2, R8).add64Reg(R2, R6).stxB(R2, R7, 0)
+      .label("next").add64Imm(R6, 1).jltImm(R6, 12, "loop")
+      .mov64Reg(R0, R7).exit()
+      .label("f").mov64Reg(R0, R1).mul64Imm(R0, 100).exit()
+      .instructions(),
+  );
+  const full = same(program, plain);
+  assert.match(full, /^r0=624 after \d+ \| memory 0000020006005e0066007000/);
+  const total = Number(/after (\d+)/.exec(full)?.[1]);
+  for (let budget = 1; budget <= total + 1; budget++) same(program, plain, budget);
+});
+
+test("JIT: a store through a pointer whose region a load cached as read-only faults as in the interpreter", () => {
+  const setup = (): Setup => {
+    const machine = new Machine();
+    const memory = new Uint8Array(16).fill(7);
+    const region = machine.memory.map("constants", memory, { writable: false });
+    return { machine, memory, args: [region.base] };
+  };
+  const program = new VmProgram(new ProgramBuilder().ldxB(R0, R1, 3).stxB(R1, R0, 4).exit().instructions());
+  assert.match(same(program, setup), /VM_FAULT: instruction 1: write of 1 byte .*constants is read-only/);
+});
+
+test("JIT: after a helper call the cached region is forgotten (a helper may unmap it)", () => {
+  const setup = (): Setup => {
+    const machine = new Machine();
+    const memory = new Uint8Array(16).fill(9);
+    const region: Region = machine.memory.map("gone", memory);
+    machine.setHelper(1, () => { machine.memory.unmap(region); return 0; });
+    return { machine, memory, args: [region.base] };
+  };
+  const program = new VmProgram(new ProgramBuilder().mov64Reg(R6, R1).ldxB(R7, R6, 0).call(1).ldxB(R0, R6, 1).exit().instructions());
+  assert.match(same(program, setup), /VM_FAULT: instruction 3: read of 1 byte .*in no region/);
+});
+
+test("JIT: an address that wraps below 0 does not alias a cached region ending at 4 GiB", () => {
+  const setup = (): Setup => {
+    const machine = new Machine();
+    const memory = new Uint8Array(64).fill(5);
+    machine.memory.mapLow("top", memory, 0x1_0000_0000 - 64);
+    return { machine, memory, args: [0xffff_ffc0n, 8n] };
+  };
+  // r1 = the region's first byte (a hit, cached if it were cacheable); r2 - 16 = 2^64 - 8, outside every region.
+  const program = new VmProgram(new ProgramBuilder().ldxB(R0, R1, 0).ldxB(R0, R2, -16).exit().instructions());
+  assert.match(same(program, setup), /VM_FAULT: instruction 1: read of 1 byte at 0xfffffffffffffff8/);
+});
+
+test("JIT: stack slots through pointers computed at run time, and sign-extending loads through the region cache", () => {
+  const program = new VmProgram(
+    new ProgramBuilder()
+      .mov64Reg(R6, R1)
+      .mov64Imm(R2, 24).mov64Reg(R3, R10).add64Imm(R3, -64).add64Reg(R3, R2) // r3 = fp - 40
+      .mov64Imm(R4, -2).stxDW(R3, R4, 0)
+      .ldxW(R0, R10, -40) // the same slot through r10
+      .ldxsB(R4, R6, 0).ldxsH(R7, R6, 2).add64Reg(R0, R4).add64Reg(R0, R7)
+      .stxDW(R6, R0, 8)
+      .exit()
+      .instructions(),
+  );
+  const setup = (): Setup => {
+    const s = plain();
+    s.memory.set([0xfe, 0, 0x00, 0x80]);
+    return s;
+  };
+  // fp-40 holds -2 (u32 0xfffffffe); -2 + (s8)0xfe + (s16)0x8000 = 0xfffffffe - 2 - 32768.
+  assert.match(same(program, setup), /^r0=4294934524 after 14 \| memory fe00008000000000fc7fffff00000000/);
+});
+
+test("JIT: a callback entered in the middle of a block runs as in the interpreter", () => {
+  const setup = (): Setup => {
+    const machine = new Machine({ helpers: { 1: (ctx, fn) => ctx.callFunction(fn + 1n, []) } });
+    return { machine, memory: new Uint8Array(0), args: [] };
+  };
+  const program = new VmProgram(new ProgramBuilder().ldFunc(R1, "cb").call(1).exit().label("cb").mov64Imm(R0, 7).mov64Imm(R0, 9).exit().instructions());
+  assert.match(same(program, setup), /^r0=9 after 5 /);
+});
