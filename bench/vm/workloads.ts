@@ -93,6 +93,9 @@ export interface RunBatch {
   readonly check: number;
 }
 
+/** Default wall time each program and engine runs before it is measured. */
+const WARM_UP_MS = 1500;
+
 /** Both sides' loaded objects, opened once per process. */
 export class VmBenchObjects implements Disposable {
   readonly kernel: Collection;
@@ -100,7 +103,8 @@ export class VmBenchObjects implements Disposable {
   /** Programs whose JIT code has been warmed (V8 optimises a hot function after a few hundred ms). */
   private readonly warm = new Set<string>();
 
-  constructor() {
+  /** @param warmUpMs wall time each program and engine runs, untimed, before its first measurement */
+  constructor(private readonly warmUpMs = WARM_UP_MS) {
     const spec = ObjectSpec.parse(readFileSync(VM_BENCH_OBJECT));
     this.kernel = Collection.load(spec);
     try {
@@ -124,7 +128,7 @@ export class VmBenchObjects implements Disposable {
     const key = `${w.program}/${engine}`;
     if (!this.warm.has(key)) {
       // Untimed: V8 compiles the JIT's code (and the interpreter) to machine code only once they are hot.
-      const until = performance.now() + WARM_UP_MS;
+      const until = performance.now() + this.warmUpMs;
       while (performance.now() < until) program.testRun({ data: w.packet(), repeat: 50, engine });
       this.warm.add(key);
     }
@@ -144,9 +148,6 @@ export class VmBenchObjects implements Disposable {
     this.close();
   }
 }
-
-/** Wall time each program and engine runs before it is measured. */
-const WARM_UP_MS = 1500;
 
 function outcome(retval: number, dataOut: Uint8Array | undefined): number {
   return (checksumBytes(dataOut ?? new Uint8Array()) ^ retval) >>> 0;
