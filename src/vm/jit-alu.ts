@@ -8,6 +8,7 @@
 // Division and modulo by registers go through jit-runtime (the ISA's rules
 // live in alu.ts, shared with the interpreter).
 import { AluOp, JmpOp, Source } from "../asm/opcodes.js";
+import type { Constants } from "./jit-constants.js";
 import type { VmProgram } from "./program.js";
 
 /** Local holding the low half of register `r`. */
@@ -21,24 +22,33 @@ interface Operand64 {
   readonly h: string;
 }
 
-function operand64(p: VmProgram, i: number): Operand64 {
+function operand64(p: VmProgram, i: number, known: Constants): Operand64 {
   const imm = p.imm[i] as number;
-  if (((p.opcode[i] as number) & Source.X) !== 0) return { l: lo(p.src[i] as number), h: hi(p.src[i] as number) };
-  return { l: `${imm | 0}`, h: imm < 0 ? "-1" : "0" };
+  if (((p.opcode[i] as number) & Source.X) === 0) return { l: `${imm | 0}`, h: imm < 0 ? "-1" : "0" };
+  const s = p.src[i] as number;
+  const value = known.get(s);
+  if (value === undefined) return { l: lo(s), h: hi(s) };
+  return { l: `${Number(BigInt.asIntN(32, value))}`, h: `${Number(BigInt.asIntN(32, value >> 32n))}` };
+}
+
+/** The low half of a source register, or its value when known at compile time. */
+function low(r: number, known: Constants): string {
+  const value = known.get(r);
+  return value === undefined ? lo(r) : `${Number(BigInt.asIntN(32, value))}`;
 }
 
 /** Low `bits` of a 32-bit expression, sign-extended. */
 const signExtend = (v: string, bits: number): string => (bits === 32 ? `(${v} | 0)` : `((${v} << ${32 - bits}) >> ${32 - bits})`);
 
-/** An ALU64 instruction. */
-export function alu64(p: VmProgram, i: number): string {
+/** An ALU64 instruction; `known` holds the registers known at compile time before it. */
+export function alu64(p: VmProgram, i: number, known: Constants): string {
   const op = p.opcode[i] as number;
   const d = p.dst[i] as number;
   const off = p.offset[i] as number;
   const imm = p.imm[i] as number;
   const x = (op & Source.X) !== 0;
   const [dl, dh] = [lo(d), hi(d)];
-  const b = operand64(p, i);
+  const b = operand64(p, i, known);
   const divide = (fn: string): string => `${dl} = rt.${fn}(${dl}, ${dh}, ${b.l}, ${b.h}); ${dh} = rt.PAIR_HIGH[0];`;
   switch (op & 0xf0) {
     // Carry and borrow from unsigned comparisons of the low halves: int32 operations only (no doubles).
@@ -109,14 +119,14 @@ function shiftByRegister(d: number, s: number, kind: "lsh" | "rsh" | "arsh"): st
 }
 
 /** An ALU (32-bit) instruction: the result is zero-extended. */
-export function alu32(p: VmProgram, i: number): string {
+export function alu32(p: VmProgram, i: number, known: Constants): string {
   const op = p.opcode[i] as number;
   const d = p.dst[i] as number;
   const off = p.offset[i] as number;
   const imm = p.imm[i] as number;
   const x = (op & Source.X) !== 0;
   const [a, dh] = [lo(d), hi(d)];
-  const b = x ? lo(p.src[i] as number) : `${imm | 0}`;
+  const b = x ? low(p.src[i] as number, known) : `${imm | 0}`;
   const amount = x ? `(${b} & 31)` : `${imm & 31}`;
   let r: string;
   switch (op & 0xf0) {
@@ -150,16 +160,16 @@ export function alu32(p: VmProgram, i: number): string {
 }
 
 /** The condition of a conditional jump (JMP or JMP32), as a JavaScript boolean expression. */
-export function condition(p: VmProgram, i: number, wide: boolean): string {
+export function condition(p: VmProgram, i: number, wide: boolean, known: Constants): string {
   const op = p.opcode[i] as number;
   const jmpOp = op & 0xf0;
   const d = p.dst[i] as number;
   if (!wide) {
     const a = lo(d);
-    const b = (op & Source.X) !== 0 ? lo(p.src[i] as number) : `${(p.imm[i] as number) | 0}`;
+    const b = (op & Source.X) !== 0 ? low(p.src[i] as number, known) : `${(p.imm[i] as number) | 0}`;
     return compare(jmpOp, { l: a, h: "" }, { l: b, h: "" });
   }
-  return compare(jmpOp, { l: lo(d), h: hi(d) }, operand64(p, i));
+  return compare(jmpOp, { l: lo(d), h: hi(d) }, operand64(p, i, known));
 }
 
 /** `a <op> b`; 64-bit when the operands have high halves: the high halves decide unless equal. */

@@ -18,6 +18,7 @@ import * as alu from "./alu.js";
 import { atomic, callHelper, depthError, interpret, legacyPacketLoad, type Execution } from "./interpreter.js";
 import { alu32, alu64, condition, hi, lo } from "./jit-alu.js";
 import { basicBlocks, loopRegions, type Block } from "./jit-blocks.js";
+import { constantsAtBlocks, programEntries, step, type Constants } from "./jit-constants.js";
 import { EMPTY_CACHE, loadInstruction, reloadRegister, spillRegister, storeInstruction, SWITCH_FRAME } from "./jit-memory.js";
 import * as runtime from "./jit-runtime.js";
 import { addressHigh, addressLow } from "./memory.js";
@@ -66,16 +67,19 @@ export function jitSource(program: VmProgram): string {
     RELOAD_ALL,
     "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
     EMPTY_CACHE,
+    // Constants known to the code hold only from these entries; any other (a callback address computed at run time) is interpreted.
+    `if (${[...programEntries(program)].map((e) => `entry !== ${e}`).join(" && ")}) return rt.interpret(ex, entry);`,
     "let pc = entry;",
     "run: for (;;) {",
     "dispatch: switch (pc) {",
   ];
   const blocks = basicBlocks(program);
   const regions = loopRegions(program, blocks);
+  const constants = constantsAtBlocks(program, blocks);
   for (let k = 0; k < blocks.length; k++) {
     const region = regions.find((r) => r.first === k);
     if (!region) {
-      lines.push(...compileBlock(program, blocks[k] as Block, outside));
+      lines.push(...compileBlock(program, blocks[k] as Block, outside, constants));
       continue;
     }
     const inRegion = blocks.slice(region.first, region.last + 1);
@@ -86,7 +90,7 @@ export function jitSource(program: VmProgram): string {
     // A region with jumps to its later blocks dispatches on pc itself (which may be stale after falling in).
     if (region.innerTargets) lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
     else lines.push(`${label}: for (;;) {`);
-    for (const b of inRegion) lines.push(...compileBlock(program, b, flow, region.innerTargets));
+    for (const b of inRegion) lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
     // Falling off the region's last block leaves the loop, into the next block's code.
     lines.push(region.innerTargets ? "}" : "", "break;", "}");
     k = region.last;
@@ -113,26 +117,28 @@ function regionFlow(label: string, slots: ReadonlySet<number>, dispatches: boole
   };
 }
 
-function compileBlock(p: VmProgram, block: Block, flow: Flow, labelled = true): string[] {
+function compileBlock(p: VmProgram, block: Block, flow: Flow, constants: ReadonlyMap<number, Constants>, labelled = true): string[] {
+  const known = new Map(constants.get(block.start) ?? []);
   const { start, count } = block;
   const out = [labelled ? `case ${start}:` : `// block ${start}`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break dispatch; }`];
   let k = 0;
   for (let i = start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
     // What the interpreter's count would be after this instruction: made exact before anything that may throw.
     const sync = `ex.remaining = rem + ${count - k - 1};`;
-    out.push(instruction(p, i, sync, flow));
+    out.push(instruction(p, i, sync, flow, known));
+    step(p, i, known);
     k++;
   }
   return out;
 }
 
-function instruction(p: VmProgram, i: number, sync: string, flow: Flow): string {
+function instruction(p: VmProgram, i: number, sync: string, flow: Flow, known: Constants): string {
   const op = p.opcode[i] as number;
   switch (op & 0x07) {
-    case Class.ALU64: return alu64(p, i);
-    case Class.ALU: return alu32(p, i);
+    case Class.ALU64: return alu64(p, i, known);
+    case Class.ALU: return alu32(p, i, known);
     case Class.JMP:
-    case Class.JMP32: return jump(p, i, flow);
+    case Class.JMP32: return jump(p, i, flow, known);
     case Class.LDX: return loadInstruction(p, i, sync);
     case Class.ST:
     case Class.STX: return storeInstruction(p, i, sync);
@@ -150,7 +156,7 @@ ${reloadRegister(0)}`;
   }
 }
 
-function jump(p: VmProgram, i: number, flow: Flow): string {
+function jump(p: VmProgram, i: number, flow: Flow, known: Constants): string {
   const op = p.opcode[i] as number;
   const jmpOp = op & 0xf0;
   const wide = (op & 0x07) === Class.JMP;
@@ -173,6 +179,6 @@ ${outside(i + imm + 1)}`;
 if (rt.callHelper(ex, ${i}, ${p.src[i]}, ${imm})) { rem = ex.remaining; cW = -1; ${RELOAD_ALL} ${EXIT_FRAME} }
 rem = ex.remaining; cW = -1; ${reloadRegister(0)}`;
     default:
-      return `if (${condition(p, i, wide)}) ${goto(i + off + 1)}`;
+      return `if (${condition(p, i, wide, known)}) ${goto(i + off + 1)}`;
   }
 }

@@ -134,3 +134,44 @@ test("JIT: a callback entered in the middle of a block runs as in the interprete
   const program = new VmProgram(new ProgramBuilder().ldFunc(R1, "cb").call(1).exit().label("cb").mov64Imm(R0, 7).mov64Imm(R0, 9).exit().instructions());
   assert.match(same(program, setup), /^r0=9 after 5 /);
 });
+
+test("JIT: a register's value known at compile time is forgotten wherever the register may change", () => {
+  const cases: [string, (b: ProgramBuilder) => ProgramBuilder, bigint][] = [
+    // A subprogram may change r0–r5 (its r1 comes back to the caller).
+    ["subprogram call", (b) => b.mov64Imm(R1, 5).callSubprog("f").add64Reg(R0, R1).exit().label("f").mov64Imm(R1, 7).mov64Imm(R0, 0).exit(), 7n],
+    // ... and r6–r9 come back as the caller had them.
+    ["r6 across a call", (b) => b.mov64Imm(R6, 5).callSubprog("f").mov64Reg(R0, R6).exit().label("f").mov64Imm(R6, 7).exit(), 5n],
+    ["load", (b) => b.stDW(R10, -8, 9).mov64Imm(R2, 5).ldxDW(R2, R10, -8).mov64Reg(R0, R2).exit(), 9n],
+    ["fetching atomic", (b) => b.stDW(R10, -8, 9).mov64Imm(R2, 1).atomicAdd64(R10, R2, -8, { fetch: true }).mov64Reg(R0, R2).exit(), 9n],
+    // cmpxchg with r0 = 8 against 9: no store, r0 = 9.
+    ["cmpxchg", (b) => b.stDW(R10, -8, 9).mov64Imm(R0, 8).mov64Imm(R2, 4).atomicCmpXchg64(R10, R2, -8).mov64Reg(R4, R0).ldxDW(R3, R10, -8).mul64Imm(R4, 10).add64Reg(R4, R3).mov64Reg(R0, R4).exit(), 99n],
+    ["load-acquire", (b) => b.stDW(R10, -8, 9).mov64Imm(R2, 5).mov64Reg(R3, R10).loadAcquire("DW", R2, R3, -8).mov64Reg(R0, R2).exit(), 9n],
+    // Two paths with different constants meet: neither holds after.
+    ["join", (b) => b.mov64Imm(R2, 1).jeqImm(R1, 0, "skip").mov64Imm(R2, 2).label("skip").mov64Reg(R0, R2).exit(), 2n],
+    ["loop", (b) => b.mov64Imm(R2, 0).mov64Imm(R3, 1).label("l").add64Reg(R2, R3).mov64Imm(R3, 2).jltImm(R2, 7, "l").mov64Reg(R0, R2).exit(), 7n],
+    ["32-bit mov then ALU64", (b) => b.mov32Imm(R2, -1).mov64Imm(R0, 1).add64Reg(R0, R2).exit(), 0x1_0000_0000n],
+    ["ld_imm64 as an operand", (b) => b.ldImm64(R2, 0x1_0000_0001n).mov64Imm(R0, 3).mul64Reg(R0, R2).jgtReg(R0, R2, "big").exit().label("big").add64Imm(R0, 1).exit(), 0x3_0000_0004n],
+  ];
+  for (const [name, build, want] of cases) {
+    const program = new VmProgram(build(new ProgramBuilder()).instructions());
+    const setup = (): Setup => ({ machine: new Machine(), memory: new Uint8Array(0), args: [1n] });
+    assert.match(same(program, setup), new RegExp(`^r0=${want} after`), name);
+  }
+});
+
+test("JIT: a callback entered at a jump target that no code address names runs as in the interpreter", () => {
+  // The helper enters "mid", a loop head inside the callback, not the callback's start.
+  const setup = (): Setup => {
+    const machine = new Machine({ helpers: { 1: (ctx, fn) => ctx.callFunction(fn + 2n, [3n]) } });
+    return { machine, memory: new Uint8Array(0), args: [] };
+  };
+  const program = new VmProgram(
+    new ProgramBuilder().ldFunc(R1, "cb").call(1).exit()
+      .label("cb").mov64Imm(R2, 100).mov64Imm(R0, 0)
+      .label("mid").add64Reg(R0, R2).add64Imm(R1, -1).jneImm(R1, 0, "mid").exit()
+      .instructions(),
+  );
+  // Entered at "mid" with r1 = 3, r2 = 0 (callFunction's unset arguments) and r0 = 0 (the caller's): three rounds add 0,
+  // where code that assumed the callback's own start (r2 = 100) would return 300.
+  assert.match(same(program, setup), /^r0=0 after /);
+});
