@@ -63,8 +63,12 @@ export class Machine {
     this.helpers = helpersById(options.helpers);
     this.budget = options.budget ?? DEFAULT_BUDGET;
     const depth = options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH;
-    this.stacks = Array.from({ length: depth }, (_, i) => this.memory.map(`stack frame ${i}`, new Uint8Array(STACK_SIZE)));
+    // One buffer behind every frame's region, so a run zeroes them all with one fill.
+    this.stackBytes = new Uint8Array(depth * STACK_SIZE);
+    this.stacks = Array.from({ length: depth }, (_, i) => this.memory.map(`stack frame ${i}`, this.stackBytes.subarray(i * STACK_SIZE, (i + 1) * STACK_SIZE)));
   }
+
+  private readonly stackBytes: Uint8Array;
 
   /** Adds or replaces a helper. */
   setHelper(idOrName: number | string, fn: VmHelper): void {
@@ -93,7 +97,7 @@ export class Machine {
     try {
       regs.u32.fill(0);
       for (let i = 0; i < args.length; i++) setArgument(regs, i + 1, args[i] as bigint | number);
-      for (const stack of this.stacks) stack.bytes.fill(0);
+      this.stackBytes.fill(0);
       const stack = this.stacks[0] as Region;
       regs.u32[2 * 10 + LO] = stack.start + STACK_SIZE;
       regs.u32[2 * 10 + HI] = stack.window;
