@@ -2,7 +2,7 @@
 // BTF: {"key": …, "value": …} objects (pretty JSON in plain mode, the
 // "formatted" member in -j mode).
 import type { Btf } from "../btf/btf.js";
-import { readKernelBtfById } from "../btf/kernel.js";
+import { kernelMapTypes } from "../map/typed-btf.js";
 import { possibleCpuCount } from "../sys/cpus.js";
 import { splitPerCpu } from "../map/percpu.js";
 import { writeBtfValue } from "../btf/format-value.js";
@@ -24,7 +24,8 @@ export interface MapBtf {
 export function loadMapBtf(info: MapShowInfo): MapBtf | undefined {
   if (!info.btfId || !info.btfValueTypeId || info.btfVmlinuxValueTypeId) return undefined;
   try {
-    return { btf: readKernelBtfById(info.btfId).btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
+    const types = kernelMapTypes(info);
+    return types && { btf: types.btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
   } catch {
     return undefined; // unreadable or unparsable BTF: fall back to hex
   }

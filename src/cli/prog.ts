@@ -1,13 +1,12 @@
 // `tsbpf prog …`: bpftool's program verbs.
 import { didYouMean } from "./suggest.js";
-import { readFileSync, writeFileSync } from "node:fs";
 import { Args, UsageError } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
 import { openOneRef, openRefs, parseRef, withFds } from "./refs.js";
 import { progShowInfo } from "./kernel-info.js";
 import { progShowJson, progShowPlain } from "./prog-format.js";
 import { dumpLoadedProgram, dumpLoadedProgramJson, type LoadedDumpOptions } from "../program/xlated-dump.js";
-import { hexDump } from "./output.js";
+import { parseTestRunArgs, printTestRunResult } from "./test-run-args.js";
 import { pinObject } from "./pin.js";
 import { showObjects } from "./show.js";
 import { Program } from "../program/index.js";
@@ -59,55 +58,12 @@ function dump(args: Args, ctx: Context): void {
   });
 }
 
-function readInput(path: string): Uint8Array {
-  return path === "-" ? readFileSync(0) : readFileSync(path);
-}
-
 function run(args: Args, ctx: Context): void {
   const ref = parseRef(args, "prog");
-  let dataIn: string | undefined;
-  let dataOut: string | undefined;
-  let ctxIn: string | undefined;
-  let ctxOut: string | undefined;
-  let dataSizeOut: number | undefined;
-  let ctxSizeOut: number | undefined;
-  let repeat = 1;
-  while (args.remaining) {
-    const w = args.next("keyword");
-    if (w === "data_in") dataIn = args.next("data_in FILE");
-    else if (w === "data_out") dataOut = args.next("data_out FILE");
-    else if (w === "data_size_out") dataSizeOut = args.uint("data_size_out");
-    else if (w === "ctx_in") ctxIn = args.next("ctx_in FILE");
-    else if (w === "ctx_out") ctxOut = args.next("ctx_out FILE");
-    else if (w === "ctx_size_out") ctxSizeOut = args.uint("ctx_size_out");
-    else if (w === "repeat") repeat = args.uint("repeat count");
-    else throw args.unknown("keyword", w, ["data_in", "data_out", "data_size_out", "ctx_in", "ctx_out", "ctx_size_out", "repeat"]);
-  }
-  if (dataIn === undefined && ctxIn === undefined) throw new UsageError("missing 'data_in FILE' (or 'ctx_in FILE')", args.topic);
-  if (dataIn === "-" && ctxIn === "-") throw new UsageError("data_in and ctx_in cannot both read stdin", args.topic);
-  const data = dataIn === undefined ? undefined : readInput(dataIn);
-  const ctxBytes = ctxIn === undefined ? undefined : readInput(ctxIn);
+  const request = parseTestRunArgs(args);
   const program = Program.fromFd(openOneRef("prog", ref));
   try {
-    const result = program.testRun({
-      data,
-      ctx: ctxBytes,
-      repeat,
-      dataOutSize: dataOut === undefined ? 0 : dataSizeOut ?? (data?.length ?? 0) + 4096,
-      ctxOutSize: ctxOut === undefined ? 0 : ctxSizeOut ?? ctxBytes?.length ?? 0,
-    });
-    const stdoutParts: Record<string, unknown> = {};
-    const emit = (path: string | undefined, bytes: Uint8Array | undefined, key: string): void => {
-      if (path === undefined || bytes === undefined) return;
-      // bpftool's forms: a hex dump in text, an array of byte values in JSON.
-      if (path !== "-") writeFileSync(path, bytes);
-      else if (ctx.out.json) stdoutParts[key] = Array.from(bytes);
-      else ctx.out.line(hexDump(bytes));
-    };
-    emit(dataOut, result.dataOut, "data_out");
-    emit(ctxOut, result.ctxOut, "context_out");
-    if (ctx.out.json) ctx.out.jsonValue({ ...stdoutParts, retval: result.retval, duration: result.duration });
-    else ctx.out.line(`Return value: ${result.retval}, duration${repeat > 1 ? " (average)" : ""}: ${result.duration}ns`);
+    printTestRunResult(request, program.testRun(request.options), ctx);
   } finally {
     program.close();
   }

@@ -1,17 +1,31 @@
-// `tsbpf vm …`: the user-space BPF machine from the command line. `vm exec`
+// `tsbpf vm …`: the user-space BPF machine from the command line. `vm run`
+// test-runs a program of an object file like `prog run`. `vm exec`
 // speaks the plugin protocol of the public BPF conformance suites
 // (bpf_conformance): the program as whitespace-separated hex bytes on stdin,
 // the memory as one optional hex argument, r1 = the memory, r2 = its length;
 // r0 goes to stdout in lowercase hex without a prefix; an invalid program or
 // a fault goes to stderr with a non-zero exit.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { UsageError, type Args } from "./args.js";
 import type { Context, ObjectCommands } from "./command.js";
-import { Machine, VmProgram, type Engine } from "../vm/index.js";
+import { parseTestRunArgs, printTestRunResult } from "./test-run-args.js";
+import { loadBtfFile } from "../btf/index.js";
+import { loadObjectSpec } from "../object/index.js";
+import { Machine, VmCollection, VmProgram, type Engine } from "../vm/index.js";
+
+const VMLINUX = "/sys/kernel/btf/vmlinux";
 
 const GRAMMAR = `PROGRAM    := BPF instructions on stdin, whitespace-separated hex bytes ("b7 00 00 00 2a 00 00 00 95 00 ...")
 MEMORY_HEX := the bytes r1 points to, one argument of hex bytes ("00 01 ff"); r2 is their count
-ENGINE     := { --interpreter | --jit }  (default --interpreter)`;
+ENGINE     := { --interpreter | --jit }  (default --interpreter)
+OBJ        := a BPF object file (clang -target bpf)
+PROG_NAME  := the C name of one of its programs
+FILE       := a path; '-' is stdin (data_in/ctx_in) or stdout (data_out/ctx_out)
+
+'vm run' loads OBJ into the machine (maps, global data, CO-RE against the
+running kernel's BTF when there is one, else the object's own) and test-runs
+one program as 'prog run' does in the kernel, with the same arguments and
+output; lines the program prints with bpf_printk go to stderr.`;
 
 /** The `vm` object of the CLI. */
 export const vmCommands: ObjectCommands = {
@@ -28,8 +42,33 @@ export const vmCommands: ObjectCommands = {
       ],
       run: execCommand,
     },
+    {
+      name: "run",
+      synopsis: "run OBJ PROG_NAME data_in FILE [data_out FILE [data_size_out L]] [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] [repeat N] [ENGINE]",
+      examples: [
+        "tsbpf vm run examples/xdp-counter/xdp-counter.bpf.o count_protocols data_in examples/vm/udp-frame.bin repeat 100",
+        "tsbpf vm run examples/xdp-counter/xdp-counter.bpf.o count_protocols data_in examples/vm/udp-frame.bin data_out - --jit",
+      ],
+      run: runCommand,
+    },
   ],
 };
+
+function runCommand(args: Args, ctx: Context): void {
+  const file = args.next("OBJ");
+  const name = args.next("PROG_NAME");
+  let engine: Engine = "interpreter";
+  const request = parseTestRunArgs(args, (w) => {
+    if (w === "--jit" || w === "--interpreter") engine = w === "--jit" ? "jit" : "interpreter";
+    return w === "--jit" || w === "--interpreter";
+  });
+  const spec = loadObjectSpec(file);
+  const btf = existsSync(VMLINUX) ? loadBtfFile(VMLINUX) : undefined;
+  using vm = VmCollection.load(spec, btf ? { btf, btfName: "vmlinux" } : {});
+  const result = vm.program(name).testRun({ ...request.options, engine });
+  for (const line of vm.kernel.trace) process.stderr.write(`${line.text}\n`);
+  printTestRunResult(request, result, ctx);
+}
 
 function execCommand(args: Args, ctx: Context): void {
   let memoryHex: string | undefined;

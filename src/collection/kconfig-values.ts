@@ -17,6 +17,8 @@ type KconfigKind = "bool" | "char" | "tristate" | "int" | "string";
 export interface KconfigSources {
   /** CONFIG_* option → value ("y", "m", "n", "250", "\"str\""); null when no config file was found. */
   config: ReadonlyMap<string, string> | null;
+  /** Says where a missing value should have come from, in errors (default: the running kernel's config). */
+  missingHint?: string;
   /** LINUX_KERNEL_VERSION (KERNEL_VERSION(a,b,c) of the running kernel). */
   kernelVersion: number;
   /** LINUX_HAS_BPF_COOKIE / LINUX_HAS_SYSCALL_WRAPPER. */
@@ -127,7 +129,7 @@ export function fillKconfig(btf: Btf, externs: Iterable<ExternSpec>, bytes: Uint
     else if (!ext.weak) throw new NotFoundError(`kconfig extern '${ext.name}' is not a CONFIG_* option or a value libbpf defines (LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER)`);
     if (raw === undefined) {
       if (ext.weak) continue;
-      const where = src.config ? "the running kernel's config does not set it" : "no kernel config was found (/proc/config.gz, /boot/config-$(uname -r))";
+      const where = src.missingHint ?? (src.config ? "the running kernel's config does not set it" : "no kernel config was found (/proc/config.gz, /boot/config-$(uname -r))");
       throw new NotFoundError(`kconfig extern '${ext.name}' is required (not __weak) but ${where}`);
     }
     setValue(btf, ext, raw, view, littleEndian);

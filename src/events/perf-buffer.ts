@@ -8,6 +8,7 @@ import { MapType } from "../map/types.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
 import { CpuRing } from "./perf-cpu-ring.js";
+import { readerLabel } from "./label.js";
 import { watchReadable, type Watch } from "./readiness.js";
 import { consumeWhileReady } from "./consume-loop.js";
 
@@ -36,6 +37,11 @@ export interface PerfBufferOptions {
   /** Have samples carry the kernel's time stamp (PERF_SAMPLE_TIME), read through `sampleTime` in the callback. */
   timestamps?: boolean;
 }
+
+/** Every key of PerfBufferOptions (the `satisfies` makes a new option a compile error until it is listed). */
+export const PERF_BUFFER_OPTION_KEYS = Object.keys({
+  pages: true, wakeupEvents: true, wakeupWatermark: true, onLost: true, cpus: true, keys: true, timestamps: true,
+} satisfies Record<keyof PerfBufferOptions, true>) as readonly (keyof PerfBufferOptions)[];
 
 /** Options of the waiting readers. */
 export interface PerfBufferReadOptions {
@@ -132,7 +138,7 @@ export class PerfBuffer implements Disposable {
   constructor(map: BpfMap, options: PerfBufferOptions = {}) {
     checkInstance(map, BpfMap, "map", "PerfBuffer");
     options = optionsArgument(options, "PerfBuffer");
-    this.#what = `perf buffer${map.name ? ` '${map.name}'` : ""}`;
+    this.#what = readerLabel("perf buffer", map.name);
     if (map.type !== MapType.PerfEventArray) {
       throw new InvalidArgumentError(`${this.#what}: the map is a ${map.typeName} map, not a perf_event_array`, "map");
     }

@@ -6,6 +6,7 @@
 // hot path; the Uint8Array ones cost about twice as much per record.
 import { BpfMap } from "../map.js";
 import { checkFunction, checkInstance, optionsArgument } from "../sys/arguments.js";
+import { readerLabel } from "./label.js";
 import { MapType } from "../map/types.js";
 import type { FD } from "../sys/fd.js";
 import { BusyError, ClosedError, InvalidArgumentError } from "../sys/errors.js";
@@ -33,7 +34,7 @@ export interface OpenRing {
  */
 export function openRing(map: BpfMap, caller: string, readInPlace = false): OpenRing {
   checkInstance(map, BpfMap, "map", caller);
-  const what = `ring buffer${map.name ? ` '${map.name}'` : ""}`;
+  const what = readerLabel("ring buffer", map.name);
   if (map.type !== MapType.Ringbuf) {
     throw new InvalidArgumentError(`${what}: the map is a ${map.typeName} map, not a ringbuf`, "map");
   }

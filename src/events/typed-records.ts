@@ -11,7 +11,8 @@ import type { BpfMap } from "../map.js";
 import { checkFunction, optionsArgument } from "../sys/arguments.js";
 import { InvalidArgumentError } from "../sys/errors.js";
 import { RingBuffer, type RingBufferReadOptions } from "./ring-buffer.js";
-import { PerfBuffer, type PerfBufferOptions, type PerfBufferReadOptions } from "./perf-buffer.js";
+import { PERF_BUFFER_OPTION_KEYS, PerfBuffer, type PerfBufferOptions, type PerfBufferReadOptions } from "./perf-buffer.js";
+import { readerLabel } from "./label.js";
 import { recordCodec } from "./record-type.js";
 
 /** How records decode: a ready codec, or a type of `btf` by name ("struct event") or id, with codec options. */
@@ -35,14 +36,9 @@ export function codecOfRecords<T>(options: TypedRecordOptions<T>, reader: string
 
 /** The PerfBuffer options among `options` (the record type's are not PerfBuffer's business). */
 function perfOptionsOf(options: PerfBufferOptions): PerfBufferOptions {
-  const { pages, wakeupEvents, wakeupWatermark, onLost, cpus, keys, timestamps } = options;
-  const perf: PerfBufferOptions = { pages, wakeupEvents, wakeupWatermark, onLost, cpus, keys, timestamps };
-  for (const k of Object.keys(perf) as (keyof PerfBufferOptions)[]) if (perf[k] === undefined) delete perf[k];
-  return perf;
-}
-
-function readerName(kind: string, map: BpfMap): string {
-  return `${kind}${map.name ? ` '${map.name}'` : ""}`;
+  const perf: Record<string, unknown> = {};
+  for (const k of PERF_BUFFER_OPTION_KEYS) if (options[k] !== undefined) perf[k] = options[k];
+  return perf as PerfBufferOptions;
 }
 
 /** What both typed readers share: the codec, the owned byte-level reader, and the forms built on poll() and records(). */
@@ -120,7 +116,7 @@ export class TypedRingBuffer<T> extends TypedRecordReader<T, RingBuffer> {
   /** Maps the ring of `map` and decodes its records with `options` (a codec, or a type of a BTF). */
   constructor(map: BpfMap, options: TypedRecordOptions<T>) {
     // The codec first: a type that is not there leaves nothing open.
-    const codec = codecOfRecords(options, readerName("ring buffer", map));
+    const codec = codecOfRecords(options, readerLabel("ring buffer", map.name));
     super(new RingBuffer(map, true), codec);
   }
 
@@ -162,7 +158,7 @@ export type TypedPerfBufferOptions<T> = TypedRecordOptions<T> & PerfBufferOption
 export class TypedPerfBuffer<T> extends TypedRecordReader<T, PerfBuffer> {
   /** Opens the perf events of `map` (as PerfBuffer) and decodes its samples with `options`. */
   constructor(map: BpfMap, options: TypedPerfBufferOptions<T>) {
-    const codec = codecOfRecords(options, readerName("perf buffer", map));
+    const codec = codecOfRecords(options, readerLabel("perf buffer", map.name));
     super(new PerfBuffer(map, perfOptionsOf(options)), codec);
   }
 

@@ -43,11 +43,25 @@ function noTypes(map: BpfMap, why: string): InvalidArgumentError {
   );
 }
 
-/** The map's own types from the kernel: its BTF object (by id) and key/value ids; undefined when created without BTF. */
-function kernelSource(map: BpfMap): MapTypeSource | undefined {
-  const info = map.info();
+/** The BTF fields of a map's info (BPF_OBJ_GET_INFO_BY_FD). */
+export interface MapBtfInfo {
+  readonly btfId: number;
+  readonly btfKeyTypeId: number;
+  readonly btfValueTypeId: number;
+}
+
+/**
+ * A map's own types as the kernel knows them: its BTF object (read by id)
+ * and the key/value type ids; undefined when it was created without BTF.
+ * Throws when the BTF object cannot be read or parsed.
+ */
+export function kernelMapTypes(info: MapBtfInfo): MapTypeSource | undefined {
   if (info.btfId === 0) return undefined;
   return { btf: readKernelBtfById(info.btfId).btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
+}
+
+function kernelSource(map: BpfMap): MapTypeSource | undefined {
+  return kernelMapTypes(map.info());
 }
 
 function codecOf<T>(map: BpfMap, btf: Btf, type: number | string, field: "key" | "value", size: number, options: CodecOptions): BtfCodec<T> {

@@ -8,6 +8,7 @@ export * from "./machine.js";
 export { STACK_SIZE, MAY_GOTO_LOOPS, MAX_TAIL_CALLS } from "./interpreter.js";
 export { jitSource } from "./jit.js";
 // Emulated maps
+export { MapType, MapFlags, UpdateFlags, type MapSpec } from "./maps/spec.js";
 export type { VmMapHost, VmMapOps, VmRingBufferOps, VmPerfEventArrayOps, VmProgArrayOps, VmEventRecord, VmMapLookup } from "./maps/types.js";
 export { VmMap, type VmMapOptions } from "./maps/base.js";
 export { createVmMap } from "./maps/create.js";
@@ -22,6 +23,7 @@ export { PerfEventArrayVmMap } from "./maps/perf-event-array.js";
 export { ProgArrayVmMap, vmProgramId } from "./maps/prog-array.js";
 export { MapOfMapsVmMap, vmMapId } from "./maps/map-of-maps.js";
 export { VmMapRegistry } from "./maps/registry.js";
+export { spinLockOffset } from "./maps/spin-lock.js";
 // Kernel helpers
 export { VmKernel, type VmKernelOptions, type VmTask, type VmTraceLine } from "./kernel/state.js";
 export { kernelHelpers } from "./kernel/helpers.js";

@@ -10,6 +10,7 @@ import * as elf from "../../src/elf/index.js";
 import * as object from "../../src/object/index.js";
 import * as core from "../../src/core/index.js";
 import * as gen from "../../src/gen/index.js";
+import * as vm from "../../src/vm/index.js";
 
 const everyday = [
   "BpfMap", "MapType", "Program", "ProgramType", "ObjectSpec", "loadObjectSpec", "Collection", "Variable", "Link",
@@ -42,6 +43,7 @@ const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["ElfFile", elf], ["SHT", elf], ["EM_BPF", elf],
   ["sectionType", object], ["internalMapName", object],
   ["CoreRelocator", core], ["typesMatch", core],
+  ["createVmMap", vm], ["VmMap", vm], ["VmMapRegistry", vm], ["RingBufferVmMap", vm],
   ["generateSkeleton", gen], ["buildObject", gen], ["ToolchainError", gen], ["CompileError", gen], ["minimizeCoreBtf", gen],
 ];
 

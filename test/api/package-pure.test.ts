@@ -18,6 +18,7 @@ import { loadObjectSpec } from "../../src/object/index.js";
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const FIXTURE = path.join(ROOT, "test/fixtures/btf/core.bpf.o");
 const VMLINUX = "/sys/kernel/btf/vmlinux";
+const VM_OBJECT = path.join(ROOT, "test/fixtures/vm/packets.bpf.o");
 
 /** A temp project with tsbpf installed as package.json + its bundled runtime, dist/lib, only (no build/, no prebuilds/). */
 function projectWithoutAddon(): { dir: string; pkg: string } {
@@ -38,9 +39,9 @@ import { ElfFile } from "tsbpf/elf";
 import { dumpXlated } from "tsbpf/asm";
 import { loadObjectSpec } from "tsbpf/object";
 import { resolveCoreRelocations } from "tsbpf/core";
-import { Machine, VmProgram } from "tsbpf/vm";
+import { Machine, VmCollection, VmProgram } from "tsbpf/vm";
 
-const [fixture, vmlinuxPath] = process.argv.slice(2);
+const [fixture, vmlinuxPath, vmObject] = process.argv.slice(2);
 const vmlinux = new Btf(new Uint8Array(readFileSync(vmlinuxPath)));
 const spec = loadObjectSpec(fixture);
 const program = [...spec.programs.values()][0];
@@ -55,6 +56,15 @@ const out = {
   fixups: fixups.length,
   vm: String(new Machine().run(VmProgram.fromBytes(Uint8Array.from([0xb7, 0, 0, 0, 42, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]))).r0),
 };
+// An object's XDP program test-run in the machine: maps, CO-RE against the given BTF, no kernel.
+const vmSpec = loadObjectSpec(vmObject);
+const vmColl = VmCollection.load(vmSpec, { btf: vmlinux });
+const frame = new Uint8Array(64);
+frame.set([0x08, 0x00, 0x45], 12);
+out.vmXdp = vmColl.program("xdp_parse").testRun({ data: frame }).retval;
+const bss = vmColl.map(".bss").lookup(new Uint8Array(4));
+out.vmPackets = String(new DataView(bss.buffer, bss.byteOffset).getBigUint64(vmSpec.variable("packets_seen").offset, true));
+
 // Imported outside the try: importing the whole API must not need the addon.
 const { Map, MapType } = await import("tsbpf");
 let kernelCall;
@@ -76,11 +86,11 @@ test("pure subpaths import and run without the native addon; a kernel call says 
 
   const env = { ...process.env };
   delete env.TSBPF_NATIVE_ADDON;
-  const r = spawnSync(process.execPath, ["child.mjs", FIXTURE, VMLINUX], { cwd: dir, env, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["child.mjs", FIXTURE, VMLINUX, VM_OBJECT], { cwd: dir, env, encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as {
     vmlinuxTypes: number; taskStruct: number; kernelBtfTypes: number; elfSections: number; dumpC: string; disasm: string;
-    fixups: number; vm: string; kernelCall: { name?: string; code?: string; message?: string; created?: boolean };
+    fixups: number; vm: string; vmXdp: number; vmPackets: string; kernelCall: { name?: string; code?: string; message?: string; created?: boolean };
   };
 
   // The same answers as this process, which has the addon.
@@ -96,6 +106,8 @@ test("pure subpaths import and run without the native addon; a kernel call says 
   assert.equal(out.disasm, dumpXlated([...spec.programs.values()][0]!.instructions));
   assert.ok(out.fixups > 0);
   assert.equal(out.vm, "42");
+  assert.equal(out.vmXdp, 2 /* XDP_PASS: an IPv4 frame that is neither UDP nor TCP */);
+  assert.equal(out.vmPackets, "1");
 
   assert.equal(out.kernelCall.name, "NativeAddonError");
   assert.equal(out.kernelCall.code, "NATIVE_ADDON");

@@ -8,7 +8,7 @@ import { MapType } from "../../src/map/types.js";
 import type { ObjectSpec } from "../../src/object/object-spec.js";
 import { ProgramType } from "../../src/program/types.js";
 import type { TestRunOptions, TestRunResult } from "../../src/program/test-run.js";
-import { VmCollection, type VmCollectionOptions, type Engine } from "../../src/vm/index.js";
+import { PerfEventArrayVmMap, VmCollection, type VmCollectionOptions, type Engine } from "../../src/vm/index.js";
 
 /** Types BPF_PROG_TEST_RUN runs on a packet or a context the test builds. */
 export const PACKET_TYPES: ReadonlySet<number> = new Set([
@@ -19,6 +19,13 @@ const NOT_COMPARED: ReadonlySet<number> = new Set([
   MapType.Ringbuf, MapType.PerfEventArray, MapType.ProgArray, MapType.StructOps, MapType.UserRingbuf,
   MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.Arena,
 ]);
+
+/** The kernel would not load the object: it cannot be test-run, so there is nothing to compare. */
+export class KernelRefusedError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the kernel refused the object: ${(reason as Error).message?.split("\n")[0] ?? String(reason)}`);
+  }
+}
 
 /** One input of a run. */
 export interface RunInput {
@@ -35,18 +42,31 @@ interface MapLike {
 }
 
 const hex = (b: Uint8Array | undefined): string => (b === undefined ? "-" : Buffer.from(b).toString("hex"));
+/** Bytes in a message: short ones whole, long ones as length, head and a digest of the rest. */
+const shown = (b: Uint8Array | undefined): string => {
+  if (b === undefined || b.byteLength <= 48) return hex(b);
+  let h = 0;
+  for (const x of b) h = (Math.imul(h, 31) + x) >>> 0;
+  return `${b.byteLength} bytes ${hex(b.subarray(0, 40))}… #${h.toString(16)}`;
+};
 
 /** A map's contents as sorted "key=value" lines; per-CPU values summed (u64) or listed sorted, since the kernel's CPU varies. */
-export function snapshot(map: MapLike): string[] {
+export function snapshot(map: MapLike, undefinedBytes?: readonly [number, number]): string[] {
   const perCpu = map.type === MapType.PercpuArray || map.type === MapType.PercpuHash || map.type === MapType.LruPercpuHash;
   const lines: string[] = [];
   if (map.keySize === 0) return lines;
   for (const [key, value] of map.entries()) {
     if (!perCpu) {
-      lines.push(`${hex(key)}=${hex(value)}`);
+      const v = value.slice();
+      if (undefinedBytes) v.fill(0, undefinedBytes[0], undefinedBytes[1]);
+      lines.push(`${hex(key)}=${hex(v)}`);
       continue;
     }
-    const values = map.lookupPerCpu(key);
+    const values = map.lookupPerCpu(key).map((v) => {
+      const c = v.slice();
+      if (undefinedBytes) c.fill(0, undefinedBytes[0], undefinedBytes[1]);
+      return c;
+    });
     if (map.valueSize === 8) {
       const sum = values.reduce((s, v) => s + new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true), 0n);
       lines.push(`${hex(key)}=sum ${sum}`);
@@ -61,7 +81,7 @@ export function snapshot(map: MapLike): string[] {
 function outcome(run: () => TestRunResult): string {
   try {
     const r = run();
-    return `retval ${r.retval} data ${hex(r.dataOut)} ctx ${hex(r.ctxOut)}`;
+    return `retval ${r.retval} data ${shown(r.dataOut)} ctx ${shown(r.ctxOut)}`;
   } catch (e) {
     return `error ${(e as { code?: string }).code ?? String(e)}`;
   }
@@ -85,15 +105,27 @@ export function compareObject(
   inputs: (program: string, type: ProgramType) => readonly RunInput[],
   vmOptions: VmCollectionOptions = {},
   prepare?: (side: { kind: "kernel"; coll: Collection } | { kind: Engine; coll: VmCollection }) => void,
+  /** Value bytes of a map that differ by nature (struct padding copied from uninitialised stack, the CPU the kernel ran on), by map name. */
+  undefinedValueBytes: Readonly<Record<string, readonly [number, number]>> = {},
 ): ProgramComparison[] {
+  // Nothing is pinned (a pin would outlive the test and carry state into the next run).
   const only = (spec: ObjectSpec): ObjectSpec => {
     for (const p of spec.programs.values()) p.autoload = selected.includes(p.name);
+    for (const m of spec.maps.values()) delete m.pinning;
     return spec;
   };
-  using kernel = Collection.load(only(makeSpec()));
+  let loaded: Collection;
+  try {
+    loaded = Collection.load(only(makeSpec()));
+  } catch (e) {
+    throw new KernelRefusedError(e);
+  }
+  using kernel = loaded;
   const engines: Engine[] = ["interpreter", "jit"];
   const machines = engines.map((engine) => ({ engine, coll: VmCollection.load(only(makeSpec()), vmOptions) }));
   try {
+    // A bare test run has no perf buffer reader: output to a perf event array is -ENOENT in the kernel.
+    for (const m of machines) for (const map of m.coll.maps.values()) if (map instanceof PerfEventArrayVmMap) map.readersAttached = false;
     prepare?.({ kind: "kernel", coll: kernel });
     for (const m of machines) prepare?.({ kind: m.engine, coll: m.coll });
     const out: ProgramComparison[] = [];
@@ -112,10 +144,10 @@ export function compareObject(
     }
     for (const [mapName, kmap] of kernel.maps) {
       if (NOT_COMPARED.has(kmap.type)) continue;
-      const expected = snapshot(kmap).join("\n");
+      const expected = snapshot(kmap, undefinedValueBytes[mapName]).join("\n");
       for (const m of machines) {
         const vmap = m.coll.maps.get(mapName);
-        const got = vmap ? snapshot(vmap).join("\n") : "(no such map)";
+        const got = vmap ? snapshot(vmap, undefinedValueBytes[mapName]).join("\n") : "(no such map)";
         if (got !== expected) out.push({ program: `map ${mapName}`, runs: 0, differences: [`map ${mapName} (${m.engine}):\n  kernel  ${expected}\n  machine ${got}`] });
       }
     }

@@ -35,6 +35,8 @@ function packetInputs(): RunInput[] {
   new DataView(xdpMd.buffer).setUint32(0, 8, true);
   new DataView(xdpMd.buffer).setUint32(4, withMeta.byteLength, true);
   inputs.push({ name: "xdp-metadata", options: { data: withMeta, ctx: xdpMd } });
+  // Repeated runs share one frame in the kernel: what a run changes, the next one sees.
+  inputs.push({ name: "ipv4-udp-53 ×3", options: { data: first, repeat: 3 } });
   return inputs;
 }
 
@@ -47,6 +49,7 @@ function skbInputs(): RunInput[] {
   return [
     ...PACKETS.map((p) => ({ name: p.name, options: { data: p.bytes } })),
     ...PACKETS.slice(0, 3).map((p) => ({ name: `${p.name}+ctx`, options: { data: p.bytes, ctx } })),
+    { name: "ipv4-udp-53 ×3", options: { data: (PACKETS[0] as { bytes: Uint8Array }).bytes, repeat: 3 } },
   ];
 }
 

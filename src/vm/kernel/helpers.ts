@@ -7,6 +7,7 @@ import type { VmHelperTable } from "../helpers.js";
 import { checksumHelpers } from "./checksum-helpers.js";
 import { controlHelpers } from "./control-helpers.js";
 import { eventHelpers } from "./event-helpers.js";
+import { iterationHelpers } from "./iteration-helpers.js";
 import { mapHelpers } from "./map-helpers.js";
 import { memoryHelpers } from "./memory-helpers.js";
 import { skbHelpers } from "./skb-helpers.js";
@@ -20,6 +21,7 @@ export function kernelHelpers(kernel: VmKernel): VmHelperTable {
   return {
     ...mapHelpers(kernel),
     ...eventHelpers(kernel),
+    ...iterationHelpers(kernel),
     ...taskHelpers(kernel),
     ...traceHelpers(kernel),
     ...memoryHelpers(kernel),

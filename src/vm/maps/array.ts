@@ -7,8 +7,8 @@ import * as E from "../../sys/errno.js";
 import { MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
 import type { Region } from "../memory.js";
-import { VmMap } from "./base.js";
-import { readU32, writeU32 } from "./bytes.js";
+import { VmMap, type VmMapOptions } from "./base.js";
+import { arrayNextKey, readU32 } from "./bytes.js";
 import type { VmMapHost } from "./types.js";
 
 /** array, percpu_array. */
@@ -18,8 +18,8 @@ export class ArrayVmMap extends VmMap {
   /** Bytes of one element's block (per-CPU: one stride per CPU). */
   readonly #block: number;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
-    super(spec, host);
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    super(spec, host, options);
     this.#perCpu = spec.type === MapType.PercpuArray;
     this.#block = this.#perCpu ? this.valueStride * this.cpus : this.valueStride;
     this.#values = this.mapRegion("values", new Uint8Array(this.#block * spec.maxEntries));
@@ -53,14 +53,15 @@ export class ArrayVmMap extends VmMap {
     const i = this.#index(key);
     if (i < 0) return -E.ENOENT;
     const start = i * this.#block;
-    out.set(this.#values.bytes.subarray(start, start + this.valueBufferSize));
+    this.copyOut(this.#values.bytes.subarray(start, start + this.valueBufferSize), out);
     return 0;
   }
 
   protected sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
     const r = this.#updateError(key, flags);
     if (r < 0) return r;
-    this.#values.bytes.set(value.subarray(0, this.valueBufferSize), this.#index(key) * this.#block);
+    const start = this.#index(key) * this.#block;
+    this.copyIn(this.#values.bytes.subarray(start, start + this.valueBufferSize), value.subarray(0, this.valueBufferSize));
     return 0;
   }
 
@@ -69,18 +70,11 @@ export class ArrayVmMap extends VmMap {
   }
 
   protected sysNextKey(key: Uint8Array | undefined, out: Uint8Array): number {
-    const i = key === undefined ? 0xffff_ffff : readU32(key);
-    if (i >= this.maxEntries) {
-      writeU32(out, 0);
-      return 0;
-    }
-    if (i === this.maxEntries - 1) return -E.ENOENT;
-    writeU32(out, i + 1);
-    return 0;
+    return arrayNextKey(key, out, this.maxEntries);
   }
 
   programLookup(key: Uint8Array): bigint {
-    return this.#address(key, this.#perCpu ? this.host.currentCpu() : 0);
+    return this.#address(key, this.#perCpu ? this.currentCpu() : 0);
   }
 
   /** bpf_map_lookup_percpu_elem: per-CPU arrays only (the kernel's other maps answer NULL). */
@@ -96,11 +90,11 @@ export class ArrayVmMap extends VmMap {
 
   programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
     if (!this.programWritable) return -E.EPERM;
-    if (flags > 0xffff_ffffn) return -E.EINVAL;
+    if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const r = this.#updateError(key, Number(flags));
     if (r < 0) return r;
-    const cpu = this.#perCpu ? this.host.currentCpu() : 0;
-    this.#values.bytes.set(value.subarray(0, this.valueSize), this.#index(key) * this.#block + cpu * this.valueStride);
+    const start = this.#index(key) * this.#block + (this.#perCpu ? this.currentCpu() : 0) * this.valueStride;
+    this.copyIn(this.#values.bytes.subarray(start, start + this.valueSize), value.subarray(0, this.valueSize));
     return 0;
   }
 

@@ -7,7 +7,7 @@
 // the subclasses against the machine's memory.
 import * as E from "../../sys/errno.js";
 import { checkFlags, describeValue } from "../../sys/arguments.js";
-import { type BpfError, BusyError, ClosedError, errorFromErrno, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
+import { type BpfError, BusyError, ClosedError, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
 import { bytesArgument, roundUp8, type BytesLike } from "../../map/bytes.js";
 import { describeMap, elemError } from "../../map/errors.js";
 import { packPerCpu, splitPerCpu } from "../../map/percpu.js";
@@ -25,7 +25,18 @@ export interface VmMapOptions {
   resolveProgram?: (fd: number) => VmProgram | undefined;
   /** Maps of maps: the inner map an fd stored with `update` stands for (undefined: the fd is bad, EBADF). */
   resolveMap?: (fd: number) => VmMap | undefined;
+  /**
+   * Byte offset of the `struct bpf_spin_lock` in the value, when it holds
+   * one (what the kernel learns from the map's BTF; spinLockOffset(btf,
+   * valueTypeId) finds it). As in the kernel, BPF_F_LOCK is then accepted,
+   * user lookups read the lock as zeros and updates leave it alone. Without
+   * it, BPF_F_LOCK is -EINVAL (InvalidArgumentError). Hash and array maps only.
+   */
+  spinLockOffset?: number;
 }
+
+/** sizeof(struct bpf_spin_lock). */
+const SPIN_LOCK_SIZE = 4;
 
 const EMPTY = new Uint8Array(0);
 /** Bytes of the read-only region standing for the map (what a `struct bpf_map *` points at). */
@@ -67,7 +78,11 @@ export abstract class VmMap implements VmMapOps, Disposable {
   #closed = false;
   #frozen = false;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
+  /** Where the value's bpf_spin_lock is (VmMapOptions.spinLockOffset), if it has one: BPF_F_LOCK is valid. */
+  readonly spinLockOffset: number | undefined;
+
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    this.spinLockOffset = options.spinLockOffset;
     this.spec = { ...spec };
     this.host = host;
     this.name = spec.name ?? "";
@@ -91,6 +106,39 @@ export abstract class VmMap implements VmMapOps, Disposable {
   /** Whether programs may write values (false for BPF_F_RDONLY_PROG maps). */
   protected get programWritable(): boolean {
     return (this.flags & MapFlags.RDONLY_PROG) === 0;
+  }
+
+  /** The CPU programs run on now; one outside 0 … cpus − 1 is a mistake of the host (InvalidArgumentError naming `cpu`). */
+  protected currentCpu(): number {
+    const cpu = this.host.currentCpu();
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.host.cpus) {
+      throw new InvalidArgumentError(`${describeMap(this)}: the current CPU is ${String(cpu)}, but the machine has CPUs 0 to ${this.host.cpus - 1}`, "cpu");
+    }
+    return cpu;
+  }
+
+  /** BPF_F_LOCK on a map whose value has no spin lock (the kernel's -EINVAL). */
+  protected badLock(flags: number | bigint): boolean {
+    return this.spinLockOffset === undefined && (BigInt(flags) & BigInt(UpdateFlags.F_LOCK)) !== 0n;
+  }
+
+  /** Copies a stored value out for user space: the spin lock, if any, reads as zeros (as the kernel's copy_map_value). */
+  protected copyOut(stored: Uint8Array, out: Uint8Array): void {
+    out.set(stored);
+    const lock = this.spinLockOffset;
+    if (lock !== undefined) out.fill(0, lock, lock + SPIN_LOCK_SIZE);
+  }
+
+  /** Writes `value` over a stored value, leaving its spin lock, if any, as it is. */
+  protected copyIn(stored: Uint8Array, value: Uint8Array): void {
+    const lock = this.spinLockOffset;
+    if (lock === undefined) {
+      stored.set(value);
+      return;
+    }
+    const held = stored.slice(lock, lock + SPIN_LOCK_SIZE);
+    stored.set(value);
+    stored.set(held, lock);
   }
 
   /** Maps `bytes` as one of this map's regions (unmapped at close). */
@@ -125,8 +173,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   abstract programLookup(key: Uint8Array): bigint;
 
-  programLookupPerCpu(key: Uint8Array, cpu: number): bigint {
-    return cpu === this.host.currentCpu() ? this.programLookup(key) : 0n;
+  /** bpf_map_lookup_percpu_elem: only per-CPU maps answer (they override this); the others give NULL, as in the kernel. */
+  programLookupPerCpu(_key: Uint8Array, _cpu: number): bigint {
+    return 0n;
   }
 
   abstract programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number;
@@ -178,8 +227,9 @@ export abstract class VmMap implements VmMapOps, Disposable {
     return k;
   }
 
-  #value(value: MapValue): Uint8Array {
+  #value(value: MapValue | VmMap): Uint8Array {
     const scratch = this.#scratch;
+    if (value instanceof VmMap) throw new InvalidArgumentError(`${describeMap(this)}: a map as the value is only valid for array_of_maps and hash_of_maps`, "value");
     if (ArrayBuffer.isView(value)) {
       const v = bytesArgument(value, "value", describeMap(this));
       if (v.byteLength !== this.valueBufferSize) throw this.#sizeError("value", v.byteLength, this.valueBufferSize);
@@ -222,7 +272,7 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   #lookupRaw(key: Uint8Array, out: Uint8Array, flags: number): number {
     if (this.#denied(true, false)) return -E.EPERM;
-    if (flags & ~UpdateFlags.F_LOCK) return -E.EINVAL;
+    if (flags & ~UpdateFlags.F_LOCK || this.badLock(flags)) return -E.EINVAL;
     return this.sysLookup(key, out, flags);
   }
 
@@ -269,12 +319,13 @@ export abstract class VmMap implements VmMapOps, Disposable {
    * (KeyExistsError if present), EXIST (KeyNotFoundError if absent), F_LOCK
    * (accepted; the machine runs one program at a time). A full hash map is a
    * NoSpaceError, an index past an array's end an InvalidArgumentError.
+   * Maps of maps also take a VmMap (the inner map) as the value.
    */
-  update(key: BytesLike, value: MapValue, flags: number = UpdateFlags.ANY): void {
+  update(key: BytesLike, value: MapValue | VmMap, flags: number = UpdateFlags.ANY): void {
     const k = this.#key(key);
     const v = this.#value(value);
     this.#checkFlags(flags);
-    const r = this.#denied(false, true) ? -E.EPERM : this.sysUpdate(k, v, flags);
+    const r = this.#denied(false, true) ? -E.EPERM : this.badLock(flags) ? -E.EINVAL : this.sysUpdate(k, v, flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_UPDATE_ELEM");
   }
 
@@ -297,7 +348,7 @@ export abstract class VmMap implements VmMapOps, Disposable {
     const k = this.#key(key);
     this.#checkFlags(flags);
     const out = new Uint8Array(this.valueBufferSize);
-    const r = this.#denied(true, true) ? -E.EPERM : this.sysLookupAndDelete(k, out, flags);
+    const r = this.#denied(true, true) ? -E.EPERM : this.badLock(flags) ? -E.EINVAL : this.sysLookupAndDelete(k, out, flags);
     if (r < 0) throw this.#fail(-r, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
     return out;
   }
@@ -400,10 +451,13 @@ export abstract class VmMap implements VmMapOps, Disposable {
 
   // ---- whole-map operations ---------------------------------------------------------
 
-  /** Makes the map read-only for user space (as BPF_MAP_FREEZE); programs may still write. BusyError when already frozen. */
+  /** Makes the map read-only for user space (as BPF_MAP_FREEZE); programs may still write. PermissionError when already frozen or BPF_F_RDONLY. */
   freeze(): void {
     this.#check();
-    if (this.#frozen) throw errorFromErrno(E.EBUSY, "BPF_MAP_FREEZE", describeMap(this));
+    // As the kernel: freezing needs write access, which a frozen or BPF_F_RDONLY map no longer gives.
+    if (this.#denied(false, true)) {
+      throw new PermissionError(`BPF_MAP_FREEZE (${describeMap(this)}): not permitted: the map is already frozen or read-only for user space (BPF_F_RDONLY)`, { operation: "BPF_MAP_FREEZE", errno: E.EPERM });
+    }
     this.#frozen = true;
   }
 

@@ -19,8 +19,6 @@ import { QueueVmMap } from "./queue.js";
 import { RingBufferVmMap } from "./ringbuf.js";
 import type { VmMapHost } from "./types.js";
 
-/** The kernel's MAX_BPF_STACK: hash keys may not be larger. */
-const MAX_HASH_KEY = 512;
 /** PCPU_MIN_UNIT_SIZE: per-CPU values may not be larger. */
 const MAX_PERCPU_VALUE = 32768;
 /** Ring buffer sizes are page multiples (the page size of x86-64 and most arm64 kernels). */
@@ -69,7 +67,6 @@ function checkSpec(spec: MapSpec): void {
       requireSizes(spec, "nonzero", "nonzero");
       allowFlags(spec, COMMON_FLAGS | MapFlags.NO_PREALLOC | MapFlags.ZERO_SEED | (lru ? MapFlags.NO_COMMON_LRU : 0));
       if (lru && flags & MapFlags.NO_PREALLOC) throw new NotSupportedError(`${describeSpec(spec)} with BPF_F_NO_PREALLOC (LRU maps are always preallocated)`);
-      if (spec.keySize > MAX_HASH_KEY) throw new TooBigError(`${describeSpec(spec)}: keys are at most ${MAX_HASH_KEY} bytes (got ${spec.keySize})`);
       if (spec.type === MapType.PercpuHash || spec.type === MapType.LruPercpuHash) checkPerCpuValue(spec);
       return;
     }
@@ -128,6 +125,16 @@ function checkSpec(spec: MapSpec): void {
   }
 }
 
+/** bpf_spin_lock is 4 bytes, 4-aligned, inside the value; only hash and array maps hold one (the kernel: EOPNOTSUPP). */
+function checkSpinLock(spec: MapSpec, offset: number): void {
+  if (spec.type !== MapType.Hash && spec.type !== MapType.Array) {
+    throw new NotSupportedError(`a bpf_spin_lock in the values of ${mapTypeName(spec.type)} maps (only hash and array maps may hold one)`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0 || offset + 4 > spec.valueSize) {
+    throw invalid(spec, "spinLockOffset", `spinLockOffset must be a multiple of 4 with the 4-byte lock inside the ${spec.valueSize}-byte value (got ${String(offset)})`);
+  }
+}
+
 function unsupported(spec: MapSpec): NotSupportedError {
   const e = new NotSupportedError(`${mapTypeName(spec.type)} maps in the user-space machine`);
   e.message = `${describeSpec(spec)}: the user-space machine does not emulate ${mapTypeName(spec.type)} maps ` +
@@ -144,15 +151,16 @@ function unsupported(spec: MapSpec): NotSupportedError {
  */
 export function createVmMap(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}): VmMap {
   checkSpec(spec);
+  if (options.spinLockOffset !== undefined) checkSpinLock(spec, options.spinLockOffset);
   switch (spec.type) {
     case MapType.Hash:
     case MapType.PercpuHash:
     case MapType.LruHash:
     case MapType.LruPercpuHash:
-      return new HashVmMap(spec, host);
+      return new HashVmMap(spec, host, options);
     case MapType.Array:
     case MapType.PercpuArray:
-      return new ArrayVmMap(spec, host);
+      return new ArrayVmMap(spec, host, options);
     case MapType.Queue:
     case MapType.Stack:
       return new QueueVmMap(spec, host);

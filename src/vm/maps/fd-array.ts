@@ -5,15 +5,15 @@
 import * as E from "../../sys/errno.js";
 import { UpdateFlags } from "../../map/types.js";
 import { VmMap } from "./base.js";
-import { readU32, writeU32 } from "./bytes.js";
+import { arrayNextKey, readU32 } from "./bytes.js";
 
 /** Base of fd-valued arrays whose slots hold `T`. */
 export abstract class FdArrayVmMap<T> extends VmMap {
   /** The slots (undefined: empty). */
   protected readonly slots: (T | undefined)[] = [];
 
-  /** The entry a user-space update with `fd` stores, or a negative errno. */
-  protected abstract resolve(fd: number): T | number;
+  /** The entry a user-space update with `fd` stores; undefined when the fd stands for nothing (-EBADF). */
+  protected abstract resolve(fd: number): T | undefined;
 
   /** The index a key names, or -1 past the end. */
   protected indexOf(key: Uint8Array): number {
@@ -26,7 +26,7 @@ export abstract class FdArrayVmMap<T> extends VmMap {
     const i = this.indexOf(key);
     if (i < 0) return -E.E2BIG;
     const entry = this.resolve(readU32(value));
-    if (typeof entry === "number") return entry;
+    if (entry === undefined) return -E.EBADF;
     this.slots[i] = entry;
     return 0;
   }
@@ -40,14 +40,7 @@ export abstract class FdArrayVmMap<T> extends VmMap {
   }
 
   protected sysNextKey(key: Uint8Array | undefined, out: Uint8Array): number {
-    const i = key === undefined ? 0xffff_ffff : readU32(key);
-    if (i >= this.maxEntries) {
-      writeU32(out, 0);
-      return 0;
-    }
-    if (i === this.maxEntries - 1) return -E.ENOENT;
-    writeU32(out, i + 1);
-    return 0;
+    return arrayNextKey(key, out, this.maxEntries);
   }
 
   /** Programs cannot look up or change fd arrays (the verifier refuses it); they get NULL / -EINVAL. */

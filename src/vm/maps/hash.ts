@@ -9,15 +9,18 @@
 import * as E from "../../sys/errno.js";
 import { MapFlags, MapType, UpdateFlags } from "../../map/types.js";
 import type { MapSpec } from "../../map/spec.js";
-import { VmMap } from "./base.js";
-import { keyString } from "./bytes.js";
+import { VmMap, type VmMapOptions } from "./base.js";
+import { keyId } from "./bytes.js";
 import { ValueSlab } from "./slab.js";
 import type { VmMapHost } from "./types.js";
 
 interface Element {
   readonly key: Uint8Array;
-  readonly id: string;
+  readonly id: number | string;
   readonly slot: number;
+  /** The slot's bytes (valueBufferSize of them) and address, kept so lookups allocate nothing. */
+  readonly value: Uint8Array;
+  readonly address: bigint;
   prev: Element | undefined;
   next: Element | undefined;
   /** LRU maps: neighbours in the recency list (newer, older) and which list. */
@@ -41,15 +44,15 @@ function badUpdateFlags(flags: number): boolean {
 
 /** hash, percpu_hash, lru_hash, lru_percpu_hash. */
 export class HashVmMap extends VmMap {
-  readonly #elements = new Map<string, Element>();
+  readonly #elements = new Map<number | string, Element>();
   #first: Element | undefined;
   #last: Element | undefined;
   readonly #slab: ValueSlab;
   readonly #perCpu: boolean;
   readonly #lru: Recency[] | undefined;
 
-  constructor(spec: MapSpec, host: VmMapHost) {
-    super(spec, host);
+  constructor(spec: MapSpec, host: VmMapHost, options: VmMapOptions = {}) {
+    super(spec, host, options);
     this.#perCpu = spec.type === MapType.PercpuHash || spec.type === MapType.LruPercpuHash;
     const slotBytes = this.#perCpu ? this.valueStride * this.cpus : this.valueStride;
     this.#slab = new ValueSlab(slotBytes, spec.maxEntries, (what, bytes) => this.mapRegion(what, bytes));
@@ -69,21 +72,25 @@ export class HashVmMap extends VmMap {
   // ---- element bookkeeping ----
 
   #find(key: Uint8Array): Element | undefined {
-    return this.#elements.get(keyString(key));
+    return this.#elements.get(keyId(key));
   }
 
   /** A new element for `key` (capacity already checked), zeroed; LRU maps evict to make room. */
   #insert(key: Uint8Array): Element | number {
     let list = 0;
     if (this.#lru) {
-      list = this.#lru.length > 1 ? this.host.currentCpu() % this.#lru.length : 0;
+      list = this.#lru.length > 1 ? this.currentCpu() : 0;
       const recency = this.#lru[list] as Recency;
       if (recency.count >= recency.capacity && recency.oldest) this.#remove(recency.oldest);
     } else if (this.#elements.size >= this.maxEntries) {
       return -E.E2BIG;
     }
     const copy = key.slice();
-    const e: Element = { key: copy, id: keyString(copy), slot: this.#slab.alloc(), prev: this.#last, next: undefined, newer: undefined, older: undefined, list };
+    const slot = this.#slab.alloc();
+    const e: Element = {
+      key: copy, id: keyId(copy), slot, value: this.#slab.bytes(slot).subarray(0, this.valueBufferSize), address: this.#slab.address(slot),
+      prev: this.#last, next: undefined, newer: undefined, older: undefined, list,
+    };
     if (this.#last) this.#last.next = e;
     else this.#first = e;
     this.#last = e;
@@ -153,14 +160,14 @@ export class HashVmMap extends VmMap {
   protected sysLookup(key: Uint8Array, out: Uint8Array): number {
     const e = this.#find(key);
     if (!e) return -E.ENOENT;
-    out.set(this.#slab.bytes(e.slot).subarray(0, this.valueBufferSize));
+    this.copyOut(e.value, out);
     return 0;
   }
 
   protected sysUpdate(key: Uint8Array, value: Uint8Array, flags: number): number {
     const e = this.#elementForUpdate(key, flags);
     if (typeof e === "number") return e;
-    this.#slab.bytes(e.slot).set(value.subarray(0, this.valueBufferSize));
+    this.copyIn(e.value, value.subarray(0, this.valueBufferSize));
     return 0;
   }
 
@@ -189,7 +196,7 @@ export class HashVmMap extends VmMap {
 
   programLookup(key: Uint8Array): bigint {
     const e = this.#find(key);
-    return e ? this.#use(e, this.#perCpu ? this.host.currentCpu() * this.valueStride : 0) : 0n;
+    return e ? this.#use(e, this.#perCpu ? this.currentCpu() * this.valueStride : 0) : 0n;
   }
 
   /** bpf_map_lookup_percpu_elem: per-CPU maps only (the kernel's other maps answer NULL). */
@@ -201,21 +208,21 @@ export class HashVmMap extends VmMap {
 
   #use(e: Element, offset: number): bigint {
     this.#touch(e);
-    return this.#slab.address(e.slot, offset);
+    return offset === 0 ? e.address : e.address + BigInt(offset);
   }
 
   programUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
     if (!this.programWritable) return -E.EPERM;
-    if (flags > 0xffff_ffffn) return -E.EINVAL;
+    if (flags > 0xffff_ffffn || this.badLock(flags)) return -E.EINVAL;
     const e = this.#elementForUpdate(key, Number(flags));
     if (typeof e === "number") return e;
-    const slot = this.#slab.bytes(e.slot);
+    const slot = e.value;
     if (!this.#perCpu) {
-      slot.set(value.subarray(0, this.valueSize));
+      this.copyIn(slot.subarray(0, this.valueSize), value.subarray(0, this.valueSize));
       return 0;
     }
     // A program writes its own CPU's value; a new element starts zeroed on the others.
-    slot.set(value.subarray(0, this.valueSize), this.host.currentCpu() * this.valueStride);
+    slot.set(value.subarray(0, this.valueSize), this.currentCpu() * this.valueStride);
     return 0;
   }
 

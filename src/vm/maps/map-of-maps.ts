@@ -14,21 +14,11 @@ import type { MapSpec } from "../../map/spec.js";
 import { MapFlags, MapType, UpdateFlags } from "../../map/types.js";
 import type { MapValue } from "../../map.js";
 import { VmMap, type VmMapOptions } from "./base.js";
-import { keyString, readU32, writeU32 } from "./bytes.js";
+import { arrayNextKey, keyString, objectIds, readU32, writeU32 } from "./bytes.js";
 import type { VmMapHost } from "./types.js";
 
-const ids = new WeakMap<VmMap, number>();
-let lastId = 0;
-
-/** A stable id for `map` (1, 2, … in order of first use): what a map-of-maps lookup returns for it. */
-export function vmMapId(map: VmMap): number {
-  let id = ids.get(map);
-  if (id === undefined) {
-    id = ++lastId;
-    ids.set(map, id);
-  }
-  return id;
-}
+/** A stable id for a map (1, 2, … in order of first use): what a map-of-maps lookup returns for it. */
+export const vmMapId: (map: VmMap) => number = objectIds<VmMap>();
 
 interface Slot {
   readonly key: Uint8Array;
@@ -134,13 +124,7 @@ export class MapOfMapsVmMap extends VmMap {
   }
 
   protected sysNextKey(key: Uint8Array | undefined, out: Uint8Array): number {
-    if (this.#isArray) {
-      const i = key === undefined ? 0xffff_ffff : readU32(key);
-      if (i >= this.maxEntries) writeU32(out, 0);
-      else if (i === this.maxEntries - 1) return -E.ENOENT;
-      else writeU32(out, i + 1);
-      return 0;
-    }
+    if (this.#isArray) return arrayNextKey(key, out, this.maxEntries);
     const keys = [...this.#slots.values()];
     const at = key === undefined ? -1 : keys.findIndex((s) => keyString(s.key) === keyString(key));
     const next = keys[at + 1];

@@ -1,7 +1,9 @@
 // Perf event arrays: bpf_perf_event_output writes a record to a slot (a CPU's
-// perf buffer). The records are collected for the test; a slot needs no
-// reader (no perf event fd), so a test sees what a program output without
-// opening anything. User-space updates store the given fd number, which the
+// perf buffer). The records are collected for the test. By default every
+// slot has a reader, as if user space had opened a PerfBuffer, so a test sees
+// what a program output without opening anything; with `readersAttached`
+// false, a slot holds a reader only after an update stores a perf event fd,
+// and output to an empty slot is -ENOENT, as in the kernel. User-space updates store the given fd number, which the
 // machine cannot check; lookups are not supported, as in the kernel.
 import * as E from "../../sys/errno.js";
 import type { MapSpec } from "../../map/spec.js";
@@ -25,8 +27,12 @@ export class PerfEventArrayVmMap extends FdArrayVmMap<number> implements VmPerfE
     return -E.ENOTSUPP;
   }
 
+  /** Whether every slot has a reader (default); false: only slots given an fd by update. */
+  readersAttached = true;
+
   output(cpu: number, data: Uint8Array): number {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.maxEntries) return -E.E2BIG;
+    if (!this.readersAttached && this.slots[cpu] === undefined) return -E.ENOENT;
     this.#records.push({ data: data.slice(), cpu });
     return 0;
   }

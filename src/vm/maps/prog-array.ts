@@ -10,22 +10,12 @@ import { describeMap } from "../../map/errors.js";
 import type { MapSpec } from "../../map/spec.js";
 import { VmProgram } from "../program.js";
 import type { VmMapOptions } from "./base.js";
-import { writeU32 } from "./bytes.js";
+import { objectIds, writeU32 } from "./bytes.js";
 import { FdArrayVmMap } from "./fd-array.js";
 import type { VmMapHost, VmProgArrayOps } from "./types.js";
 
-const ids = new WeakMap<VmProgram, number>();
-let lastId = 0;
-
-/** A stable id for `program` (1, 2, … in order of first use), what a prog array lookup returns for it. */
-export function vmProgramId(program: VmProgram): number {
-  let id = ids.get(program);
-  if (id === undefined) {
-    id = ++lastId;
-    ids.set(program, id);
-  }
-  return id;
-}
+/** A stable id for a program (1, 2, … in order of first use): what a prog array lookup returns for it. */
+export const vmProgramId: (program: VmProgram) => number = objectIds<VmProgram>();
 
 /** prog_array. */
 export class ProgArrayVmMap extends FdArrayVmMap<VmProgram> implements VmProgArrayOps {
@@ -36,8 +26,8 @@ export class ProgArrayVmMap extends FdArrayVmMap<VmProgram> implements VmProgArr
     this.#resolveProgram = options.resolveProgram;
   }
 
-  protected resolve(fd: number): VmProgram | number {
-    return this.#resolveProgram?.(fd) ?? -E.EBADF;
+  protected resolve(fd: number): VmProgram | undefined {
+    return this.#resolveProgram?.(fd);
   }
 
   protected sysLookup(key: Uint8Array, out: Uint8Array): number {

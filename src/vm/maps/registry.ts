@@ -13,14 +13,15 @@ export class VmMapRegistry implements VmMapLookup, Iterable<VmMap> {
   readonly #byAddress = new Map<bigint, VmMap>();
   readonly #byName = new Map<string, VmMap>();
 
-  /** Adds `map`; a second map with the same non-empty name is an InvalidArgumentError. Returns the map. */
+  /**
+   * Adds `map` and returns it. Names need not be unique (the kernel's are
+   * not: 15 characters truncate): get(name) answers the first map added
+   * under a name.
+   */
   add<M extends VmMap>(map: M): M {
     if (!(map instanceof VmMap)) throw new InvalidArgumentError("VmMapRegistry.add takes a VmMap", "map");
-    if (map.name !== "" && this.#byName.has(map.name) && this.#byName.get(map.name) !== map) {
-      throw new InvalidArgumentError(`VmMapRegistry: a map named '${map.name}' is already registered`, "map");
-    }
     this.#byAddress.set(map.handle.base, map);
-    if (map.name !== "") this.#byName.set(map.name, map);
+    if (map.name !== "" && !this.#byName.has(map.name)) this.#byName.set(map.name, map);
     return map;
   }
 
@@ -36,7 +37,7 @@ export class VmMapRegistry implements VmMapLookup, Iterable<VmMap> {
     return undefined;
   }
 
-  /** The registered map named `name`. */
+  /** The first registered map named `name`. */
   get(name: string): VmMap | undefined {
     return this.#byName.get(name);
   }

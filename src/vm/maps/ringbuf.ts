@@ -49,7 +49,7 @@ export class RingBufferVmMap extends VmMap implements VmRingBufferOps {
     if (length > this.maxEntries) return undefined;
     if (this.#producer + length - this.#consumer > this.maxEntries - 1) return undefined;
     this.#producer += length;
-    const slot: Slot = { length, cpu: this.host.currentCpu(), region: undefined, state: "busy", data: undefined };
+    const slot: Slot = { length, cpu: this.currentCpu(), region: undefined, state: "busy", data: undefined };
     this.#slots.push(slot);
     return slot;
   }

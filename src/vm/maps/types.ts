@@ -68,7 +68,7 @@ export interface VmRingBufferOps extends VmMapOps {
 
 /** Program side of BPF_MAP_TYPE_PERF_EVENT_ARRAY. */
 export interface VmPerfEventArrayOps extends VmMapOps {
-  /** bpf_perf_event_output to slot `cpu`: 0 or a negative errno (-ENOENT when the slot has no reader, -E2BIG). */
+  /** bpf_perf_event_output to slot `cpu`: 0, or -E2BIG past the last slot (a slot needs no reader: records are collected). */
   output(cpu: number, data: Uint8Array): number;
 }
 

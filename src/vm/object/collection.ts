@@ -19,8 +19,10 @@ import { VmKernel, type VmKernelOptions } from "../kernel/state.js";
 import { Machine, type Engine, type RunResult } from "../machine.js";
 import type { VmMap } from "../maps/base.js";
 import { createVmMap } from "../maps/create.js";
+import { MapOfMapsVmMap } from "../maps/map-of-maps.js";
 import { ProgArrayVmMap } from "../maps/prog-array.js";
 import { VmMapRegistry } from "../maps/registry.js";
+import { spinLockOffset } from "../maps/spin-lock.js";
 import type { VmProgram } from "../program.js";
 import { relocatePrograms } from "./relocate.js";
 import { testRun, type VmTestRunOptions, type VmTestRunResult } from "./test-run.js";
@@ -108,7 +110,14 @@ export class VmCollection implements Disposable {
     const maps = new Map<string, VmMap>();
     for (const [key, m] of spec.maps) {
       if (m.kind === "struct_ops") continue; // struct_ops maps register with kernel subsystems: nothing to emulate.
-      const map = createVmMap(m, host, { resolveProgram: (fd) => fds.get(fd) });
+      // The kernel-visible name, as the kernel loader makes it (15 characters of [A-Za-z0-9_.]); maps keeps the full key.
+      const name = m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+      // A value holding a bpf_spin_lock (found in the object's BTF, as the kernel finds it) makes BPF_F_LOCK valid.
+      const lock = spec.btf && m.valueTypeId ? spinLockOffset(spec.btf, m.valueTypeId) : undefined;
+      const map = createVmMap({ ...m, name }, host, {
+        resolveProgram: (fd) => fds.get(fd),
+        ...(lock === undefined ? {} : { spinLockOffset: lock }),
+      });
       registry.add(map);
       maps.set(key, map);
       writeInitialValue(spec, m, map, options.kconfig);
@@ -127,7 +136,7 @@ export class VmCollection implements Disposable {
       programs.set(p.name, new VmObjectProgram(p.name, p.type, program, fd, coll));
       fds.set(fd++, program);
     }
-    for (const [key, m] of spec.maps) fillProgArray(m, maps.get(key), programs);
+    for (const [key, m] of spec.maps) fillInitialSlots(m, maps.get(key), programs, maps);
     installKfuncs(spec, machine, options.kfuncs ?? {});
     return coll;
   }
@@ -151,6 +160,7 @@ export class VmCollection implements Disposable {
     for (const m of this.maps.values()) m.close();
   }
 
+  /** Same as {@link close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -168,7 +178,8 @@ function writeInitialValue(spec: ObjectSpec, m: ObjectMapSpec, map: VmMap, kconf
 }
 
 function kconfigSources(values: Readonly<Record<string, VmKconfigValue>>): KconfigSources {
-  const raw = (v: VmKconfigValue): string => typeof v === "boolean" ? (v ? "y" : "n") : typeof v === "string" && !/^[ymn]$|^-?\d+$|^0x/i.test(v) ? JSON.stringify(v) : String(v);
+  // Strings that look like .config values (y/m/n, numbers, "quoted") are taken as written; other strings are quoted.
+  const raw = (v: VmKconfigValue): string => typeof v === "boolean" ? (v ? "y" : "n") : typeof v === "string" && !/^[ymn]$|^-?\d+$|^0x|^"/i.test(v) ? JSON.stringify(v) : String(v);
   const config = new Map(Object.entries(values).filter(([k]) => k.startsWith("CONFIG_")).map(([k, v]) => [k, raw(v)]));
   const flag = (name: string): boolean => values[name] === true || values[name] === "y";
   return {
@@ -176,6 +187,7 @@ function kconfigSources(values: Readonly<Record<string, VmKconfigValue>>): Kconf
     kernelVersion: Number(values["LINUX_KERNEL_VERSION"] ?? 0),
     hasBpfCookie: flag("LINUX_HAS_BPF_COOKIE"),
     hasSyscallWrapper: flag("LINUX_HAS_SYSCALL_WRAPPER"),
+    missingHint: "the kconfig option of VmCollection.load does not set it",
   };
 }
 
@@ -192,14 +204,21 @@ function ksymValues(spec: ObjectSpec, given: Readonly<Record<string, bigint>> = 
   return out;
 }
 
-/** Static `.values = { [i] = &prog }` of prog arrays. */
-function fillProgArray(m: ObjectMapSpec, map: VmMap | undefined, programs: ReadonlyMap<string, VmObjectProgram>): void {
-  if (!(map instanceof ProgArrayVmMap) || !m.initialSlots) return;
+/** Static `.values = { [i] = &prog }` of prog arrays and `{ [i] = &inner }` of maps of maps. */
+function fillInitialSlots(m: ObjectMapSpec, map: VmMap | undefined, programs: ReadonlyMap<string, VmObjectProgram>, maps: ReadonlyMap<string, VmMap>): void {
+  if (!map || !m.initialSlots) return;
   m.initialSlots.forEach((name, index) => {
     if (name === undefined) return;
-    const p = programs.get(name);
-    if (!p) throw new NotFoundError(`prog array '${m.name}' slot ${index} names program '${name}', which was not loaded`);
-    map.setProgram(index, p.program);
+    const key = new Uint8Array(new Uint32Array([index]).buffer);
+    if (map instanceof ProgArrayVmMap) {
+      const p = programs.get(name);
+      if (!p) throw new NotFoundError(`prog array '${m.name}' slot ${index} names program '${name}', which was not loaded`);
+      map.setProgram(index, p.program);
+    } else if (map instanceof MapOfMapsVmMap) {
+      const inner = maps.get(name);
+      if (!inner) throw new NotFoundError(`map of maps '${m.name}' slot ${index} names map '${name}', which the machine did not create`);
+      map.setInner(key, inner);
+    }
   });
 }
 
