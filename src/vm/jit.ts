@@ -6,13 +6,17 @@
 // interpreter, and the frame's exit. The program is cut into basic blocks
 // (jit-blocks.ts), one `case` each of a `switch (pc)` inside a loop:
 // straight-line code falls through from block to block, a jump sets pc and
-// re-dispatches. Each block charges its length to the budget on entry; a
-// block that does not fit is handed to the interpreter, which stops at the
-// same instruction an instruction-by-instruction run would. Semantics are the
-// interpreter's: the same alu.ts functions, the same address checks and
-// fault messages on every slow path, the interpreter's own code for the rare
-// instructions (atomics, helper calls, legacy packet loads), and the same
-// instruction count.
+// re-dispatches — except inside innermost loops entered only at their head,
+// which become JavaScript loops of their own. Each block charges its length
+// to the budget on entry; a block that does not fit is handed to the
+// interpreter, which stops at the same instruction an instruction-by-
+// instruction run would. Registers known to hold a constant are written as
+// that constant (jit-constants.ts); loads and stores take inline fast paths
+// (jit-memory.ts). Semantics are the interpreter's: the same alu.ts
+// functions, the same address checks and fault messages on every slow path,
+// the interpreter's own code for the rare instructions (atomics, helper
+// calls, legacy packet loads, unusual entries), and the same instruction
+// count.
 import { Class, JmpOp, LD_IMM64, PseudoCall } from "../asm/opcodes.js";
 import * as alu from "./alu.js";
 import { atomic, callHelper, depthError, interpret, legacyPacketLoad, type Execution } from "./interpreter.js";
@@ -162,11 +166,10 @@ function jump(p: VmProgram, i: number, flow: Flow, known: Constants): string {
   const wide = (op & 0x07) === Class.JMP;
   const off = p.offset[i] as number;
   const imm = p.imm[i] as number;
-  const goto = flow;
   switch (jmpOp) {
-    case JmpOp.JA: return goto(i + (wide ? off : imm) + 1);
+    case JmpOp.JA: return flow(i + (wide ? off : imm) + 1);
     case JmpOp.EXIT: return EXIT_FRAME;
-    case JmpOp.JCOND: return `if (ex.mayGoto === 0) ${goto(i + off + 1)} ex.mayGoto--;`;
+    case JmpOp.JCOND: return `if (ex.mayGoto === 0) ${flow(i + off + 1)} ex.mayGoto--;`;
     case JmpOp.CALL:
       if (p.src[i] === PseudoCall.CALL) {
         return `if (ex.depth + 1 >= stacks.length) { ex.remaining = rem; throw rt.depthError(${i}, stacks.length); }
@@ -179,6 +182,6 @@ ${outside(i + imm + 1)}`;
 if (rt.callHelper(ex, ${i}, ${p.src[i]}, ${imm})) { rem = ex.remaining; cW = -1; ${RELOAD_ALL} ${EXIT_FRAME} }
 rem = ex.remaining; cW = -1; ${reloadRegister(0)}`;
     default:
-      return `if (${condition(p, i, wide, known)}) ${goto(i + off + 1)}`;
+      return `if (${condition(p, i, wide, known)}) ${flow(i + off + 1)}`;
   }
 }
