@@ -40,11 +40,11 @@ function main(): number {
     },
   });
   if (values.help) {
-    console.log("usage: node dist/bench/vm.js [--rounds N (5)] [--repeat N runs per round (10000)] [--filter TEXT] [--json]");
+    console.log("usage: node dist/bench/vm.js [--rounds N (5)] [--repeat N runs per round (5000)] [--filter TEXT] [--json]");
     return 0;
   }
   const rounds = positive("rounds", values.rounds, 5);
-  const repeat = positive("repeat", values.repeat, 10_000);
+  const repeat = positive("repeat", values.repeat, 5_000);
   const rows: VmBenchRow[] = [];
   using objects = new VmBenchObjects();
   for (const w of WORKLOADS.filter((x) => values.filter === undefined || x.program.includes(values.filter as string))) {
