@@ -44,6 +44,7 @@ const elsewhere: Array<[string, Record<string, unknown>]> = [
   ["sectionType", object], ["internalMapName", object],
   ["CoreRelocator", core], ["typesMatch", core],
   ["createVmMap", vm], ["VmMap", vm], ["VmMapRegistry", vm], ["RingBufferVmMap", vm],
+  ["kernelHelpers", vm], ["VmKernel", vm], ["VmHelperArgumentError", vm], ["VmPacket", vm],
   ["generateSkeleton", gen], ["buildObject", gen], ["ToolchainError", gen], ["CompileError", gen], ["minimizeCoreBtf", gen],
 ];
 

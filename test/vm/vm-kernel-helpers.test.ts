@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, R6, R7, R10 } from "../../src/asm/index.js";
 import { MapType } from "../../src/map.js";
-import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT } from "../../src/sys/errno.js";
+import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, ERANGE } from "../../src/sys/errno.js";
 import { AddressSpace, VmFaultError, VmHelperArgumentError, VmProgram, type ProgArrayVmMap, type PerfEventArrayVmMap, type RingBufferVmMap } from "../../src/vm/index.js";
-import { both, cString, signed, storeBytes, VmWorld } from "./vm-kernel-helpers-util.js";
+import { both, cString, packetWorld, signed, storeBytes, VmWorld } from "./vm-kernel-helpers-util.js";
 
 const BPF_ANY = 0;
 const BPF_NOEXIST = 1;
@@ -61,7 +61,7 @@ both("map_lookup_percpu_elem reads another CPU's value; a CPU past the machine's
   assert.equal(w.run(mine), 12n);
 });
 
-both("queue push/pop/peek: FIFO order, -ENOENT when empty leaves the buffer alone", () => {
+both("queue push/pop/peek: FIFO order, -ENOENT when empty", () => {
   const w = new VmWorld();
   const { map, fd } = w.map({ type: MapType.Queue, keySize: 0, valueSize: 4, maxEntries: 2 });
   const push = (v: number): bigint => w.run(new ProgramBuilder().stW(R10, -4, v).ldMapFd(R1, fd).mov64Reg(R2, R10).add64Imm(R2, -4).mov64Imm(R3, 0).call("map_push_elem").exit());
@@ -78,7 +78,7 @@ both("queue push/pop/peek: FIFO order, -ENOENT when empty leaves the buffer alon
   assert.deepEqual(take("map_peek_elem"), [0, 5]);
   assert.deepEqual(take("map_pop_elem"), [0, 5]);
   assert.deepEqual(take("map_pop_elem"), [0, 6]);
-  assert.deepEqual(take("map_pop_elem"), [-ENOENT, 0x5a5a]);
+  assert.deepEqual(take("map_pop_elem"), [-ENOENT, 0], "an empty queue clears the buffer, as the kernel's does");
   assert.equal(map.peek(), undefined, "the program emptied it");
 });
 
@@ -263,7 +263,9 @@ both("probe_read_kernel/user read the test's memory; a fault is -EFAULT with the
   };
   assert.deepEqual(viaBuffer("probe_read_kernel", 4, k.base + 2n), [0, [3, 4, 5, 6, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("probe_read_kernel", 4, k.base + 6n), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "past the region's end");
-  assert.deepEqual(viaBuffer("probe_read_kernel", 4, u.base), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "user memory is not kernel memory");
+  assert.deepEqual(viaBuffer("probe_read_kernel", 4, u.base), [-ERANGE, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "a user address: x86 refuses it with -ERANGE");
+  assert.deepEqual(viaBuffer("probe_read_kernel", 4, 0n), [-ERANGE, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "NULL is a user address");
+  assert.deepEqual(viaBuffer("probe_read", 4, 0n), [-EFAULT, [0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee]], "the legacy helper reads it as user memory");
   assert.deepEqual(viaBuffer("probe_read_user", 2, u.base), [0, [0x68, 0x65, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("copy_from_user", 3, u.base + 4n), [-EFAULT, [0, 0, 0, 0xee, 0xee, 0xee, 0xee, 0xee]]);
   assert.deepEqual(viaBuffer("probe_read", 2, k.base), [0, [1, 2, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee]], "legacy probe_read: kernel memory");
@@ -323,4 +325,72 @@ both("for_each_map_elem visits array slots in order and hash elements once, unti
   assert.equal(count, 3);
   assert.deepEqual(String(digits).split("").sort(), ["3", "5", "7"], "each key once, in the map's order");
   assert.deepEqual([...hash.entries()].map(([, v]) => v[0]).sort(), [1, 1, 1]);
+});
+
+both("ring buffer dynptrs: reserve, write, data slice, submit; a failed reserve leaves a null dynptr", () => {
+  const w = new VmWorld();
+  const { map, fd } = w.map({ type: MapType.Ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+  const DYNPTR = -16;
+  const b = new ProgramBuilder().ldImm64(R1, 0x0807060504030201n).stxDW(R10, R1, -24)
+    .ldMapFd(R1, fd).mov64Imm(R2, 12).mov64Imm(R3, 0).mov64Reg(R4, R10).add64Imm(R4, DYNPTR).call("ringbuf_reserve_dynptr").mov64Reg(R7, R0)
+    // write 8 bytes at offset 0, then 0xee at offset 10 through a data slice
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 0).mov64Reg(R3, R10).add64Imm(R3, -24).mov64Imm(R4, 8).mov64Imm(R5, 0).call("dynptr_write").add64Reg(R7, R0)
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 8).mov64Imm(R3, 4).call("dynptr_data").jeqImm(R0, 0, "fail").stB(R0, 2, 0xee)
+    // a slice past the end is NULL
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 9).mov64Imm(R3, 4).call("dynptr_data").jneImm(R0, 0, "fail")
+    .mov64Reg(R1, R10).add64Imm(R1, DYNPTR).mov64Imm(R2, 0).call("ringbuf_submit_dynptr")
+    // the dynptr is null now: a read is -EINVAL
+    .mov64Reg(R1, R10).add64Imm(R1, -32).mov64Imm(R2, 4).mov64Reg(R3, R10).add64Imm(R3, DYNPTR).mov64Imm(R4, 0).mov64Imm(R5, 0).call("dynptr_read")
+    .add64Reg(R7, R0).mov64Reg(R0, R7).exit()
+    .label("fail").mov64Imm(R0, 1000).exit();
+  assert.equal(signed(w.run(b)), -EINVAL);
+  assert.deepEqual((map as RingBufferVmMap).drain().map((r) => [...r.data]), [[1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0xee, 0]]);
+  // Flags make the reservation fail and null the dynptr; submitting a null dynptr does nothing.
+  const failed = new ProgramBuilder().stDW(R10, -16, -1).stDW(R10, -8, -1)
+    .ldMapFd(R1, fd).mov64Imm(R2, 8).mov64Imm(R3, 1).mov64Reg(R4, R10).add64Imm(R4, -16).call("ringbuf_reserve_dynptr").mov64Reg(R7, R0)
+    .mov64Reg(R1, R10).add64Imm(R1, -16).mov64Imm(R2, 0).call("ringbuf_discard_dynptr")
+    .ldxDW(R1, R10, -16).ldxDW(R2, R10, -8).or64Reg(R1, R2).jneImm(R1, 0, "dirty").mov64Reg(R0, R7).exit()
+    .label("dirty").mov64Imm(R0, 1000).exit();
+  assert.equal(signed(w.run(failed)), -EINVAL);
+  assert.deepEqual((map as RingBufferVmMap).drain(), []);
+});
+
+both("dynptr_from_mem: reads and writes inside the memory, -E2BIG past it, -EINVAL for flags", () => {
+  const w = new VmWorld();
+  // An 8-byte buffer at fp-8 wrapped by the dynptr at fp-32; reads go to fp-48.
+  const op = (body: (b: ProgramBuilder) => void): number => {
+    const b = new ProgramBuilder().ldImm64(R1, 0x1122334455667788n).stxDW(R10, R1, -8).stDW(R10, -48, 0)
+      .mov64Reg(R1, R10).add64Imm(R1, -8).mov64Imm(R2, 8).mov64Imm(R3, 0).mov64Reg(R4, R10).add64Imm(R4, -32).call("dynptr_from_mem").mov64Reg(R7, R0);
+    body(b);
+    return signed(w.run(b.exit()));
+  };
+  const read = (length: number, offset: number, flags = 0) => (b: ProgramBuilder): void => void b.mov64Reg(R1, R10).add64Imm(R1, -48).mov64Imm(R2, length)
+    .mov64Reg(R3, R10).add64Imm(R3, -32).mov64Imm(R4, offset).mov64Imm(R5, flags).call("dynptr_read").jneImm(R0, 0, "out").ldxDW(R0, R10, -48).label("out");
+  assert.equal(op(read(4, 4)), 0x11223344);
+  assert.equal(op(read(4, 0)), 0x55667788);
+  assert.equal(op(read(4, 5)), -E2BIG);
+  assert.equal(op(read(1, 9)), -E2BIG);
+  assert.equal(op(read(4, 0, 1)), -EINVAL);
+  const write = (offset: number, length: number) => (b: ProgramBuilder): void => void b.mov64Reg(R1, R10).add64Imm(R1, -32).mov64Imm(R2, offset)
+    .mov64Reg(R3, R10).add64Imm(R3, -48).mov64Imm(R4, length).mov64Imm(R5, 0).call("dynptr_write").jneImm(R0, 0, "out").ldxDW(R0, R10, -8).label("out");
+  assert.equal(op(write(4, 4)), 0x55667788, "the high half was overwritten with zeros");
+  assert.equal(op(write(6, 4)), -E2BIG);
+  assert.equal(op((b) => void b.mov64Reg(R1, R10).add64Imm(R1, -8).mov64Imm(R2, 8).mov64Imm(R3, 2).mov64Reg(R4, R10).add64Imm(R4, -32).call("dynptr_from_mem")), -EINVAL);
+});
+
+both("perf_event_output from a packet program appends the packet's first bytes (BPF_F_CTXLEN_MASK)", () => {
+  const { world: w, ctx } = packetWorld("xdp", Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]));
+  const { map, fd } = w.map({ type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 0 });
+  const out = (ctxLength: number): number => signed(w.run(new ProgramBuilder().stW(R10, -4, 0x61626364).mov64Reg(R6, R1).ldMapFd(R2, fd)
+    .ldImm64(R3, (BigInt(ctxLength) << 32n) | 0xffff_ffffn).mov64Reg(R4, R10).add64Imm(R4, -4).mov64Imm(R5, 4).call("perf_event_output").exit(), [ctx.base]));
+  assert.equal(out(3), 0);
+  assert.equal(out(17), -EFAULT, "more than the packet holds");
+  assert.deepEqual((map as PerfEventArrayVmMap).drain().map((r) => [...r.data]), [[0x64, 0x63, 0x62, 0x61, 1, 2, 3]]);
+});
+
+both("packet helpers need a packet of their kind: otherwise the verifier's refusal, typed", () => {
+  const w = new VmWorld();
+  assert.throws(() => w.run(new ProgramBuilder().mov64Imm(R2, 4).call("xdp_adjust_head").exit(), [1]), (e: unknown) => e instanceof VmHelperArgumentError && e.helper === "bpf_xdp_adjust_head" && /without a packet/.test(e.message));
+  const { world, ctx } = packetWorld("skb", new Uint8Array(64));
+  assert.throws(() => world.run(new ProgramBuilder().mov64Imm(R2, 4).call("xdp_adjust_tail").exit(), [ctx.base]), /bpf_xdp_adjust_tail: r1 is an skb context; bpf_xdp_adjust_tail takes an xdp one/);
 });

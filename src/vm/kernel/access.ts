@@ -25,7 +25,7 @@ export function bytesAt(ctx: HelperContext, address: bigint, length: number, acc
 }
 
 /** As {@link bytesAt} on any address space. */
-export function viewOf(memory: AddressSpace, address: bigint, length: number, access: VmAccess, index: number): Uint8Array {
+function viewOf(memory: AddressSpace, address: bigint, length: number, access: VmAccess, index: number): Uint8Array {
   if (length === 0) return EMPTY;
   const [hi, lo] = split(address);
   const offset = memory.offsetOf(hi, lo, length, access, index);
@@ -37,7 +37,7 @@ export function viewOf(memory: AddressSpace, address: bigint, length: number, ac
  * undefined when no region holds `address`: what a nofault reader can
  * reach before it would fault.
  */
-export function reachable(memory: AddressSpace, address: bigint, max: number): Uint8Array | undefined {
+function reachable(memory: AddressSpace, address: bigint, max: number): Uint8Array | undefined {
   const region = memory.regionAt(address);
   if (region === undefined) return undefined;
   const offset = Number(BigInt.asUintN(64, address) & 0xffff_ffffn) - region.start;

@@ -6,7 +6,7 @@
 // operand is read the same way.
 
 /** a + b with the carry out of bit 31 added back in (csum_add). */
-export function csumAdd(a: number, b: number): number {
+function csumAdd(a: number, b: number): number {
   const addend = b >>> 0;
   const sum = ((a >>> 0) + addend) >>> 0;
   return (sum + (sum < addend ? 1 : 0)) >>> 0;
@@ -24,18 +24,18 @@ export function csumFrom32To16(sum: number): number {
 }
 
 /** Folds a wsum to the inverted 16-bit checksum (csum_fold). */
-export function csumFold(sum: number): number {
+function csumFold(sum: number): number {
   return ~csumFrom32To16(sum) & 0xffff;
 }
 
 /** 16-bit end-around addition (csum16_add). */
-export function csum16Add(sum: number, addend: number): number {
+function csum16Add(sum: number, addend: number): number {
   const res = ((sum & 0xffff) + (addend & 0xffff)) & 0xffff;
   return (res + (res < (addend & 0xffff) ? 1 : 0)) & 0xffff;
 }
 
 /** 16-bit one's complement subtraction (csum16_sub). */
-export function csum16Sub(sum: number, addend: number): number {
+function csum16Sub(sum: number, addend: number): number {
   return csum16Add(sum, ~addend & 0xffff);
 }
 

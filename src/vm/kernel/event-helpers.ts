@@ -1,5 +1,6 @@
-// Helpers that hand records to user space: the ring buffer family and
-// bpf_perf_event_output. Records land in the emulated map (which collects
+// Helpers that hand records to user space: the ring buffer family (the
+// dynptr variants and the other dynptr helpers are in ./dynptr-helpers.ts,
+// sharing the reservations) and bpf_perf_event_output. Records land in the emulated map (which collects
 // them for the test); a reservation is remembered here from reserve to
 // submit/discard, because those two get only the record's address.
 import { E2BIG, EINVAL, EFAULT } from "../../sys/errno.js";
@@ -7,6 +8,7 @@ import { MapType } from "../../map/types.js";
 import type { HelperContext, VmHelperTable } from "../helpers.js";
 import type { VmPerfEventArrayOps, VmRingBufferOps } from "../maps/types.js";
 import { bytesAt, u32 } from "./access.js";
+import { dynptrHelpers } from "./dynptr-helpers.js";
 import { badArgument } from "./errors.js";
 import { mapArgument } from "./map-helpers.js";
 import type { VmKernel } from "./state.js";
@@ -22,6 +24,7 @@ const CTXLEN_MASK = 0xfffffn << 32n;
 /** ringbuf_output/reserve/submit/discard/query and perf_event_output. */
 export function eventHelpers(kernel: VmKernel): VmHelperTable {
   const reservations = new Map<bigint, VmRingBufferOps>();
+  const dynptrs = dynptrHelpers(kernel, reservations);
   const ringbuf = (ctx: HelperContext, helper: string, address: bigint): VmRingBufferOps =>
     mapArgument(kernel, ctx, helper, 1, address, [MapType.Ringbuf]) as VmRingBufferOps;
   const commit = (ctx: HelperContext, helper: string, address: bigint, discard: boolean): number => {
@@ -32,6 +35,7 @@ export function eventHelpers(kernel: VmKernel): VmHelperTable {
     return 0;
   };
   return {
+    ...dynptrs,
     ringbuf_output: (ctx, r1, r2, r3, r4) => {
       const map = ringbuf(ctx, "bpf_ringbuf_output", r1);
       const data = bytesAt(ctx, r2, u32(r3));

@@ -73,10 +73,10 @@ export function mapHelpers(kernel: VmKernel): VmHelperTable {
   };
 }
 
-/** Pops or peeks into the program's buffer, which changes only when the map had an element. */
+/** Pops or peeks into the program's buffer; an empty queue or stack clears it, as the kernel's do. */
 function popInto(map: VmMapOps, out: Uint8Array, remove: boolean): number {
   const staged = new Uint8Array(out.byteLength);
   const ret = map.programPop(staged, remove);
-  if (ret === 0) out.set(staged);
+  out.set(staged);
   return ret;
 }
