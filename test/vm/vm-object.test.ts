@@ -35,6 +35,15 @@ function packetInputs(): RunInput[] {
   new DataView(xdpMd.buffer).setUint32(0, 8, true);
   new DataView(xdpMd.buffer).setUint32(4, withMeta.byteLength, true);
   inputs.push({ name: "xdp-metadata", options: { data: withMeta, ctx: xdpMd } });
+  // Metadata at and past the kernel's limit (the headroom minus struct xdp_frame: 216 bytes).
+  for (const meta of [216, 220]) {
+    const framed = new Uint8Array(meta + first.byteLength);
+    framed.set(first, meta);
+    const md = new Uint8Array(24);
+    new DataView(md.buffer).setUint32(0, meta, true);
+    new DataView(md.buffer).setUint32(4, framed.byteLength, true);
+    inputs.push({ name: `xdp-metadata-${meta}`, options: { data: framed, ctx: md } });
+  }
   // Repeated runs share one frame in the kernel: what a run changes, the next one sees.
   inputs.push({ name: "ipv4-udp-53 ×3", options: { data: first, repeat: 3 } });
   return inputs;

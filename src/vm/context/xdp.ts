@@ -8,6 +8,7 @@
 import { InvalidArgumentError } from "../../sys/errors.js";
 import type { AddressSpace, Region } from "../memory.js";
 import { VmPacket } from "./packet.js";
+import { XDP_FRAME_OVERHEAD, XDP_META_MAX } from "../kernel/xdp-helpers.js";
 
 /** XDP_PACKET_HEADROOM. */
 export const XDP_HEADROOM = 256;
@@ -44,7 +45,9 @@ export function xdpRun(memory: AddressSpace, data: Uint8Array | undefined, ctxIn
     if (md.dataMeta !== 0) fail("ctx.data_meta must be 0 (no data can precede the metadata)");
     if (md.dataEnd !== input.byteLength) fail(`ctx.data_end (${md.dataEnd}) must equal the data length (${input.byteLength})`);
     if (md.data > md.dataEnd) fail(`ctx.data (${md.data}) is past ctx.data_end (${md.dataEnd})`);
-    if (metaLength > 32 || metaLength % 4 !== 0) fail(`metadata length ${metaLength} (ctx.data) must be a multiple of 4 up to 32`);
+    // As xdp_metalen_invalid, and the metadata comes out of the headroom, which must keep room for struct xdp_frame.
+    const metaMax = Math.min(XDP_META_MAX, XDP_HEADROOM - XDP_FRAME_OVERHEAD);
+    if (metaLength > metaMax || metaLength % 4 !== 0) fail(`metadata length ${metaLength} (ctx.data) must be a multiple of 4 up to ${metaMax}`);
     if (md.egressIfindex !== 0) fail("ctx.egress_ifindex must be 0");
   }
   const packetLength = input.byteLength - metaLength;
