@@ -31,80 +31,144 @@ import type { VmProgram } from "./program.js";
 /** What compiled code calls back into. */
 const RUNTIME = { ...alu, ...runtime, atomic, callHelper, depthError, interpret, legacyPacketLoad, addressHigh, addressLow };
 
-type Compiled = (ex: Execution, entry: number, rt: typeof RUNTIME) => bigint;
+/**
+ * One compiled piece of a program: runs from block `pc` until the frame that
+ * entered the program exits (returns EXITED, r0 in the register file) or
+ * control reaches a block of another chunk (returns its slot). Registers,
+ * the budget and the frames travel through `ex` and `fr` between chunks.
+ */
+type Chunk = (ex: Execution, pc: number, rt: typeof RUNTIME, fr: number[], baseDepth: number) => number;
 
-const cache = new WeakMap<VmProgram, Compiled>();
+/** A chunk's return value when the entry frame has exited. */
+const EXITED = -1;
+
+/**
+ * Slots of code per chunk, roughly. V8 optimises a function only below a
+ * bytecode size (and its compile time grows faster than linearly), so a
+ * large program is compiled as several functions, cut between blocks and
+ * never inside a loop region.
+ */
+const CHUNK_SLOTS = 256;
+
+interface CompiledProgram {
+  readonly chunks: readonly Chunk[];
+  /** Index of the chunk holding each block start (-1 elsewhere). */
+  readonly owner: Int32Array;
+  /** Slots compiled code may be entered at (others are interpreted). */
+  readonly entries: ReadonlySet<number>;
+}
+
+const cache = new WeakMap<VmProgram, CompiledProgram>();
 
 /** Registers held in locals: r0–r10 (r10 for its value; r10-relative accesses use the frame's stack directly). */
 const REGISTERS = Array.from({ length: 11 }, (_, r) => r);
 const SPILL_ALL = REGISTERS.map(spillRegister).join(" ");
 const RELOAD_ALL = REGISTERS.map(reloadRegister).join(" ");
 
-/** Runs `ex.program` from slot `entry` with compiled code (compiling it on first use). */
-export function runCompiled(ex: Execution, entry: number): bigint {
-  let fn = cache.get(ex.program);
-  if (!fn) {
-    fn = compile(ex.program);
-    cache.set(ex.program, fn);
-  }
-  return fn(ex, entry, RUNTIME);
+/**
+ * Compiles `program` now, cut into chunks of about `chunkSlots` slots (tests
+ * use small chunks to cross chunk boundaries everywhere).
+ * @internal
+ */
+export function precompile(program: VmProgram, chunkSlots = CHUNK_SLOTS): void {
+  cache.set(program, compile(program, chunkSlots));
 }
 
-function compile(program: VmProgram): Compiled {
-  return new Function("ex", "entry", "rt", jitSource(program)) as Compiled;
+/** Runs `ex.program` from slot `entry` with compiled code (compiling it on first use). */
+export function runCompiled(ex: Execution, entry: number): bigint {
+  let compiled = cache.get(ex.program);
+  if (!compiled) {
+    compiled = compile(ex.program, CHUNK_SLOTS);
+    cache.set(ex.program, compiled);
+  }
+  // Constants known to the code hold only from the program's entries; any other (a callback address computed at run time) is interpreted.
+  if (!compiled.entries.has(entry)) return interpret(ex, entry);
+  const fr: number[] = [];
+  const baseDepth = ex.depth;
+  let pc = entry;
+  for (;;) {
+    pc = (compiled.chunks[compiled.owner[pc] as number] as Chunk)(ex, pc, RUNTIME, fr, baseDepth);
+    if (pc === EXITED) return ex.regs.u64[0] as bigint;
+  }
+}
+
+function compile(program: VmProgram, chunkSlots: number): CompiledProgram {
+  const owner = new Int32Array(program.length).fill(-1);
+  const sources = chunkSources(program, chunkSlots);
+  sources.forEach((c, k) => { for (const start of c.starts) owner[start] = k; });
+  const chunks = sources.map((c) => new Function("ex", "pc", "rt", "fr", "baseDepth", c.source) as Chunk);
+  return { chunks, owner, entries: programEntries(program) };
 }
 
 /** Ends the current frame: returns r0 from the entry frame, or resumes the caller with its r6–r9. */
-const EXIT_FRAME = `if (fr.length === 0) { ${SPILL_ALL} ex.remaining = rem; return regs.u64[0]; }
+const EXIT_FRAME = `if (fr.length === 0) { ${SPILL_ALL} ex.remaining = rem; return ${EXITED}; }
 pc = fr.pop(); h9 = fr.pop(); l9 = fr.pop(); h8 = fr.pop(); l8 = fr.pop(); h7 = fr.pop(); l7 = fr.pop(); h6 = fr.pop(); l6 = fr.pop();
 ex.depth--; ${SWITCH_FRAME} cW = -1; continue run;`;
 
-/** The JavaScript source of a program's compiled function body (exposed for debugging and tests). */
-export function jitSource(program: VmProgram): string {
-  const lines: string[] = [
-    "const regs = ex.regs, s32 = regs.s32, mem = ex.memory, stacks = ex.stacks;",
-    "const baseDepth = ex.depth;",
-    // Saved frames of bpf-to-bpf calls, flat: r6–r9 halves, then the return slot.
-    "const fr = [];",
-    "let rem = ex.remaining;",
-    `let ${REGISTERS.map((r) => `${lo(r)} = 0, ${hi(r)} = 0`).join(", ")};`,
-    RELOAD_ALL,
-    "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
-    EMPTY_CACHE,
-    // Constants known to the code hold only from these entries; any other (a callback address computed at run time) is interpreted.
-    `if (${[...programEntries(program)].map((e) => `entry !== ${e}`).join(" && ")}) return rt.interpret(ex, entry);`,
-    "let pc = entry;",
-    "run: for (;;) {",
-    "dispatch: switch (pc) {",
-  ];
+/** The JavaScript source of a program's compiled functions (exposed for debugging and tests). */
+export function jitSource(program: VmProgram, chunkSlots = CHUNK_SLOTS): string {
+  return chunkSources(program, chunkSlots).map((c, k) => `// chunk ${k}: (ex, pc, rt, fr, baseDepth) => next slot or ${EXITED}\n${c.source}`).join("\n");
+}
+
+/** The program's blocks cut into chunks of about `chunkSlots` slots, loop regions kept whole; each chunk's source. */
+function chunkSources(program: VmProgram, chunkSlots: number): { starts: number[]; source: string }[] {
   const blocks = basicBlocks(program);
-  const regions = loopRegions(program, blocks);
+  // A loop longer than a chunk is cut like straight-line code (its back edge then goes through runCompiled).
+  const regions = loopRegions(program, blocks).filter((r) => (blocks[r.last] as Block).end - (blocks[r.first] as Block).start <= chunkSlots);
   const constants = constantsAtBlocks(program, blocks);
+  const chunks: { starts: number[]; lines: string[] }[] = [];
+  let slots = Infinity;
   for (let k = 0; k < blocks.length; k++) {
     const region = regions.find((r) => r.first === k);
+    const last = region ? region.last : k;
+    const span = (blocks[last] as Block).end - (blocks[k] as Block).start;
+    if (slots + span > chunkSlots && slots > 0) {
+      chunks.push({ starts: [], lines: [] });
+      slots = 0;
+    }
+    slots += span;
+    const chunk = chunks[chunks.length - 1] as { starts: number[]; lines: string[] };
+    for (let j = k; j <= last; j++) chunk.starts.push((blocks[j] as Block).start);
     if (!region) {
-      lines.push(...compileBlock(program, blocks[k] as Block, outside, constants));
+      chunk.lines.push(...compileBlock(program, blocks[k] as Block, outside, constants));
       continue;
     }
     const inRegion = blocks.slice(region.first, region.last + 1);
     const head = (inRegion[0] as Block).start;
     const label = `loop${head}`;
     const flow = regionFlow(label, new Set(inRegion.map((b) => b.start)), region.innerTargets);
-    lines.push(`case ${head}:`);
+    chunk.lines.push(`case ${head}:`);
     // A region with jumps to its later blocks dispatches on pc itself (which may be stale after falling in).
-    if (region.innerTargets) lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
-    else lines.push(`${label}: for (;;) {`);
-    for (const b of inRegion) lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
+    if (region.innerTargets) chunk.lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
+    else chunk.lines.push(`${label}: for (;;) {`);
+    for (const b of inRegion) chunk.lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
     // Falling off the region's last block leaves the loop, into the next block's code.
-    lines.push(region.innerTargets ? "}" : "", "break;", "}");
+    chunk.lines.push(region.innerTargets ? "}" : "", "break;", "}");
     k = region.last;
   }
-  // An entry in the middle of a block (a callback address no ld_imm64 names): the interpreter runs it.
-  lines.push("default: ex.remaining = rem; return rt.interpret(ex, pc);", "}");
-  // Only a block that does not fit the budget leaves the switch (`break dispatch`, pc = its start, rem as before it).
-  lines.push(`${SPILL_ALL} rt.overBudget(ex, pc, rem);`, "}");
-  return lines.join("\n");
+  return chunks.map((c, n) => {
+    const next = chunks[n + 1]?.starts[0];
+    return { starts: c.starts, source: [...PROLOGUE, ...c.lines,
+      // Falling off the chunk's last block continues in the next chunk.
+      ...(next === undefined ? [] : [`pc = ${next};`]),
+      // A slot of another chunk: hand it back to runCompiled.
+      `default: ${SPILL_ALL} ex.remaining = rem; return pc;`, "}",
+      // Only a block that does not fit the budget leaves the switch (`break dispatch`, pc = its start, rem as before it).
+      `${SPILL_ALL} rt.overBudget(ex, pc, rem);`, "}"].join("\n") };
+  });
 }
+
+/** A chunk's start: the registers and the budget into locals, the frame's stack, an empty region cache, the dispatch. */
+const PROLOGUE = [
+  "const regs = ex.regs, s32 = regs.s32, mem = ex.memory, stacks = ex.stacks;",
+  "let rem = ex.remaining;",
+  `let ${REGISTERS.map((r) => `${lo(r)} = 0, ${hi(r)} = 0`).join(", ")};`,
+  RELOAD_ALL,
+  "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
+  EMPTY_CACHE,
+  "run: for (;;) {",
+  "dispatch: switch (pc) {",
+];
 
 /** How a jump to `target` is written from a block: where control goes next. */
 type Flow = (target: number) => string;
@@ -154,7 +218,7 @@ function instruction(p: VmProgram, i: number, sync: string, flow: Flow, known: C
       }
       // Legacy BPF_ABS/BPF_IND: out of bounds ends the program with r0 = 0, from any frame.
       return `${sync} ${spillRegister(p.src[i] as number)}
-if (rt.legacyPacketLoad(ex, ${i}, ${op}, ${p.src[i]}, ${p.imm[i]})) { ex.depth = baseDepth; l0 = 0; h0 = 0; ${SPILL_ALL} return 0n; }
+if (rt.legacyPacketLoad(ex, ${i}, ${op}, ${p.src[i]}, ${p.imm[i]})) { ex.depth = baseDepth; fr.length = 0; l0 = 0; h0 = 0; ${SPILL_ALL} ex.remaining = rem; return ${EXITED}; }
 ${reloadRegister(0)}`;
     }
   }

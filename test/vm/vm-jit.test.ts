@@ -10,9 +10,11 @@
 // must be the same.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R8, R10 } from "../../src/asm/index.js";
+import { ProgramBuilder, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../../src/asm/index.js";
 import { BpfError } from "../../src/sys/errors.js";
 import { Machine, VmProgram, type Engine, type Region } from "../../src/vm/index.js";
+import { precompile } from "../../src/vm/jit.js";
+import { Random, randomBody, randomInputs } from "./random-program.js";
 
 /** What a test machine holds besides its stacks, and the arguments of the run. */
 interface Setup {
@@ -67,7 +69,13 @@ test("JIT: a budget running out at any instruction of loops with inner branches 
   const full = same(program, plain);
   assert.match(full, /^r0=624 after \d+ \| memory 0000020006005e0066007000/);
   const total = Number(/after (\d+)/.exec(full)?.[1]);
-  for (let budget = 1; budget <= total + 1; budget++) same(program, plain, budget);
+  // The same program cut into chunks of one or two blocks: every jump, call and return crosses chunks.
+  const chunked = new VmProgram(program.instructions);
+  precompile(chunked, 2);
+  for (let budget = 1; budget <= total + 1; budget++) {
+    same(program, plain, budget);
+    same(chunked, plain, budget);
+  }
 });
 
 test("JIT: a store through a pointer whose region a load cached as read-only faults as in the interpreter", () => {
@@ -153,9 +161,12 @@ test("JIT: a register's value known at compile time is forgotten wherever the re
     ["ld_imm64 as an operand", (b) => b.ldImm64(R2, 0x1_0000_0001n).mov64Imm(R0, 3).mul64Reg(R0, R2).jgtReg(R0, R2, "big").exit().label("big").add64Imm(R0, 1).exit(), 0x3_0000_0004n],
   ];
   for (const [name, build, want] of cases) {
-    const program = new VmProgram(build(new ProgramBuilder()).instructions());
-    const setup = (): Setup => ({ machine: new Machine(), memory: new Uint8Array(0), args: [1n] });
-    assert.match(same(program, setup), new RegExp(`^r0=${want} after`), name);
+    for (const chunkSlots of [256, 1]) {
+      const program = new VmProgram(build(new ProgramBuilder()).instructions());
+      precompile(program, chunkSlots);
+      const setup = (): Setup => ({ machine: new Machine(), memory: new Uint8Array(0), args: [1n] });
+      assert.match(same(program, setup), new RegExp(`^r0=${want} after`), `${name}, chunks of ${chunkSlots} slots`);
+    }
   }
 });
 
@@ -174,4 +185,23 @@ test("JIT: a callback entered at a jump target that no code address names runs a
   // Entered at "mid" with r1 = 3, r2 = 0 (callFunction's unset arguments) and r0 = 0 (the caller's): three rounds add 0,
   // where code that assumed the callback's own start (r2 = 100) would return 300.
   assert.match(same(program, setup), /^r0=0 after /);
+});
+
+test("JIT: programs cut into many chunks (as large programs are) give the interpreter's results", () => {
+  // Verifier-style random programs of 30 cases each (test/vm/random-program.ts; r9 points at the cases), compiled in chunks of 16 slots.
+  for (let seed = 1; seed <= 6; seed++) {
+    const cases = 30;
+    const setup = (): Setup => {
+      const machine = new Machine();
+      const memory = randomInputs(new Random(seed * 7), cases);
+      const region = machine.memory.map("cases", memory);
+      return { machine, memory, args: [region.base] };
+    };
+    const b = new ProgramBuilder().mov64Reg(R9, R1);
+    randomBody(b, new Random(seed), cases);
+    const program = new VmProgram(b.mov64Imm(R0, 2).exit().instructions());
+    assert.ok(program.length > 200, `seed ${seed}: ${program.length} slots`);
+    precompile(program, 16);
+    assert.match(same(program, setup), /^r0=2 after \d+ \| memory /);
+  }
 });
