@@ -1,5 +1,6 @@
-// The JIT: compiles a VmProgram once into a JavaScript function (new
-// Function), cached per program, that V8 then compiles to machine code.
+// The JIT: compiles a VmProgram once into JavaScript functions (new
+// Function; one per chunk of about 256 slots, so V8 optimises each),
+// cached per program, that V8 then compiles to machine code.
 // Registers live in local variables, each as two signed 32-bit halves
 // (jit-alu.ts), and reach the shared register file (ex.regs) only where
 // other code reads it: helper calls, atomics, legacy packet loads, the
