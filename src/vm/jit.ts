@@ -1,234 +1,252 @@
-// The JIT: compiles a VmProgram once into a JavaScript function (new
-// Function), cached per program, that the JS engine then compiles to machine
-// code. The function is a `switch (pc)` inside a loop with one case per slot:
-// straight-line code falls through from case to case, a jump sets pc and
-// re-dispatches. Every operand, immediate and register index is a literal,
-// so what the interpreter decodes per instruction is decided once here.
-// Semantics are the interpreter's by construction: the same register views,
-// the same division/modulo/byte-swap functions (alu.ts), the same memory
-// checks, and the interpreter's own code for the rare instructions (atomics,
-// helper calls, legacy packet loads); the budget is charged per instruction,
-// so both count the same.
-import { AluOp, AtomicOp, Class, JmpOp, LD_IMM64, Mode, PseudoCall, Source, sizeBytes } from "../asm/opcodes.js";
+// The JIT: compiles a VmProgram once into JavaScript functions (new
+// Function; one per chunk of about 256 slots, so V8 optimises each),
+// cached per program, that V8 then compiles to machine code.
+// Registers live in local variables, each as two signed 32-bit halves
+// (jit-alu.ts), and reach the shared register file (ex.regs) only where
+// other code reads it: helper calls, atomics, legacy packet loads, the
+// interpreter, and the frame's exit. The program is cut into basic blocks
+// (jit-blocks.ts), one `case` each of a `switch (pc)` inside a loop:
+// straight-line code falls through from block to block, a jump sets pc and
+// re-dispatches — except inside innermost loops entered only at their head,
+// which become JavaScript loops of their own. Each block charges its length
+// to the budget on entry; a block that does not fit is handed to the
+// interpreter, which stops at the same instruction an instruction-by-
+// instruction run would. Registers known to hold a constant are written as
+// that constant (jit-constants.ts); loads and stores take inline fast paths
+// (jit-memory.ts). Semantics are the interpreter's: the same alu.ts
+// functions, the same address checks and fault messages on every slow path,
+// the interpreter's own code for the rare instructions (atomics, helper
+// calls, legacy packet loads, unusual entries), and the same instruction
+// count.
+import { Class, JmpOp, LD_IMM64, PseudoCall } from "../asm/opcodes.js";
 import * as alu from "./alu.js";
-import { atomic, budgetError, callHelper, depthError, legacyPacketLoad, STACK_SIZE, type Execution } from "./interpreter.js";
+import { atomic, callHelper, depthError, interpret, legacyPacketLoad, type Execution } from "./interpreter.js";
+import { alu32, alu64, condition, hi, lo } from "./jit-alu.js";
+import { basicBlocks, loopRegions, type Block } from "./jit-blocks.js";
+import { constantsAtBlocks, programEntries, step, type Constants } from "./jit-constants.js";
+import { EMPTY_CACHE, loadInstruction, reloadRegister, spillRegister, storeInstruction, SWITCH_FRAME } from "./jit-memory.js";
+import * as runtime from "./jit-runtime.js";
 import { addressHigh, addressLow } from "./memory.js";
 import type { VmProgram } from "./program.js";
-import { HI, LO } from "./registers.js";
 
 /** What compiled code calls back into. */
-const RUNTIME = { ...alu, atomic, budgetError, callHelper, depthError, legacyPacketLoad, addressHigh, addressLow };
+const RUNTIME = { ...alu, ...runtime, atomic, callHelper, depthError, interpret, legacyPacketLoad, addressHigh, addressLow };
 
-type Compiled = (ex: Execution, entry: number, rt: typeof RUNTIME) => bigint;
+/**
+ * One compiled piece of a program: runs from block `pc` until the frame that
+ * entered the program exits (returns EXITED, r0 in the register file) or
+ * control reaches a block of another chunk (returns its slot). Registers,
+ * the budget and the frames travel through `ex` and `fr` between chunks.
+ */
+type Chunk = (ex: Execution, pc: number, rt: typeof RUNTIME, fr: number[], baseDepth: number) => number;
 
-const cache = new WeakMap<VmProgram, Compiled>();
+/** A chunk's return value when the entry frame has exited. */
+const EXITED = -1;
+
+/**
+ * Slots of code per chunk, roughly. V8 optimises a function only below a
+ * bytecode size (and its compile time grows faster than linearly), so a
+ * large program is compiled as several functions, cut between blocks and
+ * never inside a loop region.
+ */
+const CHUNK_SLOTS = 256;
+
+interface CompiledProgram {
+  readonly chunks: readonly Chunk[];
+  /** Index of the chunk holding each block start (-1 elsewhere). */
+  readonly owner: Int32Array;
+  /** Slots compiled code may be entered at (others are interpreted). */
+  readonly entries: ReadonlySet<number>;
+}
+
+const cache = new WeakMap<VmProgram, CompiledProgram>();
+
+/** Registers held in locals: r0–r10 (r10 for its value; r10-relative accesses use the frame's stack directly). */
+const REGISTERS = Array.from({ length: 11 }, (_, r) => r);
+const SPILL_ALL = REGISTERS.map(spillRegister).join(" ");
+const RELOAD_ALL = REGISTERS.map(reloadRegister).join(" ");
+
+/**
+ * Compiles `program` now, cut into chunks of about `chunkSlots` slots (tests
+ * use small chunks to cross chunk boundaries everywhere).
+ * @internal
+ */
+export function precompile(program: VmProgram, chunkSlots = CHUNK_SLOTS): void {
+  cache.set(program, compile(program, chunkSlots));
+}
 
 /** Runs `ex.program` from slot `entry` with compiled code (compiling it on first use). */
 export function runCompiled(ex: Execution, entry: number): bigint {
-  let fn = cache.get(ex.program);
-  if (!fn) {
-    fn = compile(ex.program);
-    cache.set(ex.program, fn);
+  let compiled = cache.get(ex.program);
+  if (!compiled) {
+    compiled = compile(ex.program, CHUNK_SLOTS);
+    cache.set(ex.program, compiled);
   }
-  return fn(ex, entry, RUNTIME);
-}
-
-/** The JavaScript source of a program's compiled function body (exposed for debugging and tests). */
-export function jitSource(program: VmProgram): string {
-  const lines: string[] = [
-    "const { regs, memory: mem } = ex;",
-    "const { u64, s64, u32, s32 } = regs;",
-    "const baseDepth = ex.depth;",
-    "const frames = [];",
-    "let pc = entry;",
-    "for (;;) {",
-    "switch (pc) {",
-  ];
-  for (let i = 0; i < program.length; i++) {
-    lines.push(`case ${i}:`);
-    if (i > 0 && program.opcode[i - 1] === LD_IMM64) continue; // second slot: falls through
-    lines.push(`if (--ex.remaining < 0) throw rt.budgetError(${i});`);
-    lines.push(instruction(program, i));
+  // Constants known to the code hold only from the program's entries; any other (a callback address computed at run time) is interpreted.
+  if (!compiled.entries.has(entry)) return interpret(ex, entry);
+  const fr: number[] = [];
+  const baseDepth = ex.depth;
+  let pc = entry;
+  for (;;) {
+    pc = (compiled.chunks[compiled.owner[pc] as number] as Chunk)(ex, pc, RUNTIME, fr, baseDepth);
+    if (pc === EXITED) return ex.regs.u64[0] as bigint;
   }
-  lines.push("default: throw new Error(`jit: no slot ${pc}`);", "}", "}");
-  return lines.join("\n");
 }
 
-function compile(program: VmProgram): Compiled {
-  return new Function("ex", "entry", "rt", jitSource(program)) as Compiled;
+function compile(program: VmProgram, chunkSlots: number): CompiledProgram {
+  const owner = new Int32Array(program.length).fill(-1);
+  const sources = chunkSources(program, chunkSlots);
+  sources.forEach((c, k) => { for (const start of c.starts) owner[start] = k; });
+  const chunks = sources.map((c) => new Function("ex", "pc", "rt", "fr", "baseDepth", c.source) as Chunk);
+  return { chunks, owner, entries: programEntries(program) };
 }
 
-const lo = (r: number): string => `u32[${2 * r + LO}]`;
-const hi = (r: number): string => `u32[${2 * r + HI}]`;
-const big = (v: bigint): string => `${v}n`;
+/** Ends the current frame: returns r0 from the entry frame, or resumes the caller with its r6–r9. */
+const EXIT_FRAME = `if (fr.length === 0) { ${SPILL_ALL} ex.remaining = rem; return ${EXITED}; }
+pc = fr.pop(); h9 = fr.pop(); l9 = fr.pop(); h8 = fr.pop(); l8 = fr.pop(); h7 = fr.pop(); l7 = fr.pop(); h6 = fr.pop(); l6 = fr.pop();
+ex.depth--; ${SWITCH_FRAME} cW = -1; continue run;`;
 
+/** The JavaScript source of a program's compiled functions (exposed for debugging and tests). */
+export function jitSource(program: VmProgram, chunkSlots = CHUNK_SLOTS): string {
+  return chunkSources(program, chunkSlots).map((c, k) => `// chunk ${k}: (ex, pc, rt, fr, baseDepth) => next slot or ${EXITED}\n${c.source}`).join("\n");
+}
 
-function instruction(p: VmProgram, i: number): string {
+/** The program's blocks cut into chunks of about `chunkSlots` slots, loop regions kept whole; each chunk's source. */
+function chunkSources(program: VmProgram, chunkSlots: number): { starts: number[]; source: string }[] {
+  const blocks = basicBlocks(program);
+  // A loop longer than a chunk is cut like straight-line code (its back edge then goes through runCompiled).
+  const regions = loopRegions(program, blocks).filter((r) => (blocks[r.last] as Block).end - (blocks[r.first] as Block).start <= chunkSlots);
+  const constants = constantsAtBlocks(program, blocks);
+  const chunks: { starts: number[]; lines: string[] }[] = [];
+  let slots = Infinity;
+  for (let k = 0; k < blocks.length; k++) {
+    const region = regions.find((r) => r.first === k);
+    const last = region ? region.last : k;
+    const span = (blocks[last] as Block).end - (blocks[k] as Block).start;
+    if (slots + span > chunkSlots && slots > 0) {
+      chunks.push({ starts: [], lines: [] });
+      slots = 0;
+    }
+    slots += span;
+    const chunk = chunks[chunks.length - 1] as { starts: number[]; lines: string[] };
+    for (let j = k; j <= last; j++) chunk.starts.push((blocks[j] as Block).start);
+    if (!region) {
+      chunk.lines.push(...compileBlock(program, blocks[k] as Block, outside, constants));
+      continue;
+    }
+    const inRegion = blocks.slice(region.first, region.last + 1);
+    const head = (inRegion[0] as Block).start;
+    const label = `loop${head}`;
+    const flow = regionFlow(label, new Set(inRegion.map((b) => b.start)), region.innerTargets);
+    chunk.lines.push(`case ${head}:`);
+    // A region with jumps to its later blocks dispatches on pc itself (which may be stale after falling in).
+    if (region.innerTargets) chunk.lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
+    else chunk.lines.push(`${label}: for (;;) {`);
+    for (const b of inRegion) chunk.lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
+    // Falling off the region's last block leaves the loop, into the next block's code.
+    chunk.lines.push(region.innerTargets ? "}" : "", "break;", "}");
+    k = region.last;
+  }
+  return chunks.map((c, n) => {
+    const next = chunks[n + 1]?.starts[0];
+    return { starts: c.starts, source: [...PROLOGUE, ...c.lines,
+      // Falling off the chunk's last block continues in the next chunk.
+      ...(next === undefined ? [] : [`pc = ${next};`]),
+      // A slot of another chunk: hand it back to runCompiled.
+      `default: ${SPILL_ALL} ex.remaining = rem; return pc;`, "}",
+      // Only a block that does not fit the budget leaves the switch (`break dispatch`, pc = its start, rem as before it).
+      `${SPILL_ALL} rt.overBudget(ex, pc, rem);`, "}"].join("\n") };
+  });
+}
+
+/** A chunk's start: the registers and the budget into locals, the frame's stack, an empty region cache, the dispatch. */
+const PROLOGUE = [
+  "const regs = ex.regs, s32 = regs.s32, mem = ex.memory, stacks = ex.stacks;",
+  "let rem = ex.remaining;",
+  `let ${REGISTERS.map((r) => `${lo(r)} = 0, ${hi(r)} = 0`).join(", ")};`,
+  RELOAD_ALL,
+  "let sB = stacks[ex.depth].bytes, sV = stacks[ex.depth].view, sW = stacks[ex.depth].window, sS = stacks[ex.depth].start | 0;",
+  EMPTY_CACHE,
+  "run: for (;;) {",
+  "dispatch: switch (pc) {",
+];
+
+/** How a jump to `target` is written from a block: where control goes next. */
+type Flow = (target: number) => string;
+
+/** Outside loop regions every jump re-dispatches on pc in the main loop. */
+const outside: Flow = (target) => `{ pc = ${target}; continue run; }`;
+
+/** Inside a loop region: jumps within it stay in its JS loop, jumps out re-dispatch. */
+function regionFlow(label: string, slots: ReadonlySet<number>, dispatches: boolean): Flow {
+  return (target) => {
+    if (!slots.has(target)) return outside(target);
+    if (!dispatches) return `continue ${label};`;
+    return `{ pc = ${target}; continue ${label}; }`;
+  };
+}
+
+function compileBlock(p: VmProgram, block: Block, flow: Flow, constants: ReadonlyMap<number, Constants>, labelled = true): string[] {
+  const known = new Map(constants.get(block.start) ?? []);
+  const { start, count } = block;
+  const out = [labelled ? `case ${start}:` : `// block ${start}`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break dispatch; }`];
+  let k = 0;
+  for (let i = start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
+    // What the interpreter's count would be after this instruction: made exact before anything that may throw.
+    const sync = `ex.remaining = rem + ${count - k - 1};`;
+    out.push(instruction(p, i, sync, flow, known));
+    step(p, i, known);
+    k++;
+  }
+  return out;
+}
+
+function instruction(p: VmProgram, i: number, sync: string, flow: Flow, known: Constants): string {
   const op = p.opcode[i] as number;
-  const d = p.dst[i] as number;
-  const s = p.src[i] as number;
+  switch (op & 0x07) {
+    case Class.ALU64: return alu64(p, i, known);
+    case Class.ALU: return alu32(p, i, known);
+    case Class.JMP:
+    case Class.JMP32: return jump(p, i, flow, known);
+    case Class.LDX: return loadInstruction(p, i, sync);
+    case Class.ST:
+    case Class.STX: return storeInstruction(p, i, sync);
+    default: {
+      const d = p.dst[i] as number;
+      if (op === LD_IMM64) {
+        const v = p.imm64[i] as bigint;
+        return `${lo(d)} = ${Number(BigInt.asIntN(32, v))}; ${hi(d)} = ${Number(BigInt.asIntN(32, v >> 32n))};`;
+      }
+      // Legacy BPF_ABS/BPF_IND: out of bounds ends the program with r0 = 0, from any frame.
+      return `${sync} ${spillRegister(p.src[i] as number)}
+if (rt.legacyPacketLoad(ex, ${i}, ${op}, ${p.src[i]}, ${p.imm[i]})) { ex.depth = baseDepth; fr.length = 0; l0 = 0; h0 = 0; ${SPILL_ALL} ex.remaining = rem; return ${EXITED}; }
+${reloadRegister(0)}`;
+    }
+  }
+}
+
+function jump(p: VmProgram, i: number, flow: Flow, known: Constants): string {
+  const op = p.opcode[i] as number;
+  const jmpOp = op & 0xf0;
+  const wide = (op & 0x07) === Class.JMP;
   const off = p.offset[i] as number;
   const imm = p.imm[i] as number;
-  const x = (op & Source.X) !== 0;
-  const goto = (target: number): string => `{ pc = ${target}; continue; }`;
-  switch (op & 0x07) {
-    case Class.ALU64: {
-      const ux = x ? `u64[${s}]` : big(p.immU64[i] as bigint);
-      const sx = x ? `s64[${s}]` : big(p.immS64[i] as bigint);
-      const amount = x ? `BigInt(${lo(s)} & 63)` : `${imm & 63}n`;
-      switch (op & 0xf0) {
-        case AluOp.ADD: return `u64[${d}] = u64[${d}] + ${ux};`;
-        case AluOp.SUB: return `u64[${d}] = u64[${d}] - ${ux};`;
-        case AluOp.MUL: return `u64[${d}] = u64[${d}] * ${ux};`;
-        case AluOp.DIV: return off === 1 ? `s64[${d}] = rt.sdiv64(s64[${d}], ${sx});` : `u64[${d}] = rt.udiv64(u64[${d}], ${ux});`;
-        case AluOp.MOD: return off === 1 ? `s64[${d}] = rt.smod64(s64[${d}], ${sx});` : `u64[${d}] = rt.umod64(u64[${d}], ${ux});`;
-        case AluOp.OR: return `u64[${d}] = u64[${d}] | ${ux};`;
-        case AluOp.AND: return `u64[${d}] = u64[${d}] & ${ux};`;
-        case AluOp.XOR: return `u64[${d}] = u64[${d}] ^ ${ux};`;
-        case AluOp.LSH: return `u64[${d}] = u64[${d}] << ${amount};`;
-        case AluOp.RSH: return `u64[${d}] = u64[${d}] >> ${amount};`;
-        case AluOp.ARSH: return `s64[${d}] = s64[${d}] >> ${amount};`;
-        case AluOp.NEG: return `u64[${d}] = -u64[${d}];`;
-        case AluOp.MOV:
-          if (!x || off === 0) return `u64[${d}] = ${ux};`;
-          return `{ const v = ${off === 32 ? `${lo(s)} | 0` : `(${lo(s)} << ${32 - off}) >> ${32 - off}`}; s32[${2 * d + LO}] = v; s32[${2 * d + HI}] = v >> 31; }`;
-        default:
-          if (imm === 16) return `${lo(d)} = rt.bswap16(${lo(d)}); ${hi(d)} = 0;`;
-          if (imm === 32) return `${lo(d)} = rt.bswap32(${lo(d)}); ${hi(d)} = 0;`;
-          return `{ const l = ${lo(d)}; ${lo(d)} = rt.bswap32(${hi(d)}); ${hi(d)} = rt.bswap32(l); }`;
-      }
-    }
-    case Class.ALU: {
-      const b = x ? lo(s) : `${imm >>> 0}`;
-      const a = lo(d);
-      let r: string;
-      switch (op & 0xf0) {
-        case AluOp.ADD: r = `(${a} + ${b}) >>> 0`; break;
-        case AluOp.SUB: r = `(${a} - ${b}) >>> 0`; break;
-        case AluOp.MUL: r = `Math.imul(${a}, ${b}) >>> 0`; break;
-        case AluOp.DIV: r = off === 1 ? `rt.sdiv32(${a} | 0, ${b} | 0)` : `rt.udiv32(${a}, ${b})`; break;
-        case AluOp.MOD: r = off === 1 ? `rt.smod32(${a} | 0, ${b} | 0)` : `rt.umod32(${a}, ${b})`; break;
-        case AluOp.OR: r = `(${a} | ${b}) >>> 0`; break;
-        case AluOp.AND: r = `(${a} & ${b}) >>> 0`; break;
-        case AluOp.XOR: r = `(${a} ^ ${b}) >>> 0`; break;
-        case AluOp.LSH: r = `(${a} << (${b} & 31)) >>> 0`; break;
-        case AluOp.RSH: r = `${a} >>> (${b} & 31)`; break;
-        case AluOp.ARSH: r = `((${a} | 0) >> (${b} & 31)) >>> 0`; break;
-        case AluOp.NEG: r = `-${a} >>> 0`; break;
-        case AluOp.MOV: r = off === 0 ? b : `((${b} << ${32 - off}) >> ${32 - off}) >>> 0`; break;
-        default:
-          if (!x) {
-            if (imm === 64) return "";
-            r = imm === 16 ? `${a} & 0xffff` : a;
-          } else if (imm === 16) {
-            r = `rt.bswap16(${a})`;
-          } else if (imm === 32) {
-            r = `rt.bswap32(${a})`;
-          } else {
-            return `{ const l = ${lo(d)}; ${lo(d)} = rt.bswap32(${hi(d)}); ${hi(d)} = rt.bswap32(l); }`;
-          }
-      }
-      return `${a} = ${r}; ${hi(d)} = 0;`;
-    }
-    case Class.JMP:
-    case Class.JMP32: {
-      const jmpOp = op & 0xf0;
-      const wide = (op & 0x07) === Class.JMP;
-      const target = i + (wide || jmpOp !== JmpOp.JA ? off : imm) + 1;
-      switch (jmpOp) {
-        case JmpOp.JA: return goto(target);
-        case JmpOp.CALL:
-          if (s === PseudoCall.CALL) {
-            const callee = i + imm + 1;
-            return `if (ex.depth + 1 >= ex.stacks.length) throw rt.depthError(${i}, ex.stacks.length);
-frames.push({ returnPc: ${i + 1}, saved: [u64[6], u64[7], u64[8], u64[9]] });
-ex.depth++;
-u64[10] = ex.stacks[ex.depth].base + ${STACK_SIZE}n;
-${goto(callee)}`;
-          }
-          return `if (rt.callHelper(ex, ${i}, ${s}, ${imm})) ${exitFrame}`;
-        case JmpOp.EXIT:
-          return exitFrame;
-        case JmpOp.JCOND:
-          return `if (ex.mayGoto === 0) ${goto(target)} ex.mayGoto--;`;
-        default:
-          return `if (${condition(p, i, jmpOp, wide)}) ${goto(target)}`;
-      }
-    }
-    case Class.LDX: {
-      const size = sizeBytes(op);
-      const address = `const h = rt.addressHigh(${hi(s)}, ${lo(s)}, ${off}); const l = rt.addressLow(${lo(s)}, ${off});`;
-      if (size === 8) return `{ ${address} ${load64(d, i)} }`;
-      if ((op & 0xe0) === Mode.MEMSX) {
-        const shift = 32 - size * 8;
-        const v = size === 4 ? `mem.load(h, l, 4, ${i}) | 0` : `(mem.load(h, l, ${size}, ${i}) << ${shift}) >> ${shift}`;
-        return `{ ${address} const v = ${v}; s32[${2 * d + LO}] = v; s32[${2 * d + HI}] = v >> 31; }`;
-      }
-      return `{ ${address} ${lo(d)} = mem.load(h, l, ${size}, ${i}); ${hi(d)} = 0; }`;
-    }
-    case Class.ST:
-    case Class.STX: {
-      const size = sizeBytes(op);
-      if ((op & 0xe0) === Mode.ATOMIC && imm === AtomicOp.LOAD_ACQ) {
-        const address = `const h = rt.addressHigh(${hi(s)}, ${lo(s)}, ${off}); const l = rt.addressLow(${lo(s)}, ${off});`;
-        if (size === 8) return `{ ${address} ${load64(d, i)} }`;
-        return `{ ${address} ${lo(d)} = mem.load(h, l, ${size}, ${i}); ${hi(d)} = 0; }`;
-      }
-      const address = `const h = rt.addressHigh(${hi(d)}, ${lo(d)}, ${off}); const l = rt.addressLow(${lo(d)}, ${off});`;
-      if ((op & 0xe0) === Mode.ATOMIC) return `{ ${address} rt.atomic(ex, ${i}, ${op}, ${s}, h, l, ${imm}); }`;
-      const isReg = (op & 0x07) === Class.STX;
-      const vlo = isReg ? lo(s) : `${imm >>> 0}`;
-      if (size === 8) {
-        const vhi = isReg ? hi(s) : `${(imm >> 31) >>> 0}`;
-        return `{ ${address} const o = mem.offsetOf(h, l, 8, "write", ${i}); const view = mem.hit.view; view.setUint32(o, ${vlo}, true); view.setUint32(o + 4, ${vhi}, true); }`;
-      }
-      return `{ ${address} mem.store(h, l, ${size}, ${vlo}, ${i}); }`;
-    }
-    default:
-      if (op === LD_IMM64) return `u64[${d}] = ${big(p.imm64[i] as bigint)};`;
-      return `if (rt.legacyPacketLoad(ex, ${i}, ${op}, ${s}, ${imm})) { ex.depth = baseDepth; return 0n; }`;
-  }
-}
-
-/** Ends the current frame: returns from the entry frame, or restores the caller's. */
-const exitFrame = `{ const f = frames.pop();
-if (f === undefined) return u64[0];
-ex.depth--;
-u64[6] = f.saved[0]; u64[7] = f.saved[1]; u64[8] = f.saved[2]; u64[9] = f.saved[3];
-u64[10] = ex.stacks[ex.depth].base + ${STACK_SIZE}n;
-pc = f.returnPc; continue; }`;
-
-function load64(d: number, i: number): string {
-  return `const o = mem.offsetOf(h, l, 8, "read", ${i}); const view = mem.hit.view; ${lo(d)} = view.getUint32(o, true); ${hi(d)} = view.getUint32(o + 4, true);`;
-}
-
-function condition(p: VmProgram, i: number, jmpOp: number, wide: boolean): string {
-  const op = p.opcode[i] as number;
-  const d = p.dst[i] as number;
-  const s = p.src[i] as number;
-  const imm = p.imm[i] as number;
-  const x = (op & Source.X) !== 0;
-  let ua: string, ub: string, sa: string, sb: string, zero: string;
-  if (wide) {
-    ua = `u64[${d}]`; ub = x ? `u64[${s}]` : big(p.immU64[i] as bigint);
-    sa = `s64[${d}]`; sb = x ? `s64[${s}]` : big(p.immS64[i] as bigint);
-    zero = "0n";
-  } else {
-    ua = lo(d); ub = x ? lo(s) : `${imm >>> 0}`;
-    sa = `(${lo(d)} | 0)`; sb = x ? `(${lo(s)} | 0)` : `${imm | 0}`;
-    zero = "0";
-  }
   switch (jmpOp) {
-    case JmpOp.JEQ: return `${ua} === ${ub}`;
-    case JmpOp.JNE: return `${ua} !== ${ub}`;
-    case JmpOp.JGT: return `${ua} > ${ub}`;
-    case JmpOp.JGE: return `${ua} >= ${ub}`;
-    case JmpOp.JLT: return `${ua} < ${ub}`;
-    case JmpOp.JLE: return `${ua} <= ${ub}`;
-    case JmpOp.JSET: return `(${ua} & ${ub}) !== ${zero}`;
-    case JmpOp.JSGT: return `${sa} > ${sb}`;
-    case JmpOp.JSGE: return `${sa} >= ${sb}`;
-    case JmpOp.JSLT: return `${sa} < ${sb}`;
-    default: return `${sa} <= ${sb}`;
+    case JmpOp.JA: return flow(i + (wide ? off : imm) + 1);
+    case JmpOp.EXIT: return EXIT_FRAME;
+    case JmpOp.JCOND: return `if (ex.mayGoto === 0) ${flow(i + off + 1)} ex.mayGoto--;`;
+    case JmpOp.CALL:
+      if (p.src[i] === PseudoCall.CALL) {
+        return `if (ex.depth + 1 >= stacks.length) { ex.remaining = rem; throw rt.depthError(${i}, stacks.length); }
+fr.push(l6, h6, l7, h7, l8, h8, l9, h9, ${i + 1}); ex.depth++; ${SWITCH_FRAME} cW = -1;
+${outside(i + imm + 1)}`;
+      }
+      // A helper sees the register file; after it, only r0 changed — unless it tail-called: then the
+      // target ran on the same registers and this frame ends with them. Either way regions may have moved.
+      return `${SPILL_ALL} ex.remaining = rem;
+if (rt.callHelper(ex, ${i}, ${p.src[i]}, ${imm})) { rem = ex.remaining; cW = -1; ${RELOAD_ALL} ${EXIT_FRAME} }
+rem = ex.remaining; cW = -1; ${reloadRegister(0)}`;
+    default:
+      return `if (${condition(p, i, wide, known)}) ${flow(i + off + 1)}`;
   }
 }
