@@ -5,11 +5,11 @@
 //   resolved here, at compile time: r10 is read-only and always the top of
 //   the current frame's stack region (`sB`/`sV`, switched on calls), so they
 //   need no check at all;
-// - any other access first tests the current frame's stack (`sW` window,
-//   `sS` start: pointers to stack slots computed at run time), then the last
-//   other region hit (`cW` window, `cS` start, `cN` length, `cB`/`cV` bytes
-//   and view, `cWr` writable), and only calls out when the address is
-//   elsewhere. A helper call may unmap or replace regions (a packet's bounds
+// - any other access first tests the last region hit through such an
+//   access (`cW` window, `cS` start, `cN` length, `cB`/`cV` bytes and view,
+//   `cWr` writable: a packet or map value a loop walks), then the current
+//   frame's stack (`sW` window, `sS` start: pointers to stack slots computed
+//   at run time), and only calls out when the address is elsewhere. A helper call may unmap or replace regions (a packet's bounds
 //   move), so compiled code forgets the cached region after every call.
 // Offsets are computed in wrapping int32 arithmetic, `(lo - start + off) | 0`,
 // which V8 keeps in machine integers. That equals the true offset whenever
@@ -46,10 +46,10 @@ function access(base: number, off: number, size: number, kind: "read" | "write",
   if (base === 10 && inFrame >= 0 && inFrame + size <= STACK_SIZE) return body("sB", "sV", (plus) => `${inFrame + plus}`);
   const [bl, bh] = [lo(base), hi(base)];
   const at = (plus: number): string => (plus === 0 ? "o" : `o + ${plus}`);
-  const miss = `${bh} !== cW || o < 0 || o > cN - ${size}${kind === "write" ? " || !cWr" : ""}`;
-  return `if (${bh} === sW && (o = (${bl} - sS + ${off}) | 0) >= 0 && o <= ${STACK_SIZE - size}) { ${body("sB", "sV", at)} } else {
-o = (${bl} - cS + ${off}) | 0;
-if (${miss}) { ${sync} o = rt.offsetAt(mem, ${bh}, ${bl}, ${off}, ${size}, "${kind}", ${index}) | 0; c = mem.hit; ${REFILL} }
+  const hit = `${bh} === cW && o >= 0 && o <= cN - ${size}${kind === "write" ? " && cWr" : ""}`;
+  return `o = (${bl} - cS + ${off}) | 0;
+if (${hit}) { ${body("cB", "cV", at)} } else if (${bh} === sW && (o = (${bl} - sS + ${off}) | 0) >= 0 && o <= ${STACK_SIZE - size}) { ${body("sB", "sV", at)} } else {
+${sync} o = rt.offsetAt(mem, ${bh}, ${bl}, ${off}, ${size}, "${kind}", ${index}) | 0; c = mem.hit; ${REFILL}
 ${body("cB", "cV", at)} }`;
 }
 

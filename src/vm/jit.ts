@@ -137,12 +137,24 @@ function chunkSources(program: VmProgram, chunkSlots: number): { starts: number[
     const inRegion = blocks.slice(region.first, region.last + 1);
     const head = (inRegion[0] as Block).start;
     const label = `loop${head}`;
-    const flow = regionFlow(label, new Set(inRegion.map((b) => b.start)), region.innerTargets);
+    const slotsInRegion = new Set(inRegion.map((b) => b.start));
+    const flow = regionFlow(label, slotsInRegion, region.innerTargets);
     chunk.lines.push(`case ${head}:`);
     // A region with jumps to its later blocks dispatches on pc itself (which may be stale after falling in).
     if (region.innerTargets) chunk.lines.push(`pc = ${head};`, `${label}: for (;;) {`, "switch (pc) {");
     else chunk.lines.push(`${label}: for (;;) {`);
-    for (const b of inRegion) chunk.lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
+    if (!region.innerTargets && inRegion.every((b) => chargeableAhead(program, b))) {
+      // One budget check per iteration: the head charges every block of the body, and whatever leaves
+      // early gives back what it did not run (`carry`), so counts and faults stay exact.
+      let carry = inRegion.reduce((n, b) => n + b.count, 0);
+      inRegion.forEach((b, j) => {
+        const charge = j === 0 ? carry : 0;
+        carry -= b.count;
+        chunk.lines.push(...compileBlock(program, b, carriedFlow(label, slotsInRegion, carry), constants, false, { charge, carry }));
+      });
+    } else {
+      for (const b of inRegion) chunk.lines.push(...compileBlock(program, b, flow, constants, region.innerTargets));
+    }
     // Falling off the region's last block leaves the loop, into the next block's code.
     chunk.lines.push(region.innerTargets ? "}" : "", "break;", "}");
     k = region.last;
@@ -186,14 +198,48 @@ function regionFlow(label: string, slots: ReadonlySet<number>, dispatches: boole
   };
 }
 
-function compileBlock(p: VmProgram, block: Block, flow: Flow, constants: ReadonlyMap<number, Constants>, labelled = true): string[] {
+/**
+ * Whether a loop body block may be charged ahead by the loop head: it makes
+ * no call and no exit (which hand the budget to other code), and no legacy
+ * packet load (which may end the program).
+ */
+function chargeableAhead(p: VmProgram, block: Block): boolean {
+  for (let i = block.start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
+    const op = p.opcode[i] as number;
+    const jmpOp = op & 0xf0;
+    if (((op & 0x07) === Class.JMP || (op & 0x07) === Class.JMP32) && (jmpOp === JmpOp.CALL || jmpOp === JmpOp.EXIT)) return false;
+    if ((op & 0x07) === Class.LD && op !== LD_IMM64) return false;
+  }
+  return true;
+}
+
+/** Jumps from a block of a loop charged ahead: leaving the iteration early gives back `carry` first. */
+function carriedFlow(label: string, slots: ReadonlySet<number>, carry: number): Flow {
+  const refund = carry > 0 ? `rem += ${carry}; ` : "";
+  return (target) => (slots.has(target) ? `{ ${refund}continue ${label}; }` : `{ ${refund}pc = ${target}; continue run; }`);
+}
+
+/**
+ * How a block pays its budget: `charge` instructions checked at its start
+ * (0: a loop head paid already), `carry` instructions of later blocks paid
+ * ahead and not yet run (added back wherever the count must be exact).
+ */
+interface BlockBudget {
+  readonly charge: number;
+  readonly carry: number;
+}
+
+function compileBlock(p: VmProgram, block: Block, flow: Flow, constants: ReadonlyMap<number, Constants>, labelled = true, budget?: BlockBudget): string[] {
   const known = new Map(constants.get(block.start) ?? []);
   const { start, count } = block;
-  const out = [labelled ? `case ${start}:` : `// block ${start}`, `if ((rem -= ${count}) < 0) { rem += ${count}; pc = ${start}; break dispatch; }`];
+  const charge = budget ? budget.charge : count;
+  const carry = budget ? budget.carry : 0;
+  const out = [labelled ? `case ${start}:` : `// block ${start}`];
+  if (charge > 0) out.push(`if ((rem -= ${charge}) < 0) { rem += ${charge}; pc = ${start}; break dispatch; }`);
   let k = 0;
   for (let i = start; i < block.end; i += p.opcode[i] === LD_IMM64 ? 2 : 1) {
     // What the interpreter's count would be after this instruction: made exact before anything that may throw.
-    const sync = `ex.remaining = rem + ${count - k - 1};`;
+    const sync = `ex.remaining = rem + ${count - k - 1 + carry};`;
     out.push(instruction(p, i, sync, flow, known));
     step(p, i, known);
     k++;
