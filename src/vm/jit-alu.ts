@@ -54,7 +54,8 @@ export function alu64(p: VmProgram, i: number, known: Constants): string {
     // Carry and borrow from unsigned comparisons of the low halves: int32 operations only (no doubles).
     case AluOp.ADD: return `{ const t = (${dl} + ${b.l}) | 0; ${dh} = (${dh} + ${b.h} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
     case AluOp.SUB: return `{ const t = (${dl} - ${b.l}) | 0; ${dh} = (${dh} - ${b.h} - ((${dl} >>> 0) < (${b.l} >>> 0) ? 1 : 0)) | 0; ${dl} = t; }`;
-    case AluOp.MUL: return `{ const a = ${dl}, b = ${b.l}; ${mulHigh("a", "b", "m")} ${dh} = (Math.imul(a, ${b.h}) + Math.imul(${dh}, b) + m) | 0; ${dl} = Math.imul(a, b); }`;
+    // A constant low half is passed to mulHigh as itself, so a small one can be specialised.
+    case AluOp.MUL: return `{ const a = ${dl}, b = ${b.l}; ${mulHigh("a", /^\d+$/.test(b.l) ? b.l : "b", "m")} ${dh} = (Math.imul(a, ${b.h}) + Math.imul(${dh}, b) + m) | 0; ${dl} = Math.imul(a, b); }`;
     case AluOp.DIV: return divide(off === 1 ? "sdiv64Pair" : "udiv64Pair");
     case AluOp.MOD: return divide(off === 1 ? "smod64Pair" : "umod64Pair");
     case AluOp.OR: return `${dl} |= ${b.l}; ${dh} |= ${b.h};`;
@@ -84,6 +85,12 @@ export function alu64(p: VmProgram, i: number, known: Constants): string {
  * them exactly (read back unsigned with >>>): no doubles.
  */
 function mulHigh(a: string, b: string, out: string): string {
+  // A constant multiplier below 2^16 (b1 = 0) drops two of the four limb products.
+  if (/^\d+$/.test(b) && Number(b) < 0x1_0000) {
+    return `const a0 = ${a} & 0xffff, a1 = ${a} >>> 16;
+const mid = (Math.imul(a1, ${b}) + (Math.imul(a0, ${b}) >>> 16)) | 0;
+const ${out} = mid >>> 16;`;
+  }
   return `const a0 = ${a} & 0xffff, a1 = ${a} >>> 16, b0 = ${b} & 0xffff, b1 = ${b} >>> 16;
 const mid = (Math.imul(a1, b0) + (Math.imul(a0, b0) >>> 16)) | 0, mid2 = (Math.imul(a0, b1) + (mid & 0xffff)) | 0;
 const ${out} = (Math.imul(a1, b1) + (mid >>> 16) + (mid2 >>> 16)) | 0;`;
