@@ -27,7 +27,7 @@ import { checkAccessMode, checkFlags, checkObjectId, describeValue } from "./sys
 import { ElemOps } from "./map/elem.js";
 import { describeMap, elemError } from "./map/errors.js";
 import { BatchOps, MapBatchCursor, type BatchOptions } from "./map/batch.js";
-import { iterateKeys } from "./map/iteration.js";
+import { iterateEntries, iterateKeys } from "./map/iteration.js";
 import { packPerCpu, splitPerCpu } from "./map/percpu.js";
 import { MapMemory, mmapSharedFd, pageSize } from "./map/mmap.js";
 import { checkCompatible } from "./map/pin.js";
@@ -470,11 +470,8 @@ export class BpfMap implements Disposable {
   }
 
   /** Every [key, value] pair (values as lookup returns them); keys deleted meanwhile are skipped. */
-  *entries(): Generator<[Uint8Array, Uint8Array], void, undefined> {
-    for (const key of this.keys()) {
-      const value = this.tryLookup(key);
-      if (value !== undefined) yield [key, value];
-    }
+  entries(): Generator<[Uint8Array, Uint8Array], void, undefined> {
+    return iterateEntries(this);
   }
 
   /** Iterates [key, value] pairs, as `entries()` does. */

@@ -7,12 +7,13 @@
 // the subclasses against the machine's memory.
 import * as E from "../../sys/errno.js";
 import { checkFlags, describeValue } from "../../sys/arguments.js";
-import { type BpfError, BusyError, ClosedError, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
+import { type BpfError, ClosedError, InvalidArgumentError, NoSpaceError, PermissionError } from "../../sys/errors.js";
 import { bytesArgument, roundUp8, type BytesLike } from "../../map/bytes.js";
 import { describeMap, elemError } from "../../map/errors.js";
+import { iterateEntries, walkKeys } from "../../map/iteration.js";
 import { packPerCpu, splitPerCpu } from "../../map/percpu.js";
 import type { MapSpec } from "../../map/spec.js";
-import { isArrayLikeType, isPerCpuType, MapFlags, MapType, mapTypeName, UpdateFlags } from "../../map/types.js";
+import { isPerCpuType, MapFlags, MapType, mapTypeName, UpdateFlags } from "../../map/types.js";
 import type { MapValue } from "../../map.js";
 import type { Region } from "../memory.js";
 import type { VmProgram } from "../program.js";
@@ -368,32 +369,13 @@ export abstract class VmMap implements VmMapOps, Disposable {
    * Every key. Deleting the key just received is safe (the successor is
    * fetched before a key is handed out); keys added meanwhile may be missed.
    */
-  *keys(): Generator<Uint8Array, void, undefined> {
-    let pending = this.nextKey();
-    // Each key costs one step; a map changed during the walk restarts at most
-    // a bounded number of times (a deleted key restarts from the first one).
-    const seen = isArrayLikeType(this.type) ? undefined : new Set<string>();
-    let steps = 0;
-    const limit = 32 * (this.maxEntries + 32);
-    while (pending) {
-      const current: Uint8Array = pending;
-      pending = this.nextKey(current);
-      if (++steps > limit) throw new BusyError(`iterating ${describeMap(this)}: gave up after ${limit} steps, the map changes faster than it can be walked`);
-      if (seen) {
-        const s = current.join(",");
-        if (seen.has(s)) continue;
-        seen.add(s);
-      }
-      yield current;
-    }
+  keys(): Generator<Uint8Array, void, undefined> {
+    return walkKeys((key) => this.nextKey(key), this);
   }
 
   /** Every [key, value] pair (values as lookup returns them); keys deleted meanwhile are skipped. */
-  *entries(): Generator<[Uint8Array, Uint8Array], void, undefined> {
-    for (const key of this.keys()) {
-      const value = this.tryLookup(key);
-      if (value !== undefined) yield [key, value];
-    }
+  entries(): Generator<[Uint8Array, Uint8Array], void, undefined> {
+    return iterateEntries(this);
   }
 
   /** Iterates [key, value] pairs, as `entries()` does. */
