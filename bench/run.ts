@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { collectBenchmarks, runBenchmark, type BenchMode, type BenchResult } from "./runner.js";
 import { formatJson, formatTable, machineInfo } from "./report.js";
 import { setBenchClock, type BenchParams } from "./harness.js";
+import { positiveIntOption } from "./options.js";
 
 const usage = `usage: node dist/bench/run.js [options]
   --json          print results as JSON
@@ -18,13 +19,6 @@ const usage = `usage: node dist/bench/run.js [options]
   --reps N        timed repetitions per side (default 5)
   --ops N         operations (or map entries) per repetition
   --list          list benchmark names and exit`;
-
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer, got '${text}'`);
-  return n;
-}
 
 function main(): number {
   const { values } = parseArgs({
@@ -47,8 +41,8 @@ function main(): number {
   if (values.clock !== "wall" && values.clock !== "cpu") throw new Error(`--clock must be wall or cpu, got '${values.clock}'`);
   setBenchClock(values.clock);
   const overrides: { -readonly [K in keyof BenchParams]?: number } = {};
-  const reps = positiveInt("reps", values.reps);
-  const ops = positiveInt("ops", values.ops);
+  const reps = positiveIntOption("reps", values.reps);
+  const ops = positiveIntOption("ops", values.ops);
   if (reps !== undefined) overrides.reps = reps;
   if (ops !== undefined) overrides.ops = ops;
 

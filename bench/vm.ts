@@ -11,6 +11,7 @@
 //   node dist/bench/vm.js [--rounds N] [--repeat N] [--filter TEXT] [--json]
 import { parseArgs } from "node:util";
 import { machineInfo } from "./report.js";
+import { positiveIntOption } from "./options.js";
 import { INTERPRETER_SHARE, measureWorkload, type VmBenchRow } from "./vm/measure.js";
 import { VmBenchObjects, WORKLOADS } from "./vm/workloads.js";
 
@@ -25,13 +26,6 @@ function formatRows(rows: readonly VmBenchRow[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer, got '${text}'`);
-  return n;
-}
-
 function main(): number {
   const { values } = parseArgs({
     options: {
@@ -43,8 +37,8 @@ function main(): number {
     console.log("usage: node dist/bench/vm.js [--rounds N (5)] [--repeat N runs per round (5000)] [--filter TEXT] [--json]");
     return 0;
   }
-  const rounds = positive("rounds", values.rounds, 5);
-  const repeat = positive("repeat", values.repeat, 5_000);
+  const rounds = positiveIntOption("rounds", values.rounds) ?? 5;
+  const repeat = positiveIntOption("repeat", values.repeat) ?? 5_000;
   const rows: VmBenchRow[] = [];
   using objects = new VmBenchObjects();
   for (const w of WORKLOADS.filter((x) => values.filter === undefined || x.program.includes(values.filter as string))) {

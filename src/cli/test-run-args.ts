@@ -8,6 +8,7 @@ import { UsageError, type Args } from "./args.js";
 import type { Context } from "./command.js";
 import { hexDump } from "./output.js";
 import type { TestRunOptions, TestRunResult } from "../program/test-run.js";
+import { DEFAULT_DATA_OUT_SLACK } from "../program/test-run-limits.js";
 
 const KEYWORDS = ["data_in", "data_out", "data_size_out", "ctx_in", "ctx_out", "ctx_size_out", "repeat"];
 
@@ -55,7 +56,7 @@ export function parseTestRunArgs(args: Args, extra: (word: string) => boolean = 
       ...(data === undefined ? {} : { data }),
       ...(ctxBytes === undefined ? {} : { ctx: ctxBytes }),
       repeat,
-      dataOutSize: dataOut === undefined ? 0 : dataSizeOut ?? (data?.length ?? 0) + 4096,
+      dataOutSize: dataOut === undefined ? 0 : dataSizeOut ?? (data?.length ?? 0) + DEFAULT_DATA_OUT_SLACK,
       ctxOutSize: ctxOut === undefined ? 0 : ctxSizeOut ?? ctxBytes?.length ?? 0,
     },
     dataOut,

@@ -2,7 +2,7 @@
 // map templates, libbpf's pin-by-name reuse, user replacements, and the
 // static `.values` of map-in-maps. Global-data contents are data-sections.ts.
 import { Map as BpfMap } from "../map.js";
-import type { MapSpec } from "../map/spec.js";
+import { kernelMapName, type MapSpec } from "../map/spec.js";
 import { MapType } from "../map/types.js";
 import { Iproute2Pinning, type ObjectMapSpec } from "../object/map-spec.js";
 import type { FD } from "../sys/fd.js";
@@ -74,8 +74,7 @@ export function legacyMapBtfIds(btf: Btf, mapName: string): { keyTypeId: number;
 export function kernelMapSpec(m: ObjectMapSpec, btfFd: FD | undefined): MapSpec {
   const spec: MapSpec = {
     type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0,
-    // As libbpf: the kernel keeps 15 characters of the name; longer C names are cut.
-    name: m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_"),
+    name: kernelMapName(m.name),
   };
   if (m.numaNode !== undefined) spec.numaNode = m.numaNode;
   if (m.mapExtra !== undefined) spec.mapExtra = m.mapExtra;

@@ -2,18 +2,12 @@
 // instructions, func_info/line_info records against the loaded program BTF,
 // and the attach target's BTF id for tracing, LSM and iterator programs.
 import type { Btf } from "../btf/btf.js";
-import { encode } from "../asm/encoding.js";
 import type { ObjectProgramSpec } from "../object/program-spec.js";
 import { AttachType, ProgramType, type ProgramSpec } from "../program/index.js";
 import type { FD } from "../sys/fd.js";
 import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { AttachTarget } from "../program/attach-target.js";
 import { haveUprobeMultiLink } from "../features/uprobe-multi-link.js";
-
-/** The program's linked instructions as a private little-endian copy (relocation patches it). */
-export function littleEndianCode(program: ObjectProgramSpec): Uint8Array {
-  return program.byteOrder === "le" ? program.bytes.slice() : encode(program.instructions, "le");
-}
 
 /** Resolves strings of the object's BTF to their offsets (line info carries text, the kernel wants offsets). */
 export class StringOffsets {

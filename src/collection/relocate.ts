@@ -11,6 +11,7 @@ import { InvalidArgumentError, NotFoundError } from "../sys/errors.js";
 import type { KsymValue } from "./ksyms.js";
 import type { ModuleBtf } from "./module-btf.js";
 import { Class, JmpOp, LD_IMM64, PseudoCall, PseudoLd } from "../asm/opcodes.js";
+import { encode } from "../asm/encoding.js";
 
 const CALL = Class.JMP | JmpOp.CALL;
 /**
@@ -37,6 +38,11 @@ export interface RelocationContext {
     /** The module's index in the program's fd_array (1 or more). */
     slot(module: ModuleBtf): number;
   };
+}
+
+/** The program's linked instructions as a private little-endian copy (relocation patches it). */
+export function littleEndianCode(program: ObjectProgramSpec): Uint8Array {
+  return program.byteOrder === "le" ? program.bytes.slice() : encode(program.instructions, "le");
 }
 
 function setSrc(code: Uint8Array, pos: number, src: number): void {

@@ -55,6 +55,14 @@ const NAME_RE = /^[A-Za-z0-9_.]*$/;
  */
 export const MAX_VALUE_SIZE = 0x7fff_ffff;
 
+/**
+ * The name the kernel keeps for an object's map: as libbpf, 15 characters
+ * (longer C names are cut) of [A-Za-z0-9_.], anything else made '_'.
+ */
+export function kernelMapName(name: string): string {
+  return name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+}
+
 /** The kernel's BPF_OBJ_NAME_LEN, including the NUL. */
 export const MAP_NAME_MAX = 15;
 

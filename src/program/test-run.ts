@@ -5,16 +5,11 @@ import { Attr, addressOf, setU64, stableBytes } from "../sys/attr.js";
 import { Cmd, ProgTestRunAttr } from "../sys/layouts.js";
 import { bpfRaw } from "../sys/syscall.js";
 import { ENOSPC } from "../sys/errno.js";
-import { errorFromErrno, InvalidArgumentError, NoSpaceError } from "../sys/errors.js";
+import { errorFromErrno, NoSpaceError } from "../sys/errors.js";
 import { ProgramType, TestRunFlags } from "./types.js";
-import { describeValue } from "../sys/arguments.js";
+import { checkCount, DEFAULT_DATA_OUT_SLACK } from "./test-run-limits.js";
 
-/**
- * Room for packet growth when tsbpf sizes the data-out buffer itself: XDP
- * frames live in one page (headroom + tailroom) and skb test runs rarely grow
- * by more; programs that grow packets further pass `dataOutSize`.
- */
-export const DEFAULT_DATA_OUT_SLACK = 4096;
+export { DEFAULT_DATA_OUT_SLACK };
 
 /** Input and settings of one BPF_PROG_TEST_RUN. */
 export interface TestRunOptions {
@@ -55,13 +50,6 @@ export interface TestRunResult {
   dataOut: Uint8Array | undefined;
   /** The context after the run (when asked for). */
   ctxOut: Uint8Array | undefined;
-}
-
-function checkCount(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new InvalidArgumentError(`test run: ${field} must be an integer between 0 and 2^32-1, got ${describeValue(value)}`, field);
-  }
-  return value;
 }
 
 // Types whose BPF_PROG_TEST_RUN copies the context back out (the kernel's

@@ -15,8 +15,7 @@ import type { ExternSpec } from "../../src/object/externs.js";
 import { Collection } from "../../src/collection.js";
 import { resolveKsyms } from "../../src/collection/ksyms.js";
 import { ModuleBtfFds } from "../../src/collection/module-btf-fds.js";
-import { POISON_KFUNC_BASE, relocateProgram } from "../../src/collection/relocate.js";
-import { littleEndianCode } from "../../src/collection/programs.js";
+import { littleEndianCode, POISON_KFUNC_BASE, relocateProgram } from "../../src/collection/relocate.js";
 import { IncompatibleError, NotFoundError } from "../../src/sys/errors.js";
 import { openFdCount } from "../util/kernel.js";
 

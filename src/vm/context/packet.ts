@@ -7,6 +7,9 @@
 // setBounds, which remaps the region and rewrites the context's fields.
 import type { AddressSpace, Region } from "../memory.js";
 
+/** Bytes of an Ethernet header (ETH_HLEN): the least a test run takes, and the least a packet keeps. */
+export const ETH_HLEN = 14;
+
 /** Address of the frame's first byte in the machine (window 0, above the null page). */
 export const PACKET_ADDRESS = 0x1000_0000;
 

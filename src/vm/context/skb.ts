@@ -8,8 +8,8 @@
 // network header, and their data_out gets a zeroed Ethernet header back.
 import { InvalidArgumentError } from "../../sys/errors.js";
 import type { AddressSpace, Region } from "../memory.js";
-import { VmPacket } from "./packet.js";
-import { ETH_HLEN, LOOPBACK_IFINDEX } from "./xdp.js";
+import { ETH_HLEN, VmPacket } from "./packet.js";
+import { LOOPBACK_IFINDEX } from "./xdp.js";
 
 /** sizeof(struct __sk_buff). */
 export const SK_BUFF_SIZE = 192;

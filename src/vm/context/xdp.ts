@@ -7,7 +7,7 @@
 // data_end offsets relative to data_meta, as xdp_convert_buff_to_md writes.
 import { InvalidArgumentError } from "../../sys/errors.js";
 import type { AddressSpace, Region } from "../memory.js";
-import { VmPacket } from "./packet.js";
+import { ETH_HLEN, VmPacket } from "./packet.js";
 import { XDP_FRAME_OVERHEAD, XDP_META_MAX } from "../kernel/xdp-helpers.js";
 
 /** XDP_PACKET_HEADROOM. */
@@ -18,8 +18,6 @@ export const XDP_TAILROOM = 320;
 export const XDP_FRAME_SIZE = 4096;
 /** sizeof(struct xdp_md). */
 export const XDP_MD_SIZE = 24;
-/** ETH_HLEN: the smallest packet a test run takes. */
-export const ETH_HLEN = 14;
 /** The loopback device's ifindex: test runs without a device run on it. */
 export const LOOPBACK_IFINDEX = 1;
 

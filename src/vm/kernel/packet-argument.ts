@@ -6,9 +6,6 @@ import type { PacketKind, VmPacket } from "../context/packet.js";
 import { badArgument } from "./errors.js";
 import type { VmKernel } from "./state.js";
 
-/** Bytes of an Ethernet header: the least an XDP frame or an skb keeps (ETH_HLEN). */
-export const ETH_HLEN = 14;
-
 /** kernel.packet, checked to be of `kind` when given. */
 export function packetArgument(kernel: VmKernel, ctx: HelperContext, helper: string, context: bigint, kind?: PacketKind): VmPacket {
   const packet = kernel.packet;

@@ -7,7 +7,8 @@
 import { EFAULT, EINVAL, ENOMEM } from "../../sys/errno.js";
 import type { VmHelperTable } from "../helpers.js";
 import { bytesAt, u32 } from "./access.js";
-import { ETH_HLEN, packetArgument } from "./packet-argument.js";
+import { ETH_HLEN } from "../context/packet.js";
+import { packetArgument } from "./packet-argument.js";
 import type { VmKernel } from "./state.js";
 
 /** Offsets above INT_MAX are refused before anything else. */

@@ -10,7 +10,8 @@
 import { EACCES, EFAULT, EINVAL } from "../../sys/errno.js";
 import type { VmHelperTable } from "../helpers.js";
 import { bytesAt, s32, u32 } from "./access.js";
-import { ETH_HLEN, packetArgument } from "./packet-argument.js";
+import { ETH_HLEN } from "../context/packet.js";
+import { packetArgument } from "./packet-argument.js";
 import type { VmKernel } from "./state.js";
 
 /** sizeof(struct xdp_frame): the head of every frame the program may not take. */

@@ -8,6 +8,7 @@ import type { Btf } from "../../btf/btf.js";
 import { fillKconfig, type KconfigSources } from "../../collection/kconfig-values.js";
 import type { KsymValue } from "../../collection/ksyms.js";
 import { POISON_KFUNC_BASE } from "../../collection/relocate.js";
+import { kernelMapName } from "../../map/spec.js";
 import type { ObjectMapSpec } from "../../object/map-spec.js";
 import type { ObjectSpec } from "../../object/object-spec.js";
 import type { ProgramType } from "../../program/types.js";
@@ -110,8 +111,8 @@ export class VmCollection implements Disposable {
     const maps = new Map<string, VmMap>();
     for (const [key, m] of spec.maps) {
       if (m.kind === "struct_ops") continue; // struct_ops maps register with kernel subsystems: nothing to emulate.
-      // The kernel-visible name, as the kernel loader makes it (15 characters of [A-Za-z0-9_.]); maps keeps the full key.
-      const name = m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+      // The kernel-visible name, as the kernel loader makes it; `maps` keeps the full key.
+      const name = kernelMapName(m.name);
       // A value holding a bpf_spin_lock (found in the object's BTF, as the kernel finds it) makes BPF_F_LOCK valid.
       const lock = spec.btf && m.valueTypeId ? spinLockOffset(spec.btf, m.valueTypeId) : undefined;
       const map = createVmMap({ ...m, name }, host, {

@@ -4,12 +4,11 @@
 // the machine's map indexes, then ld_imm64 resolved to machine addresses.
 // Reusing the kernel loader's relocation code means a program runs here
 // with exactly the instructions it would be loaded with.
-import { encode } from "../../asm/encoding.js";
 import { PseudoLd } from "../../asm/opcodes.js";
 import type { Btf } from "../../btf/btf.js";
 import { createRelocator, relocateCore } from "../../collection/core.js";
 import type { KsymValue } from "../../collection/ksyms.js";
-import { relocateProgram } from "../../collection/relocate.js";
+import { littleEndianCode, relocateProgram } from "../../collection/relocate.js";
 import type { CoreRelocator } from "../../core/relocator.js";
 import type { ObjectProgramSpec } from "../../object/program-spec.js";
 import type { ObjectSpec } from "../../object/object-spec.js";
@@ -41,7 +40,7 @@ export function relocatePrograms(spec: ObjectSpec, programs: readonly ObjectProg
   let relocator: CoreRelocator | undefined;
   const out = new Map<string, VmProgram>();
   for (const p of programs) {
-    const code = p.byteOrder === "le" ? p.bytes.slice() : encode(p.instructions, "le");
+    const code = littleEndianCode(p);
     if (p.coreRelocations.length > 0) {
       const local = spec.btf;
       if (!local) throw new InvalidArgumentError(`program '${p.name}' has CO-RE relocations but the object has no BTF`, "btf");

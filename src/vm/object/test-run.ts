@@ -6,6 +6,7 @@
 // record — types the kernel cannot test-run, which the machine runs anyway).
 import { NoSpaceError, InvalidArgumentError, NotSupportedError } from "../../sys/errors.js";
 import type { TestRunOptions, TestRunResult } from "../../program/test-run.js";
+import { checkCount, DEFAULT_DATA_OUT_SLACK } from "../../program/test-run-limits.js";
 import { ProgramType, TestRunFlags } from "../../program/types.js";
 import { skbRun } from "../context/skb.js";
 import { xdpRun } from "../context/xdp.js";
@@ -45,11 +46,11 @@ interface Prepared {
 export function testRun(machine: Machine, kernel: VmKernel, type: ProgramType, program: VmProgram, options: VmTestRunOptions = {}): VmTestRunResult {
   const flags = options.flags ?? 0;
   if (flags & TestRunFlags.XDP_LIVE_FRAMES) throw new NotSupportedError("test run: XDP live frames (BPF_F_TEST_XDP_LIVE_FRAMES) send packets to a device; the machine has none");
-  const repeat = count(options.repeat ?? 0, "repeat");
+  const repeat = checkCount(options.repeat ?? 0, "repeat");
   const prepared = prepare(machine, kernel, type, options);
   const savedCpu = kernel.cpu;
   if (options.cpu !== undefined) {
-    const cpu = count(options.cpu, "cpu");
+    const cpu = checkCount(options.cpu, "cpu");
     if (cpu >= kernel.cpus) throw new InvalidArgumentError(`test run: cpu ${cpu} does not exist (the machine has ${kernel.cpus})`, "cpu");
     kernel.cpu = cpu;
   }
@@ -72,7 +73,7 @@ export function testRun(machine: Machine, kernel: VmKernel, type: ProgramType, p
     return {
       retval: Number(r0 & 0xffff_ffffn),
       duration,
-      dataOut: output(prepared.dataOut, options.dataOut, options.dataOutSize ?? (options.data ? options.data.byteLength + 4096 : 0), "data"),
+      dataOut: output(prepared.dataOut, options.dataOut, options.dataOutSize ?? (options.data ? options.data.byteLength + DEFAULT_DATA_OUT_SLACK : 0), "data"),
       ctxOut: output(prepared.ctxOut, options.ctxOut, options.ctxOutSize ?? (options.ctx && prepared.ctxOut ? options.ctx.byteLength : 0), "ctx"),
       instructions,
     };
@@ -111,7 +112,7 @@ function prepare(machine: Machine, kernel: VmKernel, type: ProgramType, options:
 }
 
 function output(make: (() => Uint8Array) | undefined, into: Uint8Array | undefined, size: number, which: "data" | "ctx"): Uint8Array | undefined {
-  const capacity = into ? into.byteLength : count(size, which === "data" ? "dataOutSize" : "ctxOutSize");
+  const capacity = into ? into.byteLength : checkCount(size, which === "data" ? "dataOutSize" : "ctxOutSize");
   if (!make || capacity === 0) return undefined;
   const bytes = make();
   if (bytes.byteLength > capacity) {
@@ -120,13 +121,6 @@ function output(make: (() => Uint8Array) | undefined, into: Uint8Array | undefin
   if (!into) return bytes;
   into.set(bytes);
   return into.subarray(0, bytes.byteLength);
-}
-
-function count(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new InvalidArgumentError(`test run: ${field} must be an integer between 0 and 2^32-1, got ${String(value)}`, field);
-  }
-  return value;
 }
 
 /** Milliseconds from a monotonic clock where the runtime has one (performance is a global in Node.js, Deno, Bun and browsers). */
